@@ -1,0 +1,9 @@
+// Native ESM jest (the @actions/* toolkit ships ESM only). ts-jest only transpiles here; `npm run typecheck` type-checks.
+export default {
+  testEnvironment: 'node',
+  extensionsToTreatAsEsm: ['.ts'],
+  transform: { '^.+\\.ts$': ['ts-jest', { useESM: true }] },
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  testMatch: ['**/__tests__/**/*.test.ts'],
+  testTimeout: 60000,
+};

@@ -1,0 +1,125 @@
+import Anthropic, { APIConnectionError, APIError, APIUserAbortError } from '@anthropic-ai/sdk';
+import type { BetaMessage, MessageCreateParamsBase } from '@anthropic-ai/sdk/resources/beta/messages/messages';
+import type { ReportedUsage } from '../budget/usage.js';
+
+export type ModelParams = Omit<MessageCreateParamsBase, 'stream' | 'betas'>;
+
+export interface ModelCall {
+  params: ModelParams;
+  betas: string[];
+}
+
+export interface ModelResponse {
+  message: BetaMessage;
+  requestId?: string;
+}
+
+export type FailureKind =
+  /** The caller aborted (timeout, cancellation). */
+  | 'aborted'
+  /** Worth another attempt: overload, 5xx, a rate limit that names its wait, a dropped connection or stream. */
+  | 'transient'
+  /** Retrying cannot help: bad request, auth, billing, a spend limit. */
+  | 'fatal';
+
+/** A failed model request, classified once here so the loop never inspects SDK error classes. */
+export class ModelFailure extends Error {
+  override name = 'ModelFailure';
+  constructor(
+    message: string,
+    readonly kind: FailureKind,
+    readonly details: {
+      status?: number;
+      errorType?: string;
+      errorCode?: string;
+      requestId?: string;
+      /** From `retry-after` (seconds) or `retry-after-ms`. */
+      retryAfterMs?: number;
+      /** Usage the API had already reported before the failure: billed, so metered. */
+      partialUsage?: ReportedUsage;
+    } = {},
+  ) {
+    super(message);
+  }
+}
+
+/** One model request (one attempt): taskcap owns retries so each attempt is logged and metered. */
+export interface ModelPort {
+  send(call: ModelCall, options: { signal: AbortSignal; timeoutMs: number }): Promise<ModelResponse>;
+}
+
+const TRANSIENT_TYPES = new Set(['overloaded_error', 'api_error', 'timeout_error', 'rate_limit_error']);
+
+function retryAfterMs(headers: Headers | undefined): number | undefined {
+  const ms = Number(headers?.get('retry-after-ms'));
+  if (Number.isFinite(ms) && ms > 0) return ms;
+  const raw = headers?.get('retry-after');
+  if (!raw) return undefined;
+  const s = Number(raw);
+  if (Number.isFinite(s) && s >= 0) return s * 1000;
+  const date = Date.parse(raw);
+  return Number.isFinite(date) ? Math.max(0, date - Date.now()) : undefined;
+}
+
+/** Map whatever the SDK threw to a ModelFailure with the cause named for the workflow author. */
+export function classifyFailure(error: unknown, requestId?: string, partialUsage?: ReportedUsage): ModelFailure {
+  const base = { requestId, partialUsage };
+  if (error instanceof ModelFailure) return error;
+  if (error instanceof APIUserAbortError) return new ModelFailure('request aborted', 'aborted', base);
+  if (error instanceof APIConnectionError) {
+    return new ModelFailure(`connection to the Anthropic API failed: ${error.message}`, 'transient', base);
+  }
+  if (error instanceof APIError) {
+    const status = error.status;
+    const errorType = error.type ?? undefined;
+    const errorCode = error.errorCode ?? undefined;
+    const wait = retryAfterMs(error.headers);
+    const details = { ...base, status, errorType, errorCode, retryAfterMs: wait, requestId: error.requestID ?? requestId };
+    const said = error.apiMessage ?? error.message;
+    if (status === undefined) {
+      // An `error` event inside a 200 stream: the SDK does not retry these, taskcap does when the type is transient.
+      const kind = errorType && TRANSIENT_TYPES.has(errorType) ? 'transient' : 'fatal';
+      return new ModelFailure(`the stream failed: ${errorType ?? 'error'}: ${said}`, kind, details);
+    }
+    if (status === 429) {
+      // A 429 without retry-after is a spend limit that keeps failing until access resumes: stop, don't hammer.
+      if (wait === undefined || errorCode?.includes('spend_limit')) {
+        return new ModelFailure(
+          `the Anthropic API refused with a spend limit (429 ${errorCode ?? errorType ?? ''}): ${said}. Raise the workspace or organization spend limit, then re-run.`,
+          'fatal',
+          details,
+        );
+      }
+      return new ModelFailure(`rate limited (429): ${said}`, 'transient', details);
+    }
+    if (status === 401) return new ModelFailure(`the API key was rejected (401): ${said}. Check the \`anthropic-api-key\` secret.`, 'fatal', details);
+    if (status === 402) return new ModelFailure(`billing problem (402): ${said}. Check the Anthropic account's billing.`, 'fatal', details);
+    if (status === 403) return new ModelFailure(`permission denied (403): ${said}`, 'fatal', details);
+    if (status === 408 || status === 409 || status >= 500) return new ModelFailure(`the Anthropic API answered ${status}: ${said}`, 'transient', details);
+    return new ModelFailure(`the Anthropic API rejected the request (${status}): ${said}`, 'fatal', details);
+  }
+  // A stream that ended without a message, a socket reset surfaced as a plain Error, a JSON glitch: retry.
+  const message = error instanceof Error ? error.message : String(error);
+  return new ModelFailure(`the response stream broke: ${message}`, 'transient', base);
+}
+
+/** The model port over the real SDK: one streaming request, SDK retries off. */
+export function createAnthropicModel(client: Anthropic): ModelPort {
+  return {
+    async send(call, { signal, timeoutMs }) {
+      const stream = client.beta.messages.stream(
+        { ...call.params, ...(call.betas.length > 0 ? { betas: call.betas as never } : {}) },
+        { signal, timeout: timeoutMs, maxRetries: 0 },
+      );
+      try {
+        const message = await stream.finalMessage();
+        return { message, requestId: stream.request_id ?? undefined };
+      } catch (e) {
+        if (signal.aborted && !(e instanceof ModelFailure)) {
+          return Promise.reject(new ModelFailure('request aborted', 'aborted', { requestId: stream.request_id ?? undefined, partialUsage: stream.currentMessage?.usage }));
+        }
+        throw classifyFailure(e, stream.request_id ?? undefined, stream.currentMessage?.usage);
+      }
+    },
+  };
+}

@@ -1,0 +1,52 @@
+import type { PriceTier } from '../config/models.js';
+import { addCounts, billedCounts, costOf, promptTokens, ZERO_COUNTS, type ReportedUsage, type TokenCounts } from './usage.js';
+
+/** One metered response (or a failed attempt that had already reported usage). */
+export interface MeteredRequest {
+  counts: TokenCounts;
+  /** T: prompt tokens the model saw (input + cache writes + cache reads). */
+  prompt: number;
+  /** Loop tokens this request added: its output plus the content new to the model. */
+  loopDelta: number;
+  costUsd: number;
+}
+
+/**
+ * Two meters over the same usage stream.
+ * Loop tokens mirror the API's task-budget semantics (what the model *sees*):
+ *   Σ_k O_k + Σ_{k≥2} max(0, T_k − T_{k−1} − O_{k−1}),  T = input + cache_creation + cache_read.
+ * Billed counts and cost sum every usage field of every response, priced per model.
+ * Failed attempts that reported usage go through the same formula in order, so a retried request's re-sent
+ * content is not counted twice (its T equals the failed attempt's).
+ */
+export class Meter {
+  loopTokens = 0;
+  costUsd = 0;
+  billed: TokenCounts = { ...ZERO_COUNTS };
+  readonly requests: MeteredRequest[] = [];
+  private previous: { prompt: number; output: number } | undefined;
+
+  constructor(private readonly pricing: PriceTier) {}
+
+  record(usage: ReportedUsage): MeteredRequest {
+    const counts = billedCounts(usage);
+    const topLevel = billedCounts({ ...usage, iterations: null });
+    const prompt = promptTokens(topLevel);
+    const output = topLevel.output;
+    const fresh = this.previous ? Math.max(0, prompt - this.previous.prompt - this.previous.output) : 0;
+    const loopDelta = output + fresh;
+    const costUsd = costOf(counts, this.pricing);
+    this.loopTokens += loopDelta;
+    this.costUsd += costUsd;
+    this.billed = addCounts(this.billed, counts);
+    this.previous = { prompt, output };
+    const metered = { counts, prompt, loopDelta, costUsd };
+    this.requests.push(metered);
+    return metered;
+  }
+
+  /** Upper bound of what the next request re-sends before any new content: last prompt plus last output. */
+  get contextTokens(): number {
+    return this.previous ? this.previous.prompt + this.previous.output : 0;
+  }
+}

@@ -1,0 +1,173 @@
+import { Octokit } from '@octokit/rest';
+import { retry } from '@octokit/plugin-retry';
+import { throttling } from '@octokit/plugin-throttling';
+import type { Log } from '../ports.js';
+
+export interface IssueComment {
+  id: number;
+  body: string;
+  author: string;
+  authorType?: string;
+  url: string;
+}
+
+export interface PullRequest {
+  number: number;
+  url: string;
+  state: string;
+  draft: boolean;
+  headRef: string;
+  headSha: string;
+  /** `owner/repo` of the head; differs from the base repo for forks (null when the fork was deleted). */
+  headRepo: string | null;
+  body: string;
+  title: string;
+}
+
+export type Permission = 'admin' | 'maintain' | 'write' | 'triage' | 'read' | 'none';
+
+/** The GitHub REST operations taskcap uses, for one repository. */
+export interface GitHub {
+  readonly owner: string;
+  readonly repo: string;
+  /** The login comments and PRs are created as (github-actions[bot] for the workflow token). */
+  selfLogin(): Promise<string>;
+  defaultBranch(): Promise<string>;
+  /** File content at `ref`, or undefined when it does not exist. */
+  readFile(path: string, ref: string): Promise<string | undefined>;
+  permission(login: string): Promise<Permission>;
+  listIssueComments(issue: number): Promise<IssueComment[]>;
+  createIssueComment(issue: number, body: string): Promise<IssueComment>;
+  updateIssueComment(id: number, body: string): Promise<IssueComment>;
+  findOpenPull(branch: string): Promise<PullRequest | undefined>;
+  getPull(number: number): Promise<PullRequest>;
+  createPull(p: { head: string; base: string; title: string; body: string; draft: boolean }): Promise<PullRequest>;
+  updatePull(number: number, p: { title?: string; body?: string }): Promise<PullRequest>;
+}
+
+/** GitHub's "already exists" answer to a second PR for the same head. */
+export const PULL_EXISTS = /A pull request already exists/i;
+
+export type RestClient = InstanceType<ReturnType<typeof Octokit.plugin>>;
+
+/** One Octokit for the REST API, with GitHub's rate-limit guidance applied (throttling) and transient-error retries. */
+export function createOctokit(token: string, baseUrl: string, log: Log, options: { throttle?: boolean } = {}): Octokit {
+  const Client = Octokit.plugin(retry, throttling);
+  const onLimit = (kind: string) => (retryAfter: number, req: { method: string; url: string }, _o: unknown, retryCount: number) => {
+    log.warn(`GitHub ${kind} limit on ${req.method} ${req.url}; ${retryCount < 2 ? `retrying in ${retryAfter} s` : 'giving up'}.`);
+    return retryCount < 2;
+  };
+  return new Client({
+    auth: token,
+    baseUrl,
+    userAgent: 'taskcap',
+    throttle: {
+      enabled: options.throttle ?? true,
+      onRateLimit: onLimit('rate'),
+      onSecondaryRateLimit: onLimit('secondary rate'),
+    },
+    log: { debug: () => {}, info: () => {}, warn: (m: string) => log.debug(m), error: (m: string) => log.debug(m) },
+  });
+}
+
+type PullData = {
+  number: number;
+  html_url: string;
+  state: string;
+  draft?: boolean;
+  title: string;
+  body: string | null;
+  head: { ref: string; sha: string; repo: { full_name: string } | null };
+};
+
+const toPull = (p: PullData): PullRequest => ({
+  number: p.number,
+  url: p.html_url,
+  state: p.state,
+  draft: p.draft ?? false,
+  headRef: p.head.ref,
+  headSha: p.head.sha,
+  headRepo: p.head.repo?.full_name ?? null,
+  body: p.body ?? '',
+  title: p.title,
+});
+
+type CommentData = { id: number; body?: string; html_url: string; user: { login: string; type?: string } | null };
+const toComment = (c: CommentData): IssueComment => ({
+  id: c.id,
+  body: c.body ?? '',
+  author: c.user?.login ?? '',
+  authorType: c.user?.type,
+  url: c.html_url,
+});
+
+const status = (e: unknown): number | undefined => (e as { status?: number }).status;
+
+/** The GitHub port over Octokit. */
+export function createGitHub(octokit: Octokit, owner: string, repo: string): GitHub {
+  const r = { owner, repo };
+  let self: Promise<string> | undefined;
+  let defaultBranch: Promise<string> | undefined;
+  return {
+    owner,
+    repo,
+    selfLogin() {
+      // An installation token (the workflow's GITHUB_TOKEN) cannot read /user: it acts as github-actions[bot].
+      self ??= octokit.rest.users.getAuthenticated().then(
+        (res) => res.data.login,
+        (e) => {
+          if (status(e) === 401 || status(e) === 403) return 'github-actions[bot]';
+          throw e;
+        },
+      );
+      return self;
+    },
+    defaultBranch() {
+      defaultBranch ??= octokit.rest.repos.get(r).then((res) => res.data.default_branch);
+      return defaultBranch;
+    },
+    async readFile(path, ref) {
+      try {
+        const res = await octokit.rest.repos.getContent({ ...r, path, ref });
+        const data = res.data as { type?: string; content?: string; encoding?: string };
+        if (Array.isArray(res.data) || data.type !== 'file' || typeof data.content !== 'string') return undefined;
+        return Buffer.from(data.content, (data.encoding as BufferEncoding) || 'base64').toString('utf8');
+      } catch (e) {
+        if (status(e) === 404) return undefined;
+        throw e;
+      }
+    },
+    async permission(login) {
+      const res = await octokit.rest.repos.getCollaboratorPermissionLevel({ ...r, username: login });
+      // role_name distinguishes maintain/triage, which `permission` folds into write/read.
+      const role = (res.data as { role_name?: string }).role_name;
+      const known: Permission[] = ['admin', 'maintain', 'write', 'triage', 'read', 'none'];
+      if (role && known.includes(role as Permission)) return role as Permission;
+      return known.includes(res.data.permission as Permission) ? (res.data.permission as Permission) : 'none';
+    },
+    async listIssueComments(issue) {
+      const all = await octokit.paginate(octokit.rest.issues.listComments, { ...r, issue_number: issue, per_page: 100 });
+      return all.map((c) => toComment(c as CommentData));
+    },
+    async createIssueComment(issue, body) {
+      return toComment((await octokit.rest.issues.createComment({ ...r, issue_number: issue, body })).data as CommentData);
+    },
+    async updateIssueComment(id, body) {
+      return toComment((await octokit.rest.issues.updateComment({ ...r, comment_id: id, body })).data as CommentData);
+    },
+    async findOpenPull(branch) {
+      const res = await octokit.rest.pulls.list({ ...r, head: `${owner}:${branch}`, state: 'open', per_page: 10 });
+      const match = res.data.find((p) => p.head.ref === branch && p.head.repo?.full_name === `${owner}/${repo}`);
+      return match ? toPull(match as PullData) : undefined;
+    },
+    async getPull(number) {
+      return toPull((await octokit.rest.pulls.get({ ...r, pull_number: number })).data as PullData);
+    },
+    async createPull(p) {
+      return toPull((await octokit.rest.pulls.create({ ...r, ...p })).data as PullData);
+    },
+    async updatePull(number, p) {
+      return toPull((await octokit.rest.pulls.update({ ...r, pull_number: number, ...p })).data as PullData);
+    },
+  };
+}

@@ -1,0 +1,74 @@
+import { execFile } from 'node:child_process';
+import os from 'node:os';
+import fs from 'node:fs';
+import path from 'node:path';
+
+export interface GitResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export class GitError extends Error {
+  override name = 'GitError';
+}
+
+/**
+ * Git for taskcap's own operations (never for the agent). No shell; an environment of its own with an empty
+ * HOME and no system config; and hardening flags on every command, because the agent could have planted
+ * hooks, an fsmonitor or a pager in the repository's config and taskcap's commands run with its secrets.
+ */
+export class Git {
+  private readonly env: Record<string, string>;
+
+  constructor(
+    readonly dir: string,
+    home: string = fs.mkdtempSync(path.join(os.tmpdir(), 'taskcap-git-home-')),
+  ) {
+    this.env = {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: home,
+      LANG: 'C.UTF-8',
+      GIT_CONFIG_NOSYSTEM: '1',
+      GIT_TERMINAL_PROMPT: '0',
+      GCM_INTERACTIVE: 'Never',
+      GIT_ASKPASS: '/bin/false',
+      SSH_ASKPASS: '/bin/false',
+    };
+  }
+
+  static readonly HARDENING = [
+    '-c', 'core.hooksPath=/dev/null',
+    '-c', 'core.fsmonitor=false',
+    '-c', 'core.pager=cat',
+    '-c', 'core.sshCommand=false',
+    '-c', 'protocol.ext.allow=never',
+    '-c', 'protocol.file.allow=never',
+    '-c', 'credential.helper=',
+    '-c', 'commit.gpgSign=false',
+  ];
+
+  /** Run `git <args>`; throws GitError with stderr unless `allowFailure`. `env` adds command-scoped variables (auth). */
+  run(args: string[], options: { allowFailure?: boolean; env?: Record<string, string>; input?: string } = {}): Promise<GitResult> {
+    return new Promise((resolve, reject) => {
+      const child = execFile(
+        'git',
+        [...Git.HARDENING, ...args],
+        { cwd: this.dir, env: { ...this.env, ...options.env }, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' },
+        (error, stdout, stderr) => {
+          const exitCode = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+          if (exitCode !== 0 && !options.allowFailure) {
+            reject(new GitError(`git ${args.join(' ')} failed (exit ${exitCode}): ${stderr.trim() || stdout.trim()}`));
+            return;
+          }
+          resolve({ exitCode, stdout, stderr });
+        },
+      );
+      if (options.input !== undefined) child.stdin?.end(options.input);
+    });
+  }
+
+  async output(args: string[]): Promise<string> {
+    return (await this.run(args)).stdout.trim();
+  }
+}

@@ -1,0 +1,84 @@
+import type { TokenCounts } from '../budget/usage.js';
+import type { EndReason } from '../agent/loop.js';
+
+export type Status = 'completed' | 'budget-exhausted' | 'no-changes' | 'skipped' | 'refused' | 'failed';
+
+export interface TestResult {
+  command: string;
+  passed: boolean;
+  exitCode: number | null;
+  timedOut: boolean;
+  /** The tail of the output (redacted), for the PR body. */
+  outputTail: string;
+  durationMs: number;
+}
+
+/** Everything a receipt, a job summary and the outputs are rendered from. Plain data. */
+export interface RunReport {
+  status: Status;
+  /** One sentence saying why, when the run did not simply complete. */
+  reason?: string;
+  endReason?: EndReason;
+  className?: string;
+  budget?: number;
+  model?: string;
+  effort?: string;
+  maxCostUsd?: number;
+  loopTokens: number;
+  billed: TokenCounts;
+  /** Cost per price category (same order as the billed counts), USD. */
+  costByCategory: { input: number; cacheWrite: number; cacheRead: number; output: number };
+  costUsd: number;
+  /** Model requests that returned a response. */
+  turns: number;
+  toolCalls: Record<string, number>;
+  wallMs: number;
+  summary?: string;
+  /** True when taskcap wrote the summary because the model could not. */
+  summaryIsFallback?: boolean;
+  branch?: string;
+  changedFiles: string[];
+  pr?: { number: number; url: string; draft: boolean; operation: 'created' | 'updated' | 'unchanged' };
+  commentUrl?: string;
+  tests?: TestResult;
+  runUrl?: string;
+  target?: string;
+  dryRun: boolean;
+  closingTurn?: 'none' | 'sent' | 'skipped';
+}
+
+export function emptyReport(status: Status, reason?: string): RunReport {
+  return {
+    status,
+    reason,
+    loopTokens: 0,
+    billed: { input: 0, cacheWrite5m: 0, cacheWrite1h: 0, cacheRead: 0, output: 0, thinking: 0 },
+    costByCategory: { input: 0, cacheWrite: 0, cacheRead: 0, output: 0 },
+    costUsd: 0,
+    turns: 0,
+    toolCalls: {},
+    wallMs: 0,
+    changedFiles: [],
+    dryRun: false,
+  };
+}
+
+/** The action's outputs, as the contract names them. */
+export function outputsOf(report: RunReport): Record<string, string> {
+  return {
+    status: report.status,
+    'budget-class': report.className ?? '',
+    budget: report.budget !== undefined ? String(report.budget) : '',
+    'loop-tokens': String(report.loopTokens),
+    'input-tokens': String(report.billed.input),
+    'cache-write-tokens': String(report.billed.cacheWrite5m + report.billed.cacheWrite1h),
+    'cache-read-tokens': String(report.billed.cacheRead),
+    'output-tokens': String(report.billed.output),
+    'cost-usd': report.costUsd.toFixed(6),
+    turns: String(report.turns),
+    branch: report.branch ?? '',
+    'pr-number': report.pr ? String(report.pr.number) : '',
+    'pr-url': report.pr?.url ?? '',
+    'comment-url': report.commentUrl ?? '',
+  };
+}

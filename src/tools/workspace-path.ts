@@ -1,0 +1,95 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ProtectedPaths } from './protected-paths.js';
+
+/** A refusal the model should see as a tool error (never a crash). */
+export class ToolError extends Error {
+  override name = 'ToolError';
+}
+
+export interface ResolvedPath {
+  /** Absolute path inside the workspace. */
+  abs: string;
+  /** POSIX path relative to the workspace root. */
+  rel: string;
+}
+
+const isInside = (root: string, p: string): boolean => {
+  const rel = path.relative(root, p);
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+};
+
+const hasGitComponent = (rel: string): boolean => rel.split('/').some((c) => c.toLowerCase() === '.git');
+
+/**
+ * Confines editor paths to the workspace: no NUL or control characters, no `..` escape, no absolute path
+ * outside, no `.git` component in any case, no symlink (on any component) that leads outside, and for writes
+ * no symlink at all as the final component. Protected paths are refused for writes.
+ */
+export class WorkspacePaths {
+  readonly root: string;
+
+  constructor(
+    workspace: string,
+    private readonly protectedPaths: ProtectedPaths,
+  ) {
+    this.root = fs.realpathSync(workspace);
+  }
+
+  resolve(input: unknown, mode: 'read' | 'write'): ResolvedPath {
+    if (typeof input !== 'string' || input.trim() === '') throw new ToolError('`path` must be a non-empty string.');
+    // eslint-disable-next-line no-control-regex
+    if (/[\x00-\x1f\x7f]/.test(input)) throw new ToolError('The path contains a NUL or control character; refused.');
+    const abs = path.resolve(this.root, input);
+    if (!isInside(this.root, abs)) throw new ToolError(`${input} is outside the repository (${this.root}); refused.`);
+    const rel = path.relative(this.root, abs).split(path.sep).join('/');
+    if (hasGitComponent(rel)) throw new ToolError(`${input} is inside git's own directory; refused.`);
+
+    // Walk every existing component: a symlink anywhere must resolve inside the workspace and not into .git.
+    let current = this.root;
+    const parts = rel === '' ? [] : rel.split('/');
+    for (let i = 0; i < parts.length; i++) {
+      current = path.join(current, parts[i]);
+      let st: fs.Stats;
+      try {
+        st = fs.lstatSync(current);
+      } catch {
+        break; // the rest does not exist yet (a create)
+      }
+      if (!st.isSymbolicLink()) continue;
+      if (mode === 'write' && i === parts.length - 1) throw new ToolError(`${input} is a symbolic link; writes never follow links.`);
+      let target: string;
+      try {
+        target = fs.realpathSync(current);
+      } catch {
+        throw new ToolError(`${input} goes through a dangling symbolic link; refused.`);
+      }
+      const targetRel = path.relative(this.root, target).split(path.sep).join('/');
+      if (!isInside(this.root, target) || hasGitComponent(targetRel)) {
+        throw new ToolError(`${input} goes through a symbolic link that leads outside the repository; refused.`);
+      }
+    }
+    if (mode === 'write') {
+      const glob = this.protectedPaths.match(rel);
+      if (glob) throw new ToolError(`${rel} is a protected path (${glob}); taskcap never changes it.`);
+    }
+    return { abs, rel };
+  }
+
+  /**
+   * Re-check after opening: the file actually opened must still be inside the workspace (a link swapped in
+   * between the check and the open is caught here).
+   */
+  assertOpenedInside(fd: number, shown: string): void {
+    let real: string;
+    try {
+      real = fs.readlinkSync(`/proc/self/fd/${fd}`);
+    } catch {
+      return; // no procfs (not Linux): the component walk above is the guard
+    }
+    const rel = path.relative(this.root, real).split(path.sep).join('/');
+    if (!isInside(this.root, real) || hasGitComponent(rel)) {
+      throw new ToolError(`${shown} resolved outside the repository while being opened; refused.`);
+    }
+  }
+}

@@ -1,0 +1,108 @@
+// @ts-check
+// One simulated world for end-to-end runs: a bare origin served over smart HTTP (demanding checkout's header),
+// the GitHub REST fake backed by that origin, the scripted Messages API, and a checkout made the way
+// actions/checkout v6 leaves it. `run()` executes the bundle exactly as the runner would, in a fresh checkout.
+
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startFakeAnthropic } from './anthropic.mjs';
+import { makeCheckout } from './checkout.mjs';
+import { gitIn, gitTry, makeBareRepo, startGitOrigin } from './git-origin.mjs';
+import { startFakeGitHub } from './github.mjs';
+import { runAction } from './run-action.mjs';
+
+export const TOKEN = 'ghs_simulatedWorkflowToken000000000001';
+export const API_KEY = 'sk-ant-api03-simulatedKey-0000000000000000000000';
+
+/**
+ * @typedef {object} WorldOptions
+ * @property {string} [fixtureDir]  files of the repository's initial commit
+ * @property {Record<string, string>} [files]
+ * @property {string} [owner]
+ * @property {string} [repo]
+ * @property {Parameters<typeof makeBareRepo>[0]['extraRefs']} [extraRefs]
+ * @property {Omit<Parameters<typeof startFakeGitHub>[0], 'owner'|'repo'|'originDir'|'serverUrl'>} [github]
+ * @property {Parameters<typeof startFakeAnthropic>[0] | false} [anthropic]  false: no simulated API (real API)
+ */
+
+/** @param {WorldOptions} options */
+export async function createWorld(options = {}) {
+  const owner = options.owner ?? 'acme';
+  const repo = options.repo ?? 'slugkit';
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'taskcap-world-'));
+  const originRoot = path.join(root, 'origin');
+  const bare = await makeBareRepo({ root: originRoot, owner, repo, fromDir: options.fixtureDir, files: options.files, extraRefs: options.extraRefs });
+  const origin = await startGitOrigin({ token: TOKEN, root: originRoot });
+  const github = await startFakeGitHub({
+    permissions: { [owner]: 'admin' },
+    ...options.github,
+    owner,
+    repo,
+    originDir: bare.gitDir,
+    serverUrl: origin.url,
+  });
+  const anthropic = options.anthropic === false ? undefined : await startFakeAnthropic(options.anthropic ?? {});
+  let runs = 0;
+
+  return {
+    root,
+    owner,
+    repo,
+    originDir: bare.gitDir,
+    origin,
+    github,
+    anthropic,
+    /**
+     * Run the bundle on a fresh checkout (like a new job). Inputs default to a real API key secret and the token.
+     * @param {{ eventName: string, payload: unknown, inputs?: Record<string, string | undefined>, env?: Record<string, string | undefined>,
+     *   ref?: string, credentials?: 'v6' | 'v5' | 'none', runAttempt?: string, signalAfterMs?: number, signal?: NodeJS.Signals, timeoutMs?: number,
+     *   checkoutRef?: string }} o
+     */
+    async run(o) {
+      runs += 1;
+      const workspace = path.join(root, `run-${runs}`, 'work', repo);
+      const runnerTemp = path.join(root, `run-${runs}`, 'temp');
+      const checkout = await makeCheckout({
+        serverUrl: origin.url,
+        owner,
+        repo,
+        token: TOKEN,
+        workspace,
+        runnerTemp,
+        ref: o.checkoutRef ?? 'refs/heads/main',
+        credentials: o.credentials ?? 'v6',
+      });
+      const result = await runAction({
+        workspace: checkout.workspace,
+        runnerTemp,
+        eventName: o.eventName,
+        payload: o.payload,
+        inputs: { 'anthropic-api-key': API_KEY, ...o.inputs },
+        env: o.env,
+        githubApiUrl: github.url,
+        serverUrl: origin.url,
+        repository: `${owner}/${repo}`,
+        anthropicBaseUrl: anthropic?.url,
+        githubToken: TOKEN,
+        ref: o.ref,
+        runAttempt: o.runAttempt,
+        signalAfterMs: o.signalAfterMs,
+        signal: o.signal,
+        timeoutMs: o.timeoutMs,
+      });
+      return { ...result, workspace: checkout.workspace, runnerTemp };
+    },
+    /** git in the bare origin (what was pushed). @param {string[]} args */
+    originGit: (args) => gitIn(bare.gitDir, args),
+    /** @param {string} branch */
+    async branchSha(branch) {
+      const r = await gitTry(bare.gitDir, ['rev-parse', '--verify', '-q', `refs/heads/${branch}`]);
+      return r.code === 0 ? r.stdout.trim() : undefined;
+    },
+    async close() {
+      await Promise.allSettled([origin.close(), github.close(), anthropic?.close()]);
+      fs.rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
