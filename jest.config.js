@@ -6,4 +6,6 @@ export default {
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   testMatch: ['**/__tests__/**/*.test.ts'],
   testTimeout: 60000,
+  // Both cores: the randomized loop runs are CPU-bound, the end-to-end runs mostly wait on child processes.
+  maxWorkers: 2,
 };

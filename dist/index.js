@@ -71794,15 +71794,20 @@ class WindDown {
     constructor(budget) {
         this.budget = budget;
     }
-    /** The note to append once `used` (loop tokens after this request's new content) crosses a stage, else none. */
-    noteFor(used) {
+    /**
+     * The note to append once `used` (loop tokens after this request's new content) crosses a stage, else none.
+     * A stage also counts as reached when the budget left is only a few average steps away from the end, so a
+     * model that works in big steps is told to finish before its last step, not after it.
+     */
+    noteFor(used, averageStep = 0) {
+        const left = Math.max(0, this.budget - used);
+        const stepsLeftAt = [Infinity, 4, 2];
         let reached = this.stage;
-        while (reached < STAGES.length && used >= STAGES[reached] * this.budget)
+        while (reached < STAGES.length && (used >= STAGES[reached] * this.budget || left < stepsLeftAt[reached] * averageStep))
             reached++;
         if (reached === this.stage)
             return undefined;
         this.stage = reached;
-        const left = Math.max(0, this.budget - used);
         const head = `[taskcap budget] ${formatInt(used)} of ${formatInt(this.budget)} tokens used; about ${formatInt(left)} left.`;
         if (reached >= 3) {
             return `${head} Finish: make sure the change is complete and tests pass, then stop with a summary of what you did and what remains.`;
@@ -72233,7 +72238,7 @@ async function runLoop(setup, ports) {
                 pending = await runTools(calls, allowance.bytes, index);
                 if (ports.cancel.aborted)
                     continue;
-                const note = windDown.noteFor(meter.loopTokens + estimateTokens(pending.texts));
+                const note = windDown.noteFor(meter.loopTokens + estimateTokens(pending.texts), meter.loopTokens / Math.max(1, meter.requests.length));
                 if (note) {
                     pending.content.push({ type: 'text', text: note });
                     pending.texts.push(note);

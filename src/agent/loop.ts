@@ -318,7 +318,7 @@ export async function runLoop(setup: LoopSetup, ports: LoopPorts): Promise<LoopO
         }
         pending = await runTools(calls, allowance.bytes, index);
         if (ports.cancel.aborted) continue;
-        const note = windDown.noteFor(meter.loopTokens + estimateTokens(pending.texts));
+        const note = windDown.noteFor(meter.loopTokens + estimateTokens(pending.texts), meter.loopTokens / Math.max(1, meter.requests.length));
         if (note) {
           pending.content.push({ type: 'text', text: note });
           pending.texts.push(note);

@@ -14,13 +14,18 @@ export class WindDown {
 
   constructor(private readonly budget: number) {}
 
-  /** The note to append once `used` (loop tokens after this request's new content) crosses a stage, else none. */
-  noteFor(used: number): string | undefined {
+  /**
+   * The note to append once `used` (loop tokens after this request's new content) crosses a stage, else none.
+   * A stage also counts as reached when the budget left is only a few average steps away from the end, so a
+   * model that works in big steps is told to finish before its last step, not after it.
+   */
+  noteFor(used: number, averageStep = 0): string | undefined {
+    const left = Math.max(0, this.budget - used);
+    const stepsLeftAt = [Infinity, 4, 2];
     let reached = this.stage;
-    while (reached < STAGES.length && used >= STAGES[reached] * this.budget) reached++;
+    while (reached < STAGES.length && (used >= STAGES[reached] * this.budget || left < stepsLeftAt[reached] * averageStep)) reached++;
     if (reached === this.stage) return undefined;
     this.stage = reached;
-    const left = Math.max(0, this.budget - used);
     const head = `[taskcap budget] ${formatInt(used)} of ${formatInt(this.budget)} tokens used; about ${formatInt(left)} left.`;
     if (reached >= 3) {
       return `${head} Finish: make sure the change is complete and tests pass, then stop with a summary of what you did and what remains.`;

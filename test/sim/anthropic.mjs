@@ -665,11 +665,17 @@ function planOutput(scripted, maxTokens, requestIndex) {
 
 /** Splits a string into about `parts` chunks on code-point boundaries (deltas arrive in pieces). */
 function chunks(s, parts = 3) {
-  const chars = Array.from(s);
-  if (chars.length === 0) return [];
-  const size = Math.max(1, Math.ceil(chars.length / parts));
+  if (s.length === 0) return [];
+  const size = Math.max(1, Math.ceil(s.length / parts));
   const out = [];
-  for (let i = 0; i < chars.length; i += size) out.push(chars.slice(i, i + size).join(''));
+  for (let i = 0; i < s.length; ) {
+    let end = Math.min(s.length, i + size);
+    // Never split a surrogate pair.
+    const last = s.charCodeAt(end - 1);
+    if (end < s.length && last >= 0xd800 && last <= 0xdbff) end++;
+    out.push(s.slice(i, end));
+    i = end;
+  }
   return out;
 }
 

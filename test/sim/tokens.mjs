@@ -38,13 +38,31 @@ export const IMAGE_TOKENS = 1600;
  */
 export function countTokens(text) {
   if (!text) return 0;
-  let asciiBytes = 0;
-  let otherBytes = 0;
-  for (const byte of Buffer.from(String(text), 'utf8')) {
-    if (byte < 0x80) asciiBytes += 1;
-    else otherBytes += 1;
+  const { ascii, other } = byteClasses(String(text), Infinity);
+  return Math.ceil(ascii / 4) + other;
+}
+
+/**
+ * UTF-8 byte counts of a string, split into ASCII and non-ASCII bytes, walking UTF-16 code units (no Buffer:
+ * the simulator measures every request, and requests carry megabytes of history).
+ * Stops before the code point at which `limit` code units would be passed.
+ * @param {string} s
+ * @param {number} limit
+ */
+function byteClasses(s, limit) {
+  let ascii = 0;
+  let other = 0;
+  const n = Math.min(s.length, limit);
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) ascii++;
+    else if (c < 0x800) other += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      other += 4; // a surrogate pair is one 4-byte code point
+      i++;
+    } else other += 3;
   }
-  return Math.ceil(asciiBytes / 4) + otherBytes;
+  return { ascii, other };
 }
 
 /**
@@ -57,14 +75,22 @@ export function countTokens(text) {
 export function truncateToTokens(text, maxTokens) {
   if (maxTokens <= 0) return '';
   if (countTokens(text) <= maxTokens) return text;
-  const chars = Array.from(text);
-  // countTokens is monotone in the prefix length, so binary search for the cut.
-  let lo = 0;
-  let hi = chars.length;
-  while (lo < hi) {
-    const mid = Math.ceil((lo + hi) / 2);
-    if (countTokens(chars.slice(0, mid).join('')) <= maxTokens) lo = mid;
-    else hi = mid - 1;
+  // One pass: the cost of a prefix is ceil(ascii / 4) + other, monotone in its length.
+  let ascii = 0;
+  let other = 0;
+  let cut = 0;
+  for (let i = 0; i < text.length; ) {
+    const c = text.charCodeAt(i);
+    let width = 1;
+    if (c < 0x80) ascii++;
+    else if (c < 0x800) other += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      other += 4;
+      width = 2;
+    } else other += 3;
+    if (Math.ceil(ascii / 4) + other > maxTokens) break;
+    i += width;
+    cut = i;
   }
-  return chars.slice(0, lo).join('');
+  return text.slice(0, cut);
 }
