@@ -71562,6 +71562,8 @@ function emptyReport(status, reason) {
         wallMs: 0,
         changedFiles: [],
         dryRun: false,
+        requests: [],
+        uncachedCostUsd: 0,
     };
 }
 /** The action's outputs, as the contract names them. */
@@ -73498,6 +73500,7 @@ async function deliverTask(task, s) {
     let outcome;
     let tests;
     let crash;
+    let hiddenRemoved = 0;
     try {
         const first = buildFirstMessage(task, {
             repository: `${ctx.owner}/${ctx.repo}`,
@@ -73506,6 +73509,7 @@ async function deliverTask(task, s) {
             shallow: external_node_fs_default().existsSync(external_node_path_default().join(git.dir, '.git', 'shallow')),
             earlierWork: branch.earlierWork,
         });
+        hiddenRemoved = first.hiddenRemoved;
         outcome = await runLoop({
             model,
             effort,
@@ -73536,7 +73540,7 @@ async function deliverTask(task, s) {
         bench.dispose();
     }
     try {
-        return await publish(task, s, { outcome, tests, crash, branch, base, auth, existingPull, effort, maxCostUsd, bench });
+        return await publish(task, s, { outcome, tests, crash, branch, base, auth, existingPull, effort, maxCostUsd, bench, hiddenRemoved });
     }
     finally {
         await restoreCredentials();
@@ -73582,6 +73586,7 @@ async function commitAndOpenPull(task, s, d, report) {
     await unstage(git, dropped.map((c) => c.path));
     if (dropped.length)
         log.warn(`Left out of the patch: ${dropped.map((c) => c.path).join(', ')}.`);
+    report.droppedPaths = dropped.map((c) => c.path);
     report.changedFiles = staged.filter((c) => !dropped.includes(c)).map((c) => c.path);
     const diff = (await git.run(['diff', '--cached', '--no-ext-diff', '--no-textconv'])).stdout;
     if (redactor.leaks(diff)) {
@@ -73623,6 +73628,8 @@ function reportFrom(task, s, d) {
         target: task.receiptOn !== undefined ? `#${task.receiptOn}` : task.key,
         dryRun: s.inputs.dryRun,
         tests: d.tests,
+        sandbox: s.ports.shell.description,
+        hiddenRemoved: d.hiddenRemoved,
     };
     if (!outcome) {
         report.status = 'failed';
@@ -73642,6 +73649,27 @@ function reportFrom(task, s, d) {
         report.costByCategory.output += (r.counts.output * pr.output) / 1e6;
     }
     report.turns = outcome.requests.filter((r) => r.stopReason !== null).length;
+    for (const r of outcome.requests) {
+        const c = r.counts;
+        report.requests.push({
+            index: r.index + 1,
+            attempt: r.attempt,
+            input: c?.input ?? 0,
+            cacheRead: c?.cacheRead ?? 0,
+            cacheWrite: (c?.cacheWrite5m ?? 0) + (c?.cacheWrite1h ?? 0),
+            output: c?.output ?? 0,
+            loopAfter: r.loopAfter,
+            costUsd: r.costUsd,
+            stopReason: r.stopReason,
+            durationMs: r.durationMs,
+            requestId: r.requestId,
+            error: r.error,
+        });
+    }
+    for (const r of m.requests) {
+        const pr = pricesFor(s.model.pricing, r.prompt);
+        report.uncachedCostUsd += (r.prompt * pr.input + r.counts.output * pr.output) / 1e6;
+    }
     for (const t of outcome.tools)
         report.toolCalls[t.name] = (report.toolCalls[t.name] ?? 0) + 1;
     report.endReason = outcome.endReason;

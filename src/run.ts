@@ -125,6 +125,7 @@ async function deliverTask(task: Task, s: RunSetup): Promise<RunReport> {
   let outcome: LoopOutcome | undefined;
   let tests: TestResult | undefined;
   let crash: unknown;
+  let hiddenRemoved = 0;
   try {
     const first = buildFirstMessage(task, {
       repository: `${ctx.owner}/${ctx.repo}`,
@@ -133,6 +134,7 @@ async function deliverTask(task: Task, s: RunSetup): Promise<RunReport> {
       shallow: fs.existsSync(path.join(git.dir, '.git', 'shallow')),
       earlierWork: branch.earlierWork,
     });
+    hiddenRemoved = first.hiddenRemoved;
     outcome = await runLoop(
       {
         model,
@@ -164,7 +166,7 @@ async function deliverTask(task: Task, s: RunSetup): Promise<RunReport> {
   }
 
   try {
-    return await publish(task, s, { outcome, tests, crash, branch, base, auth, existingPull, effort, maxCostUsd, bench });
+    return await publish(task, s, { outcome, tests, crash, branch, base, auth, existingPull, effort, maxCostUsd, bench, hiddenRemoved });
   } finally {
     await restoreCredentials();
   }
@@ -181,6 +183,7 @@ interface Delivery {
   effort?: string;
   maxCostUsd?: number;
   bench: Workbench;
+  hiddenRemoved: number;
 }
 
 /** Commit, push, open or update the PR, post the receipt. Each step runs even if a later one fails. */
@@ -222,6 +225,7 @@ async function commitAndOpenPull(task: Task, s: RunSetup, d: Delivery, report: R
   const dropped = staged.filter((c) => d.bench.protectedPaths.match(c.path) || c.mode === '160000' || c.oldMode === '160000');
   await unstage(git, dropped.map((c) => c.path));
   if (dropped.length) log.warn(`Left out of the patch: ${dropped.map((c) => c.path).join(', ')}.`);
+  report.droppedPaths = dropped.map((c) => c.path);
   report.changedFiles = staged.filter((c) => !dropped.includes(c)).map((c) => c.path);
 
   const diff = (await git.run(['diff', '--cached', '--no-ext-diff', '--no-textconv'])).stdout;
@@ -266,6 +270,8 @@ function reportFrom(task: Task, s: RunSetup, d: Delivery): RunReport {
     target: task.receiptOn !== undefined ? `#${task.receiptOn}` : task.key,
     dryRun: s.inputs.dryRun,
     tests: d.tests,
+    sandbox: s.ports.shell.description,
+    hiddenRemoved: d.hiddenRemoved,
   };
   if (!outcome) {
     report.status = 'failed';
@@ -285,6 +291,27 @@ function reportFrom(task: Task, s: RunSetup, d: Delivery): RunReport {
     report.costByCategory.output += (r.counts.output * pr.output) / 1e6;
   }
   report.turns = outcome.requests.filter((r) => r.stopReason !== null).length;
+  for (const r of outcome.requests) {
+    const c = r.counts;
+    report.requests.push({
+      index: r.index + 1,
+      attempt: r.attempt,
+      input: c?.input ?? 0,
+      cacheRead: c?.cacheRead ?? 0,
+      cacheWrite: (c?.cacheWrite5m ?? 0) + (c?.cacheWrite1h ?? 0),
+      output: c?.output ?? 0,
+      loopAfter: r.loopAfter,
+      costUsd: r.costUsd,
+      stopReason: r.stopReason,
+      durationMs: r.durationMs,
+      requestId: r.requestId,
+      error: r.error,
+    });
+  }
+  for (const r of m.requests) {
+    const pr = pricesFor(s.model.pricing, r.prompt);
+    report.uncachedCostUsd += (r.prompt * pr.input + r.counts.output * pr.output) / 1e6;
+  }
   for (const t of outcome.tools) report.toolCalls[t.name] = (report.toolCalls[t.name] ?? 0) + 1;
   report.endReason = outcome.endReason;
   report.closingTurn = outcome.closingTurn;

@@ -13,6 +13,37 @@ export interface TestResult {
   durationMs: number;
 }
 
+/** One model request as the receipt's chart and tables show it. */
+export interface RequestRow {
+  /** 1-based request number (a retried attempt keeps its request's number). */
+  index: number;
+  attempt: number;
+  input: number;
+  cacheRead: number;
+  cacheWrite: number;
+  output: number;
+  /** Loop tokens after this request. */
+  loopAfter: number;
+  costUsd: number;
+  stopReason: string | null;
+  durationMs: number;
+  requestId?: string;
+  error?: string;
+}
+
+/** One earlier (or this) run on the same issue/PR, kept in the receipt so totals survive re-runs. */
+export interface HistoryRow {
+  runId: string;
+  /** ISO time the run ended. */
+  at: string;
+  status: Status;
+  className?: string;
+  budget?: number;
+  loopTokens: number;
+  costUsd: number;
+  turns: number;
+}
+
 /** Everything a receipt, a job summary and the outputs are rendered from. Plain data. */
 export interface RunReport {
   status: Status;
@@ -45,6 +76,18 @@ export interface RunReport {
   target?: string;
   dryRun: boolean;
   closingTurn?: 'none' | 'sent' | 'skipped';
+  /** Per-request figures, in order (failed attempts that reported usage included). */
+  requests: RequestRow[];
+  /** What the same requests would have cost with no prompt caching (every prompt token at the input price). */
+  uncachedCostUsd: number;
+  /** How agent commands ran: "bubblewrap sandbox" or "host (no sandbox)". */
+  sandbox?: string;
+  /** Hidden characters removed from the untrusted request text. */
+  hiddenRemoved?: number;
+  /** Paths the agent changed that were left out of the patch (protected, submodules, mode changes). */
+  droppedPaths?: string[];
+  /** Earlier runs on the same issue/PR (oldest first), this run last. */
+  history?: HistoryRow[];
 }
 
 export function emptyReport(status: Status, reason?: string): RunReport {
@@ -60,6 +103,8 @@ export function emptyReport(status: Status, reason?: string): RunReport {
     wallMs: 0,
     changedFiles: [],
     dryRun: false,
+    requests: [],
+    uncachedCostUsd: 0,
   };
 }
 
