@@ -21,9 +21,34 @@ export interface Inputs {
   allowedBots: string[];
   /** Run the loop, publish nothing. */
   dryRun: boolean;
+  /** How agent commands are isolated: bubblewrap when possible (auto), always (required), never (off). */
+  sandbox: 'auto' | 'required' | 'off';
+  /** Extra globs the agent may not change (added to the built-in protected paths). */
+  protectedPaths: string[];
+  /** Environment variables passed to agent commands (names from `allowed-env`, values from the step's env). */
+  allowedEnv: Record<string, string>;
+  /** `run` (default) does the work; `report` summarizes the ledger instead. */
+  mode: 'run' | 'report';
+  /** Append each run to the `taskcap/ledger` branch. */
+  ledger: boolean;
+  /** Upload the run record as a workflow artifact. */
+  uploadRecord: boolean;
+  /** Issue that receives the report comment in report mode. */
+  reportIssue?: number;
+  /** Refuse new runs once this month's ledger spend reaches this (USD). */
+  maxMonthlyCostUsd?: number;
 }
 
 type Get = (name: string) => string;
+
+/** Never passed to agent commands, whatever `allowed-env` says: they are taskcap's own credentials and runtime. */
+const NEVER_PASSED = /^(INPUT_|ACTIONS_|ANTHROPIC_|GITHUB_TOKEN$|RUNNER_|GITHUB_ENV$|GITHUB_OUTPUT$|GITHUB_STATE$|GITHUB_PATH$)/;
+
+const list = (raw: string) =>
+  raw
+    .split(/[,\n]/)
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 function positiveNumber(name: string, raw: string, example: string): number {
   const value = Number(raw);
@@ -39,8 +64,8 @@ function booleanInput(name: string, raw: string): boolean {
   throw new UserError(`Input '${name}' must be true or false, got '${raw}'.`);
 }
 
-/** Parse inputs from a getter (core.getInput in the action; a map in tests). */
-export function parseInputs(get: Get): Inputs {
+/** Parse inputs from a getter (core.getInput in the action; a map in tests) and the step's environment. */
+export function parseInputs(get: Get, env: NodeJS.ProcessEnv = {}): Inputs {
   const modelRaw = get('model');
   if (modelRaw !== '' && !/^[a-z0-9][a-z0-9.@:_-]*$/i.test(modelRaw)) {
     throw new UserError(`Input 'model' is not a model id, got '${modelRaw}'. Example: model: claude-opus-4-7`);
@@ -51,21 +76,63 @@ export function parseInputs(get: Get): Inputs {
     anthropicApiKey: get('anthropic-api-key') || undefined,
     githubToken: get('github-token'),
     model: modelRaw || 'claude-opus-4-7',
-    configPath: get('config-path') || '.github/taskcap.yml',
+    configPath: configPath(get('config-path') || '.github/taskcap.yml'),
     testCommand: get('test-command') || undefined,
     maxCostUsd: maxCost === '' ? undefined : positiveNumber('max-cost-usd', maxCost, '2.50'),
     timeoutMinutes: timeout === '' ? 30 : positiveNumber('timeout-minutes', timeout, '30'),
-    allowedBots: get('allowed-bots')
-      .split(/[,\n]/)
-      .map((s) => s.trim())
-      .filter(Boolean),
+    allowedBots: list(get('allowed-bots')),
     dryRun: booleanInput('dry-run', get('dry-run')),
+    sandbox: sandboxMode(get('sandbox')),
+    protectedPaths: list(get('protected-paths')),
+    allowedEnv: allowedEnv(list(get('allowed-env')), env),
+    mode: modeInput(get('mode')),
+    ledger: booleanInput('ledger', get('ledger')),
+    uploadRecord: booleanInput('upload-record', get('upload-record')),
+    reportIssue: issueNumber(get('report-issue')),
+    maxMonthlyCostUsd: get('max-monthly-cost-usd') === '' ? undefined : positiveNumber('max-monthly-cost-usd', get('max-monthly-cost-usd'), '200'),
   };
+}
+
+function modeInput(raw: string): Inputs['mode'] {
+  if (raw === '' || raw === 'run') return 'run';
+  if (raw === 'report') return 'report';
+  throw new UserError(`Input 'mode' must be run or report, got '${raw}'.`);
+}
+
+function issueNumber(raw: string): number | undefined {
+  if (raw === '') return undefined;
+  if (/^#?\d+$/.test(raw) && Number(raw.replace('#', '')) > 0) return Number(raw.replace('#', ''));
+  throw new UserError(`Input 'report-issue' must be an issue number such as 42, got '${raw}'.`);
+}
+
+function configPath(raw: string): string {
+  if (raw.startsWith('/') || raw.split('/').includes('..') || raw.includes('\0')) {
+    throw new UserError(`Input 'config-path' must be a path inside the repository, like .github/taskcap.yml; got '${raw}'.`);
+  }
+  return raw.replace(/^\.\//, '');
+}
+
+function sandboxMode(raw: string): Inputs['sandbox'] {
+  if (raw === '') return 'auto';
+  if (raw === 'auto' || raw === 'required' || raw === 'off') return raw;
+  throw new UserError(`Input 'sandbox' must be auto, required or off, got '${raw}'.`);
+}
+
+function allowedEnv(names: string[], env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of names) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new UserError(`Input 'allowed-env' lists '${name}', which is not an environment variable name.`);
+    if (NEVER_PASSED.test(name)) {
+      throw new UserError(`Input 'allowed-env' lists '${name}': taskcap never passes its own credentials or runner variables to agent commands. Remove it.`);
+    }
+    if (env[name] !== undefined) out[name] = env[name]!;
+  }
+  return out;
 }
 
 /** Read the inputs through @actions/core and mask the secrets before anything can print them. */
 export function readInputs(): Inputs {
-  const inputs = parseInputs((name) => core.getInput(name));
+  const inputs = parseInputs((name) => core.getInput(name), process.env);
   if (inputs.anthropicApiKey) core.setSecret(inputs.anthropicApiKey);
   if (inputs.githubToken) core.setSecret(inputs.githubToken);
   return inputs;

@@ -1,16 +1,22 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import * as core from '@actions/core';
 import Anthropic from '@anthropic-ai/sdk';
 import { createAnthropicModel } from './agent/model.js';
 import { createGitHub, createOctokit } from './github/github.js';
-import { readInputs } from './inputs.js';
+import { readInputs, type Inputs } from './inputs.js';
 import { systemClock, type Log } from './ports.js';
 import { Git } from './publish/git.js';
+import { renderJobSummary } from './report/job-summary.js';
 import { renderReceipt } from './report/receipt.js';
+import type { RunRecord } from './report/run-record.js';
 import { outputsOf, type RunReport } from './report/run-report.js';
-import { runTaskcap } from './run.js';
-import { readRunnerContext } from './runner-context.js';
-import { createHostShell } from './tools/shell.js';
+import { runReportMode } from './report-mode.js';
+import { runTaskcap, type Ports } from './run.js';
+import { readRunnerContext, type RunnerContext } from './runner-context.js';
+import { createSandboxShell } from './tools/sandbox.js';
 import { errorMessage } from './util/errors.js';
+import type { Redactor } from './util/redact.js';
 
 /** A log line may carry text from outside (titles, paths): it must never be read as a workflow command. */
 const inert = (m: string) => m.replace(/^(\s*)::/gm, '$1:\u200b:');
@@ -35,27 +41,68 @@ export async function run(): Promise<void> {
     const inputs = readInputs();
     const ctx = readRunnerContext(process.env);
     const octokit = createOctokit(inputs.githubToken, ctx.apiUrl, coreLog);
-    const report = await runTaskcap(inputs, ctx, {
+    const ports: Ports = {
       github: createGitHub(octokit, ctx.owner, ctx.repo),
       makeModel: (apiKey) => createAnthropicModel(new Anthropic({ apiKey, maxRetries: 0 })),
       git: new Git(ctx.workspace),
-      shell: createHostShell(),
+      // Made per task, after the gate: a skipped or refused event never touches the machine's sandbox settings.
+      makeShell: ({ workspace, agentHome }) =>
+        createSandboxShell({
+          mode: inputs.sandbox,
+          workspace,
+          agentHome,
+          hide: [ctx.runnerTemp, process.env.HOME ?? ''].filter((d) => d && d !== '/'),
+          log: coreLog,
+        }),
       clock: systemClock,
       log: coreLog,
       cancel: cancel.signal,
-    });
-    await publishOutputs(report);
-    if (report.status === 'failed') core.setFailed(report.reason ?? 'taskcap failed.');
+      environment: process.env,
+    };
+    if (inputs.mode === 'report' || (ctx.eventName === 'workflow_dispatch' && (ctx.payload.inputs as { mode?: unknown } | undefined)?.mode === 'report')) {
+      const { markdown, commentUrl } = await runReportMode(inputs, ctx, ports);
+      core.setOutput('status', 'completed');
+      if (commentUrl) core.setOutput('comment-url', commentUrl);
+      if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(markdown, true).write();
+      return;
+    }
+    const { report, record, redactor } = await runTaskcap(inputs, ctx, ports);
+    await publishOutputs(report, record, inputs, ctx, redactor);
+    if (report.status === 'failed') core.setFailed(inert(report.reason ?? 'taskcap failed.'));
   } catch (error) {
     core.setOutput('status', 'failed');
     core.setFailed(inert(errorMessage(error)));
   }
 }
 
-async function publishOutputs(report: RunReport): Promise<void> {
+async function publishOutputs(report: RunReport, record: RunRecord | undefined, inputs: Inputs, ctx: RunnerContext, redactor: Redactor): Promise<void> {
   for (const [name, value] of Object.entries(outputsOf(report))) core.setOutput(name, value);
+  if (record && ctx.runnerTemp) {
+    const json = JSON.stringify(record, null, 2);
+    // The record carries no free text by construction; a leak check is the second line of defence.
+    if (redactor.leaks(json)) core.warning('The run record was not written: it matched a secret pattern.');
+    else {
+      const file = path.join(ctx.runnerTemp, `taskcap-run-record-${ctx.runId}-${ctx.runAttempt}.json`);
+      fs.writeFileSync(file, json);
+      core.setOutput('run-record', file);
+      if (inputs.uploadRecord) await uploadRecord(file, ctx);
+    }
+  }
   if (report.status === 'skipped' || report.status === 'refused') return;
-  const receipt = renderReceipt(report);
-  if (report.dryRun) core.info(`Receipt (dry run):\n${inert(receipt)}`);
-  if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(receipt, true).write();
+  if (report.dryRun) core.info(`Receipt (dry run):\n${inert(renderReceipt(report))}`);
+  // An explore/research result with nowhere to comment (a scheduled run that changed no file) still reaches people.
+  const result = report.result ? `\n\n## Result\n\n${report.result}` : '';
+  if (report.result && !report.commentUrl) core.info(`Result:\n${inert(report.result)}`);
+  if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(renderJobSummary(report) + result, true).write();
+}
+
+/** The run record as a workflow artifact (loaded only when asked: the artifact client is large). */
+async function uploadRecord(file: string, ctx: RunnerContext): Promise<void> {
+  try {
+    const { DefaultArtifactClient } = await import('@actions/artifact');
+    await new DefaultArtifactClient().uploadArtifact(`taskcap-run-record-${ctx.runId}-${ctx.runAttempt}`, [file], path.dirname(file), { retentionDays: 30 });
+    core.info('Uploaded the run record as a workflow artifact.');
+  } catch (e) {
+    core.warning(`The run record could not be uploaded as an artifact: ${errorMessage(e)}`);
+  }
 }

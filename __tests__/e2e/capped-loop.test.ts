@@ -62,7 +62,7 @@ describe('the hard cap', () => {
     expect(pr.body).toContain('## ⏸ Partial work');
     const files = await w.originGit(['ls-tree', '--name-only', 'refs/heads/taskcap/issue-3', 'notes/']);
     expect(files.stdout.trim().split('\n').length).toBeGreaterThan(2);
-    expect(receiptOf(w)).toMatch(/⏸ Stopped at a limit; partial work in draft PR/);
+    expect(receiptOf(w)).toMatch(/⏸ Stopped at the token budget · partial work in draft PR/);
     expect(receiptOf(w)).toContain('The run used its budget of 50,000 loop tokens.');
     expect(w.github.violations).toEqual([]);
   }, 120_000);

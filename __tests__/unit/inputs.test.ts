@@ -18,6 +18,14 @@ describe('parseInputs', () => {
       timeoutMinutes: 30,
       allowedBots: ['renovate[bot]', 'dependabot[bot]'],
       dryRun: true,
+      sandbox: 'auto',
+      protectedPaths: [],
+      allowedEnv: {},
+      mode: 'run',
+      ledger: false,
+      uploadRecord: false,
+      reportIssue: undefined,
+      maxMonthlyCostUsd: undefined,
     });
   });
 
@@ -27,7 +35,20 @@ describe('parseInputs', () => {
     ['timeout-minutes', '0', /Input 'timeout-minutes' must be a positive number, got '0'/],
     ['dry-run', 'yes', /Input 'dry-run' must be true or false, got 'yes'/],
     ['model', 'claude opus; rm -rf', /Input 'model' is not a model id, got 'claude opus; rm -rf'/],
+    ['sandbox', 'maybe', /Input 'sandbox' must be auto, required or off, got 'maybe'/],
+    ['allowed-env', 'GITHUB_TOKEN', /Input 'allowed-env' lists 'GITHUB_TOKEN': taskcap never passes its own credentials/],
+    ['allowed-env', 'INPUT_ANTHROPIC-API-KEY', /is not an environment variable name/],
+    ['allowed-env', 'ANTHROPIC_API_KEY', /never passes its own credentials/],
+    ['mode', 'audit', /Input 'mode' must be run or report, got 'audit'/],
+    ['report-issue', 'latest', /Input 'report-issue' must be an issue number such as 42, got 'latest'/],
+    ['max-monthly-cost-usd', '0', /Input 'max-monthly-cost-usd' must be a positive number, got '0'/],
+    ['config-path', '../outside.yml', /Input 'config-path' must be a path inside the repository/],
   ])('rejects %s=%s with an error that names the input and quotes the value', (name, value, message) => {
     expect(() => parseInputs(get({ [name]: value }))).toThrow(message);
+  });
+
+  it('passes only the allow-listed variables, with their values from the step environment', () => {
+    const inputs = parseInputs(get({ 'allowed-env': 'NPM_CONFIG_REGISTRY, MISSING' }), { NPM_CONFIG_REGISTRY: 'https://registry.example', SECRET: 'x' });
+    expect(inputs.allowedEnv).toEqual({ NPM_CONFIG_REGISTRY: 'https://registry.example' });
   });
 });

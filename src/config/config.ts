@@ -20,6 +20,8 @@ export interface TaskcapConfig {
   /** Upper bound for budget overrides (`budget:` labels and `budget=` in commands). */
   maxBudget?: number;
   maxCostUsd?: number;
+  /** Refuse new runs once the ledger's spend this calendar month reaches this (USD). */
+  maxMonthlyCostUsd?: number;
 }
 
 /** The configuration when the repository has no config file. */

@@ -9,6 +9,6 @@ export function resolveModel(id: string, config: TaskcapConfig): ModelSpec {
   if (known) return override ? { ...known, pricing: { base: override } } : known;
   if (override) return unknownModelSpec(id, { base: override });
   throw new UserError(
-    `Model '${id}' has no price table, so taskcap cannot enforce 'max-cost-usd' or report cost. Use a known model id, or add its prices (USD per million tokens) to the config file: pricing: { ${id}: { input: 3, cacheWrite5m: 3.75, cacheWrite1h: 6, cacheRead: 0.3, output: 15 } }`,
+    `Model '${id}' has no price table, so taskcap cannot enforce 'max-cost-usd' or report cost. Use a known model id, or add its prices (USD per million tokens) to the config file: pricing: { ${id}: { input: 3, cache-write-5m: 3.75, cache-write-1h: 6, cache-read: 0.3, output: 15 } }`,
   );
 }

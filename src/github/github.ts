@@ -43,6 +43,22 @@ export interface GitHub {
   getPull(number: number): Promise<PullRequest>;
   createPull(p: { head: string; base: string; title: string; body: string; draft: boolean }): Promise<PullRequest>;
   updatePull(number: number, p: { title?: string; body?: string }): Promise<PullRequest>;
+  /** The comments of one review (file, line, diff hunk, body). */
+  listReviewComments(pull: number, reviewId: number): Promise<ReviewComment[]>;
+  /** Answer a review comment in its own thread. */
+  replyToReviewComment(pull: number, commentId: number, body: string): Promise<void>;
+  /** 👀 and friends on the comment that asked for work. */
+  react(target: { kind: 'issue' | 'review'; id: number }, content: '+1' | 'eyes' | 'rocket' | 'confused'): Promise<void>;
+}
+
+export interface ReviewComment {
+  id: number;
+  path: string;
+  line?: number;
+  diffHunk?: string;
+  body: string;
+  author: string;
+  inReplyTo?: number;
 }
 
 /** GitHub's "already exists" answer to a second PR for the same head. */
@@ -168,6 +184,25 @@ export function createGitHub(octokit: Octokit, owner: string, repo: string): Git
     },
     async updatePull(number, p) {
       return toPull((await octokit.rest.pulls.update({ ...r, pull_number: number, ...p })).data as PullData);
+    },
+    async listReviewComments(pull, reviewId) {
+      const all = await octokit.paginate(octokit.rest.pulls.listCommentsForReview, { ...r, pull_number: pull, review_id: reviewId, per_page: 100 });
+      return all.map((c) => ({
+        id: c.id,
+        path: c.path,
+        line: (c as { line?: number | null }).line ?? (c as { original_line?: number | null }).original_line ?? undefined,
+        diffHunk: c.diff_hunk,
+        body: c.body,
+        author: c.user?.login ?? '',
+        inReplyTo: c.in_reply_to_id ?? undefined,
+      }));
+    },
+    async replyToReviewComment(pull, commentId, body) {
+      await octokit.rest.pulls.createReplyForReviewComment({ ...r, pull_number: pull, comment_id: commentId, body });
+    },
+    async react(target, content) {
+      if (target.kind === 'issue') await octokit.rest.reactions.createForIssueComment({ ...r, comment_id: target.id, content });
+      else await octokit.rest.reactions.createForPullRequestReviewComment({ ...r, comment_id: target.id, content });
     },
   };
 }

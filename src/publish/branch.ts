@@ -79,3 +79,16 @@ export async function pushBranch(git: Git, state: BranchState, auth: Record<stri
   const lease = `--force-with-lease=refs/heads/${state.branch}:${state.remoteSha ?? ''}`;
   await git.run(['push', '--no-verify', lease, 'origin', `HEAD:refs/heads/${state.branch}`], { env: auth });
 }
+
+/**
+ * True when `tip` descends from `base` through commits taskcap itself made (github-actions[bot], "taskcap:"
+ * subjects): a re-run of a job whose first attempt already pushed, not someone else's new work.
+ */
+export async function onlyOurCommitsSince(git: Git, base: string, tip: string): Promise<boolean> {
+  const ancestor = await git.run(['merge-base', '--is-ancestor', base, tip], { allowFailure: true });
+  if (ancestor.exitCode !== 0) return false;
+  const log = await git.run(['log', '--format=%ae%x09%s', `${base}..${tip}`], { allowFailure: true });
+  if (log.exitCode !== 0) return false;
+  const lines = log.stdout.split('\n').filter(Boolean);
+  return lines.length > 0 && lines.every((l) => l.startsWith(`${BOT_EMAIL}\ttaskcap:`));
+}

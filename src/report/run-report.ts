@@ -42,6 +42,8 @@ export interface HistoryRow {
   loopTokens: number;
   costUsd: number;
   turns: number;
+  /** How many runs the row stands for: above 1 only on the row that folds the oldest runs together. */
+  runs?: number;
 }
 
 /** Everything a receipt, a job summary and the outputs are rendered from. Plain data. */
@@ -86,6 +88,10 @@ export interface RunReport {
   hiddenRemoved?: number;
   /** Paths the agent changed that were left out of the patch (protected, submodules, mode changes). */
   droppedPaths?: string[];
+  /** The written result of an explore/research run (posted as a comment; also in the job summary). */
+  result?: string;
+  /** The commit this run pushed, if any. */
+  commitSha?: string;
   /** Earlier runs on the same issue/PR (oldest first), this run last. */
   history?: HistoryRow[];
 }
@@ -125,5 +131,42 @@ export function outputsOf(report: RunReport): Record<string, string> {
     'pr-number': report.pr ? String(report.pr.number) : '',
     'pr-url': report.pr?.url ?? '',
     'comment-url': report.commentUrl ?? '',
+  };
+}
+
+const SEVERITY: Status[] = ['failed', 'budget-exhausted', 'completed', 'no-changes', 'refused', 'skipped'];
+
+/** One report for a run of several tasks (a schedule with several due tasks): sums, and the most severe status. */
+export function combineReports(reports: RunReport[]): RunReport {
+  if (reports.length === 1) return reports[0];
+  if (reports.length === 0) return emptyReport('skipped', 'nothing to do');
+  const status = SEVERITY.find((s) => reports.some((r) => r.status === s)) ?? 'skipped';
+  const last = reports[reports.length - 1];
+  const sum = (f: (r: RunReport) => number) => reports.reduce((a, r) => a + f(r), 0);
+  return {
+    ...last,
+    status,
+    reason: reports.map((r) => r.reason).filter(Boolean).join(' ') || undefined,
+    loopTokens: sum((r) => r.loopTokens),
+    budget: sum((r) => r.budget ?? 0),
+    billed: {
+      input: sum((r) => r.billed.input),
+      cacheWrite5m: sum((r) => r.billed.cacheWrite5m),
+      cacheWrite1h: sum((r) => r.billed.cacheWrite1h),
+      cacheRead: sum((r) => r.billed.cacheRead),
+      output: sum((r) => r.billed.output),
+      thinking: sum((r) => r.billed.thinking),
+    },
+    costUsd: sum((r) => r.costUsd),
+    uncachedCostUsd: sum((r) => r.uncachedCostUsd),
+    costByCategory: {
+      input: sum((r) => r.costByCategory.input),
+      cacheWrite: sum((r) => r.costByCategory.cacheWrite),
+      cacheRead: sum((r) => r.costByCategory.cacheRead),
+      output: sum((r) => r.costByCategory.output),
+    },
+    requests: reports.flatMap((r) => r.requests),
+    turns: sum((r) => r.turns),
+    className: [...new Set(reports.map((r) => r.className).filter(Boolean))].join(',') || undefined,
   };
 }

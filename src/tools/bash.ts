@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { capText, plainTerminalText } from './output-cap.js';
-import type { Shell } from './shell.js';
+import { OUTPUT_STOP_BYTES, type Shell } from './shell.js';
 import { ToolError } from './workspace-path.js';
 
 export interface BashResult {
@@ -8,6 +8,17 @@ export interface BashResult {
   isError: boolean;
   exitCode: number | null;
   outputBytes: number;
+}
+
+/** Bytes of a result kept for taskcap's own notes (timeout, exit code, flood). */
+const NOTE_ROOM_BYTES = 320;
+const MIN_BODY_BYTES = 200;
+
+/** A reported directory carries over only when it is an absolute path inside the workspace (`..foo` is inside). */
+function isInside(root: string, dir: string): boolean {
+  if (!path.isAbsolute(dir) || dir.includes('\0')) return false;
+  const rel = path.relative(root, dir);
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel));
 }
 
 /** Anthropic's bash client tool (`bash_20250124`), one command at a time, in the workspace. */
@@ -36,21 +47,26 @@ export class BashTool {
       root: this.root,
       env: this.env,
       timeoutMs,
-      maxOutputBytes: capBytes,
+      // Room is kept for taskcap's notes, so capping the whole result never cuts the "bytes omitted" marker.
+      maxOutputBytes: Math.max(MIN_BODY_BYTES, capBytes - NOTE_ROOM_BYTES),
       signal,
     });
     // Only a directory inside the workspace carries over; anything else starts the next command at the root.
-    if (result.cwd && path.isAbsolute(result.cwd) && !path.relative(this.root, result.cwd).startsWith('..')) this.cwd = result.cwd;
-    else if (result.cwd) this.cwd = this.root;
+    if (result.cwd) this.cwd = isInside(this.root, result.cwd) ? result.cwd : this.root;
 
     const notes: string[] = [];
     if (result.timedOut) {
       notes.push(`[taskcap: stopped after ${Math.round(timeoutMs / 1000)} s; the command and everything it started were killed. Use shorter or bounded commands.]`);
     } else if (result.aborted) notes.push('[taskcap: the run was stopped while this command was running; it was killed.]');
-    else if (result.exitCode !== 0) notes.push(`[exit code ${result.exitCode ?? 'unknown'}]`);
+    else if (result.flooded) {
+      notes.push(
+        `[taskcap: the command wrote more than ${OUTPUT_STOP_BYTES / 1024 / 1024} MB of output and was stopped; everything it started was killed. Redirect output to a file or narrow the command.]`,
+      );
+    } else if (result.exitCode !== 0) notes.push(`[exit code ${result.exitCode ?? 'unknown'}]`);
     const output = plainTerminalText(result.output);
     const body = output.trim() === '' ? '(no output)' : output.replace(/\n+$/, '');
-    const text = capText([body, ...notes].join('\n'), capBytes);
-    return { text, isError: result.timedOut || result.aborted, exitCode: result.exitCode, outputBytes: result.totalBytes };
+    const noteText = notes.length ? `\n${notes.join('\n')}` : '';
+    const text = capText(capText(body, Math.max(MIN_BODY_BYTES, capBytes - Buffer.byteLength(noteText))) + noteText, capBytes);
+    return { text, isError: result.timedOut || result.aborted || result.flooded === true, exitCode: result.exitCode, outputBytes: result.totalBytes };
   }
 }

@@ -58,7 +58,7 @@ export class Editor {
       throw new ToolError(`${rel || '.'} does not exist.`);
     }
     if (st.isDirectory()) return { text: capText(this.listing(abs, rel), capBytes), path: rel, changed: false };
-    const content = this.readText(abs, rel, st);
+    const content = this.readText(abs, rel);
     const lines = splitLines(content);
     let first = 1;
     let last = lines.length;
@@ -162,14 +162,17 @@ export class Editor {
     };
     walk(abs, 1);
     const head = `Files and directories in ${rel || '.'} (2 levels, hidden and node_modules skipped):`;
-    return [head, ...out, ...(more > 0 ? [`… and ${more} more entries`] : [])].join('\n');
+    return [head, ...out, ...(more > 0 ? [`… and ${more.toLocaleString('en-US')} more entries`] : [])].join('\n');
   }
 
-  /** Read a text file safely: size-capped, binary and non-UTF-8 refused, opened without following a final link. */
-  private readText(abs: string, rel: string, known?: fs.Stats): string {
+  /**
+   * Read a text file safely: size-capped, binary and non-UTF-8 refused, opened without following a final link and
+   * without blocking (a FIFO planted by a command would otherwise hang the action on open).
+   */
+  private readText(abs: string, rel: string): string {
     let fd: number;
     try {
-      fd = fs.openSync(abs, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+      fd = fs.openSync(abs, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') throw new ToolError(`${rel} does not exist.`);
@@ -178,8 +181,9 @@ export class Editor {
     }
     try {
       this.paths.assertOpenedInside(fd, rel);
-      const st = known ?? fs.fstatSync(fd);
-      if (!st.isFile()) throw new ToolError(`${rel} is not a regular file.`);
+      const opened = fs.fstatSync(fd);
+      if (!opened.isFile()) throw new ToolError(`${rel} is not a regular file (a FIFO, socket or device); not read.`);
+      const st = opened; // the file actually opened, not what was stat'ed before
       // A hard link can alias a file outside the workspace; git never creates them in a checkout.
       if (fs.fstatSync(fd).nlink > 1) throw new ToolError(`${rel} is a hard link to another file; refused.`);
       if (st.size > MAX_EDITOR_FILE_BYTES) {
@@ -213,10 +217,18 @@ export class Editor {
     } catch {
       /* new file */
     }
-    // Truncate only after the opened file is known to be inside the workspace.
-    const fd = fs.openSync(abs, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW, mode);
+    // Truncate only after the opened file is known to be inside the workspace; never block on a FIFO.
+    let fd: number;
+    try {
+      fd = fs.openSync(abs, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK, mode);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ELOOP') throw new ToolError(`${rel} is a symbolic link; writes never follow links.`);
+      throw new ToolError(`${rel} cannot be written (${code ?? 'error'}).`);
+    }
     try {
       this.paths.assertOpenedInside(fd, rel);
+      if (!fs.fstatSync(fd).isFile()) throw new ToolError(`${rel} is not a regular file; not written.`);
       if (fs.fstatSync(fd).nlink > 1) throw new ToolError(`${rel} is a hard link to another file; refused.`);
       fs.ftruncateSync(fd, 0);
       fs.writeSync(fd, content);

@@ -54,3 +54,22 @@ export class ProtectedPaths {
     return this.patterns.find((x) => x.re.test(p) || x.dir?.test(p))?.glob;
   }
 }
+
+/**
+ * Whether a symlink committed at `rel` (repo-relative POSIX path) with link text `target` points outside the
+ * repository or into `.git`: such a link is harmless to git but a trap for whatever later reads the checkout
+ * (a CI step, a reviewer's editor), so the final diff should leave it out like a protected path.
+ */
+export function symlinkEscapes(rel: string, target: string): boolean {
+  if (target === '' || target.startsWith('/') || target.includes('\0')) return true;
+  const parts = rel.split('/').slice(0, -1);
+  for (const c of target.split('/')) {
+    if (c === '' || c === '.') continue;
+    if (c === '..') {
+      if (parts.length === 0) return true;
+      parts.pop();
+    } else parts.push(c);
+    if (c.toLowerCase() === '.git') return true;
+  }
+  return false;
+}

@@ -13,11 +13,32 @@ import { WorkspacePaths } from './workspace-path.js';
 export const COMMAND_TIMEOUT_MS = 5 * 60_000;
 
 /**
+ * Variables an allowlist can never pass to the agent: the action's inputs (its API key), tokens, the runner's
+ * runtime/cache/OIDC credentials, the file-command files (writing GITHUB_ENV would set variables for later
+ * steps), the dynamic linker, and the variables taskcap itself controls.
+ */
+const NEVER_PASSED =
+  /^(?:INPUT_.*|ACTIONS_.*|ANTHROPIC_.*|GITHUB_TOKEN|GH_TOKEN|GITHUB_(?:ENV|OUTPUT|PATH|STATE|STEP_SUMMARY|EVENT_PATH)|RUNNER_TEMP|LD_.*|HOME|TMPDIR|GITHUB_WORKSPACE|TASKCAP|TASKCAP_.*)$/i;
+
+/** Split a passthrough request into what may reach the agent and what is refused (for a warning). */
+export function filterPassthrough(passthrough: Record<string, string>): { kept: Record<string, string>; refused: string[] } {
+  const kept: Record<string, string> = {};
+  const refused: string[] = [];
+  for (const [name, value] of Object.entries(passthrough)) {
+    if (NEVER_PASSED.test(name) || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) refused.push(name);
+    else kept[name] = value;
+  }
+  return { kept, refused };
+}
+
+/**
  * The environment every agent command gets, built from nothing: no INPUT_*, no tokens, no ACTIONS_* runtime or
- * OIDC variables, no ANTHROPIC_*, nothing the workflow put in the step's env unless `passthrough` names it.
+ * OIDC variables, no ANTHROPIC_*, nothing the workflow put in the step's env unless `passthrough` names it (and
+ * never the variables `filterPassthrough` refuses).
  */
 export function agentEnvironment(workspace: string, home: string, passthrough: Record<string, string> = {}): Record<string, string> {
   return {
+    ...filterPassthrough(passthrough).kept,
     PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
     HOME: home,
     TMPDIR: path.join(home, 'tmp'),
@@ -32,8 +53,14 @@ export function agentEnvironment(workspace: string, home: string, passthrough: R
     GIT_CONFIG_NOSYSTEM: '1',
     GITHUB_WORKSPACE: workspace,
     TASKCAP: '1',
-    ...passthrough,
   };
+}
+
+/** A fresh HOME for the agent's commands (with `tmp/`, its TMPDIR and the sandbox's /tmp). */
+export function createAgentHome(): string {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'taskcap-agent-home-'));
+  fs.mkdirSync(path.join(home, 'tmp'), { recursive: true });
+  return home;
 }
 
 export interface Workbench {
@@ -54,9 +81,14 @@ export function createWorkbench(opts: {
   clock: Clock;
   passthroughEnv?: Record<string, string>;
   commandTimeoutMs?: number;
+  /**
+   * The agent's HOME. Defaults to the shell's own (the sandbox binds that directory writable), else a fresh one.
+   * Either way `dispose()` removes it.
+   */
+  home?: string;
 }): Workbench {
-  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'taskcap-agent-home-'));
-  fs.mkdirSync(path.join(home, 'tmp'));
+  const home = opts.home ?? opts.shell.home ?? createAgentHome();
+  fs.mkdirSync(path.join(home, 'tmp'), { recursive: true });
   const protectedPaths = new ProtectedPaths(opts.protectedGlobs);
   const paths = new WorkspacePaths(opts.workspace, protectedPaths);
   const env = agentEnvironment(paths.root, home, opts.passthroughEnv);

@@ -16,10 +16,14 @@ export interface ResolvedPath {
 
 const isInside = (root: string, p: string): boolean => {
   const rel = path.relative(root, p);
-  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel));
 };
 
 const hasGitComponent = (rel: string): boolean => rel.split('/').some((c) => c.toLowerCase() === '.git');
+
+/** Linux limits: PATH_MAX and NAME_MAX, in bytes. Longer paths are refused with a clear message, not ENAMETOOLONG. */
+const MAX_PATH_BYTES = 4095;
+const MAX_NAME_BYTES = 255;
 
 /**
  * Confines editor paths to the workspace: no NUL or control characters, no `..` escape, no absolute path
@@ -41,12 +45,16 @@ export class WorkspacePaths {
     // eslint-disable-next-line no-control-regex
     if (/[\x00-\x1f\x7f]/.test(input)) throw new ToolError('The path contains a NUL or control character; refused.');
     const abs = path.resolve(this.root, input);
+    if (Buffer.byteLength(abs) > MAX_PATH_BYTES || abs.split('/').some((c) => Buffer.byteLength(c) > MAX_NAME_BYTES)) {
+      throw new ToolError(`The path is too long (${Buffer.byteLength(input).toLocaleString('en-US')} bytes; a name may have ${MAX_NAME_BYTES}, a path ${MAX_PATH_BYTES}); refused.`);
+    }
     if (!isInside(this.root, abs)) throw new ToolError(`${input} is outside the repository (${this.root}); refused.`);
     const rel = path.relative(this.root, abs).split(path.sep).join('/');
     if (hasGitComponent(rel)) throw new ToolError(`${input} is inside git's own directory; refused.`);
 
     // Walk every existing component: a symlink anywhere must resolve inside the workspace and not into .git.
     let current = this.root;
+    let existing = 0;
     const parts = rel === '' ? [] : rel.split('/');
     for (let i = 0; i < parts.length; i++) {
       current = path.join(current, parts[i]);
@@ -56,6 +64,7 @@ export class WorkspacePaths {
       } catch {
         break; // the rest does not exist yet (a create)
       }
+      existing = i + 1;
       if (!st.isSymbolicLink()) continue;
       if (mode === 'write' && i === parts.length - 1) throw new ToolError(`${input} is a symbolic link; writes never follow links.`);
       let target: string;
@@ -69,9 +78,23 @@ export class WorkspacePaths {
         throw new ToolError(`${input} goes through a symbolic link that leads outside the repository; refused.`);
       }
     }
+    // Where the path really lands once links inside the workspace are followed: `wf -> .github/workflows`
+    // makes `wf/x.yml` a workflow file.
+    let realRel = rel;
+    if (existing > 0) {
+      try {
+        const real = path.join(fs.realpathSync(path.join(this.root, ...parts.slice(0, existing))), ...parts.slice(existing));
+        realRel = path.relative(this.root, real).split(path.sep).join('/');
+      } catch {
+        /* checked above */
+      }
+      if (hasGitComponent(realRel)) throw new ToolError(`${input} leads into git's own directory; refused.`);
+    }
     if (mode === 'write') {
-      const glob = this.protectedPaths.match(rel);
-      if (glob) throw new ToolError(`${rel} is a protected path (${glob}); taskcap never changes it.`);
+      for (const candidate of new Set([rel, realRel])) {
+        const glob = this.protectedPaths.match(candidate);
+        if (glob) throw new ToolError(`${candidate} is a protected path (${glob}); taskcap never changes it.`);
+      }
     }
     return { abs, rel };
   }

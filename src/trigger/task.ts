@@ -13,6 +13,16 @@ export type TaskTarget =
   | { kind: 'pull'; number: number; headRef: string; headSha: string }
   | { kind: 'scheduled'; name: string };
 
+/** A review comment the task must answer in its thread. */
+export interface ReviewThread {
+  id: number;
+  path: string;
+  line?: number;
+  diffHunk?: string;
+  body: string;
+  author?: string;
+}
+
 /** Everything the run needs to know about the work, decided before any model call. */
 export interface Task {
   /** One key, one branch, one PR, one receipt: re-runs of the same key update instead of duplicating. */
@@ -21,18 +31,28 @@ export interface Task {
   spec: ClassSpec;
   /** Budget after any `budget:` label or `budget=` override. */
   budget: number;
-  /** Trusted one-line statement of the job, written by taskcap ("Resolve issue #12"). */
+  /** Trusted statement of the job, written by taskcap or by the repo config on the default branch. */
   goal: string;
-  /** Human title for the PR and logs (from the issue/PR; untrusted, shown escaped). */
+  /** Human title for the PR and logs (from the issue/PR or the task name). */
   title: string;
   data: UntrustedText[];
   target: TaskTarget;
   /** The branch the work is pushed to. */
   branch: string;
-  /** Issue or PR number that receives the receipt comment. */
+  /** Where a PR taskcap opens points (the default branch; for PR tasks the PR's own base). */
+  baseBranch: string;
+  /** Issue or PR number that receives the receipt comment (scheduled tasks: the PR, once it exists). */
   receiptOn?: number;
-  /** Who asked (labeler, commenter, reviewer); gated by permission. */
+  /** Who asked (labeler, commenter, reviewer, dispatcher). */
   actor?: string;
+  /** taskcap opens and describes the PR (issue and scheduled tasks); PR tasks push to someone's PR and leave its text alone. */
+  ownsPull: boolean;
+  /** Issue closed by the PR ("Fixes #n"). */
+  fixes?: number;
+  /** Review comments to answer, each in its own thread. */
+  threads?: ReviewThread[];
+  /** The comment that asked for the work: 👀 when work starts. */
+  triggerComment?: { kind: 'issue' | 'review'; id: number; url?: string };
 }
 
 /** The event is not for taskcap (or not yet): say why in one line, touch nothing. */
@@ -40,3 +60,5 @@ export interface Skip {
   skip: true;
   reason: string;
 }
+
+export const skip = (reason: string): Skip => ({ skip: true, reason });
