@@ -271,7 +271,7 @@ describe('fork pull requests', () => {
     expect(w.github.writes().map((c) => c.operationId)).toEqual(['issues/create-comment']);
     const notices = w.github.state.comments.filter((c) => c.issueNumber === 20);
     expect(notices).toHaveLength(1);
-    expect(notices[0].body).toContain('<!-- taskcap:notice -->');
+    expect(notices[0].body).toContain('<!-- taskcap:notice');
     expect(notices[0].body).toMatch(/forks/);
   }, 60_000);
 
@@ -280,7 +280,7 @@ describe('fork pull requests', () => {
     const r = await w.run({ eventName: 'issue_comment', payload: issueCommentCreated({ ...REPO, number: 20, commentId: 5009, body: '/agent fix it', sender: 'alice', onPullRequest: true }) });
     expect(r.outputs.status).toBe('refused');
     expect(w.anthropic!.requests).toHaveLength(0);
-    expect(w.github.state.comments.filter((c) => c.body.includes('<!-- taskcap:notice -->'))).toHaveLength(1);
+    expect(w.github.state.comments.filter((c) => c.body.includes('<!-- taskcap:notice'))).toHaveLength(1);
   }, 60_000);
 
   it('the same fork event delivered twice leaves one notice, not two', async () => {
@@ -288,6 +288,6 @@ describe('fork pull requests', () => {
     await w.run({ eventName: 'pull_request', payload });
     await w.run({ eventName: 'pull_request', payload });
     expect(w.anthropic!.requests).toHaveLength(0);
-    expect(w.github.state.comments.filter((c) => c.issueNumber === 20 && c.body.includes('<!-- taskcap:notice -->'))).toHaveLength(1);
+    expect(w.github.state.comments.filter((c) => c.issueNumber === 20 && c.body.includes('<!-- taskcap:notice'))).toHaveLength(1);
   }, 60_000);
 });

@@ -164,7 +164,7 @@ describe('validation: every error names the key, quotes the value and says the f
     ['a task name ending in "."', 'tasks:\n  "a.": { class: fix, prompt: x }\n', [/^tasks\.a\.: task names are letters, digits/]],
     ['a bad model id', 'model: "claude opus"\n', ["model: 'claude opus' is not a model id. Example: model: claude-opus-4-7"]],
     ['a bad max-cost-usd', 'max-cost-usd: -1\n', ["max-cost-usd: '-1' must be a positive number of US dollars, e.g. 2.50."]],
-    ['a missing price', 'pricing:\n  m: { input: 1, cache-write-5m: 1, cache-write-1h: 1, cache-read: 1 }\n', [/^pricing\.m\.output: 'undefined' must be a price/]],
+    ['a missing price', 'pricing:\n  m: { input: 1, cache-write-5m: 1, cache-write-1h: 1, cache-read: 1 }\n', [/^pricing\.m\.output: is missing; give the price in USD per million tokens/]],
     ['a class budget above max-budget', 'max-budget: 100000\n', [/^classes\.migration\.budget: 200000 is above max-budget \(100000\)/, /^classes\.explore\.budget: 150000 is above/, /^classes\.research\.budget: 250000 is above/]],
     ['a top level that is a list', '- a\n- b\n', [/^the file must be a mapping of keys \(model, classes, labels, tasks, pricing, max-budget, max-cost-usd\b[^)]*\), got '\["a","b"\]'\.$/]],
     ['a top level that is a scalar', 'hello\n', [/^the file must be a mapping of keys .*got 'hello'\.$/]],
