@@ -3,7 +3,7 @@
 // HTTP). Claude is simulated unless ANTHROPIC_API_KEY is set, in which case the real API does the work.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { issuesLabeled } from '../test/sim/payloads.mjs';
+import { issuesLabeled, workflowDispatch } from '../test/sim/payloads.mjs';
 import { createWorld } from '../test/sim/world.mjs';
 import { scriptedFixReply } from './scripted-fix.mjs';
 
@@ -28,7 +28,7 @@ try {
   const result = await world.run({
     eventName: 'issues',
     payload: issuesLabeled({ owner: world.owner, repo: world.repo, number: issue.number, title: issue.title, body: issue.body, label: 'agent:fix', sender: 'acme' }),
-    inputs: { ...(realKey ? { 'anthropic-api-key': realKey } : {}), 'test-command': 'npm test' },
+    inputs: { ...(realKey ? { 'anthropic-api-key': realKey } : {}), 'test-command': 'npm test', ledger: 'true' },
     env: realKey ? { ANTHROPIC_BASE_URL: process.env.ANTHROPIC_BASE_URL } : undefined,
     timeoutMs: 30 * 60_000,
   });
@@ -49,6 +49,15 @@ try {
   console.log(receipt ? receipt.body : '(none)');
   rule('Outputs');
   for (const [k, v] of Object.entries(result.outputs)) console.log(`${k.padEnd(20)} ${v}`);
+
+  // The run appended a line to the ledger branch; report mode turns the ledger into spend per class.
+  const report = await world.run({
+    eventName: 'workflow_dispatch',
+    payload: workflowDispatch({ owner: world.owner, repo: world.repo, inputs: {}, sender: 'acme' }),
+    inputs: { mode: 'report' },
+  });
+  rule('Spend report (mode: report, job summary)');
+  console.log(report.summary.trim());
   if (world.github.violations.length) {
     rule('GitHub API violations');
     console.log(world.github.violations.join('\n'));

@@ -320,10 +320,22 @@ async function postResults(task: Task, s: RunSetup, report: RunReport, prior: Hi
     const body = `<!-- taskcap:result key=${task.key} -->\n### taskcap ${task.className} result\n\n${report.summary}`;
     await attempt('The result comment', () => upsertMarkedComment(github, on, `<!-- taskcap:result key=${task.key} -->`, redactor.redact(body)));
   }
+  if (on !== undefined) {
+    await attempt('The receipt comment', async () => {
+      // A scheduled task's receipt lives on its PR, found (with its history) once the PR exists.
+      const existing = live ? undefined : await findReceipt(github, on);
+      const history = live ? prior : existing ? readHistory(existing.body) : [];
+      report.history = appendHistory(history, historyRowOf(report, { runId: runIdOf(s.ctx), at: new Date(clock.now()).toISOString() }));
+      const body = redactor.redact(renderReceipt(report));
+      report.commentUrl = live ? await live.finish(body) : (await upsertReceipt(github, on, body, existing?.id)).url;
+    });
+  }
+  // Each review comment gets its answer in its own thread, with the commit and a link to the receipt.
   if (task.threads?.length && task.target.kind === 'pull') {
     const answers = new Map<number, string>();
     for (const m of (report.summary ?? '').matchAll(THREAD_ANSWER)) answers.set(Number(m[1]), m[2].trim());
-    const footer = `\n\n<sub>taskcap${report.commitSha && report.pr?.operation === 'updated' ? ` · pushed ${report.commitSha.slice(0, 7)}` : ' · no commit'}</sub>`;
+    const pushed = report.commitSha && report.pr?.operation === 'updated' ? `pushed ${report.commitSha.slice(0, 7)}` : 'no commit';
+    const footer = `\n\n<sub>taskcap · ${pushed}${report.commentUrl ? ` · [receipt](${report.commentUrl})` : ''}</sub>`;
     for (const th of task.threads) {
       const said = answers.get(th.id);
       const text = (said ?? `taskcap did not address this comment in this run${report.reason ? `: ${report.reason}` : '.'}`) + footer;
@@ -332,15 +344,6 @@ async function postResults(task: Task, s: RunSetup, report: RunReport, prior: Hi
       );
     }
   }
-  if (on === undefined) return;
-  await attempt('The receipt comment', async () => {
-    // A scheduled task's receipt lives on its PR, found (with its history) once the PR exists.
-    const existing = live ? undefined : await findReceipt(github, on);
-    const history = live ? prior : existing ? readHistory(existing.body) : [];
-    report.history = appendHistory(history, historyRowOf(report, { runId: runIdOf(s.ctx), at: new Date(clock.now()).toISOString() }));
-    const body = redactor.redact(renderReceipt(report));
-    report.commentUrl = live ? await live.finish(body) : (await upsertReceipt(github, on, body, existing?.id)).url;
-  });
 }
 
 /** The limits that shaped the run, as the run record names them. */

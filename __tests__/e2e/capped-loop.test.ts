@@ -187,6 +187,31 @@ describe('faults and retries', () => {
     expect(r.stdout).toMatch(/retrying/);
   }, 60_000);
 
+  it('waits out a 429 that names its retry-after, then continues', async () => {
+    const w = await setup((_r, i) =>
+      i === 0 ? { error: { status: 429, type: 'rate_limit_error', message: 'Rate limited', headers: { 'retry-after': '1' } } } : fix[i - 1] ?? fix[1],
+    );
+    const r = await w.run({ eventName: 'issues', payload: labeled() });
+    expect(r.outputs.status).toBe('completed');
+    expect(r.stdout).toMatch(/rate limited \(429\): Rate limited \(req_sim_0\); retrying in 1\.0 s/);
+  }, 60_000);
+
+  it('continues a paused turn by sending the conversation back', async () => {
+    const w = await setup((_r, i) => (i === 0 ? { content: [text('Working on it…')], stop_reason: 'pause_turn' } : fix[i - 1] ?? fix[1]));
+    const r = await w.run({ eventName: 'issues', payload: labeled() });
+    expect(r.outputs.status).toBe('completed');
+    const second = (w.anthropic!.requests[1] as Req).body.messages;
+    expect(second[second.length - 1].role).toBe('assistant');
+  }, 60_000);
+
+  it('ends on a full context window and still delivers the work as a draft', async () => {
+    const w = await setup((_r, i) => (i === 0 ? fix[0] : { content: [text('…')], stop_reason: 'model_context_window_exceeded' }));
+    const r = await w.run({ eventName: 'issues', payload: labeled() });
+    expect(r.outputs.status).toBe('failed');
+    expect(receiptOf(w)).toContain("The conversation filled the model's context window.");
+    expect(w.github.state.pulls[0]?.draft).toBe(true);
+  }, 60_000);
+
   it('does not retry a 400 and says why', async () => {
     const w = await setup(() => ({ error: { status: 400, type: 'invalid_request_error', message: 'prompt is too long' } }));
     const r = await w.run({ eventName: 'issues', payload: labeled() });

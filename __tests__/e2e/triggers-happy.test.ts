@@ -300,6 +300,7 @@ describe('pull_request_review.submitted', () => {
       expect(reply).toHaveLength(1);
       expect(reply[0].body).toContain(c.answer);
       expect(reply[0].body).toContain('<!-- taskcap:reply -->');
+      expect(reply[0].body).toMatch(/\[receipt\]\(http[^)]*issuecomment-\d+\)/);
       expect(reply[0].path).toBe(c.path);
     }
     expect(w.github.state.pulls).toHaveLength(1);

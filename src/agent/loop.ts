@@ -300,7 +300,11 @@ export async function runLoop(setup: LoopSetup, ports: LoopPorts): Promise<LoopO
 
     const message = response.message;
     if (pending) messages.push({ role: 'user', content: pending.content });
-    messages.push({ role: 'assistant', content: asParams(message.content) });
+    const last = messages[messages.length - 1];
+    if (!pending && last?.role === 'assistant' && Array.isArray(last.content)) {
+      // The continuation of a paused turn belongs to the same assistant message.
+      last.content.push(...asParams(message.content));
+    } else messages.push({ role: 'assistant', content: asParams(message.content) });
     pending = null;
     index++;
     const calls = toolCallsOf(message);
