@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as core from '@actions/core';
-import Anthropic from '@anthropic-ai/sdk';
 import { createAnthropicModel } from './agent/model.js';
 import { createGitHub, createOctokit } from './github/github.js';
 import { readInputs, type Inputs } from './inputs.js';
@@ -24,7 +23,8 @@ const inert = (m: string) => m.replace(/^(\s*)::/gm, '$1:\u200b:');
 const coreLog: Log = {
   info: (m) => core.info(inert(m)),
   warn: (m) => core.warning(inert(m)),
-  debug: (m) => core.debug(inert(m)),
+  // Debug lines carry the time since the process started: where the action's own time goes (RUNNER_DEBUG=1).
+  debug: (m) => core.debug(inert(`[+${Math.round(performance.now())} ms] ${m}`)),
 };
 
 /** The entry point: read inputs and the runner, build the real ports, run, publish outputs. One catch. */
@@ -40,10 +40,16 @@ export async function run(): Promise<void> {
   try {
     const inputs = readInputs();
     const ctx = readRunnerContext(process.env);
+    // Load the model client while the first GitHub calls are in flight (only a run that calls the model awaits it).
+    const sdk = import('@anthropic-ai/sdk');
+    sdk.catch(() => undefined);
     const octokit = createOctokit(inputs.githubToken, ctx.apiUrl, coreLog);
     const ports: Ports = {
       github: createGitHub(octokit, ctx.owner, ctx.repo),
-      makeModel: (apiKey) => createAnthropicModel(new Anthropic({ apiKey, maxRetries: 0 })),
+      makeModel: async (apiKey) => {
+        const loaded = await sdk;
+        return createAnthropicModel(loaded, new loaded.default({ apiKey, maxRetries: 0 }));
+      },
       git: new Git(ctx.workspace),
       // Made per task, after the gate: a skipped or refused event never touches the machine's sandbox settings.
       makeShell: ({ workspace, agentHome }) =>

@@ -46,17 +46,19 @@ export async function runTaskcap(inputs: Inputs, ctx: RunnerContext, ports: Port
   // The config comes from the default branch only: a pull request cannot raise its own budget. A broken config
   // is reported only to someone allowed to run taskcap (anyone else is refused first, so cannot fail the job).
   const defaultBranch = defaultBranchOf(ctx.payload) ?? (await github.defaultBranch());
-  let config: TaskcapConfig | undefined;
-  let configError: unknown;
-  try {
-    config = await loadConfig(inputs.configPath, defaultBranch, ports);
-  } catch (e) {
-    configError = e;
-  }
+  // Both are reads: the config and the requester's permission are fetched together.
+  const [loaded, verdict] = await Promise.all([
+    loadConfig(inputs.configPath, defaultBranch, ports).then(
+      (config) => ({ config, error: undefined }),
+      (error: unknown) => ({ config: undefined, error }),
+    ),
+    gate(trigger, ctx, inputs, ports),
+  ]);
+  log.debug('config read, permission checked');
+  const { config, error: configError } = loaded;
   const intents = config ? intentsFor(trigger, config) : undefined;
   if (intents && 'skip' in intents) return done(skipped(intents.reason, log));
 
-  const verdict = await gate(trigger, ctx, inputs, ports);
   if (verdict) {
     log.warn(`Refused: ${verdict}.`);
     const first = Array.isArray(intents) ? intents[0] : undefined;

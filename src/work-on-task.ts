@@ -10,7 +10,7 @@ import { effortFor, type ModelSpec } from './config/models.js';
 import type { GitHub, PullRequest } from './github/github.js';
 import type { Inputs } from './inputs.js';
 import type { Clock, Log } from './ports.js';
-import { BOT_NAME, commitStaged, onlyOurCommitsSince, prepareBranch, pushBranch, stageAll, unstage, type BranchState } from './publish/branch.js';
+import { BOT_NAME, commitStaged, onlyOurCommitsSince, prepareBranch, pushBranch, remoteTip, stageAll, unstage, type BranchState } from './publish/branch.js';
 import { authEnv, findCheckoutCredentials, headerForToken, hideCredentials } from './publish/credentials.js';
 import type { Git } from './publish/git.js';
 import { createOrUpdatePullRequest } from './publish/pull-request.js';
@@ -35,7 +35,7 @@ import type { Redactor } from './util/redact.js';
 export interface Ports {
   github: GitHub;
   /** Built only once a run will call the model (a skipped or refused event needs no key). */
-  makeModel: (apiKey: string) => ModelPort;
+  makeModel: (apiKey: string) => Promise<ModelPort>;
   git: Git;
   /** The shell for agent commands: a bubblewrap sandbox when one can be made (per the `sandbox` input). */
   makeShell: (opts: { workspace: string; agentHome: string }) => Promise<SandboxShell>;
@@ -107,29 +107,49 @@ export async function workOnTask(task: Task, s: RunSetup): Promise<TaskResult> {
   const maxCostUsd = task.spec.maxCostUsd ?? s.config.maxCostUsd ?? inputs.maxCostUsd;
   const effort = effortFor(model, task.spec.effort);
 
-  // The sandbox first: under `sandbox: required` a runner that cannot make one fails before any write.
+  // The sandbox first: under `sandbox: required` a runner that cannot make one fails before any write. Its probe
+  // runs while the branch, the PR and the receipt are looked up.
   const agentHome = createAgentHome();
-  const sandbox = await ports.makeShell({ workspace: ports.git.dir, agentHome });
+  const sandboxReady = ports.makeShell({ workspace: ports.git.dir, agentHome });
+  const lookups = lookUp(task, s);
+  const sandbox = await sandboxReady.catch(async (e) => {
+    await lookups.catch(() => undefined);
+    throw e;
+  });
+  ports.log.debug('sandbox ready');
   try {
-    return await workInSandbox(task, s, sandbox, { model, maxCostUsd, effort, result, agentHome });
+    return await workInSandbox(task, s, sandbox, await lookups, { model, maxCostUsd, effort, result, agentHome });
   } finally {
     await sandbox.dispose();
   }
+}
+
+/** What the run needs to know before it starts, read concurrently: credentials, the branch tip, the PR, the receipt. */
+async function lookUp(task: Task, s: RunSetup) {
+  const { github, git } = s.ports;
+  const credentials = gitAuth(s);
+  const [{ creds, auth }, tip, existingPull, receipt] = await Promise.all([
+    credentials,
+    credentials.then(({ auth }) => remoteTip(git, task.branch, auth)),
+    task.ownsPull ? github.findOpenPull(task.branch) : Promise.resolve(undefined),
+    task.receiptOn !== undefined ? findReceipt(github, task.receiptOn) : Promise.resolve(undefined),
+  ]);
+  return { creds, auth, existingPull, receipt, tip };
 }
 
 async function workInSandbox(
   task: Task,
   s: RunSetup,
   sandbox: SandboxShell,
+  found: Awaited<ReturnType<typeof lookUp>>,
   t: { model: ModelSpec; maxCostUsd?: number; effort?: ReturnType<typeof effortFor>; result: (r: RunReport, o?: LoopOutcome) => TaskResult; agentHome: string },
 ): Promise<TaskResult> {
   const { inputs, ctx, ports, redactor } = s;
   const { github, git, log, clock } = ports;
   const { model, maxCostUsd, effort, result } = t;
-  const { creds, auth } = await gitAuth(s);
-  const existingPull = task.ownsPull ? await github.findOpenPull(task.branch) : undefined;
-  const receipt = task.receiptOn !== undefined ? await findReceipt(github, task.receiptOn) : undefined;
-  const branch = await prepareBranch(git, task.branch, auth, task.target.kind === 'pull' || existingPull !== undefined);
+  const { creds, auth, existingPull, receipt } = found;
+  const branch = await prepareBranch(git, task.branch, auth, task.target.kind === 'pull' || existingPull !== undefined, found.tip);
+  log.debug('branch ready');
   // A re-run of a job whose first attempt pushed finds taskcap's own commits on top of the requested head: fine.
   const movedByOthers = task.target.kind === 'pull' && branch.startSha !== task.target.headSha && !(await onlyOurCommitsSince(git, task.target.headSha, branch.startSha));
   if (task.target.kind === 'pull' && movedByOthers) {
@@ -149,7 +169,8 @@ async function workInSandbox(
       ? new LiveReceipt(github, task.receiptOn, receipt?.id, clock, log, (t) => redactor.redact(t))
       : undefined;
   const progressBase = { className: task.className, budget: task.budget, model: model.id, effort, runUrl: runUrl(ctx), history: prior };
-  await live?.start({ ...progressBase, loopTokens: 0, costUsd: 0, requests: 0, step: 'starting' });
+  // Posted alongside the first request, not before it.
+  live?.start({ ...progressBase, loopTokens: 0, costUsd: 0, requests: 0, step: 'starting' });
 
   const restoreCredentials = await hideCredentials(git, creds, ctx.serverUrl);
   const gitConfigPath = path.join(git.dir, '.git', 'config');
@@ -189,7 +210,7 @@ async function workInSandbox(
         toolResultBytes: TOOL_RESULT_BYTES,
       },
       {
-        model: ports.makeModel(inputs.anthropicApiKey),
+        model: await ports.makeModel(inputs.anthropicApiKey),
         runTool: (call, cap, timeLeft, signal) => bench.toolbox.run(call, cap, timeLeft, signal),
         clock,
         log,

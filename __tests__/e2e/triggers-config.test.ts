@@ -1,39 +1,22 @@
 // Issue 4, through the bundle: budget overrides (labels, commands, dispatch input), the repo config read from the
 // default branch only, and a bad config for every validation rule (failed, the key named and the value quoted,
 // no model call, no write).
-import { afterEach, describe, expect, it } from '@jest/globals';
-import path from 'node:path';
+import { describe, expect, it } from '@jest/globals';
 import { bash, text } from '../../test/sim/anthropic.mjs';
 import { issueCommentCreated, issuesLabeled, pullRequestLabeled, workflowDispatch } from '../../test/sim/payloads.mjs';
-import { createWorld } from '../../test/sim/world.mjs';
-
-const SAMPLE = path.resolve('demo/sample-repo');
-const REPO = { owner: 'acme', repo: 'slugkit' } as const;
-const RECEIPT = '<!-- taskcap:receipt -->';
-type World = Awaited<ReturnType<typeof createWorld>>;
-type Options = NonNullable<Parameters<typeof createWorld>[0]>;
+import { oneEdit, RECEIPT, REPO, SAMPLE, useWorld, type Options, type World } from './world-fixture.js';
 type Req = { body: { messages: unknown[]; output_config: { effort?: string; task_budget?: { type: string; total: number } } } };
 
-const oneEdit = (req: Req) => (req.body.messages.length === 1 ? { content: [bash('echo "// x" >> src/slugify.js')] } : { content: [text('Done.')] });
-
-let world: World | undefined;
-afterEach(async () => {
-  if (world) expect(world.github.violations).toEqual([]);
-  await world?.close();
-  world = undefined;
-});
-
-async function setup(o: Options & { labels?: string[]; config?: string } = {}): Promise<World> {
+const setup = useWorld((o: Options & { labels?: string[]; config?: string }) => {
   const { labels = ['agent:fix'], config, ...rest } = o;
-  world = await createWorld({
+  return {
     fixtureDir: SAMPLE,
     anthropic: { script: oneEdit as never },
     ...rest,
     files: { ...(config !== undefined ? { '.github/taskcap.yml': config } : {}), ...rest.files },
     github: { permissions: { alice: 'write' }, issues: [{ number: 4, title: 'Trailing dashes', body: 'x', labels, user: 'acme' }], ...rest.github },
-  });
-  return world;
-}
+  };
+});
 
 const requests = (w: World) => w.anthropic!.requests as unknown as Req[];
 const budgetsSent = (w: World) => [...new Set(requests(w).map((r) => r.body.output_config.task_budget?.total))];

@@ -1,9 +1,7 @@
 // Issue 4, through the bundle: the permission gate and the events taskcap must not act on.
 // Every refusal and skip here is proven to make ZERO model requests and ZERO GitHub writes (a fork PR's notice and
 // a moved head's notice are the only writes, and they are asserted exactly).
-import { afterEach, describe, expect, it } from '@jest/globals';
-import path from 'node:path';
-import { bash, text } from '../../test/sim/anthropic.mjs';
+import { describe, expect, it } from '@jest/globals';
 import {
   issueCommentCreated,
   issuesLabeled,
@@ -12,37 +10,19 @@ import {
   pullRequestReviewSubmitted,
   workflowDispatch,
 } from '../../test/sim/payloads.mjs';
-import { createWorld } from '../../test/sim/world.mjs';
-
-const SAMPLE = path.resolve('demo/sample-repo');
-const REPO = { owner: 'acme', repo: 'slugkit' } as const;
-type World = Awaited<ReturnType<typeof createWorld>>;
-type Options = NonNullable<Parameters<typeof createWorld>[0]>;
-type Req = { body: { messages: unknown[] } };
+import { oneEdit, REPO, SAMPLE, useWorld, type World } from './world-fixture.js';
 
 const PEOPLE = { alice: 'write', mona: 'maintain', rita: 'read', tom: 'triage', nobody: 'none', flaky: 500, 'renovate[bot]': 'write' } as const;
 const ISSUE = { number: 4, title: 'slugify leaves dashes', body: 'Trailing dashes.', labels: ['agent:fix'], user: 'acme' };
 const PR_REFS = [{ ref: 'refs/heads/feature/trim', files: { 'src/extra.js': 'export const extra = 1;\n' }, message: 'Add extra helper' }];
 const PR7 = { number: 7, title: 'Add an extra helper', head: 'feature/trim', user: 'acme' };
 
-const oneEdit = (req: Req) => (req.body.messages.length === 1 ? { content: [bash('echo "// x" >> src/slugify.js')] } : { content: [text('Done.')] });
-
-let world: World | undefined;
-afterEach(async () => {
-  if (world) expect(world.github.violations).toEqual([]);
-  await world?.close();
-  world = undefined;
-});
-
-async function setup(o: Options = {}): Promise<World> {
-  world = await createWorld({
-    fixtureDir: SAMPLE,
-    anthropic: { script: oneEdit as never },
-    ...o,
-    github: { permissions: { ...PEOPLE }, issues: [ISSUE], ...o.github },
-  });
-  return world;
-}
+const setup = useWorld((o) => ({
+  fixtureDir: SAMPLE,
+  anthropic: { script: oneEdit as never },
+  ...o,
+  github: { permissions: { ...PEOPLE }, issues: [ISSUE], ...o.github },
+}));
 
 const labeledBy = (sender: string, o: Parameters<typeof issuesLabeled>[0] = {}) =>
   issuesLabeled({ ...REPO, number: 4, title: ISSUE.title, label: 'agent:fix', sender, author: 'acme', ...o });

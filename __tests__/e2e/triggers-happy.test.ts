@@ -1,6 +1,5 @@
 // Issue 4, through the bundle: every trigger's happy path, with payloads built from @octokit/webhooks-examples.
-import { afterEach, describe, expect, it } from '@jest/globals';
-import path from 'node:path';
+import { describe, expect, it } from '@jest/globals';
 import { bash, text } from '../../test/sim/anthropic.mjs';
 import {
   issueCommentCreated,
@@ -11,13 +10,7 @@ import {
   schedule,
   workflowDispatch,
 } from '../../test/sim/payloads.mjs';
-import { createWorld } from '../../test/sim/world.mjs';
-
-const SAMPLE = path.resolve('demo/sample-repo');
-const REPO = { owner: 'acme', repo: 'slugkit' } as const;
-const RECEIPT = '<!-- taskcap:receipt -->';
-type World = Awaited<ReturnType<typeof createWorld>>;
-type Options = NonNullable<Parameters<typeof createWorld>[0]>;
+import { RECEIPT, REPO, SAMPLE, useWorld, type World } from './world-fixture.js';
 type Req = { body: { messages: { role: string; content: unknown }[]; output_config: { effort?: string; task_budget?: { type: string; total: number } } } };
 
 const PEOPLE = { alice: 'write', mona: 'maintain', rita: 'read' } as const;
@@ -43,21 +36,11 @@ const oneEdit =
   (req: Req) =>
     req.body.messages.length === 1 ? { content: [bash(command)] } : { content: [text(summary)] };
 
-let world: World | undefined;
-afterEach(async () => {
-  if (world) expect(world.github.violations).toEqual([]);
-  await world?.close();
-  world = undefined;
-});
-
-async function setup(o: Options): Promise<World> {
-  world = await createWorld({
-    fixtureDir: SAMPLE,
-    ...o,
-    github: { permissions: { ...PEOPLE }, ...o.github },
-  });
-  return world;
-}
+const setup = useWorld((o) => ({
+  fixtureDir: SAMPLE,
+  ...o,
+  github: { permissions: { ...PEOPLE }, ...o.github },
+}));
 
 const requests = (w: World) => w.anthropic!.requests as unknown as Req[];
 const firstMessage = (w: World, i = 0) => JSON.stringify(requests(w)[i].body.messages[0].content);

@@ -1,17 +1,10 @@
 // Issue 4, through the bundle: re-deliveries and re-runs never duplicate a PR or a receipt; a PR whose head moved is
 // never pushed over; explore/research classes post a written result.
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import path from 'node:path';
 import { bash, text } from '../../test/sim/anthropic.mjs';
 import { issueCommentCreated, issuesLabeled, pullRequestLabeled, schedule } from '../../test/sim/payloads.mjs';
-import { createWorld } from '../../test/sim/world.mjs';
-
-const SAMPLE = path.resolve('demo/sample-repo');
-const REPO = { owner: 'acme', repo: 'slugkit' } as const;
-const RECEIPT = '<!-- taskcap:receipt -->';
-type World = Awaited<ReturnType<typeof createWorld>>;
-type Options = NonNullable<Parameters<typeof createWorld>[0]>;
+import { RECEIPT, REPO, SAMPLE, useWorld, type World } from './world-fixture.js';
 type Req = { body: { messages: unknown[] } };
 
 const PR_REFS = [
@@ -27,22 +20,12 @@ const appendLine =
   (req: Req) =>
     req.body.messages.length === 1 ? { content: [bash(`echo "run" >> ${file}`)] } : { content: [text(summary)] };
 
-let world: World | undefined;
-afterEach(async () => {
-  if (world) expect(world.github.violations).toEqual([]);
-  await world?.close();
-  world = undefined;
-});
-
-async function setup(o: Options = {}): Promise<World> {
-  world = await createWorld({
-    fixtureDir: SAMPLE,
-    anthropic: { script: appendLine() as never },
-    ...o,
-    github: { permissions: { alice: 'write' }, issues: [ISSUE], ...o.github },
-  });
-  return world;
-}
+const setup = useWorld((o) => ({
+  fixtureDir: SAMPLE,
+  anthropic: { script: appendLine() as never },
+  ...o,
+  github: { permissions: { alice: 'write' }, issues: [ISSUE], ...o.github },
+}));
 
 const receiptsOn = (w: World, n: number) => w.github.state.comments.filter((c) => c.issueNumber === n && c.body.includes(RECEIPT));
 const labeled = (label = 'agent:fix', labels = ['agent:fix']) => issuesLabeled({ ...REPO, number: 4, title: ISSUE.title, body: ISSUE.body, label, labels, sender: 'acme' });
@@ -167,19 +150,21 @@ describe('a PR whose head moved', () => {
 
   it('moved while taskcap worked: the work is not pushed over the new commit', async () => {
     let moved = '';
+    let current: World | undefined;
     const w = await setup({
       extraRefs: PR_REFS,
       github: { permissions: { alice: 'write' }, pulls: [PR7] },
       anthropic: {
         script: ((req: Req) => {
           if (req.body.messages.length === 1) {
-            moved = pushByHuman(world!, 'feature/trim');
+            moved = pushByHuman(current!, 'feature/trim');
             return { content: [bash('echo "// agent" >> src/extra.js')] };
           }
           return { content: [text('Edited extra.')] };
         }) as never,
       },
     });
+    current = w;
     const old = (await w.branchSha('feature/trim'))!;
     const r = await w.run({
       eventName: 'pull_request',

@@ -224,6 +224,7 @@ export async function runLoop(setup: LoopSetup, ports: LoopPorts): Promise<LoopO
       const started = clock.now();
       try {
         const call: ModelCall = { params: { ...params, max_tokens: maxTokens, messages: outgoing }, betas };
+        log.debug(`request ${index + 1} sent`);
         response = await ports.model.send(call, { signal, timeoutMs });
         const metered = meter.record(response.message.usage);
         requests.push({

@@ -1,4 +1,4 @@
-import Anthropic, { APIConnectionError, APIError, APIUserAbortError } from '@anthropic-ai/sdk';
+import type Anthropic from '@anthropic-ai/sdk';
 import type { BetaMessage, MessageCreateParamsBase } from '@anthropic-ai/sdk/resources/beta/messages/messages';
 import type { ReportedUsage } from '../budget/usage.js';
 
@@ -61,8 +61,16 @@ function retryAfterMs(headers: Headers | undefined): number | undefined {
   return Number.isFinite(date) ? Math.max(0, date - Date.now()) : undefined;
 }
 
+/**
+ * The SDK module, passed in rather than imported: it is the largest part of the bundle, and loading it while the
+ * first GitHub calls are in flight keeps it off the path to the first request.
+ */
+export type Sdk = typeof import('@anthropic-ai/sdk');
+type SdkErrors = Pick<Sdk, 'APIConnectionError' | 'APIError' | 'APIUserAbortError'>;
+
 /** Map whatever the SDK threw to a ModelFailure with the cause named for the workflow author. */
-export function classifyFailure(error: unknown, requestId?: string, partialUsage?: ReportedUsage): ModelFailure {
+export function classifyFailure(error: unknown, sdk: SdkErrors, requestId?: string, partialUsage?: ReportedUsage): ModelFailure {
+  const { APIConnectionError, APIError, APIUserAbortError } = sdk;
   const base = { requestId, partialUsage };
   if (error instanceof ModelFailure) return error;
   if (error instanceof APIUserAbortError) return new ModelFailure('request aborted', 'aborted', base);
@@ -104,7 +112,7 @@ export function classifyFailure(error: unknown, requestId?: string, partialUsage
 }
 
 /** The model port over the real SDK: one streaming request, SDK retries off. */
-export function createAnthropicModel(client: Anthropic): ModelPort {
+export function createAnthropicModel(sdk: SdkErrors, client: Anthropic): ModelPort {
   return {
     async send(call, { signal, timeoutMs }) {
       const stream = client.beta.messages.stream(
@@ -118,7 +126,7 @@ export function createAnthropicModel(client: Anthropic): ModelPort {
         if (signal.aborted && !(e instanceof ModelFailure)) {
           return Promise.reject(new ModelFailure('request aborted', 'aborted', { requestId: stream.request_id ?? undefined, partialUsage: stream.currentMessage?.usage }));
         }
-        throw classifyFailure(e, stream.request_id ?? undefined, stream.currentMessage?.usage);
+        throw classifyFailure(e, sdk, stream.request_id ?? undefined, stream.currentMessage?.usage);
       }
     },
   };

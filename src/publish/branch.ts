@@ -15,14 +15,18 @@ export interface BranchState {
   earlierWork?: string;
 }
 
+/** The branch's tip on origin, or undefined when it does not exist. */
+export async function remoteTip(git: Git, branch: string, auth: Record<string, string>): Promise<string | undefined> {
+  const listed = await git.run(['ls-remote', '--heads', 'origin', `refs/heads/${branch}`], { env: auth });
+  return listed.stdout.split(/\s+/)[0] || undefined;
+}
+
 /**
  * Put the workspace on the task branch before the loop. When the branch already exists and `resume` holds (its
  * PR is open, or it is a PR's head), check it out so the agent continues from the earlier work; otherwise start
  * fresh from the checked-out commit (the stale remote branch is replaced on push, leased on its tip).
  */
-export async function prepareBranch(git: Git, branch: string, auth: Record<string, string>, resume: boolean): Promise<BranchState> {
-  const listed = await git.run(['ls-remote', '--heads', 'origin', `refs/heads/${branch}`], { env: auth });
-  const remoteSha = listed.stdout.split(/\s+/)[0] || undefined;
+export async function prepareBranch(git: Git, branch: string, auth: Record<string, string>, resume: boolean, remoteSha: string | undefined): Promise<BranchState> {
   if (remoteSha && resume) {
     await git.run(['fetch', '--no-tags', '--depth=20', 'origin', `+refs/heads/${branch}:refs/remotes/origin/${branch}`], { env: auth });
     await git.run(['checkout', '--force', '-B', branch, `refs/remotes/origin/${branch}`]);

@@ -22,19 +22,23 @@ const headerKey = (serverUrl: string) => `http.${new URL(serverUrl).origin}/.ext
 export async function findCheckoutCredentials(git: Git, serverUrl: string): Promise<CheckoutCredentials> {
   const key = headerKey(serverUrl);
   const config = path.join(git.dir, '.git', 'config');
-  const includes = await git.run(['config', '--file', config, '--get-regexp', '^includeif\\..*\\.path$'], { allowFailure: true });
-  const files = includes.stdout
-    .split('\n')
-    .map((l) => l.trim().split(/\s+/).slice(1).join(' '))
-    .filter((f) => f && fs.existsSync(f));
-  let header: string | undefined;
-  for (const f of files) {
-    const v = await git.run(['config', '--file', f, '--get', key], { allowFailure: true });
-    if (v.stdout.trim()) header = v.stdout.trim();
-  }
-  const inRepo = await git.run(['config', '--file', config, '--get', key], { allowFailure: true });
-  if (inRepo.stdout.trim()) header = inRepo.stdout.trim();
-  return { header, files: [...new Set(files)], inRepoConfig: inRepo.stdout.trim() !== '' };
+  const get = async (file: string) => (await git.run(['config', '--file', file, '--get', key], { allowFailure: true })).stdout.trim();
+  const [includes, inRepo] = await Promise.all([
+    git.run(['config', '--file', config, '--get-regexp', '^includeif\\..*\\.path$'], { allowFailure: true }),
+    get(config),
+  ]);
+  const files = [
+    ...new Set(
+      includes.stdout
+        .split('\n')
+        .map((l) => l.trim().split(/\s+/).slice(1).join(' '))
+        .filter((f) => f && fs.existsSync(f)),
+    ),
+  ];
+  const included = (await Promise.all(files.map(get))).filter(Boolean);
+  // The repository's own config wins over included files, as in git.
+  const header = inRepo || included[included.length - 1] || undefined;
+  return { header, files, inRepoConfig: inRepo !== '' };
 }
 
 /**

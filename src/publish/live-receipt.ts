@@ -31,9 +31,10 @@ export class LiveReceipt {
     this.id = knownId;
   }
 
-  /** Post the "working…" receipt now (awaited: people see work start before the first request). */
-  async start(progress: WorkingProgress): Promise<void> {
-    await this.write(progress);
+  /** Post the "working…" receipt now; later updates and the final receipt wait for it. */
+  start(progress: WorkingProgress): Promise<void> {
+    this.inFlight = this.write(progress);
+    return this.inFlight;
   }
 
   /** Show new progress: written now if the interval has passed, else once it has (latest progress wins). */

@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import * as sdk from '@anthropic-ai/sdk';
 import Anthropic from '@anthropic-ai/sdk';
 import { runLoop, type LoopOutcome } from '../../src/agent/loop.js';
 import { createAnthropicModel } from '../../src/agent/model.js';
@@ -163,7 +164,7 @@ export async function startFuzzHarness() {
         toolResultBytes: r.pick([2_000, 5_000, TOOL_RESULT_BYTES]),
       },
       {
-        model: createAnthropicModel(client),
+        model: createAnthropicModel(sdk, client),
         runTool: (call, cap, left, signal) => bench.toolbox.run(call, cap, left, signal),
         clock: systemClock,
         log: silent,
