@@ -32473,8 +32473,12 @@ async function prepareBranch(git, branch, auth, resume, remoteSha) {
         const log = await git.output(['log', '--format=%h %s', '-n', '10', 'HEAD']);
         return { branch, remoteSha, startSha: remoteSha, continued: true, earlierWork: log };
     }
-    await git.run(['checkout', '-B', branch]);
-    return { branch, remoteSha, startSha: await git.output(['rev-parse', 'HEAD']), continued: false };
+    // A new branch at the checked-out commit: move HEAD only. `git checkout -B` would refresh the index, which
+    // stats every file of the repository, and nothing in the working tree changes.
+    const startSha = await git.output(['rev-parse', 'HEAD']);
+    await git.run(['update-ref', `refs/heads/${branch}`, startSha]);
+    await git.run(['symbolic-ref', 'HEAD', `refs/heads/${branch}`]);
+    return { branch, remoteSha, startSha, continued: false };
 }
 /** Stage everything the run changed (.gitignore respected) and list it. */
 async function stageAll(git) {
