@@ -29957,9 +29957,9 @@ function retryAfterMs(headers) {
     return Number.isFinite(date) ? Math.max(0, date - Date.now()) : undefined;
 }
 /** Map whatever the SDK threw to a ModelFailure with the cause named for the workflow author. */
-function classifyFailure(error, sdk, requestId, partialUsage) {
+function classifyFailure(error, sdk, requestId, partialUsage, streamedBytes) {
     const { APIConnectionError, APIError, APIUserAbortError } = sdk;
-    const base = { requestId, partialUsage };
+    const base = { requestId, partialUsage, streamedBytes };
     if (error instanceof ModelFailure)
         return error;
     if (error instanceof APIUserAbortError)
@@ -30010,10 +30010,12 @@ function createAnthropicModel(sdk, client) {
                 return { message, requestId: stream.request_id ?? undefined };
             }
             catch (e) {
+                const snapshot = stream.currentMessage;
+                const streamedBytes = snapshot ? Buffer.byteLength(JSON.stringify(snapshot.content), 'utf8') : undefined;
                 if (signal.aborted && !(e instanceof ModelFailure)) {
-                    return Promise.reject(new ModelFailure('request aborted', 'aborted', { requestId: stream.request_id ?? undefined, partialUsage: stream.currentMessage?.usage }));
+                    return Promise.reject(new ModelFailure('request aborted', 'aborted', { requestId: stream.request_id ?? undefined, partialUsage: snapshot?.usage, streamedBytes }));
                 }
-                throw classifyFailure(e, sdk, stream.request_id ?? undefined, stream.currentMessage?.usage);
+                throw classifyFailure(e, sdk, stream.request_id ?? undefined, snapshot?.usage, streamedBytes);
             }
         },
     };
@@ -30343,10 +30345,9 @@ function createGitHub(octokit, owner, repo) {
         owner,
         repo,
         selfLogin() {
-            // An installation token (the workflow's GITHUB_TOKEN) cannot read /user: it acts as github-actions[bot].
             self ??= octokit.rest.users.getAuthenticated().then((res) => res.data.login, (e) => {
                 if (github_status(e) === 401 || github_status(e) === 403)
-                    return 'github-actions[bot]';
+                    return undefined;
                 throw e;
             });
             return self;
@@ -30401,6 +30402,16 @@ function createGitHub(octokit, owner, repo) {
         },
         async updatePull(number, p) {
             return toPull((await octokit.rest.pulls.update({ ...r, pull_number: number, ...p })).data);
+        },
+        async branchProtected(branch) {
+            try {
+                return (await octokit.rest.repos.getBranch({ ...r, branch })).data.protected;
+            }
+            catch (e) {
+                if (github_status(e) === 404)
+                    return false;
+                throw e;
+            }
         },
         async listReviewComments(pull, reviewId) {
             const all = await octokit.paginate(octokit.rest.pulls.listCommentsForReview, { ...r, pull_number: pull, review_id: reviewId, per_page: 100 });
@@ -30461,6 +30472,11 @@ function positiveNumber(name, raw, example) {
     }
     return value;
 }
+function bounded(name, value, max) {
+    if (value > max)
+        throw new UserError(`Input '${name}' must be at most ${max}, got '${value}'.`);
+    return value;
+}
 function booleanInput(name, raw) {
     if (raw === '')
         return false;
@@ -30483,7 +30499,7 @@ function parseInputs(get, env = {}) {
         configPath: configPath(get('config-path') || '.github/taskcap.yml'),
         testCommand: get('test-command') || undefined,
         maxCostUsd: maxCost === '' ? undefined : positiveNumber('max-cost-usd', maxCost, '2.50'),
-        timeoutMinutes: timeout === '' ? 30 : positiveNumber('timeout-minutes', timeout, '30'),
+        timeoutMinutes: timeout === '' ? 30 : bounded('timeout-minutes', positiveNumber('timeout-minutes', timeout, '30'), 1440),
         allowedBots: list(get('allowed-bots')),
         dryRun: booleanInput('dry-run', get('dry-run')),
         sandbox: sandboxMode(get('sandbox')),
@@ -31536,8 +31552,30 @@ class Meter {
     billed = { ...ZERO_COUNTS };
     requests = [];
     previous;
+    /**
+     * Output an interrupted stream may have produced without reporting it (the count arrives only with the final
+     * message_delta). Counted against both caps so a retry or closing turn can never be planned on money already
+     * spent; kept apart from the billed figures, which are what the API reported.
+     */
+    unreportedTokens = 0;
+    unreportedCostUsd = 0;
     constructor(pricing) {
         this.pricing = pricing;
+    }
+    /** Loop tokens to plan against: reported plus possibly unreported. */
+    get committedTokens() {
+        return this.loopTokens + this.unreportedTokens;
+    }
+    /** Dollars to plan against: billed plus possibly unreported. */
+    get committedUsd() {
+        return this.costUsd + this.unreportedCostUsd;
+    }
+    /** An interrupted request could have produced up to `tokens` more output than it reported. */
+    assumeUnreported(tokens, outputUsdPerMTok) {
+        if (tokens <= 0)
+            return;
+        this.unreportedTokens += tokens;
+        this.unreportedCostUsd += (tokens * outputUsdPerMTok) / 1e6;
     }
     record(usage) {
         const counts = billedCounts(usage);
@@ -31594,8 +31632,8 @@ function estimateTokens(texts) {
 }
 const inputRateCeiling = (tier, prompt) => {
     const pr = pricesFor(tier, prompt);
-    // Any input token may be billed uncached or as a cache write; taskcap only writes 5-minute entries.
-    return Math.max(pr.input, pr.cacheWrite5m);
+    // Any input token may be billed uncached or as a cache write (the dearest, 1-hour, counted too).
+    return Math.max(pr.input, pr.cacheWrite5m, pr.cacheWrite1h);
 };
 /**
  * Decide whether the next request may be sent and with which `max_tokens`, so that neither the loop-token
@@ -31605,13 +31643,13 @@ const inputRateCeiling = (tier, prompt) => {
  */
 function planRequest(meter, limits, newTokens, promptUpper, phase) {
     const working = phase === 'working';
-    const tokenRoom = limits.budget - (working ? limits.reserve : 0) - meter.loopTokens - newTokens;
+    const tokenRoom = limits.budget - (working ? limits.reserve : 0) - meter.committedTokens - newTokens;
     let maxTokens = Math.min(limits.maxOutputTokens, tokenRoom);
     let limit = 'budget';
     if (limits.maxCostUsd !== undefined) {
         const costReserve = working ? limits.maxCostUsd * CLOSING_COST_SHARE : 0;
         const inputCost = (promptUpper * inputRateCeiling(limits.pricing, promptUpper)) / 1e6;
-        const costRoom = limits.maxCostUsd - costReserve - meter.costUsd - inputCost;
+        const costRoom = limits.maxCostUsd - costReserve - meter.committedUsd - inputCost;
         // Output is priced at the tier the prompt falls in; the prompt bound decides the tier, output does not.
         const outputRate = pricesFor(limits.pricing, promptUpper).output;
         const affordable = Math.floor((costRoom * 1e6) / outputRate);
@@ -31632,7 +31670,7 @@ function planRequest(meter, limits, newTokens, promptUpper, phase) {
  */
 function toolResultAllowance(meter, limits, calls, defaultCap) {
     const fixed = REQUEST_FRAMING + NOTE_ALLOWANCE + BLOCK_FRAMING * (calls + 1);
-    const tokenRoom = limits.budget - limits.reserve - meter.loopTokens - MIN_USEFUL_OUTPUT - fixed;
+    const tokenRoom = limits.budget - limits.reserve - meter.committedTokens - MIN_USEFUL_OUTPUT - fixed;
     let room = tokenRoom;
     let limit = 'budget';
     if (limits.maxCostUsd !== undefined) {
@@ -31640,7 +31678,7 @@ function toolResultAllowance(meter, limits, calls, defaultCap) {
         const ceiling = prompt + Math.max(0, tokenRoom);
         const inRate = inputRateCeiling(limits.pricing, ceiling);
         const outRate = pricesFor(limits.pricing, ceiling).output;
-        const costRoom = limits.maxCostUsd * (1 - CLOSING_COST_SHARE) - meter.costUsd - (prompt * inRate) / 1e6 - (MIN_USEFUL_OUTPUT * outRate) / 1e6;
+        const costRoom = limits.maxCostUsd * (1 - CLOSING_COST_SHARE) - meter.committedUsd - (prompt * inRate) / 1e6 - (MIN_USEFUL_OUTPUT * outRate) / 1e6;
         const affordable = Math.floor((costRoom * 1e6) / inRate);
         if (affordable < room) {
             room = affordable;
@@ -31923,7 +31961,10 @@ function decideRetry(failure, attempt, policy, random = Math.random) {
 
 
 
+
 const TASK_BUDGET_BETA = 'task-budgets-2026-03-13';
+/** Output a broken stream may have generated beyond what reached taskcap. */
+const IN_FLIGHT_TOKENS = 512;
 /** Fixed prompt overhead the API adds when tools are present (documented: bash 325, editor 700, plus the tool-use system prompt). */
 const TOOL_PROMPT_OVERHEAD = 2_000;
 const textOf = (m) => m.content
@@ -32013,8 +32054,9 @@ async function runLoop(setup, ports) {
             return finish('cancelled', { detail: 'The workflow run was cancelled.' });
         if (phase === 'working' && pastDeadline() && index > 0)
             enterClosing('timeout');
-        // Preflight: may this request be sent, and with which max_tokens?
-        const newTokens = estimateTokens(pending?.texts ?? []);
+        // Preflight: may this request be sent, and with which max_tokens? The first prompt is not loop tokens (the
+        // task-budget formula counts only what the model writes in request 1), but it is paid for.
+        const newTokens = index === 0 ? 0 : estimateTokens(pending?.texts ?? []);
         const promptUpper = index === 0 ? firstPromptUpper : meter.contextTokens + newTokens;
         const plan = planRequest(meter, limits, newTokens, promptUpper, phase);
         if (!plan.send) {
@@ -32063,6 +32105,15 @@ async function runLoop(setup, ports) {
                 failure = e instanceof ModelFailure ? e : new ModelFailure(String(e), 'fatal');
                 const partial = failure.details.partialUsage;
                 const metered = partial ? meter.record(partial) : undefined;
+                if (metered) {
+                    // The stream started and died before its final usage: what it wrote is counted from the bytes received
+                    // (never fewer tokens than bytes), plus what may have been generated but not yet delivered.
+                    const written = Math.min(maxTokens, (failure.details.streamedBytes ?? maxTokens) + IN_FLIGHT_TOKENS);
+                    const unreported = Math.max(0, written - metered.counts.output);
+                    meter.assumeUnreported(unreported, pricesFor(model.pricing, metered.prompt).output);
+                    if (unreported > 0)
+                        log.warn(`Request ${index + 1} was interrupted; up to ${formatInt(unreported)} output tokens it did not report are counted against the caps.`);
+                }
                 requests.push({
                     index,
                     attempt,
@@ -32088,7 +32139,7 @@ async function runLoop(setup, ports) {
                 if (signal.aborted)
                     break;
                 // Usage reported by the failed attempt counts: re-plan before trying again.
-                const again = planRequest(meter, limits, newTokens, meter.contextTokens + newTokens, phase);
+                const again = planRequest(meter, limits, newTokens, Math.max(promptUpper, meter.contextTokens + newTokens), phase);
                 if (!again.send)
                     break;
                 maxTokens = again.maxTokens;
@@ -32462,16 +32513,18 @@ async function remoteTip(git, branch, auth) {
     return listed.stdout.split(/\s+/)[0] || undefined;
 }
 /**
- * Put the workspace on the task branch before the loop. When the branch already exists and `resume` holds (its
- * PR is open, or it is a PR's head), check it out so the agent continues from the earlier work; otherwise start
- * fresh from the checked-out commit (the stale remote branch is replaced on push, leased on its tip).
+ * Put the workspace on the task branch before the loop. When the branch already exists and `resume` holds, check
+ * it out so the agent continues from the earlier work; otherwise start fresh from the checked-out commit (a stale
+ * remote branch is replaced on push, leased on its tip).
  */
 async function prepareBranch(git, branch, auth, resume, remoteSha) {
     if (remoteSha && resume) {
         await git.run(['fetch', '--no-tags', '--depth=20', 'origin', `+refs/heads/${branch}:refs/remotes/origin/${branch}`], { env: auth });
         await git.run(['checkout', '--force', '-B', branch, `refs/remotes/origin/${branch}`]);
         const log = await git.output(['log', '--format=%h %s', '-n', '10', 'HEAD']);
-        return { branch, remoteSha, startSha: remoteSha, continued: true, earlierWork: log };
+        // The tip as fetched (it may have moved since the ls-remote): pushes are leased on it.
+        const startSha = await git.output(['rev-parse', 'HEAD']);
+        return { branch, remoteSha: startSha, startSha, continued: true, earlierWork: log };
     }
     // A new branch at the checked-out commit: move HEAD only. `git checkout -B` would refresh the index, which
     // stats every file of the repository, and nothing in the working tree changes.
@@ -32603,6 +32656,15 @@ async function createOrUpdatePullRequest(github, plan, known) {
         return { pull, operation: 'created' };
     }
     catch (e) {
+        const said = `${errorMessage(e)} ${JSON.stringify(e.response?.data ?? '')}`;
+        // Draft PRs are not available on every plan: open a ready PR marked as work in progress instead.
+        if (plan.draft && /draft pull requests are not supported/i.test(said)) {
+            const pull = await github.createPull({ head: plan.branch, base: plan.base, title: `[WIP] ${plan.title}`, body: plan.body, draft: false });
+            return { pull, operation: 'created' };
+        }
+        if (/not permitted to create or approve pull requests/i.test(said)) {
+            throw new Error(`GitHub refused to let the workflow open a pull request: allow it under Settings → Actions → General → "Allow GitHub Actions to create and approve pull requests", and give the job pull-requests: write. The work is pushed on ${plan.branch}.`);
+        }
         // A concurrent run (or an eventual-consistency gap) opened it first: take the update path.
         if (!PULL_EXISTS.test(errorMessage(e)) && !PULL_EXISTS.test(JSON.stringify(e.response ?? '')))
             throw e;
@@ -32613,7 +32675,51 @@ async function createOrUpdatePullRequest(github, plan, known) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/publish/receipt-comment.ts
+
+/**
+ * Whether taskcap wrote this comment: its own login when the token can tell (a personal token), else a bot
+ * (an installation token acts as `<app>[bot]`). Anyone can paste a marker; a human's comment is never taken over.
+ */
+function byTaskcap(c, self) {
+    return self !== undefined ? c.author === self : c.authorType === 'Bot' || c.author.endsWith('[bot]');
+}
+/** taskcap's own comment carrying `marker` on an issue/PR. */
+async function findMarked(github, issue, marker) {
+    const [self, comments] = await Promise.all([github.selfLogin(), github.listIssueComments(issue)]);
+    return comments.find((c) => byTaskcap(c, self) && c.body.includes(marker));
+}
+/** taskcap's own receipt on an issue/PR. */
+function findReceipt(github, issue) {
+    return findMarked(github, issue, RECEIPT_MARKER);
+}
+/** Edit comment `id`, or create a new one when it cannot be edited (deleted, or another bot's look-alike). */
+async function editOrCreate(github, issue, id, body) {
+    if (id !== undefined) {
+        try {
+            return await github.updateIssueComment(id, body);
+        }
+        catch (e) {
+            const status = e.status;
+            if (status !== 403 && status !== 404)
+                throw e;
+        }
+    }
+    return github.createIssueComment(issue, body);
+}
+/** Create the receipt, or edit the existing one in place: one receipt per issue/PR across re-runs. */
+async function upsertReceipt(github, issue, body, knownId) {
+    return editOrCreate(github, issue, knownId ?? (await findReceipt(github, issue))?.id, body);
+}
+/** Create or edit taskcap's comment carrying `marker` (a result, a notice): one per issue/PR and marker. */
+async function upsertMarkedComment(github, issue, marker, body) {
+    return editOrCreate(github, issue, (await findMarked(github, issue, marker))?.id, body);
+}
+/** taskcap's explanatory comments (a fork PR, a moved head, a spent monthly cap): one per issue/PR and kind. */
+const NOTICE_MARKER = (kind) => `<!-- taskcap:notice ${kind} -->`;
+
 ;// CONCATENATED MODULE: ./src/publish/live-receipt.ts
+
 
 
 /** GitHub's secondary limits punish bursts of content writes: one update per interval at most. */
@@ -32672,7 +32778,7 @@ class LiveReceipt {
         this.timer = undefined;
         this.pending = undefined;
         await this.inFlight;
-        const comment = this.id !== undefined ? await this.github.updateIssueComment(this.id, body) : await this.github.createIssueComment(this.issue, body);
+        const comment = await editOrCreate(this.github, this.issue, this.id, body);
         this.id = comment.id;
         this.writes++;
         return comment.url;
@@ -32681,7 +32787,7 @@ class LiveReceipt {
         this.lastWrite = this.clock.now();
         const body = this.redact(renderWorkingReceipt(progress));
         try {
-            const comment = this.id !== undefined ? await this.github.updateIssueComment(this.id, body) : await this.github.createIssueComment(this.issue, body);
+            const comment = await editOrCreate(this.github, this.issue, this.id, body);
             this.id = comment.id;
             this.writes++;
         }
@@ -32690,29 +32796,6 @@ class LiveReceipt {
         }
     }
 }
-
-;// CONCATENATED MODULE: ./src/publish/receipt-comment.ts
-
-/** taskcap's own receipt on an issue/PR: carries the marker and was written by taskcap's login. */
-async function findReceipt(github, issue) {
-    const self = await github.selfLogin();
-    const comments = await github.listIssueComments(issue);
-    // Anyone can paste the marker; only a comment taskcap wrote is taskcap's.
-    return comments.find((c) => c.author === self && c.body.includes(RECEIPT_MARKER));
-}
-/** Create the receipt, or edit the existing one in place: one receipt per issue/PR across re-runs. */
-async function upsertReceipt(github, issue, body, knownId) {
-    const id = knownId ?? (await findReceipt(github, issue))?.id;
-    return id !== undefined ? github.updateIssueComment(id, body) : github.createIssueComment(issue, body);
-}
-/** Create or edit taskcap's comment carrying `marker` (a result, a notice): one per issue/PR and marker. */
-async function upsertMarkedComment(github, issue, marker, body) {
-    const self = await github.selfLogin();
-    const existing = (await github.listIssueComments(issue)).find((c) => c.author === self && c.body.includes(marker));
-    return existing ? github.updateIssueComment(existing.id, body) : github.createIssueComment(issue, body);
-}
-/** taskcap's explanatory comments (a fork PR, a moved head, a spent monthly cap): one per issue/PR and kind. */
-const NOTICE_MARKER = (kind) => `<!-- taskcap:notice ${kind} -->`;
 
 ;// CONCATENATED MODULE: ./src/report/pull-body.ts
 
@@ -33641,17 +33724,20 @@ async function workInSandbox(task, s, sandbox, found, t) {
     const { github, git, log, clock } = ports;
     const { model, maxCostUsd, effort, result } = t;
     const { creds, auth, existingPull, receipt } = found;
-    const branch = await prepareBranch(git, task.branch, auth, task.target.kind === 'pull' || existingPull !== undefined, found.tip);
+    // An existing branch is always continued: it holds earlier work (even when its PR could not be opened or was
+    // closed), and starting over would overwrite it. Deleting the branch starts a task from scratch.
+    const branch = await prepareBranch(git, task.branch, auth, true, found.tip);
     log.debug('branch ready');
     // A re-run of a job whose first attempt pushed finds taskcap's own commits on top of the requested head: fine.
     const movedByOthers = task.target.kind === 'pull' && branch.startSha !== task.target.headSha && !(await onlyOurCommitsSince(git, task.target.headSha, branch.startSha));
     if (task.target.kind === 'pull' && movedByOthers) {
         const reason = `The head of pull request #${task.target.number} moved after the request (asked at ${task.target.headSha.slice(0, 7)}, now ${branch.startSha.slice(0, 7)}); nothing was done. Ask again to work on the new head.`;
-        await notify(github, task.target.number, 'head-moved', reason, log);
+        if (!inputs.dryRun)
+            await notify(github, task.target.number, 'head-moved', reason, log);
         return result({ ...emptyReport('failed', reason), className: task.className, budget: task.budget, branch: task.branch });
     }
     log.info(`Task ${task.key}: class ${task.className}, budget ${task.budget}, model ${model.id}${effort ? ` (effort ${effort})` : ''}, branch ${branch.branch}${branch.continued ? ' (continuing earlier work)' : ''}.`);
-    if (task.triggerComment)
+    if (task.triggerComment && !inputs.dryRun)
         await github.react(task.triggerComment, 'eyes').catch((e) => log.warn(`Could not react to the request: ${errorMessage(e)}`));
     // The receipt appears when work starts and follows the spend; its history block carries earlier runs' totals.
     const prior = receipt ? readHistory(receipt.body) : [];
@@ -33705,8 +33791,12 @@ async function workInSandbox(task, s, sandbox, found, t) {
             onProgress: (p) => live?.update({ ...progressBase, loopTokens: p.loopTokens, costUsd: p.costUsd, requests: p.requests, step: p.step }),
         });
         // The test command runs the agent's code: same sandbox and scrubbed environment, credentials still hidden.
-        if (inputs.testCommand && !ports.cancel.aborted)
+        // What it writes (reports, snapshots) is not the agent's work and is put back before the patch is made.
+        if (inputs.testCommand && !ports.cancel.aborted) {
+            const before = await dirtyPaths(git);
             tests = await runTests(inputs.testCommand, bench, sandbox, ports, redactor);
+            await revertNewChanges(git, before);
+        }
     }
     catch (e) {
         crash = e;
@@ -33759,11 +33849,17 @@ async function commitAndPublish(task, s, d, report) {
         log.warn(`Left out of the patch: ${dropped.map((c) => c.path).join(', ')}.`);
     report.droppedPaths = dropped.map((c) => c.path);
     report.changedFiles = staged.filter((c) => !dropped.includes(c)).map((c) => c.path);
-    const diff = (await git.run(['diff', '--cached', '--no-ext-diff', '--no-textconv'])).stdout;
-    if (redactor.leaks(diff)) {
-        await git.run(['reset', '-q'], { allowFailure: true });
-        report.changedFiles = [];
-        throw new Error('the patch contains a secret (a token or key), so nothing was committed or pushed');
+    // A file whose added lines hold a secret (a known value in any encoding, or a token shape) is left out; the
+    // rest of the work still ships. Lines already in the repository (fixtures, examples) do not count.
+    const leaking = await filesAddingSecrets(git, report.changedFiles, (line) => redactor.leaks(line));
+    if (leaking.length) {
+        await unstage(git, leaking);
+        log.warn(`The patch contains a secret or a token in ${leaking.join(', ')}: left out; the rest of the work ships.`);
+        report.droppedPaths = [...report.droppedPaths, ...leaking];
+        report.changedFiles = report.changedFiles.filter((f) => !leaking.includes(f));
+        // Loud on purpose: a secret in the agent's output means something reached it that should not have.
+        report.status = 'failed';
+        report.reason = `${leaking.join(', ')} contained a secret or a token and ${leaking.length === 1 ? 'was' : 'were'} left out of the patch.`;
     }
     const subject = `taskcap: ${task.title || task.goal}`.replace(/\s+/g, ' ').slice(0, 72);
     const message = redactor.redact(`${subject}\n\n${capText(report.summary ?? '', 4000)}\n\nCo-authored-by: ${BOT_NAME}`);
@@ -33944,9 +34040,15 @@ function reportFrom(task, s, d) {
     }
     return report;
 }
-/** A model-written @team or @user would notify people from a bot's text; keep the text, drop the ping. */
+/**
+ * Model-written text goes into a PR and comments: an @team or @user would notify people from a bot's text, and a
+ * "Fixes #123" would close an unrelated issue on merge (an injected instruction could ask for either). The text
+ * stays; the ping and the closing keyword are defused.
+ */
 function neutralizeMentions(text) {
-    return text.replace(/(^|[^\w`])@(?=[A-Za-z0-9])/g, '$1@\u200b');
+    return text
+        .replace(/(^|[^\w`])@(?=[A-Za-z0-9])/g, '$1@\u200b')
+        .replace(/\b(close[sd]?|fix(?:e[sd])?|resolve[sd]?)(:?\s+)(?=(?:[\w.-]+\/[\w.-]+)?#\d)/gi, '$1$2\u200b');
 }
 async function runTests(command, bench, sandbox, ports, redactor) {
     ports.log.info(`Running the test command: ${command}`);
@@ -33999,6 +34101,38 @@ function restoreDir(dir, before) {
     for (const [name, o] of before)
         if (!external_node_fs_default().existsSync(external_node_path_default().join(dir, name)))
             external_node_fs_default().writeFileSync(external_node_path_default().join(dir, name), o.content, { mode: o.mode });
+}
+/** Staged files whose added lines (binary content included, read as text) match `leaks`. */
+async function filesAddingSecrets(git, files, leaks) {
+    const found = [];
+    for (const file of files) {
+        const diff = await git.run(['diff', '--cached', '--no-ext-diff', '--no-textconv', '--text', '-U0', '--no-color', '--', `:(literal)${file}`], { allowFailure: true });
+        const added = diff.stdout
+            .split('\n')
+            .filter((l) => l.startsWith('+') && !l.startsWith('+++'))
+            .map((l) => l.slice(1));
+        // Also joined: an encoded secret wrapped over several lines (base64 at 76 columns) is still caught.
+        if (added.some(leaks) || leaks(added.join('')))
+            found.push(file);
+    }
+    return found;
+}
+/** Paths that differ from HEAD in the working tree (untracked included). */
+async function dirtyPaths(git) {
+    const out = (await git.run(['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames'], { allowFailure: true })).stdout;
+    return new Set(out.split('\0').filter(Boolean).map((entry) => entry.slice(3)));
+}
+/** Put back what changed since `before`: tracked files from HEAD, new files removed. */
+async function revertNewChanges(git, before) {
+    const now = await dirtyPaths(git);
+    const changed = [...now].filter((p) => !before.has(p));
+    if (changed.length === 0)
+        return;
+    const tracked = (await git.run(['ls-files', '-z', '--', ...changed.map((p) => `:(literal)${p}`)], { allowFailure: true })).stdout.split('\0').filter(Boolean);
+    if (tracked.length)
+        await git.run(['checkout', '-q', 'HEAD', '--', ...tracked.map((p) => `:(literal)${p}`)], { allowFailure: true });
+    for (const p of changed.filter((x) => !tracked.includes(x)))
+        external_node_fs_default().rmSync(external_node_path_default().join(git.dir, p), { force: true, recursive: true });
 }
 
 ;// CONCATENATED MODULE: ./src/publish/ledger-store.ts
@@ -34601,12 +34735,11 @@ const BUILT_IN_CLASSES = Object.freeze({
 
 /** The configuration when the repository has no config file. */
 function defaultConfig() {
-    const classes = structuredClone(BUILT_IN_CLASSES);
-    const labels = {};
-    for (const [name, spec] of Object.entries(classes))
-        if (spec.label)
-            labels[spec.label] = name;
-    return { classes, labels, tasks: {}, pricing: {} };
+    // Maps without a prototype: a label called "constructor" or a task called "toString" is just a missing key.
+    const map = (entries = []) => Object.assign(Object.create(null), Object.fromEntries(entries));
+    const classes = map(Object.entries(structuredClone(BUILT_IN_CLASSES)));
+    const labels = map(Object.entries(classes).flatMap(([name, spec]) => (spec.label ? [[spec.label, name]] : [])));
+    return { classes, labels, tasks: map(), pricing: map() };
 }
 
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
@@ -34678,8 +34811,9 @@ function modelId(key, v, problems) {
     return undefined;
 }
 function load_config_usd(key, v, problems) {
-    if (typeof v === 'number' && Number.isFinite(v) && v > 0)
-        return v;
+    const n = typeof v === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(v) ? Number(v) : v;
+    if (typeof n === 'number' && Number.isFinite(n) && n > 0)
+        return n;
     problems.push(`${key}: ${show(v)} must be a positive number of US dollars, e.g. 2.50.`);
     return undefined;
 }
@@ -34779,7 +34913,7 @@ function validateClass(name, v, config, problems) {
             config.labels[v.label] = name;
         }
     }
-    if (!BUILT_IN_CLASSES[name] && (spec.budget === undefined || spec.effort === undefined)) {
+    if (!Object.hasOwn(BUILT_IN_CLASSES, name) && (spec.budget === undefined || spec.effort === undefined)) {
         problems.push(`${key}: a new class needs both budget and effort, e.g. ${name}: { budget: 40000, effort: medium }.`);
         return;
     }
@@ -35342,6 +35476,17 @@ async function pullTask(intent, number, ctx, opts) {
             },
         };
     }
+    // A PR whose head is the default branch or a protected one: commits there would skip review altogether.
+    if (pull.headRef === ctx.defaultBranch || (await ctx.github.branchProtected(pull.headRef))) {
+        return {
+            refuse: `pull request #${number} has its head on ${pull.headRef === ctx.defaultBranch ? 'the default branch' : 'a protected branch'} (${pull.headRef})`,
+            notice: {
+                on: number,
+                key: 'protected-head',
+                body: `${OWN_MARKER}notice protected-head -->\ntaskcap does not push to \`${pull.headRef.replace(/`/g, '')}\`: it is ${pull.headRef === ctx.defaultBranch ? 'the default branch' : 'a protected branch'}, and commits there would skip review. Open the change from a topic branch and ask there.`,
+            },
+        };
+    }
     const spec = ctx.config.classes[intent.className];
     const t = intent.trigger;
     const author = 'sender' in t ? t.sender.login : undefined;
@@ -35660,7 +35805,7 @@ async function runTaskcap(inputs, ctx, ports) {
         }
         if ('refuse' in built) {
             log.warn(`Refused: ${built.refuse}.`);
-            if (built.notice)
+            if (built.notice && !inputs.dryRun)
                 await upsertMarkedComment(github, built.notice.on, NOTICE_MARKER(built.notice.key), built.notice.body).catch(() => undefined);
             reports.push({ ...emptyReport('refused', built.refuse), className: intent.className, budget: intent.budget });
             continue;
@@ -35708,7 +35853,7 @@ async function refuseOverMonthlyCap(task, s, spent, cap) {
     const reason = `This month's taskcap spend is ${formatUsd(spent)}, which has reached the monthly cap of ${formatUsd(cap)} (max-monthly-cost-usd)`;
     ports.log.warn(`Refused: ${reason}.`);
     const on = task.receiptOn;
-    if (on !== undefined) {
+    if (on !== undefined && !s.inputs.dryRun) {
         const ledger = `${ctx.serverUrl}/${ctx.owner}/${ctx.repo}/blob/${LEDGER_BRANCH}/${LEDGER_FILE}`;
         const body = `${NOTICE_MARKER('monthly-cap')}\n⛔ ${reason}, so this request was not started and nothing was spent. The spend per class is in [the ledger](${ledger}); run taskcap with \`mode: report\` for a summary, or raise the cap.`;
         await upsertMarkedComment(ports.github, on, NOTICE_MARKER('monthly-cap'), body).catch((e) => ports.log.warn(`The notice could not be posted: ${errorMessage(e)}`));
@@ -36046,8 +36191,11 @@ async function createSandboxShell(opts, system = realSystem) {
 
 
 
-/** A log line may carry text from outside (titles, paths): it must never be read as a workflow command. */
-const inert = (m) => m.replace(/^(\s*)::/gm, '$1:\u200b:');
+/**
+ * A log line may carry text from outside (titles, paths, a model's summary): it must never be read as a workflow
+ * command, in the current `::cmd::` form at a line start or the legacy `##[cmd]` form anywhere.
+ */
+const inert = (m) => m.replace(/^(\s*)::/gm, '$1:\u200b:').replace(/##\[/g, '#\u200b#[');
 const coreLog = {
     info: (m) => core/* info */.pq(inert(m)),
     warn: (m) => core/* warning */.$e(inert(m)),

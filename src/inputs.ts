@@ -58,6 +58,11 @@ function positiveNumber(name: string, raw: string, example: string): number {
   return value;
 }
 
+function bounded(name: string, value: number, max: number): number {
+  if (value > max) throw new UserError(`Input '${name}' must be at most ${max}, got '${value}'.`);
+  return value;
+}
+
 function booleanInput(name: string, raw: string): boolean {
   if (raw === '') return false;
   if (/^(true|false)$/i.test(raw)) return raw.toLowerCase() === 'true';
@@ -79,7 +84,7 @@ export function parseInputs(get: Get, env: NodeJS.ProcessEnv = {}): Inputs {
     configPath: configPath(get('config-path') || '.github/taskcap.yml'),
     testCommand: get('test-command') || undefined,
     maxCostUsd: maxCost === '' ? undefined : positiveNumber('max-cost-usd', maxCost, '2.50'),
-    timeoutMinutes: timeout === '' ? 30 : positiveNumber('timeout-minutes', timeout, '30'),
+    timeoutMinutes: timeout === '' ? 30 : bounded('timeout-minutes', positiveNumber('timeout-minutes', timeout, '30'), 1440),
     allowedBots: list(get('allowed-bots')),
     dryRun: booleanInput('dry-run', get('dry-run')),
     sandbox: sandboxMode(get('sandbox')),

@@ -17,8 +17,11 @@ import { createSandboxShell } from './tools/sandbox.js';
 import { errorMessage } from './util/errors.js';
 import type { Redactor } from './util/redact.js';
 
-/** A log line may carry text from outside (titles, paths): it must never be read as a workflow command. */
-const inert = (m: string) => m.replace(/^(\s*)::/gm, '$1:\u200b:');
+/**
+ * A log line may carry text from outside (titles, paths, a model's summary): it must never be read as a workflow
+ * command, in the current `::cmd::` form at a line start or the legacy `##[cmd]` form anywhere.
+ */
+const inert = (m: string) => m.replace(/^(\s*)::/gm, '$1:\u200b:').replace(/##\[/g, '#\u200b#[');
 
 const coreLog: Log = {
   info: (m) => core.info(inert(m)),

@@ -99,7 +99,7 @@ export async function runTaskcap(inputs: Inputs, ctx: RunnerContext, ports: Port
     }
     if ('refuse' in built) {
       log.warn(`Refused: ${built.refuse}.`);
-      if (built.notice) await upsertMarkedComment(github, built.notice.on, NOTICE_MARKER(built.notice.key), built.notice.body).catch(() => undefined);
+      if (built.notice && !inputs.dryRun) await upsertMarkedComment(github, built.notice.on, NOTICE_MARKER(built.notice.key), built.notice.body).catch(() => undefined);
       reports.push({ ...emptyReport('refused', built.refuse), className: intent.className, budget: intent.budget });
       continue;
     }
@@ -146,7 +146,7 @@ async function refuseOverMonthlyCap(task: Task, s: RunSetup, spent: number, cap:
   const reason = `This month's taskcap spend is ${formatUsd(spent)}, which has reached the monthly cap of ${formatUsd(cap)} (max-monthly-cost-usd)`;
   ports.log.warn(`Refused: ${reason}.`);
   const on = task.receiptOn;
-  if (on !== undefined) {
+  if (on !== undefined && !s.inputs.dryRun) {
     const ledger = `${ctx.serverUrl}/${ctx.owner}/${ctx.repo}/blob/${LEDGER_BRANCH}/${LEDGER_FILE}`;
     const body = `${NOTICE_MARKER('monthly-cap')}\n⛔ ${reason}, so this request was not started and nothing was spent. The spend per class is in [the ledger](${ledger}); run taskcap with \`mode: report\` for a summary, or raise the cap.`;
     await upsertMarkedComment(ports.github, on, NOTICE_MARKER('monthly-cap'), body).catch((e) => ports.log.warn(`The notice could not be posted: ${errorMessage(e)}`));

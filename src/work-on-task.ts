@@ -148,19 +148,21 @@ async function workInSandbox(
   const { github, git, log, clock } = ports;
   const { model, maxCostUsd, effort, result } = t;
   const { creds, auth, existingPull, receipt } = found;
-  const branch = await prepareBranch(git, task.branch, auth, task.target.kind === 'pull' || existingPull !== undefined, found.tip);
+  // An existing branch is always continued: it holds earlier work (even when its PR could not be opened or was
+  // closed), and starting over would overwrite it. Deleting the branch starts a task from scratch.
+  const branch = await prepareBranch(git, task.branch, auth, true, found.tip);
   log.debug('branch ready');
   // A re-run of a job whose first attempt pushed finds taskcap's own commits on top of the requested head: fine.
   const movedByOthers = task.target.kind === 'pull' && branch.startSha !== task.target.headSha && !(await onlyOurCommitsSince(git, task.target.headSha, branch.startSha));
   if (task.target.kind === 'pull' && movedByOthers) {
     const reason = `The head of pull request #${task.target.number} moved after the request (asked at ${task.target.headSha.slice(0, 7)}, now ${branch.startSha.slice(0, 7)}); nothing was done. Ask again to work on the new head.`;
-    await notify(github, task.target.number, 'head-moved', reason, log);
+    if (!inputs.dryRun) await notify(github, task.target.number, 'head-moved', reason, log);
     return result({ ...emptyReport('failed', reason), className: task.className, budget: task.budget, branch: task.branch });
   }
   log.info(
     `Task ${task.key}: class ${task.className}, budget ${task.budget}, model ${model.id}${effort ? ` (effort ${effort})` : ''}, branch ${branch.branch}${branch.continued ? ' (continuing earlier work)' : ''}.`,
   );
-  if (task.triggerComment) await github.react(task.triggerComment, 'eyes').catch((e) => log.warn(`Could not react to the request: ${errorMessage(e)}`));
+  if (task.triggerComment && !inputs.dryRun) await github.react(task.triggerComment, 'eyes').catch((e) => log.warn(`Could not react to the request: ${errorMessage(e)}`));
 
   // The receipt appears when work starts and follows the spend; its history block carries earlier runs' totals.
   const prior: HistoryRow[] = receipt ? readHistory(receipt.body) : [];
@@ -219,7 +221,12 @@ async function workInSandbox(
       },
     );
     // The test command runs the agent's code: same sandbox and scrubbed environment, credentials still hidden.
-    if (inputs.testCommand && !ports.cancel.aborted) tests = await runTests(inputs.testCommand, bench, sandbox, ports, redactor);
+    // What it writes (reports, snapshots) is not the agent's work and is put back before the patch is made.
+    if (inputs.testCommand && !ports.cancel.aborted) {
+      const before = await dirtyPaths(git);
+      tests = await runTests(inputs.testCommand, bench, sandbox, ports, redactor);
+      await revertNewChanges(git, before);
+    }
   } catch (e) {
     crash = e;
     log.warn(`The run failed: ${redactor.redact(errorMessage(e))}. Delivering the work done so far.`);
@@ -285,11 +292,17 @@ async function commitAndPublish(task: Task, s: RunSetup, d: Delivery, report: Ru
   report.droppedPaths = dropped.map((c) => c.path);
   report.changedFiles = staged.filter((c) => !dropped.includes(c)).map((c) => c.path);
 
-  const diff = (await git.run(['diff', '--cached', '--no-ext-diff', '--no-textconv'])).stdout;
-  if (redactor.leaks(diff)) {
-    await git.run(['reset', '-q'], { allowFailure: true });
-    report.changedFiles = [];
-    throw new Error('the patch contains a secret (a token or key), so nothing was committed or pushed');
+  // A file whose added lines hold a secret (a known value in any encoding, or a token shape) is left out; the
+  // rest of the work still ships. Lines already in the repository (fixtures, examples) do not count.
+  const leaking = await filesAddingSecrets(git, report.changedFiles, (line) => redactor.leaks(line));
+  if (leaking.length) {
+    await unstage(git, leaking);
+    log.warn(`The patch contains a secret or a token in ${leaking.join(', ')}: left out; the rest of the work ships.`);
+    report.droppedPaths = [...report.droppedPaths, ...leaking];
+    report.changedFiles = report.changedFiles.filter((f) => !leaking.includes(f));
+    // Loud on purpose: a secret in the agent's output means something reached it that should not have.
+    report.status = 'failed';
+    report.reason = `${leaking.join(', ')} contained a secret or a token and ${leaking.length === 1 ? 'was' : 'were'} left out of the patch.`;
   }
   const subject = `taskcap: ${task.title || task.goal}`.replace(/\s+/g, ' ').slice(0, 72);
   const message = redactor.redact(`${subject}\n\n${capText(report.summary ?? '', 4000)}\n\nCo-authored-by: ${BOT_NAME}`);
@@ -466,9 +479,15 @@ function reportFrom(task: Task, s: RunSetup, d: Delivery): RunReport {
   return report;
 }
 
-/** A model-written @team or @user would notify people from a bot's text; keep the text, drop the ping. */
+/**
+ * Model-written text goes into a PR and comments: an @team or @user would notify people from a bot's text, and a
+ * "Fixes #123" would close an unrelated issue on merge (an injected instruction could ask for either). The text
+ * stays; the ping and the closing keyword are defused.
+ */
 function neutralizeMentions(text: string): string {
-  return text.replace(/(^|[^\w`])@(?=[A-Za-z0-9])/g, '$1@\u200b');
+  return text
+    .replace(/(^|[^\w`])@(?=[A-Za-z0-9])/g, '$1@\u200b')
+    .replace(/\b(close[sd]?|fix(?:e[sd])?|resolve[sd]?)(:?\s+)(?=(?:[\w.-]+\/[\w.-]+)?#\d)/gi, '$1$2\u200b');
 }
 
 async function runTests(command: string, bench: Workbench, sandbox: SandboxShell, ports: Ports, redactor: Redactor): Promise<TestResult> {
@@ -522,4 +541,35 @@ function restoreDir(dir: string, before: DirSnapshot): void {
     if (!original || !same(file, original)) fs.rmSync(file, { recursive: true, force: true });
   }
   for (const [name, o] of before) if (!fs.existsSync(path.join(dir, name))) fs.writeFileSync(path.join(dir, name), o.content, { mode: o.mode });
+}
+
+/** Staged files whose added lines (binary content included, read as text) match `leaks`. */
+async function filesAddingSecrets(git: Git, files: string[], leaks: (line: string) => boolean): Promise<string[]> {
+  const found: string[] = [];
+  for (const file of files) {
+    const diff = await git.run(['diff', '--cached', '--no-ext-diff', '--no-textconv', '--text', '-U0', '--no-color', '--', `:(literal)${file}`], { allowFailure: true });
+    const added = diff.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('+') && !l.startsWith('+++'))
+      .map((l) => l.slice(1));
+    // Also joined: an encoded secret wrapped over several lines (base64 at 76 columns) is still caught.
+    if (added.some(leaks) || leaks(added.join(''))) found.push(file);
+  }
+  return found;
+}
+
+/** Paths that differ from HEAD in the working tree (untracked included). */
+async function dirtyPaths(git: Git): Promise<Set<string>> {
+  const out = (await git.run(['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames'], { allowFailure: true })).stdout;
+  return new Set(out.split('\0').filter(Boolean).map((entry) => entry.slice(3)));
+}
+
+/** Put back what changed since `before`: tracked files from HEAD, new files removed. */
+async function revertNewChanges(git: Git, before: Set<string>): Promise<void> {
+  const now = await dirtyPaths(git);
+  const changed = [...now].filter((p) => !before.has(p));
+  if (changed.length === 0) return;
+  const tracked = (await git.run(['ls-files', '-z', '--', ...changed.map((p) => `:(literal)${p}`)], { allowFailure: true })).stdout.split('\0').filter(Boolean);
+  if (tracked.length) await git.run(['checkout', '-q', 'HEAD', '--', ...tracked.map((p) => `:(literal)${p}`)], { allowFailure: true });
+  for (const p of changed.filter((x) => !tracked.includes(x))) fs.rmSync(path.join(git.dir, p), { force: true, recursive: true });
 }

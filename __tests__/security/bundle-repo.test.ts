@@ -197,8 +197,13 @@ describeSandbox('bundle: an obedient model attacks protected files and git (sand
       const secretRun = await world.runIssue(HOST_COMMIT_SECRET, { inputs: { sandbox: 'off' } });
       expectNoCrash(secretRun);
       expect(resultText(toolResults(world, world.firstRequest)[0])).toMatch(/agent commit/);
-      expect(await world.branchSha(`taskcap/issue-${HOST_COMMIT_SECRET}`)).toBeUndefined();
-      expect(secretRun.stdout).toMatch(/the patch contains a secret/);
+      // The agent's own commit is folded back and re-checked: the dump is left out, nothing of it reaches git.
+      const branch = `refs/heads/taskcap/issue-${HOST_COMMIT_SECRET}`;
+      if (await world.branchSha(`taskcap/issue-${HOST_COMMIT_SECRET}`)) {
+        expect((await world.originGit(['ls-tree', '-r', '--name-only', branch])).stdout).not.toContain('notes/env.b64');
+      }
+      expect(secretRun.stdout).toMatch(/The patch contains a secret or a token in notes\/env\.b64: left out/);
+      expect(secretRun.outputs.status).toBe('failed');
     }, 60_000);
   });
 });

@@ -47,8 +47,9 @@ describe('preflight', () => {
   it('applies max-cost-usd with the worst-case input price of the whole prompt', () => {
     const m = new Meter(opus.pricing);
     const plan = planRequest(m, limits(200_000, 0.5), 1000, 40_000, 'working');
-    // 40k prompt at the 5-minute write rate ($6.25/MTok) = $0.25; 5% kept for closing; the rest buys output at $25/MTok.
-    const expected = Math.floor(((0.5 * 0.95 - 0.25) * 1e6) / 25);
+    // 40k prompt at the dearest input rate (a 1-hour cache write, $10/MTok) = $0.40; 5% kept for closing; the rest
+    // buys output at $25/MTok.
+    const expected = Math.floor(((0.5 * 0.95 - 0.4) * 1e6) / 25);
     expect(plan).toEqual({ send: true, maxTokens: expected, limit: 'cost' });
   });
 

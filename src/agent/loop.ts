@@ -8,7 +8,7 @@ import type {
 import { Meter } from '../budget/meter.js';
 import { estimateTokens, planRequest, toolResultAllowance, type CapLimits, type Phase } from '../budget/preflight.js';
 import { closingNote, notRunResult, WindDown, type ClosingCause } from '../budget/wind-down.js';
-import type { TokenCounts } from '../budget/usage.js';
+import { pricesFor, type TokenCounts } from '../budget/usage.js';
 import type { Effort, ModelSpec } from '../config/models.js';
 import type { Clock, Log } from '../ports.js';
 import { TOOL_DEFINITIONS, type ToolCall, type ToolOutcome } from '../tools/toolbox.js';
@@ -88,6 +88,9 @@ export interface LoopPorts {
   cancel: AbortSignal;
   onProgress?: (p: Progress) => void;
 }
+
+/** Output a broken stream may have generated beyond what reached taskcap. */
+const IN_FLIGHT_TOKENS = 512;
 
 /** Fixed prompt overhead the API adds when tools are present (documented: bash 325, editor 700, plus the tool-use system prompt). */
 const TOOL_PROMPT_OVERHEAD = 2_000;
@@ -196,8 +199,9 @@ export async function runLoop(setup: LoopSetup, ports: LoopPorts): Promise<LoopO
     if (ports.cancel.aborted) return finish('cancelled', { detail: 'The workflow run was cancelled.' });
     if (phase === 'working' && pastDeadline() && index > 0) enterClosing('timeout');
 
-    // Preflight: may this request be sent, and with which max_tokens?
-    const newTokens = estimateTokens(pending?.texts ?? []);
+    // Preflight: may this request be sent, and with which max_tokens? The first prompt is not loop tokens (the
+    // task-budget formula counts only what the model writes in request 1), but it is paid for.
+    const newTokens = index === 0 ? 0 : estimateTokens(pending?.texts ?? []);
     const promptUpper = index === 0 ? firstPromptUpper : meter.contextTokens + newTokens;
     const plan = planRequest(meter, limits, newTokens, promptUpper, phase);
     if (!plan.send) {
@@ -249,6 +253,14 @@ export async function runLoop(setup: LoopSetup, ports: LoopPorts): Promise<LoopO
         failure = e instanceof ModelFailure ? e : new ModelFailure(String(e), 'fatal');
         const partial = failure.details.partialUsage;
         const metered = partial ? meter.record(partial) : undefined;
+        if (metered) {
+          // The stream started and died before its final usage: what it wrote is counted from the bytes received
+          // (never fewer tokens than bytes), plus what may have been generated but not yet delivered.
+          const written = Math.min(maxTokens, (failure.details.streamedBytes ?? maxTokens) + IN_FLIGHT_TOKENS);
+          const unreported = Math.max(0, written - metered.counts.output);
+          meter.assumeUnreported(unreported, pricesFor(model.pricing, metered.prompt).output);
+          if (unreported > 0) log.warn(`Request ${index + 1} was interrupted; up to ${formatInt(unreported)} output tokens it did not report are counted against the caps.`);
+        }
         requests.push({
           index,
           attempt,
@@ -273,7 +285,7 @@ export async function runLoop(setup: LoopSetup, ports: LoopPorts): Promise<LoopO
         await clock.sleep(decision.waitMs, signal);
         if (signal.aborted) break;
         // Usage reported by the failed attempt counts: re-plan before trying again.
-        const again = planRequest(meter, limits, newTokens, meter.contextTokens + newTokens, phase);
+        const again = planRequest(meter, limits, newTokens, Math.max(promptUpper, meter.contextTokens + newTokens), phase);
         if (!again.send) break;
         maxTokens = again.maxTokens;
         bound = again.limit;

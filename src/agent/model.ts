@@ -37,6 +37,8 @@ export class ModelFailure extends Error {
       retryAfterMs?: number;
       /** Usage the API had already reported before the failure: billed, so metered. */
       partialUsage?: ReportedUsage;
+      /** Bytes of content streamed before the failure (its output count arrives only at the end of a stream). */
+      streamedBytes?: number;
     } = {},
   ) {
     super(message);
@@ -69,9 +71,9 @@ export type Sdk = typeof import('@anthropic-ai/sdk');
 type SdkErrors = Pick<Sdk, 'APIConnectionError' | 'APIError' | 'APIUserAbortError'>;
 
 /** Map whatever the SDK threw to a ModelFailure with the cause named for the workflow author. */
-export function classifyFailure(error: unknown, sdk: SdkErrors, requestId?: string, partialUsage?: ReportedUsage): ModelFailure {
+export function classifyFailure(error: unknown, sdk: SdkErrors, requestId?: string, partialUsage?: ReportedUsage, streamedBytes?: number): ModelFailure {
   const { APIConnectionError, APIError, APIUserAbortError } = sdk;
-  const base = { requestId, partialUsage };
+  const base = { requestId, partialUsage, streamedBytes };
   if (error instanceof ModelFailure) return error;
   if (error instanceof APIUserAbortError) return new ModelFailure('request aborted', 'aborted', base);
   if (error instanceof APIConnectionError) {
@@ -123,10 +125,12 @@ export function createAnthropicModel(sdk: SdkErrors, client: Anthropic): ModelPo
         const message = await stream.finalMessage();
         return { message, requestId: stream.request_id ?? undefined };
       } catch (e) {
+        const snapshot = stream.currentMessage;
+        const streamedBytes = snapshot ? Buffer.byteLength(JSON.stringify(snapshot.content), 'utf8') : undefined;
         if (signal.aborted && !(e instanceof ModelFailure)) {
-          return Promise.reject(new ModelFailure('request aborted', 'aborted', { requestId: stream.request_id ?? undefined, partialUsage: stream.currentMessage?.usage }));
+          return Promise.reject(new ModelFailure('request aborted', 'aborted', { requestId: stream.request_id ?? undefined, partialUsage: snapshot?.usage, streamedBytes }));
         }
-        throw classifyFailure(e, sdk, stream.request_id ?? undefined, stream.currentMessage?.usage);
+        throw classifyFailure(e, sdk, stream.request_id ?? undefined, snapshot?.usage, streamedBytes);
       }
     },
   };

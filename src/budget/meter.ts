@@ -26,7 +26,32 @@ export class Meter {
   readonly requests: MeteredRequest[] = [];
   private previous: { prompt: number; output: number } | undefined;
 
+  /**
+   * Output an interrupted stream may have produced without reporting it (the count arrives only with the final
+   * message_delta). Counted against both caps so a retry or closing turn can never be planned on money already
+   * spent; kept apart from the billed figures, which are what the API reported.
+   */
+  unreportedTokens = 0;
+  unreportedCostUsd = 0;
+
   constructor(private readonly pricing: PriceTier) {}
+
+  /** Loop tokens to plan against: reported plus possibly unreported. */
+  get committedTokens(): number {
+    return this.loopTokens + this.unreportedTokens;
+  }
+
+  /** Dollars to plan against: billed plus possibly unreported. */
+  get committedUsd(): number {
+    return this.costUsd + this.unreportedCostUsd;
+  }
+
+  /** An interrupted request could have produced up to `tokens` more output than it reported. */
+  assumeUnreported(tokens: number, outputUsdPerMTok: number): void {
+    if (tokens <= 0) return;
+    this.unreportedTokens += tokens;
+    this.unreportedCostUsd += (tokens * outputUsdPerMTok) / 1e6;
+  }
 
   record(usage: ReportedUsage): MeteredRequest {
     const counts = billedCounts(usage);

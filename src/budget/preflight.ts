@@ -52,8 +52,8 @@ export type Plan = { send: true; maxTokens: number; limit: 'budget' | 'cost' } |
 
 const inputRateCeiling = (tier: PriceTier, prompt: number): number => {
   const pr = pricesFor(tier, prompt);
-  // Any input token may be billed uncached or as a cache write; taskcap only writes 5-minute entries.
-  return Math.max(pr.input, pr.cacheWrite5m);
+  // Any input token may be billed uncached or as a cache write (the dearest, 1-hour, counted too).
+  return Math.max(pr.input, pr.cacheWrite5m, pr.cacheWrite1h);
 };
 
 /**
@@ -64,13 +64,13 @@ const inputRateCeiling = (tier: PriceTier, prompt: number): number => {
  */
 export function planRequest(meter: Meter, limits: CapLimits, newTokens: number, promptUpper: number, phase: Phase): Plan {
   const working = phase === 'working';
-  const tokenRoom = limits.budget - (working ? limits.reserve : 0) - meter.loopTokens - newTokens;
+  const tokenRoom = limits.budget - (working ? limits.reserve : 0) - meter.committedTokens - newTokens;
   let maxTokens = Math.min(limits.maxOutputTokens, tokenRoom);
   let limit: 'budget' | 'cost' = 'budget';
   if (limits.maxCostUsd !== undefined) {
     const costReserve = working ? limits.maxCostUsd * CLOSING_COST_SHARE : 0;
     const inputCost = (promptUpper * inputRateCeiling(limits.pricing, promptUpper)) / 1e6;
-    const costRoom = limits.maxCostUsd - costReserve - meter.costUsd - inputCost;
+    const costRoom = limits.maxCostUsd - costReserve - meter.committedUsd - inputCost;
     // Output is priced at the tier the prompt falls in; the prompt bound decides the tier, output does not.
     const outputRate = pricesFor(limits.pricing, promptUpper).output;
     const affordable = Math.floor((costRoom * 1e6) / outputRate);
@@ -96,7 +96,7 @@ export function toolResultAllowance(
   defaultCap: number,
 ): { bytes: number; limit: 'budget' | 'cost' } {
   const fixed = REQUEST_FRAMING + NOTE_ALLOWANCE + BLOCK_FRAMING * (calls + 1);
-  const tokenRoom = limits.budget - limits.reserve - meter.loopTokens - MIN_USEFUL_OUTPUT - fixed;
+  const tokenRoom = limits.budget - limits.reserve - meter.committedTokens - MIN_USEFUL_OUTPUT - fixed;
   let room = tokenRoom;
   let limit: 'budget' | 'cost' = 'budget';
   if (limits.maxCostUsd !== undefined) {
@@ -105,7 +105,7 @@ export function toolResultAllowance(
     const inRate = inputRateCeiling(limits.pricing, ceiling);
     const outRate = pricesFor(limits.pricing, ceiling).output;
     const costRoom =
-      limits.maxCostUsd * (1 - CLOSING_COST_SHARE) - meter.costUsd - (prompt * inRate) / 1e6 - (MIN_USEFUL_OUTPUT * outRate) / 1e6;
+      limits.maxCostUsd * (1 - CLOSING_COST_SHARE) - meter.committedUsd - (prompt * inRate) / 1e6 - (MIN_USEFUL_OUTPUT * outRate) / 1e6;
     const affordable = Math.floor((costRoom * 1e6) / inRate);
     if (affordable < room) {
       room = affordable;

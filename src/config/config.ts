@@ -26,8 +26,9 @@ export interface TaskcapConfig {
 
 /** The configuration when the repository has no config file. */
 export function defaultConfig(): TaskcapConfig {
-  const classes = structuredClone(BUILT_IN_CLASSES) as Record<string, ClassSpec>;
-  const labels: Record<string, string> = {};
-  for (const [name, spec] of Object.entries(classes)) if (spec.label) labels[spec.label] = name;
-  return { classes, labels, tasks: {}, pricing: {} };
+  // Maps without a prototype: a label called "constructor" or a task called "toString" is just a missing key.
+  const map = <T>(entries: [string, T][] = []): Record<string, T> => Object.assign(Object.create(null) as Record<string, T>, Object.fromEntries(entries));
+  const classes = map(Object.entries(structuredClone(BUILT_IN_CLASSES) as Record<string, ClassSpec>));
+  const labels = map(Object.entries(classes).flatMap(([name, spec]) => (spec.label ? [[spec.label, name] as [string, string]] : [])));
+  return { classes, labels, tasks: map(), pricing: map() };
 }

@@ -69,7 +69,8 @@ function modelId(key: string, v: unknown, problems: string[]): string | undefine
 }
 
 function usd(key: string, v: unknown, problems: string[]): number | undefined {
-  if (typeof v === 'number' && Number.isFinite(v) && v > 0) return v;
+  const n = typeof v === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(v) ? Number(v) : v;
+  if (typeof n === 'number' && Number.isFinite(n) && n > 0) return n;
   problems.push(`${key}: ${show(v)} must be a positive number of US dollars, e.g. 2.50.`);
   return undefined;
 }
@@ -145,7 +146,7 @@ function validateClass(name: string, v: unknown, config: TaskcapConfig, problems
       config.labels[v.label] = name;
     }
   }
-  if (!BUILT_IN_CLASSES[name] && (spec.budget === undefined || spec.effort === undefined)) {
+  if (!Object.hasOwn(BUILT_IN_CLASSES, name) && (spec.budget === undefined || spec.effort === undefined)) {
     problems.push(`${key}: a new class needs both budget and effort, e.g. ${name}: { budget: 40000, effort: medium }.`);
     return;
   }

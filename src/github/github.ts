@@ -30,8 +30,11 @@ export type Permission = 'admin' | 'maintain' | 'write' | 'triage' | 'read' | 'n
 export interface GitHub {
   readonly owner: string;
   readonly repo: string;
-  /** The login comments and PRs are created as (github-actions[bot] for the workflow token). */
-  selfLogin(): Promise<string>;
+  /**
+   * The login comments and PRs are created as, or undefined for an installation token (the workflow's
+   * GITHUB_TOKEN, a GitHub App's token): those cannot read /user and act as some `<app>[bot]`.
+   */
+  selfLogin(): Promise<string | undefined>;
   defaultBranch(): Promise<string>;
   /** File content at `ref`, or undefined when it does not exist. */
   readFile(path: string, ref: string): Promise<string | undefined>;
@@ -43,6 +46,8 @@ export interface GitHub {
   getPull(number: number): Promise<PullRequest>;
   createPull(p: { head: string; base: string; title: string; body: string; draft: boolean }): Promise<PullRequest>;
   updatePull(number: number, p: { title?: string; body?: string }): Promise<PullRequest>;
+  /** Whether the branch is protected (taskcap never pushes to one on a PR's behalf). */
+  branchProtected(branch: string): Promise<boolean>;
   /** The comments of one review (file, line, diff hunk, body). */
   listReviewComments(pull: number, reviewId: number): Promise<ReviewComment[]>;
   /** Answer a review comment in its own thread. */
@@ -122,17 +127,16 @@ const status = (e: unknown): number | undefined => (e as { status?: number }).st
 /** The GitHub port over Octokit. */
 export function createGitHub(octokit: Octokit, owner: string, repo: string): GitHub {
   const r = { owner, repo };
-  let self: Promise<string> | undefined;
+  let self: Promise<string | undefined> | undefined;
   let defaultBranch: Promise<string> | undefined;
   return {
     owner,
     repo,
     selfLogin() {
-      // An installation token (the workflow's GITHUB_TOKEN) cannot read /user: it acts as github-actions[bot].
       self ??= octokit.rest.users.getAuthenticated().then(
         (res) => res.data.login,
         (e) => {
-          if (status(e) === 401 || status(e) === 403) return 'github-actions[bot]';
+          if (status(e) === 401 || status(e) === 403) return undefined;
           throw e;
         },
       );
@@ -184,6 +188,14 @@ export function createGitHub(octokit: Octokit, owner: string, repo: string): Git
     },
     async updatePull(number, p) {
       return toPull((await octokit.rest.pulls.update({ ...r, pull_number: number, ...p })).data as PullData);
+    },
+    async branchProtected(branch) {
+      try {
+        return (await octokit.rest.repos.getBranch({ ...r, branch })).data.protected;
+      } catch (e) {
+        if (status(e) === 404) return false;
+        throw e;
+      }
     },
     async listReviewComments(pull, reviewId) {
       const all = await octokit.paginate(octokit.rest.pulls.listCommentsForReview, { ...r, pull_number: pull, review_id: reviewId, per_page: 100 });

@@ -22,16 +22,18 @@ export async function remoteTip(git: Git, branch: string, auth: Record<string, s
 }
 
 /**
- * Put the workspace on the task branch before the loop. When the branch already exists and `resume` holds (its
- * PR is open, or it is a PR's head), check it out so the agent continues from the earlier work; otherwise start
- * fresh from the checked-out commit (the stale remote branch is replaced on push, leased on its tip).
+ * Put the workspace on the task branch before the loop. When the branch already exists and `resume` holds, check
+ * it out so the agent continues from the earlier work; otherwise start fresh from the checked-out commit (a stale
+ * remote branch is replaced on push, leased on its tip).
  */
 export async function prepareBranch(git: Git, branch: string, auth: Record<string, string>, resume: boolean, remoteSha: string | undefined): Promise<BranchState> {
   if (remoteSha && resume) {
     await git.run(['fetch', '--no-tags', '--depth=20', 'origin', `+refs/heads/${branch}:refs/remotes/origin/${branch}`], { env: auth });
     await git.run(['checkout', '--force', '-B', branch, `refs/remotes/origin/${branch}`]);
     const log = await git.output(['log', '--format=%h %s', '-n', '10', 'HEAD']);
-    return { branch, remoteSha, startSha: remoteSha, continued: true, earlierWork: log };
+    // The tip as fetched (it may have moved since the ls-remote): pushes are leased on it.
+    const startSha = await git.output(['rev-parse', 'HEAD']);
+    return { branch, remoteSha: startSha, startSha, continued: true, earlierWork: log };
   }
   // A new branch at the checked-out commit: move HEAD only. `git checkout -B` would refresh the index, which
   // stats every file of the repository, and nothing in the working tree changes.

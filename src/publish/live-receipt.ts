@@ -2,6 +2,7 @@ import type { GitHub } from '../github/github.js';
 import type { Clock, Log } from '../ports.js';
 import { renderWorkingReceipt, type WorkingProgress } from '../report/receipt.js';
 import { errorMessage } from '../util/errors.js';
+import { editOrCreate } from './receipt-comment.js';
 
 /** GitHub's secondary limits punish bursts of content writes: one update per interval at most. */
 export const PROGRESS_INTERVAL_MS = 15_000;
@@ -57,7 +58,7 @@ export class LiveReceipt {
     this.timer = undefined;
     this.pending = undefined;
     await this.inFlight;
-    const comment = this.id !== undefined ? await this.github.updateIssueComment(this.id, body) : await this.github.createIssueComment(this.issue, body);
+    const comment = await editOrCreate(this.github, this.issue, this.id, body);
     this.id = comment.id;
     this.writes++;
     return comment.url;
@@ -67,7 +68,7 @@ export class LiveReceipt {
     this.lastWrite = this.clock.now();
     const body = this.redact(renderWorkingReceipt(progress));
     try {
-      const comment = this.id !== undefined ? await this.github.updateIssueComment(this.id, body) : await this.github.createIssueComment(this.issue, body);
+      const comment = await editOrCreate(this.github, this.issue, this.id, body);
       this.id = comment.id;
       this.writes++;
     } catch (e) {

@@ -132,6 +132,17 @@ async function pullTask(
       },
     };
   }
+  // A PR whose head is the default branch or a protected one: commits there would skip review altogether.
+  if (pull.headRef === ctx.defaultBranch || (await ctx.github.branchProtected(pull.headRef))) {
+    return {
+      refuse: `pull request #${number} has its head on ${pull.headRef === ctx.defaultBranch ? 'the default branch' : 'a protected branch'} (${pull.headRef})`,
+      notice: {
+        on: number,
+        key: 'protected-head',
+        body: `${OWN_MARKER}notice protected-head -->\ntaskcap does not push to \`${pull.headRef.replace(/`/g, '')}\`: it is ${pull.headRef === ctx.defaultBranch ? 'the default branch' : 'a protected branch'}, and commits there would skip review. Open the change from a topic branch and ask there.`,
+      },
+    };
+  }
   const spec = ctx.config.classes[intent.className];
   const t = intent.trigger;
   const author = 'sender' in t ? t.sender.login : undefined;
