@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { bash, measureRequest, startFakeAnthropic, strReplace, text, thinking, view } from '../test/sim/anthropic.mjs';
 import { makeCheckout } from '../test/sim/checkout.mjs';
-import { gitIn, makeBareRepo, startGitOrigin } from '../test/sim/git-origin.mjs';
+import { gitIn, gitTry, makeBareRepo, startGitOrigin } from '../test/sim/git-origin.mjs';
 import { startFakeGitHub } from '../test/sim/github.mjs';
 import { issueCommentCreated, issuesLabeled } from '../test/sim/payloads.mjs';
 import { runAction } from '../test/sim/run-action.mjs';
@@ -206,6 +206,9 @@ async function selfTime(label: string, fromDir: string, runs: number) {
     for (let run = 0; run <= runs; run++) {
       await gitIn(ws, ['checkout', '--quiet', '--force', '-B', 'main', sha]);
       await gitIn(ws, ['clean', '-ffdq']);
+      // Every run is a first run for its issue: the branch the previous run pushed is gone from the origin.
+      await gitTry(bare.gitDir, ['update-ref', '-d', 'refs/heads/taskcap/issue-1']);
+      await gitTry(ws, ['update-ref', '-d', 'refs/remotes/origin/taskcap/issue-1']);
       const github = await startFakeGitHub({ owner: 'acme', repo: 'slugkit', originDir: bare.gitDir, serverUrl: origin.url, issues: [{ ...ISSUE, labels: ['agent:fix'], user: 'acme' }] });
       fake.requests.length = 0;
       const t0 = Date.now();

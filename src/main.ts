@@ -43,14 +43,14 @@ export async function run(): Promise<void> {
   try {
     const inputs = readInputs();
     const ctx = readRunnerContext(process.env);
-    // Load the model client while the first GitHub calls are in flight (only a run that calls the model awaits it).
-    const sdk = import('@anthropic-ai/sdk');
-    sdk.catch(() => undefined);
+    coreLog.debug(`inputs read (${ctx.eventName})`);
+    // The SDK is large: it loads once a task is known to need it, while the sandbox probe and the lookups run.
+    let sdk: Promise<typeof import('@anthropic-ai/sdk')> | undefined;
     const octokit = createOctokit(inputs.githubToken, ctx.apiUrl, coreLog);
     const ports: Ports = {
       github: createGitHub(octokit, ctx.owner, ctx.repo),
       makeModel: async (apiKey) => {
-        const loaded = await sdk;
+        const loaded = await (sdk ??= import('@anthropic-ai/sdk'));
         return createAnthropicModel(loaded, new loaded.default({ apiKey, maxRetries: 0 }));
       },
       git: new Git(ctx.workspace),

@@ -1,6 +1,5 @@
 import type { TaskcapConfig } from './config/config.js';
 import { defaultConfig } from './config/config.js';
-import { ConfigError, parseConfig } from './config/load-config.js';
 import { resolveModel } from './config/resolve-model.js';
 import type { Inputs } from './inputs.js';
 import { appendLedgerLine, LEDGER_BRANCH, LEDGER_FILE, readLedger } from './publish/ledger-store.js';
@@ -189,6 +188,8 @@ async function loadConfig(configPath: string, defaultBranch: string, ports: Port
     ports.log.debug(`No ${configPath} on ${defaultBranch}; using the built-in classes.`);
     return defaultConfig();
   }
+  // The YAML parser loads only when there is YAML to parse: most repositories run on the built-in classes.
+  const { ConfigError, parseConfig } = await import('./config/load-config.js');
   try {
     return parseConfig(text, configPath);
   } catch (e) {

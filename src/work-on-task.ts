@@ -112,13 +112,16 @@ export async function workOnTask(task: Task, s: RunSetup): Promise<TaskResult> {
   const agentHome = createAgentHome();
   const sandboxReady = ports.makeShell({ workspace: ports.git.dir, agentHome });
   const lookups = lookUp(task, s);
+  // The model client loads (synchronously, a large module) once the probe's processes and the requests are out.
+  const client = new Promise<void>((resolve) => setImmediate(resolve)).then(() => ports.makeModel(inputs.anthropicApiKey));
+  client.catch(() => undefined);
   const sandbox = await sandboxReady.catch(async (e) => {
     await lookups.catch(() => undefined);
     throw e;
   });
   ports.log.debug('sandbox ready');
   try {
-    return await workInSandbox(task, s, sandbox, await lookups, { model, maxCostUsd, effort, result, agentHome });
+    return await workInSandbox(task, s, sandbox, await lookups, { model, maxCostUsd, effort, result, agentHome, client });
   } finally {
     await sandbox.dispose();
   }
@@ -142,7 +145,7 @@ async function workInSandbox(
   s: RunSetup,
   sandbox: SandboxShell,
   found: Awaited<ReturnType<typeof lookUp>>,
-  t: { model: ModelSpec; maxCostUsd?: number; effort?: ReturnType<typeof effortFor>; result: (r: RunReport, o?: LoopOutcome) => TaskResult; agentHome: string },
+  t: { model: ModelSpec; maxCostUsd?: number; effort?: ReturnType<typeof effortFor>; result: (r: RunReport, o?: LoopOutcome) => TaskResult; agentHome: string; client: Promise<ModelPort> },
 ): Promise<TaskResult> {
   const { inputs, ctx, ports, redactor } = s;
   const { github, git, log, clock } = ports;
@@ -212,7 +215,7 @@ async function workInSandbox(
         toolResultBytes: TOOL_RESULT_BYTES,
       },
       {
-        model: await ports.makeModel(inputs.anthropicApiKey),
+        model: await t.client,
         runTool: (call, cap, timeLeft, signal) => bench.toolbox.run(call, cap, timeLeft, signal),
         clock,
         log,

@@ -29,3 +29,11 @@ export const BUILT_IN_CLASSES: Readonly<Record<string, ClassSpec>> = Object.free
   research: { budget: 250_000, effort: 'high', label: 'agent:research', output: 'report' },
   review: { budget: 40_000, effort: 'medium', output: 'patch' },
 });
+
+/** "60k", "60000", "1.5m" → tokens; anything else → undefined. */
+export function parseBudget(text: string): number | undefined {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([km]?)\s*$/i.exec(text);
+  if (!m) return undefined;
+  const n = Number(m[1]) * (m[2].toLowerCase() === 'k' ? 1_000 : m[2].toLowerCase() === 'm' ? 1_000_000 : 1);
+  return Number.isFinite(n) ? Math.round(n) : undefined;
+}

@@ -1,5 +1,7 @@
 import { parseDocument } from 'yaml';
-import { BUILT_IN_CLASSES, MIN_BUDGET, type ClassOutput, type ClassSpec } from './classes.js';
+import { BUILT_IN_CLASSES, MIN_BUDGET, parseBudget, type ClassOutput, type ClassSpec } from './classes.js';
+
+export { parseBudget };
 import { defaultConfig, type ConfiguredTask, type TaskcapConfig } from './config.js';
 import { EFFORTS, type Effort, type Prices } from './models.js';
 import { UserError } from '../util/errors.js';
@@ -195,13 +197,6 @@ function validatePrices(model: string, v: unknown, config: TaskcapConfig, proble
   if (Object.keys(prices).length === 5) config.pricing[model] = prices as Prices;
 }
 
-/** "60k", "60000", "1.5m" → tokens; anything else → undefined. */
-export function parseBudget(text: string): number | undefined {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([km]?)\s*$/i.exec(text);
-  if (!m) return undefined;
-  const n = Number(m[1]) * (m[2].toLowerCase() === 'k' ? 1_000 : m[2].toLowerCase() === 'm' ? 1_000_000 : 1);
-  return Number.isFinite(n) ? Math.round(n) : undefined;
-}
 
 /** Bounds of the five cron fields (minute, hour, day of month, month, day of week). */
 const CRON_FIELDS: [number, number][] = [

@@ -10,12 +10,19 @@ export const LEDGER_FILE = 'ledger.jsonl';
 const REF = `refs/heads/${LEDGER_BRANCH}`;
 const TRACKING = `refs/taskcap/ledger`;
 
-/** The ledger branch's tip and file, read without touching the working tree. */
+/**
+ * The ledger branch's tip and file, read without touching the working tree. The tip is the commit the fetch
+ * brought (not a separate ls-remote answer, which a concurrent run could make stale before the fetch).
+ */
 async function fetchLedger(git: Git, auth: Record<string, string>): Promise<{ tip?: string; text: string }> {
-  const listed = await git.run(['ls-remote', '--heads', 'origin', REF], { env: auth });
-  const tip = listed.stdout.split(/\s+/)[0] || undefined;
-  if (!tip) return { text: '' };
-  await git.run(['fetch', '--no-tags', '--depth=1', 'origin', `+${REF}:${TRACKING}`], { env: auth });
+  const fetched = await git.run(['fetch', '--no-tags', '--depth=1', 'origin', `+${REF}:${TRACKING}`], { env: auth, allowFailure: true });
+  if (fetched.exitCode !== 0) {
+    // Only a missing branch means an empty ledger; anything else (auth, network) is an error.
+    const listed = await git.run(['ls-remote', '--heads', 'origin', REF], { env: auth });
+    if (listed.stdout.trim()) throw new Error(`the ledger branch could not be fetched: ${fetched.stderr.trim()}`);
+    return { text: '' };
+  }
+  const tip = (await git.run(['rev-parse', '--verify', `${TRACKING}^{commit}`])).stdout.trim();
   const blob = await git.run(['cat-file', '-p', `${tip}:${LEDGER_FILE}`], { allowFailure: true });
   return { tip, text: blob.exitCode === 0 ? blob.stdout : '' };
 }
@@ -35,7 +42,13 @@ export async function appendLedgerLine(git: Git, auth: Record<string, string>, l
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'taskcap-ledger-'));
   try {
     for (let attempt = 1; ; attempt++) {
-      const { tip, text } = await fetchLedger(git, auth);
+      // A fetch can lose a race too (the origin's ref moving under it): that is retried like a lost lease.
+      const read = await fetchLedger(git, auth).catch((e: unknown) => (attempt < attempts ? undefined : Promise.reject(e)));
+      if (!read) {
+        await clock.sleep(200 * attempt + Math.floor(Math.random() * 300));
+        continue;
+      }
+      const { tip, text } = read;
       const content = `${text}${text && !text.endsWith('\n') ? '\n' : ''}${line.trimEnd()}\n`;
       const index = { GIT_INDEX_FILE: path.join(scratch, `index-${attempt}`) };
       const blob = (await git.run(['hash-object', '-w', '--stdin'], { input: content })).stdout.trim();

@@ -1,4 +1,5 @@
 import type { RequestRow } from './run-report.js';
+import { formatInt } from '../util/format.js';
 
 /**
  * Mermaid `xychart-beta` charts. GitHub renders mermaid in comments and job summaries; every chart taskcap draws
@@ -109,7 +110,7 @@ export function loopChart(requests: readonly RequestRow[], budget?: number): str
   const series: Series[] = [{ kind: 'bar', values: shown.map((p) => p.loopAfter) }];
   if (budget !== undefined && budget > 0) series.push({ kind: 'line', values: shown.map(() => budget) });
   return xyChart({
-    title: budget ? `Loop tokens per request (budget ${budget.toLocaleString('en-US')})` : 'Loop tokens per request',
+    title: budget ? `Loop tokens per request (budget ${formatInt(budget)})` : 'Loop tokens per request',
     xLabel: points.length < requestCount(requests) ? 'request (sampled)' : 'request',
     categories: shown.map((p) => String(p.request)),
     yLabel: 'loop tokens',

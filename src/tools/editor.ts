@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { capText } from './output-cap.js';
 import { ToolError, type WorkspacePaths } from './workspace-path.js';
+import { formatInt } from '../util/format.js';
 
 /** Files larger than this are not loaded by the editor; bash (`sed -n`, `grep -n`) reads them in pieces. */
 export const MAX_EDITOR_FILE_BYTES = 4 * 1024 * 1024;
@@ -162,7 +163,7 @@ export class Editor {
     };
     walk(abs, 1);
     const head = `Files and directories in ${rel || '.'} (2 levels, hidden and node_modules skipped):`;
-    return [head, ...out, ...(more > 0 ? [`… and ${more.toLocaleString('en-US')} more entries`] : [])].join('\n');
+    return [head, ...out, ...(more > 0 ? [`… and ${formatInt(more)} more entries`] : [])].join('\n');
   }
 
   /**
@@ -188,7 +189,7 @@ export class Editor {
       if (fs.fstatSync(fd).nlink > 1) throw new ToolError(`${rel} is a hard link to another file; refused.`);
       if (st.size > MAX_EDITOR_FILE_BYTES) {
         throw new ToolError(
-          `${rel} is ${st.size.toLocaleString('en-US')} bytes, over the editor's ${MAX_EDITOR_FILE_BYTES / 1024 / 1024} MB limit; read parts of it with bash (sed -n, grep -n, head).`,
+          `${rel} is ${formatInt(st.size)} bytes, over the editor's ${MAX_EDITOR_FILE_BYTES / 1024 / 1024} MB limit; read parts of it with bash (sed -n, grep -n, head).`,
         );
       }
       const buf = Buffer.alloc(st.size);

@@ -1,3 +1,5 @@
+import { formatInt } from '../util/format.js';
+
 /**
  * Keeping tool output small: every result the model sees costs tokens once in the budget and again (cached) on
  * every later request. Long output keeps its head and tail with a marker that says how much was left out, so
@@ -7,7 +9,7 @@
 const MARKER_ROOM = 96;
 
 const omittedMarker = (omitted: number, total: number): string =>
-  `\n… ${omitted.toLocaleString('en-US')} bytes omitted (output was ${total.toLocaleString('en-US')} bytes) …\n`;
+  `\n… ${formatInt(omitted)} bytes omitted (output was ${formatInt(total)} bytes) …\n`;
 
 /** Cut a buffer at `max` bytes without splitting a UTF-8 sequence (at the end, or at the start when `fromEnd`). */
 function cutUtf8(buf: Buffer, max: number, fromEnd = false): Buffer {

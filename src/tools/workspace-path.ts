@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ProtectedPaths } from './protected-paths.js';
+import { formatInt } from '../util/format.js';
 
 /** A refusal the model should see as a tool error (never a crash). */
 export class ToolError extends Error {
@@ -46,7 +47,7 @@ export class WorkspacePaths {
     if (/[\x00-\x1f\x7f]/.test(input)) throw new ToolError('The path contains a NUL or control character; refused.');
     const abs = path.resolve(this.root, input);
     if (Buffer.byteLength(abs) > MAX_PATH_BYTES || abs.split('/').some((c) => Buffer.byteLength(c) > MAX_NAME_BYTES)) {
-      throw new ToolError(`The path is too long (${Buffer.byteLength(input).toLocaleString('en-US')} bytes; a name may have ${MAX_NAME_BYTES}, a path ${MAX_PATH_BYTES}); refused.`);
+      throw new ToolError(`The path is too long (${formatInt(Buffer.byteLength(input))} bytes; a name may have ${MAX_NAME_BYTES}, a path ${MAX_PATH_BYTES}); refused.`);
     }
     if (!isInside(this.root, abs)) throw new ToolError(`${input} is outside the repository (${this.root}); refused.`);
     const rel = path.relative(this.root, abs).split(path.sep).join('/');

@@ -1,4 +1,5 @@
-import { parseBudget } from '../config/load-config.js';
+import { parseBudget } from '../config/classes.js';
+import { formatInt } from '../util/format.js';
 
 /** A `/agent [class] [budget=60k]` command: first line only; the rest of the comment is the instructions. */
 export interface AgentCommand {
@@ -43,9 +44,9 @@ export type BudgetResult = { budget: number } | { error: string };
 export function overrideBudget(source: string, text: string, maxBudget: number | undefined): BudgetResult {
   const n = parseBudget(text);
   if (n === undefined) return { error: `${source} does not give a budget in tokens; write it like budget:60k or budget:60000.` };
-  if (n < 20_000) return { error: `${source} asks for ${n.toLocaleString('en-US')} tokens; the smallest task budget is 20,000 (budget:20k).` };
+  if (n < 20_000) return { error: `${source} asks for ${formatInt(n)} tokens; the smallest task budget is 20,000 (budget:20k).` };
   if (maxBudget !== undefined && n > maxBudget) {
-    return { error: `${source} asks for ${n.toLocaleString('en-US')} tokens, above the repository's max-budget of ${maxBudget.toLocaleString('en-US')}.` };
+    return { error: `${source} asks for ${formatInt(n)} tokens, above the repository's max-budget of ${formatInt(maxBudget)}.` };
   }
   return { budget: n };
 }

@@ -1,3 +1,5 @@
+import { formatInt } from '../util/format.js';
+
 /**
  * Untrusted text on its way into the prompt. Hidden channels are removed because the model reads them and a
  * human reviewer does not: HTML comments (also unterminated), invisible and format characters, the Unicode tag
@@ -137,7 +139,7 @@ export function sanitizeUntrusted(input: string, maxChars = MAX_UNTRUSTED_CHARS)
     if (cut > 0 && /[\uD800-\uDBFF]/.test(text[cut - 1])) cut--; // never split a surrogate pair
     const head = settle(text.slice(0, cut));
     hiddenRemoved += head.removed;
-    text = `${head.text}\n[… truncated by taskcap: ${(total - cut).toLocaleString('en-US')} more characters]`;
+    text = `${head.text}\n[… truncated by taskcap: ${formatInt(total - cut)} more characters]`;
   }
   return { text, hiddenRemoved, truncated };
 }

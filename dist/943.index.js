@@ -1,0 +1,266 @@
+export const id = 943;
+export const ids = [943];
+export const modules = {
+
+/***/ 6943:
+/***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
+
+/* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   ConfigError: () => (/* binding */ ConfigError),
+/* harmony export */   parseConfig: () => (/* binding */ parseConfig)
+/* harmony export */ });
+/* unused harmony export isCron */
+/* harmony import */ var yaml__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(38815);
+/* harmony import */ var _classes_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(10522);
+/* harmony import */ var _config_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(81122);
+/* harmony import */ var _models_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(12350);
+/* harmony import */ var _util_errors_js__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(70017);
+
+
+
+
+
+
+/**
+ * The repo config (`.github/taskcap.yml`) merged over the built-in defaults, validated key by key. Every error
+ * names the key, quotes the value and says the fix; a bad config stops the run before any model call or write.
+ */
+function parseConfig(text, file) {
+    const doc = (0,yaml__WEBPACK_IMPORTED_MODULE_0__/* .parseDocument */ .Tp)(text, { uniqueKeys: true, prettyErrors: true });
+    if (doc.errors.length > 0) {
+        const e = doc.errors[0];
+        throw new ConfigError(file, [`is not valid YAML: ${e.message.split('\n')[0].replace(/:\s*$/, '')}${text.split(/\r?\n/)[(e.linePos?.[0]?.line ?? 0) - 1]?.trim() ? ` ('${text.split(/\r?\n/)[(e.linePos?.[0]?.line ?? 0) - 1].trim()}')` : ''}. Check the indentation and quoting around line ${(e.linePos?.[0]?.line ?? 0) || '?'}.`]);
+    }
+    const raw = doc.toJS();
+    if (raw === null || raw === undefined)
+        return (0,_config_js__WEBPACK_IMPORTED_MODULE_2__/* .defaultConfig */ .s)();
+    const problems = [];
+    const config = validate(raw, problems);
+    if (problems.length > 0)
+        throw new ConfigError(file, problems);
+    return config;
+}
+class ConfigError extends _util_errors_js__WEBPACK_IMPORTED_MODULE_4__/* .UserError */ .y {
+    constructor(file, problems) {
+        super(`The taskcap config '${file}' (read from the default branch) has ${problems.length === 1 ? 'a problem' : `${problems.length} problems`}:\n- ${problems.join('\n- ')}`);
+    }
+}
+const isObj = (v) => typeof v === 'object' && v !== null && !Array.isArray(v);
+const show = (v) => `'${typeof v === 'string' ? v : JSON.stringify(v)}'`;
+const TOP_KEYS = ['model', 'classes', 'labels', 'tasks', 'pricing', 'max-budget', 'max-cost-usd', 'max-monthly-cost-usd'];
+const CLASS_KEYS = ['budget', 'effort', 'label', 'model', 'max-cost-usd', 'output'];
+const TASK_KEYS = ['class', 'schedule', 'prompt'];
+const PRICE_KEYS = {
+    input: 'input',
+    'cache-write-5m': 'cacheWrite5m',
+    'cache-write-1h': 'cacheWrite1h',
+    'cache-read': 'cacheRead',
+    output: 'output',
+};
+function unknownKeys(where, o, allowed, problems) {
+    for (const k of Object.keys(o)) {
+        if (!allowed.includes(k))
+            problems.push(`${where}${k}: unknown key ${show(k)}. Allowed keys: ${allowed.join(', ')}.`);
+    }
+}
+function budgetValue(key, v, problems) {
+    const n = typeof v === 'string' ? (0,_classes_js__WEBPACK_IMPORTED_MODULE_1__/* .parseBudget */ .Nm)(v) : v;
+    if (typeof n !== 'number' || !Number.isInteger(n)) {
+        problems.push(`${key}: ${show(v)} is not a whole number of tokens. Example: ${key.split('.').pop()}: 60000 (or "60k").`);
+        return undefined;
+    }
+    if (n < _classes_js__WEBPACK_IMPORTED_MODULE_1__/* .MIN_BUDGET */ .nT) {
+        problems.push(`${key}: ${show(v)} is below 20,000 tokens, the smallest task budget the API accepts. Use 20000 or more.`);
+        return undefined;
+    }
+    return n;
+}
+function modelId(key, v, problems) {
+    if (typeof v === 'string' && /^[a-z0-9][a-z0-9.@:_-]*$/i.test(v))
+        return v;
+    problems.push(`${key}: ${show(v)} is not a model id. Example: ${key.split('.').pop()}: claude-opus-4-7`);
+    return undefined;
+}
+function usd(key, v, problems) {
+    const n = typeof v === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(v) ? Number(v) : v;
+    if (typeof n === 'number' && Number.isFinite(n) && n > 0)
+        return n;
+    problems.push(`${key}: ${show(v)} must be a positive number of US dollars, e.g. 2.50.`);
+    return undefined;
+}
+function validate(raw, problems) {
+    const config = (0,_config_js__WEBPACK_IMPORTED_MODULE_2__/* .defaultConfig */ .s)();
+    if (!isObj(raw)) {
+        problems.push(`the file must be a mapping of keys (${TOP_KEYS.join(', ')}), got ${show(raw)}.`);
+        return config;
+    }
+    unknownKeys('', raw, TOP_KEYS, problems);
+    if (raw.model !== undefined)
+        config.model = modelId('model', raw.model, problems);
+    if (raw['max-budget'] !== undefined)
+        config.maxBudget = budgetValue('max-budget', raw['max-budget'], problems);
+    if (raw['max-cost-usd'] !== undefined)
+        config.maxCostUsd = usd('max-cost-usd', raw['max-cost-usd'], problems);
+    if (raw['max-monthly-cost-usd'] !== undefined)
+        config.maxMonthlyCostUsd = usd('max-monthly-cost-usd', raw['max-monthly-cost-usd'], problems);
+    if (raw.classes !== undefined) {
+        if (!isObj(raw.classes))
+            problems.push(`classes: must be a mapping of class name to settings, got ${show(raw.classes)}.`);
+        else
+            for (const [name, v] of Object.entries(raw.classes))
+                validateClass(name, v, config, problems);
+    }
+    if (raw.labels !== undefined) {
+        if (!isObj(raw.labels))
+            problems.push(`labels: must map a label to a class, e.g. labels: { "agent:docs": refactor }; got ${show(raw.labels)}.`);
+        else {
+            for (const [label, cls] of Object.entries(raw.labels)) {
+                if (typeof cls !== 'string' || !config.classes[cls]) {
+                    problems.push(`labels.${label}: ${show(cls)} is not a class. Known classes: ${Object.keys(config.classes).join(', ')}.`);
+                }
+                else
+                    config.labels[label] = cls;
+            }
+        }
+    }
+    if (raw.tasks !== undefined) {
+        if (!isObj(raw.tasks))
+            problems.push(`tasks: must map a task name to { class, prompt, schedule }, got ${show(raw.tasks)}.`);
+        else
+            for (const [name, v] of Object.entries(raw.tasks))
+                validateTask(name, v, config, problems);
+    }
+    if (raw.pricing !== undefined) {
+        if (!isObj(raw.pricing))
+            problems.push(`pricing: must map a model id to its prices, got ${show(raw.pricing)}.`);
+        else
+            for (const [model, v] of Object.entries(raw.pricing))
+                validatePrices(model, v, config, problems);
+    }
+    if (config.maxBudget !== undefined) {
+        for (const [name, spec] of Object.entries(config.classes)) {
+            if (spec.budget > config.maxBudget)
+                problems.push(`classes.${name}.budget: ${spec.budget} is above max-budget (${config.maxBudget}). Lower the class budget or raise max-budget.`);
+        }
+    }
+    return config;
+}
+function validateClass(name, v, config, problems) {
+    const key = `classes.${name}`;
+    if (!/^[a-z][a-z0-9-]*$/.test(name))
+        problems.push(`${key}: class names are lowercase words (a-z, 0-9, -), got ${show(name)}.`);
+    if (!isObj(v)) {
+        problems.push(`${key}: must be a mapping such as { budget: 60000, effort: high }, got ${show(v)}.`);
+        return;
+    }
+    unknownKeys(`${key}.`, v, CLASS_KEYS, problems);
+    const base = config.classes[name] ?? {};
+    const spec = { ...base };
+    if (v.budget !== undefined)
+        spec.budget = budgetValue(`${key}.budget`, v.budget, problems);
+    if (v.effort !== undefined) {
+        if (typeof v.effort === 'string' && _models_js__WEBPACK_IMPORTED_MODULE_3__/* .EFFORTS */ .ig.includes(v.effort))
+            spec.effort = v.effort;
+        else
+            problems.push(`${key}.effort: ${show(v.effort)} is not an effort level. Use one of: ${_models_js__WEBPACK_IMPORTED_MODULE_3__/* .EFFORTS */ .ig.join(', ')}.`);
+    }
+    if (v.model !== undefined)
+        spec.model = modelId(`${key}.model`, v.model, problems);
+    if (v['max-cost-usd'] !== undefined)
+        spec.maxCostUsd = usd(`${key}.max-cost-usd`, v['max-cost-usd'], problems);
+    if (v.output !== undefined) {
+        if (v.output === 'patch' || v.output === 'report')
+            spec.output = v.output;
+        else
+            problems.push(`${key}.output: ${show(v.output)} must be patch or report.`);
+    }
+    if (v.label !== undefined) {
+        if (typeof v.label !== 'string' || v.label.trim() === '')
+            problems.push(`${key}.label: ${show(v.label)} must be a label name such as agent:${name}.`);
+        else {
+            if (base.label && config.labels[base.label] === name)
+                delete config.labels[base.label];
+            spec.label = v.label;
+            config.labels[v.label] = name;
+        }
+    }
+    if (!Object.hasOwn(_classes_js__WEBPACK_IMPORTED_MODULE_1__/* .BUILT_IN_CLASSES */ .sL, name) && (spec.budget === undefined || spec.effort === undefined)) {
+        problems.push(`${key}: a new class needs both budget and effort, e.g. ${name}: { budget: 40000, effort: medium }.`);
+        return;
+    }
+    if (spec.budget !== undefined && spec.effort !== undefined)
+        config.classes[name] = { output: 'patch', ...spec };
+}
+function validateTask(name, v, config, problems) {
+    const key = `tasks.${name}`;
+    if (!/^(?!.*\.\.)(?!.*\.lock$)[a-z0-9][a-z0-9._-]*(?<!\.)$/i.test(name))
+        problems.push(`${key}: task names are letters, digits, '.', '_' and '-', got ${show(name)} (it becomes the branch taskcap/task-<name>).`);
+    if (!isObj(v)) {
+        problems.push(`${key}: must be a mapping { class, prompt, schedule }, got ${show(v)}.`);
+        return;
+    }
+    unknownKeys(`${key}.`, v, TASK_KEYS, problems);
+    if (typeof v.class !== 'string' || !config.classes[v.class]) {
+        problems.push(`${key}.class: ${show(v.class)} is not a class. Known classes: ${Object.keys(config.classes).join(', ')}.`);
+        return;
+    }
+    if (typeof v.prompt !== 'string' || v.prompt.trim() === '') {
+        problems.push(`${key}.prompt: the task needs a prompt (what to do), got ${show(v.prompt)}.`);
+        return;
+    }
+    if (v.schedule !== undefined && (typeof v.schedule !== 'string' || !isCron(v.schedule))) {
+        problems.push(`${key}.schedule: ${show(v.schedule)} is not a cron expression with 5 fields; it must equal the workflow's schedule, e.g. "0 3 * * 1".`);
+        return;
+    }
+    const task = { class: v.class, prompt: v.prompt };
+    if (typeof v.schedule === 'string')
+        task.schedule = v.schedule.trim();
+    config.tasks[name] = task;
+}
+function validatePrices(model, v, config, problems) {
+    const key = `pricing.${model}`;
+    if (!isObj(v)) {
+        problems.push(`${key}: must be { input, cache-write-5m, cache-write-1h, cache-read, output } in USD per million tokens, got ${show(v)}.`);
+        return;
+    }
+    unknownKeys(`${key}.`, v, Object.keys(PRICE_KEYS), problems);
+    const prices = {};
+    for (const [k, field] of Object.entries(PRICE_KEYS)) {
+        const x = v[k];
+        if (x === undefined)
+            problems.push(`${key}.${k}: is missing; give the price in USD per million tokens (a number ≥ 0).`);
+        else if (typeof x !== 'number' || !Number.isFinite(x) || x < 0)
+            problems.push(`${key}.${k}: ${show(x)} must be a price in USD per million tokens (a number ≥ 0).`);
+        else
+            prices[field] = x;
+    }
+    if (Object.keys(prices).length === 5)
+        config.pricing[model] = prices;
+}
+/** Bounds of the five cron fields (minute, hour, day of month, month, day of week). */
+const CRON_FIELDS = [
+    [0, 59],
+    [0, 23],
+    [1, 31],
+    [1, 12],
+    [0, 7],
+];
+/** A five-field cron expression as GitHub accepts it (numbers, ranges, lists, steps, `*`; names of months/days). */
+function isCron(text) {
+    const fields = text.trim().split(/\s+/);
+    if (fields.length !== 5)
+        return false;
+    return fields.every((field, i) => field.split(',').every((part) => {
+        const m = /^(\*|([0-9]+|[a-z]{3})(?:-([0-9]+|[a-z]{3}))?)(?:\/([0-9]+))?$/i.exec(part);
+        if (!m)
+            return false;
+        const [lo, hi] = CRON_FIELDS[i];
+        const ok = (v) => v === undefined || /^[a-z]{3}$/i.test(v) ? (v === undefined || i >= 3) : Number(v) >= lo && Number(v) <= hi;
+        return ok(m[2]) && ok(m[3]) && (m[4] === undefined || Number(m[4]) > 0);
+    }));
+}
+
+
+/***/ })
+
+};
