@@ -10,6 +10,7 @@ import {
   APPARMOR_USERNS_SYSCTL,
   bwrapArgs,
   createSandboxShell,
+  detectSandbox,
   type ExecResult,
   type SandboxSystem,
 } from '../../src/tools/sandbox.js';
@@ -30,17 +31,20 @@ interface FakeMachine {
   sudo?: boolean;
   /** Probe results in order; the last one repeats. */
   probes: Partial<ShellResult>[];
+  /** What `bwrap --help` prints (a bubblewrap 0.8+ by default). */
+  help?: string;
 }
 
 function fakeSystem(m: FakeMachine) {
   const calls: string[] = [];
   let probe = 0;
+  const probed = () => probe;
   const system: SandboxSystem = {
     uid: () => m.uid ?? 1001,
     findBwrap: () => m.bwrap,
     async exec(file: string, args: string[]): Promise<ExecResult> {
       calls.push([file, ...args].join(' '));
-      if (args[0] === '--help') return { code: 0, stdout: 'usage: bwrap [OPTIONS...] [--] COMMAND\n    --disable-userns  Disable further use of user namespaces', stderr: '' };
+      if (args[0] === '--help') return { code: 0, stdout: m.help ?? 'usage: bwrap [OPTIONS...] [--] COMMAND\n    --disable-userns  Disable further use of user namespaces', stderr: '' };
       if (file === 'sudo') {
         if (!m.sudo) return { code: 1, stdout: '', stderr: 'sudo: a password is required' };
         const set = /^(\S+)=(\S+)$/.exec(args[3] ?? '');
@@ -58,7 +62,7 @@ function fakeSystem(m: FakeMachine) {
       return { output: '', totalBytes: 0, exitCode: 1, timedOut: false, aborted: false, durationMs: 1, cwd: undefined, ...r, ...(r.exitCode === 0 ? { cwd: req.root } : {}) };
     },
   };
-  return { system, calls, machine: m };
+  return { system, calls, machine: m, probed };
 }
 
 const OK_PROBE: Partial<ShellResult> = { exitCode: 0, output: 'taskcap-sandbox-ok\n' };
@@ -102,6 +106,19 @@ describe('choosing the sandbox', () => {
     expect(s.sandboxed).toBe(false);
     expect(s.note).toBe('commands ran without a sandbox: bubblewrap (bwrap) is not installed on this runner');
     expect(lines).toEqual([expect.stringMatching(/^warn: No sandbox: bubblewrap \(bwrap\) is not installed.*scrubbed environment only.*sandbox: required/)]);
+  });
+
+  it('a recent bubblewrap is probed once, beside --help; an older one (no --disable-userns) is probed again without it', async () => {
+    const recent = fakeSystem({ bwrap: '/usr/bin/bwrap', probes: [OK_PROBE] });
+    const found = await detectSandbox(opts('auto'), recent.system);
+    expect([found.ok, found.ok && found.features.disableUserns, recent.probed()]).toEqual([true, true, 1]);
+
+    const unknownOption: Partial<ShellResult> = { exitCode: 1, output: 'bwrap: Unknown option --disable-userns\n' };
+    const older = fakeSystem({ bwrap: '/usr/bin/bwrap', help: 'usage: bwrap [OPTIONS...] [--] COMMAND\n    --unshare-user  Create new user namespace', probes: [unknownOption, OK_PROBE] });
+    const { lines, log } = recordingLog();
+    const old = await detectSandbox(opts('auto', log), older.system);
+    expect([old.ok, old.ok && old.features.disableUserns, older.probed()]).toEqual([true, false, 2]);
+    expect(lines).toEqual([]);
   });
 
   it('ubuntu-24.04 runner: AppArmor blocks the namespaces, sudo works → the sysctl is lifted, logged, probed again, undone on dispose', async () => {

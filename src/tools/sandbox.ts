@@ -263,11 +263,15 @@ export async function detectSandbox(
     };
   }
   const layout = sandboxLayout(opts);
-  const help = await system.exec(bwrap, ['--help'], 10_000);
-  const features: BwrapFeatures = { disableUserns: `${help.stdout}${help.stderr}`.includes('--disable-userns'), dropCaps: system.uid() === 0 };
-  const shell = bwrapShell(bwrap, layout, features);
+  // The probe runs beside `--help`, assuming a bubblewrap recent enough for --disable-userns (0.8+, as on
+  // ubuntu-24.04); only an older one costs a second probe.
+  const dropCaps = system.uid() === 0;
+  const recent = bwrapShell(bwrap, layout, { disableUserns: true, dropCaps });
+  const [help, recentProbe] = await Promise.all([system.exec(bwrap, ['--help'], 10_000), probeShell(system, recent, layout)]);
+  const features: BwrapFeatures = { disableUserns: `${help.stdout}${help.stderr}`.includes('--disable-userns'), dropCaps };
+  const shell = features.disableUserns ? recent : bwrapShell(bwrap, layout, features);
 
-  let probe = await probeShell(system, shell, layout);
+  let probe = features.disableUserns ? recentProbe : await probeShell(system, shell, layout);
   if (probe.ok) return { ok: true, bwrap, features, layout, shell, steps, undo };
   note(`bubblewrap (${bwrap}) failed its probe (${probe.detail}).`);
 
