@@ -112,7 +112,7 @@ export async function workOnTask(task: Task, s: RunSetup): Promise<TaskResult> {
   const agentHome = createAgentHome();
   const sandboxReady = ports.makeShell({ workspace: ports.git.dir, agentHome });
   const lookups = lookUp(task, s);
-  // The model client loads (synchronously, a large module) once the probe's processes and the requests are out.
+  // The model client is a large module to compile: it loads once the probe's processes and the lookups are started.
   const client = new Promise<void>((resolve) => setImmediate(resolve)).then(() => ports.makeModel(inputs.anthropicApiKey));
   client.catch(() => undefined);
   const sandbox = await sandboxReady.catch(async (e) => {
