@@ -20,7 +20,6 @@ export const modules = {
 
 
 
-
 /**
  * The repo config (`.github/taskcap.yml`) merged over the built-in defaults, validated key by key. Every error
  * names the key, quotes the value and says the fix; a bad config stops the run before any model call or write.

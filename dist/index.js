@@ -32731,6 +32731,7 @@ async function createOrUpdatePullRequest(github, plan, known) {
 
 ;// CONCATENATED MODULE: ./src/publish/receipt-comment.ts
 
+
 /**
  * Whether taskcap wrote this comment: its own login when the token can tell (a personal token), else a bot
  * (an installation token acts as `<app>[bot]`). Anyone can paste a marker; a human's comment is never taken over.
@@ -32771,6 +32772,16 @@ async function upsertMarkedComment(github, issue, marker, body) {
 }
 /** taskcap's explanatory comments (a fork PR, a moved head, a spent monthly cap): one per issue/PR and kind. */
 const NOTICE_MARKER = (kind) => `<!-- taskcap:notice ${kind} -->`;
+/** Post or edit the notice of this kind. It explains a stop; failing to post it is logged, never fatal. */
+async function postNotice(github, on, kind, text, log) {
+    const marker = NOTICE_MARKER(kind);
+    try {
+        await upsertMarkedComment(github, on, marker, `${marker}\n${text}`);
+    }
+    catch (e) {
+        log.warn(`The notice could not be posted: ${(0,errors/* errorMessage */.g)(e)}`);
+    }
+}
 
 ;// CONCATENATED MODULE: ./src/publish/live-receipt.ts
 
@@ -33792,7 +33803,7 @@ async function workInSandbox(task, s, sandbox, found, t) {
     if (task.target.kind === 'pull' && movedByOthers) {
         const reason = `The head of pull request #${task.target.number} moved after the request (asked at ${task.target.headSha.slice(0, 7)}, now ${branch.startSha.slice(0, 7)}); nothing was done. Ask again to work on the new head.`;
         if (!inputs.dryRun)
-            await notify(github, task.target.number, 'head-moved', reason, log);
+            await postNotice(github, task.target.number, 'head-moved', reason, log);
         return result({ ...emptyReport('failed', reason), className: task.className, budget: task.budget, branch: task.branch });
     }
     log.info(`Task ${task.key}: class ${task.className}, budget ${task.budget}, model ${model.id}${effort ? ` (effort ${effort})` : ''}, branch ${branch.branch}${branch.continued ? ' (continuing earlier work)' : ''}.`);
@@ -34009,15 +34020,6 @@ function limitsOf(report, outcome) {
     if (report.tests?.timedOut)
         limits.push('tests-timeout');
     return limits;
-}
-/** Tell the people on an issue/PR why taskcap stopped (a moved head): one notice per kind, edited in place. */
-async function notify(github, on, kind, text, log) {
-    try {
-        await upsertMarkedComment(github, on, NOTICE_MARKER(kind), `${NOTICE_MARKER(kind)}\n${text}`);
-    }
-    catch (e) {
-        log.warn(`The notice could not be posted: ${(0,errors/* errorMessage */.g)(e)}`);
-    }
 }
 /** Status, figures and summary from the loop outcome. */
 function reportFrom(task, s, d) {
@@ -35265,8 +35267,8 @@ async function pullTask(intent, number, ctx, opts) {
             refuse: `pull request #${number} comes from ${from}`,
             notice: {
                 on: number,
-                key: 'fork',
-                body: `${OWN_MARKER}notice fork -->\ntaskcap does not work on pull requests from forks: it would run the fork's code with this repository's secrets and push to a branch it does not control. A maintainer can check the change out into a branch of this repository and ask there.`,
+                kind: 'fork',
+                text: `taskcap does not work on pull requests from forks: it would run the fork's code with this repository's secrets and push to a branch it does not control. A maintainer can check the change out into a branch of this repository and ask there.`,
             },
         };
     }
@@ -35276,8 +35278,8 @@ async function pullTask(intent, number, ctx, opts) {
             refuse: `pull request #${number} has its head on ${pull.headRef === ctx.defaultBranch ? 'the default branch' : 'a protected branch'} (${pull.headRef})`,
             notice: {
                 on: number,
-                key: 'protected-head',
-                body: `${OWN_MARKER}notice protected-head -->\ntaskcap does not push to \`${pull.headRef.replace(/`/g, '')}\`: it is ${pull.headRef === ctx.defaultBranch ? 'the default branch' : 'a protected branch'}, and commits there would skip review. Open the change from a topic branch and ask there.`,
+                kind: 'protected-head',
+                text: `taskcap does not push to \`${pull.headRef.replace(/`/g, '')}\`: it is ${pull.headRef === ctx.defaultBranch ? 'the default branch' : 'a protected branch'}, and commits there would skip review. Open the change from a topic branch and ask there.`,
             },
         };
     }
@@ -35602,7 +35604,7 @@ async function runTaskcap(inputs, ctx, ports) {
         if ('refuse' in built) {
             log.warn(`Refused: ${built.refuse}.`);
             if (built.notice && !inputs.dryRun)
-                await upsertMarkedComment(github, built.notice.on, NOTICE_MARKER(built.notice.key), built.notice.body).catch(() => undefined);
+                await postNotice(github, built.notice.on, built.notice.kind, built.notice.text, log);
             reports.push({ ...emptyReport('refused', built.refuse), className: intent.className, budget: intent.budget });
             continue;
         }
@@ -35651,8 +35653,8 @@ async function refuseOverMonthlyCap(task, s, spent, cap) {
     const on = task.receiptOn;
     if (on !== undefined && !s.inputs.dryRun) {
         const ledger = `${ctx.serverUrl}/${ctx.owner}/${ctx.repo}/blob/${LEDGER_BRANCH}/${LEDGER_FILE}`;
-        const body = `${NOTICE_MARKER('monthly-cap')}\n⛔ ${reason}, so this request was not started and nothing was spent. The spend per class is in [the ledger](${ledger}); run taskcap with \`mode: report\` for a summary, or raise the cap.`;
-        await upsertMarkedComment(ports.github, on, NOTICE_MARKER('monthly-cap'), body).catch((e) => ports.log.warn(`The notice could not be posted: ${(0,errors/* errorMessage */.g)(e)}`));
+        const text = `⛔ ${reason}, so this request was not started and nothing was spent. The spend per class is in [the ledger](${ledger}); run taskcap with \`mode: report\` for a summary, or raise the cap.`;
+        await postNotice(ports.github, on, 'monthly-cap', text, ports.log);
     }
     return { ...emptyReport('refused', `${reason}.`), className: task.className, budget: task.budget };
 }

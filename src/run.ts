@@ -3,7 +3,7 @@ import { defaultConfig } from './config/config.js';
 import { resolveModel } from './config/resolve-model.js';
 import type { Inputs } from './inputs.js';
 import { appendLedgerLine, LEDGER_BRANCH, LEDGER_FILE, readLedger } from './publish/ledger-store.js';
-import { NOTICE_MARKER, upsertMarkedComment } from './publish/receipt-comment.js';
+import { postNotice } from './publish/receipt-comment.js';
 import { ledgerEntry, formatLedgerLine, monthToDateCost, parseLedger } from './report/ledger.js';
 import { buildRunRecord, type RunRecord } from './report/run-record.js';
 import { combineReports, emptyReport, type RunReport } from './report/run-report.js';
@@ -98,7 +98,7 @@ export async function runTaskcap(inputs: Inputs, ctx: RunnerContext, ports: Port
     }
     if ('refuse' in built) {
       log.warn(`Refused: ${built.refuse}.`);
-      if (built.notice && !inputs.dryRun) await upsertMarkedComment(github, built.notice.on, NOTICE_MARKER(built.notice.key), built.notice.body).catch(() => undefined);
+      if (built.notice && !inputs.dryRun) await postNotice(github, built.notice.on, built.notice.kind, built.notice.text, log);
       reports.push({ ...emptyReport('refused', built.refuse), className: intent.className, budget: intent.budget });
       continue;
     }
@@ -147,8 +147,8 @@ async function refuseOverMonthlyCap(task: Task, s: RunSetup, spent: number, cap:
   const on = task.receiptOn;
   if (on !== undefined && !s.inputs.dryRun) {
     const ledger = `${ctx.serverUrl}/${ctx.owner}/${ctx.repo}/blob/${LEDGER_BRANCH}/${LEDGER_FILE}`;
-    const body = `${NOTICE_MARKER('monthly-cap')}\n⛔ ${reason}, so this request was not started and nothing was spent. The spend per class is in [the ledger](${ledger}); run taskcap with \`mode: report\` for a summary, or raise the cap.`;
-    await upsertMarkedComment(ports.github, on, NOTICE_MARKER('monthly-cap'), body).catch((e) => ports.log.warn(`The notice could not be posted: ${errorMessage(e)}`));
+    const text = `⛔ ${reason}, so this request was not started and nothing was spent. The spend per class is in [the ledger](${ledger}); run taskcap with \`mode: report\` for a summary, or raise the cap.`;
+    await postNotice(ports.github, on, 'monthly-cap', text, ports.log);
   }
   return { ...emptyReport('refused', `${reason}.`), className: task.className, budget: task.budget };
 }

@@ -15,7 +15,7 @@ import { authEnv, findCheckoutCredentials, headerForToken, hideCredentials } fro
 import type { Git } from './publish/git.js';
 import { createOrUpdatePullRequest } from './publish/pull-request.js';
 import { LiveReceipt } from './publish/live-receipt.js';
-import { findReceipt, NOTICE_MARKER, upsertMarkedComment, upsertReceipt } from './publish/receipt-comment.js';
+import { findReceipt, postNotice, upsertMarkedComment, upsertReceipt } from './publish/receipt-comment.js';
 import { appendHistory, historyRowOf, readHistory } from './report/history.js';
 import { renderPullBody } from './report/pull-body.js';
 import { renderReceipt } from './report/receipt.js';
@@ -159,7 +159,7 @@ async function workInSandbox(
   const movedByOthers = task.target.kind === 'pull' && branch.startSha !== task.target.headSha && !(await onlyOurCommitsSince(git, task.target.headSha, branch.startSha));
   if (task.target.kind === 'pull' && movedByOthers) {
     const reason = `The head of pull request #${task.target.number} moved after the request (asked at ${task.target.headSha.slice(0, 7)}, now ${branch.startSha.slice(0, 7)}); nothing was done. Ask again to work on the new head.`;
-    if (!inputs.dryRun) await notify(github, task.target.number, 'head-moved', reason, log);
+    if (!inputs.dryRun) await postNotice(github, task.target.number, 'head-moved', reason, log);
     return result({ ...emptyReport('failed', reason), className: task.className, budget: task.budget, branch: task.branch });
   }
   log.info(
@@ -391,15 +391,6 @@ function limitsOf(report: RunReport, outcome?: LoopOutcome): string[] {
   if (outcome?.requests.some((r) => r.stopReason === 'max_tokens' && r.maxTokens >= 64_000)) limits.push('max-output');
   if (report.tests?.timedOut) limits.push('tests-timeout');
   return limits;
-}
-
-/** Tell the people on an issue/PR why taskcap stopped (a moved head): one notice per kind, edited in place. */
-async function notify(github: GitHub, on: number, kind: string, text: string, log: Log): Promise<void> {
-  try {
-    await upsertMarkedComment(github, on, NOTICE_MARKER(kind), `${NOTICE_MARKER(kind)}\n${text}`);
-  } catch (e) {
-    log.warn(`The notice could not be posted: ${errorMessage(e)}`);
-  }
 }
 
 /** Status, figures and summary from the loop outcome. */

@@ -1,7 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { BUILT_IN_CLASSES } from '../../src/config/classes.js';
 import { defaultConfig } from '../../src/config/config.js';
-import { ConfigError, parseBudget, parseConfig } from '../../src/config/load-config.js';
+import { parseBudget } from '../../src/config/classes.js';
+import { ConfigError, parseConfig } from '../../src/config/load-config.js';
 import { UserError } from '../../src/util/errors.js';
 
 const FILE = '.github/taskcap.yml';

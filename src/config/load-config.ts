@@ -1,7 +1,5 @@
 import { parseDocument } from 'yaml';
 import { BUILT_IN_CLASSES, MIN_BUDGET, parseBudget, type ClassOutput, type ClassSpec } from './classes.js';
-
-export { parseBudget };
 import { defaultConfig, type ConfiguredTask, type TaskcapConfig } from './config.js';
 import { EFFORTS, type Effort, type Prices } from './models.js';
 import { UserError } from '../util/errors.js';

@@ -1,5 +1,7 @@
 import type { GitHub, IssueComment } from '../github/github.js';
+import type { Log } from '../ports.js';
 import { RECEIPT_MARKER } from '../report/receipt.js';
+import { errorMessage } from '../util/errors.js';
 
 /**
  * Whether taskcap wrote this comment: its own login when the token can tell (a personal token), else a bot
@@ -45,3 +47,13 @@ export async function upsertMarkedComment(github: GitHub, issue: number, marker:
 
 /** taskcap's explanatory comments (a fork PR, a moved head, a spent monthly cap): one per issue/PR and kind. */
 export const NOTICE_MARKER = (kind: string) => `<!-- taskcap:notice ${kind} -->`;
+
+/** Post or edit the notice of this kind. It explains a stop; failing to post it is logged, never fatal. */
+export async function postNotice(github: GitHub, on: number, kind: string, text: string, log: Pick<Log, 'warn'>): Promise<void> {
+  const marker = NOTICE_MARKER(kind);
+  try {
+    await upsertMarkedComment(github, on, marker, `${marker}\n${text}`);
+  } catch (e) {
+    log.warn(`The notice could not be posted: ${errorMessage(e)}`);
+  }
+}

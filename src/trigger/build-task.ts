@@ -17,7 +17,7 @@ export interface BuildContext {
 /** A request taskcap turns down after the gate passed, with a comment that explains it (e.g. a fork PR). */
 export interface Refusal {
   refuse: string;
-  notice?: { on: number; key: string; body: string };
+  notice?: { on: number; kind: string; text: string };
 }
 
 /** Issue threads are long; the newest comments carry the current state of the discussion. */
@@ -127,8 +127,8 @@ async function pullTask(
       refuse: `pull request #${number} comes from ${from}`,
       notice: {
         on: number,
-        key: 'fork',
-        body: `${OWN_MARKER}notice fork -->\ntaskcap does not work on pull requests from forks: it would run the fork's code with this repository's secrets and push to a branch it does not control. A maintainer can check the change out into a branch of this repository and ask there.`,
+        kind: 'fork',
+        text: `taskcap does not work on pull requests from forks: it would run the fork's code with this repository's secrets and push to a branch it does not control. A maintainer can check the change out into a branch of this repository and ask there.`,
       },
     };
   }
@@ -138,8 +138,8 @@ async function pullTask(
       refuse: `pull request #${number} has its head on ${pull.headRef === ctx.defaultBranch ? 'the default branch' : 'a protected branch'} (${pull.headRef})`,
       notice: {
         on: number,
-        key: 'protected-head',
-        body: `${OWN_MARKER}notice protected-head -->\ntaskcap does not push to \`${pull.headRef.replace(/`/g, '')}\`: it is ${pull.headRef === ctx.defaultBranch ? 'the default branch' : 'a protected branch'}, and commits there would skip review. Open the change from a topic branch and ask there.`,
+        kind: 'protected-head',
+        text: `taskcap does not push to \`${pull.headRef.replace(/`/g, '')}\`: it is ${pull.headRef === ctx.defaultBranch ? 'the default branch' : 'a protected branch'}, and commits there would skip review. Open the change from a topic branch and ask there.`,
       },
     };
   }
