@@ -8,4 +8,6 @@ export default {
   testTimeout: 60000,
   // Both cores: the randomized loop runs are CPU-bound, the end-to-end runs mostly wait on child processes.
   maxWorkers: 2,
+  // Worlds run their steps in-process unless TASKCAP_TIER=bundle (test/support/tier.ts).
+  setupFilesAfterEnv: ['<rootDir>/test/support/tier.ts'],
 };

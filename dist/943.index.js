@@ -14,7 +14,9 @@ export const modules = {
 /* harmony import */ var _classes_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(10522);
 /* harmony import */ var _config_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(81122);
 /* harmony import */ var _models_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(12350);
-/* harmony import */ var _util_errors_js__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(70017);
+/* harmony import */ var _vocabulary_js__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(47819);
+/* harmony import */ var _util_errors_js__WEBPACK_IMPORTED_MODULE_5__ = __webpack_require__(70017);
+
 
 
 
@@ -39,7 +41,7 @@ function parseConfig(text, file) {
         throw new ConfigError(file, problems);
     return config;
 }
-class ConfigError extends _util_errors_js__WEBPACK_IMPORTED_MODULE_4__/* .UserError */ .y {
+class ConfigError extends _util_errors_js__WEBPACK_IMPORTED_MODULE_5__/* .UserError */ .y {
     constructor(file, problems) {
         super(`The taskcap config '${file}' (read from the default branch) has ${problems.length === 1 ? 'a problem' : `${problems.length} problems`}:\n- ${problems.join('\n- ')}`);
     }
@@ -75,7 +77,7 @@ function budgetValue(key, v, problems) {
     return n;
 }
 function modelId(key, v, problems) {
-    if (typeof v === 'string' && /^[a-z0-9][a-z0-9.@:_-]*$/i.test(v))
+    if (typeof v === 'string' && _models_js__WEBPACK_IMPORTED_MODULE_3__/* .MODEL_ID */ .SN.test(v))
         return v;
     problems.push(`${key}: ${show(v)} is not a model id. Example: ${key.split('.').pop()}: claude-opus-4-7`);
     return undefined;
@@ -168,10 +170,10 @@ function validateClass(name, v, config, problems) {
     if (v['max-cost-usd'] !== undefined)
         spec.maxCostUsd = usd(`${key}.max-cost-usd`, v['max-cost-usd'], problems);
     if (v.output !== undefined) {
-        if (v.output === 'patch' || v.output === 'report')
+        if ((0,_vocabulary_js__WEBPACK_IMPORTED_MODULE_4__/* .isOneOf */ .EK)(_vocabulary_js__WEBPACK_IMPORTED_MODULE_4__/* .CLASS_OUTPUTS */ .EG, v.output))
             spec.output = v.output;
         else
-            problems.push(`${key}.output: ${show(v.output)} must be patch or report.`);
+            problems.push(`${key}.output: ${show(v.output)} must be ${_vocabulary_js__WEBPACK_IMPORTED_MODULE_4__/* .CLASS_OUTPUTS */ .EG.join(' or ')}.`);
     }
     if (v.label !== undefined) {
         if (typeof v.label !== 'string' || v.label.trim() === '')

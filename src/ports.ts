@@ -1,3 +1,13 @@
+import type { ModelPort } from './agent/model.js';
+import type { TaskcapConfig } from './config/config.js';
+import type { GitHub } from './github/github.js';
+import type { Inputs } from './action/inputs.js';
+import type { GitCredentials } from './publish/credentials.js';
+import type { Git } from './publish/git.js';
+import type { RunnerContext } from './action/runner-context.js';
+import type { SandboxShell } from './tools/sandbox.js';
+import type { Redactor } from './util/redact.js';
+
 /** The clock is a port so tests and benchmarks can run waits instantly and read a fixed time. */
 export interface Clock {
   now(): number;
@@ -8,6 +18,8 @@ export interface Log {
   info(message: string): void;
   warn(message: string): void;
   debug(message: string): void;
+  /** Lines logged while `work` runs fold under `title` (a log group on the runner). Groups do not nest. */
+  group<T>(title: string, work: () => Promise<T>): Promise<T>;
 }
 
 export const systemClock: Clock = {
@@ -24,3 +36,34 @@ export const systemClock: Clock = {
       signal?.addEventListener('abort', done, { once: true });
     }),
 };
+
+/** The world as taskcap sees it. Only the entry module builds real ones. */
+export interface Ports {
+  github: GitHub;
+  /** Built only once a run will call the model (a skipped or refused event needs no key). */
+  makeModel: (apiKey: string) => Promise<ModelPort>;
+  git: Git;
+  /** The shell for agent commands: a bubblewrap sandbox when one can be made (per the `sandbox` input). */
+  makeShell: (opts: { workspace: string; agentHome: string }) => Promise<SandboxShell>;
+  clock: Clock;
+  log: Log;
+  /** Aborted on SIGINT/SIGTERM (a cancelled workflow). */
+  cancel: AbortSignal;
+  /** The step's environment, for the redactor (secret-named variables). */
+  environment?: Record<string, string | undefined>;
+}
+
+/** What every task of one run shares, settled once the gate has let the event through. */
+export interface RunSetup {
+  inputs: Inputs & { anthropicApiKey: string };
+  ctx: RunnerContext;
+  ports: Ports;
+  config: TaskcapConfig;
+  redactor: Redactor;
+  /** Clock time the run started. */
+  started: number;
+  /** Credentials for taskcap's own fetch and push, read once from the checkout. */
+  credentials: GitCredentials;
+  /** Protected paths: the defaults, the config file, and the `protected-paths` input. */
+  protectedGlobs: string[];
+}

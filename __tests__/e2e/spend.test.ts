@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { bash, create, text, thinking } from '../../test/sim/anthropic.mjs';
 import { issuesLabeled, workflowDispatch } from '../../test/sim/payloads.mjs';
 import { API_KEY, createWorld, TOKEN } from '../../test/sim/world.mjs';
-import { RUN_RECORD_SCHEMA } from '../../src/report/run-record.js';
+import { RUN_RECORD_SCHEMA } from '../../src/records/run-record.js';
 
 const SAMPLE = path.resolve('demo/sample-repo');
 // ajv ships CommonJS; load it the way Node does.

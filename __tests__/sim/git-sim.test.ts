@@ -153,6 +153,8 @@ describe('runAction', () => {
     'PATH', 'HOME', 'GITHUB_ACTIONS', 'CI', 'GITHUB_EVENT_NAME', 'GITHUB_EVENT_PATH', 'GITHUB_REPOSITORY', 'GITHUB_REPOSITORY_OWNER',
     'GITHUB_API_URL', 'GITHUB_SERVER_URL', 'GITHUB_WORKSPACE', 'RUNNER_TEMP', 'GITHUB_RUN_ID', 'GITHUB_RUN_ATTEMPT', 'GITHUB_OUTPUT',
     'GITHUB_STEP_SUMMARY', 'GITHUB_STATE', 'GITHUB_ENV', 'GITHUB_REF', 'GITHUB_SHA', 'GITHUB_ACTOR', 'GITHUB_TRIGGERING_ACTOR', 'ANTHROPIC_BASE_URL',
+    // Simulated runs switch GitHub's request spacing off (the simulators never rate-limit).
+    'TASKCAP_GITHUB_THROTTLE',
   ];
 
   /** A stand-in for dist/index.js: reports its env and writes outputs like @actions/core does. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { parseInputs } from '../../src/inputs.js';
+import { parseInputs } from '../../src/action/inputs.js';
 
 const get = (values: Record<string, string>) => (name: string) => values[name] ?? '';
 

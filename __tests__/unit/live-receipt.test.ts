@@ -1,3 +1,4 @@
+import { silentLog } from '../../test/support/logs.js';
 import { describe, expect, it } from '@jest/globals';
 import type { GitHub, IssueComment } from '../../src/github/github.js';
 import { LiveReceipt } from '../../src/publish/live-receipt.js';
@@ -12,7 +13,7 @@ function fakes() {
     updateIssueComment: async (id: number, body: string) => (writes.push({ op: 'update', body, at: now }), comment(id, body)),
   } as unknown as GitHub;
   const clock = { now: () => now, sleep: async () => {} };
-  const log = { info: () => {}, warn: () => {}, debug: () => {} };
+  const log = silentLog;
   return { writes, github, clock, log, advance: (ms: number) => (now += ms) };
 }
 

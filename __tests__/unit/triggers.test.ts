@@ -1,8 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import type { TaskcapConfig } from '../../src/config/config.js';
 import { defaultConfig } from '../../src/config/config.js';
+import type { Decision, Stop } from '../../src/decision.js';
 import { parseConfig } from '../../src/config/load-config.js';
-import { budgetLabel, overrideBudget, parseAgentCommand } from '../../src/trigger/command.js';
+import { findBudgetLabel, overrideBudget, parseAgentCommand } from '../../src/trigger/command.js';
 import { intentsFor, type Intent } from '../../src/trigger/intent.js';
 import { routeEvent, type Trigger } from '../../src/trigger/route-event.js';
 import {
@@ -17,7 +18,12 @@ import {
 
 const CLASSES = Object.keys(defaultConfig().classes);
 const REPO = { owner: 'acme', repo: 'slugkit' } as const;
-const route = (event: string, payload: unknown) => routeEvent(event, payload as Record<string, unknown>);
+/** A decision's value when it goes on, else the stop itself: assertions read either directly. */
+const unwrap = <T>(d: Decision<T>): T | Stop => (d.kind === 'go' ? d.value : d);
+/** The reason of a stop of this kind, else undefined. */
+const stopped = (x: unknown, kind: Stop['kind']) => ((x as Stop).kind === kind ? (x as Stop).reason : undefined);
+const route = (event: string, payload: unknown) => unwrap(routeEvent(event, payload as Record<string, unknown>));
+const intents = (trigger: Trigger, config: TaskcapConfig) => unwrap(intentsFor(trigger, config));
 
 describe('parseAgentCommand', () => {
   it.each<[string, ReturnType<typeof parseAgentCommand>]>([
@@ -52,11 +58,11 @@ describe('parseAgentCommand', () => {
   });
 });
 
-describe('budgetLabel and overrideBudget', () => {
+describe('findBudgetLabel and overrideBudget', () => {
   it('finds the budget label among the labels', () => {
-    expect(budgetLabel(['agent:fix', 'budget:60k', 'bug'])).toBe('budget:60k');
-    expect(budgetLabel(['agent:fix', 'Budget:60K'])).toBe('Budget:60K');
-    expect(budgetLabel(['agent:fix'])).toBeUndefined();
+    expect(findBudgetLabel(['agent:fix', 'budget:60k', 'bug'])).toBe('budget:60k');
+    expect(findBudgetLabel(['agent:fix', 'Budget:60K'])).toBe('Budget:60K');
+    expect(findBudgetLabel(['agent:fix'])).toBeUndefined();
   });
 
   it.each<[string, number | undefined, { budget: number } | RegExp]>([
@@ -71,9 +77,9 @@ describe('budgetLabel and overrideBudget', () => {
   ])('%j (max %p)', (text, max, expected) => {
     const r = overrideBudget('Label', text, max);
     if (expected instanceof RegExp) {
-      expect('error' in r && r.error).toMatch(expected);
-      expect((r as { error: string }).error.startsWith('Label ')).toBe(true);
-    } else expect(r).toEqual(expected);
+      expect(stopped(r, 'invalid')).toMatch(expected);
+      expect(stopped(r, 'invalid')?.startsWith('Label ')).toBe(true);
+    } else expect(r).toEqual({ kind: 'go', value: expected.budget });
   });
 });
 
@@ -87,7 +93,7 @@ describe('routeEvent (real webhook payloads)', () => {
   it('issues.opened and other actions are skipped', () => {
     const p = issuesLabeled({ ...REPO });
     p.action = 'opened';
-    expect(route('issues', p)).toEqual({ skip: true, reason: "event 'issues.opened' does not start taskcap work" });
+    expect(route('issues', p)).toEqual({ kind: 'skip', reason: "event 'issues.opened' does not start taskcap work" });
   });
 
   it('pull_request.labeled → pr-label with the head (same repo and fork)', () => {
@@ -114,7 +120,7 @@ describe('routeEvent (real webhook payloads)', () => {
     const p = issueCommentCreated({ ...REPO, body });
     p.action = action;
     const t = route('issue_comment', p);
-    expect('skip' in t && t.reason).toMatch(reason);
+    expect(stopped(t, 'skip')).toMatch(reason);
   });
 
   it('pull_request_review_comment.created /agent → review-comment with path, line and hunk', () => {
@@ -124,7 +130,7 @@ describe('routeEvent (real webhook payloads)', () => {
     );
     expect(t).toMatchObject({ kind: 'review-comment', pull: { number: 7 }, comment: { id: 21, path: 'src/a.js', line: 4, diffHunk: '@@ -1 +1 @@', body: '/agent rename' } });
     const plain = route('pull_request_review_comment', pullRequestReviewCommentCreated({ ...REPO, body: 'nit' }));
-    expect('skip' in plain).toBe(true);
+    expect(stopped(plain, 'skip')).toBeDefined();
   });
 
   it.each<[string, { body: string | null; state: 'commented' | 'approved' | 'changes_requested'; headRef: string }, boolean]>([
@@ -137,25 +143,25 @@ describe('routeEvent (real webhook payloads)', () => {
   ])('pull_request_review.submitted: %s → %p', (_what, o, works) => {
     const t = route('pull_request_review', pullRequestReviewSubmitted({ ...REPO, number: 7, reviewId: 31, ...o }));
     if (works) expect(t).toMatchObject({ kind: 'review', review: { id: 31, state: o.state }, pull: { headRef: o.headRef } });
-    else expect('skip' in t).toBe(true);
+    else expect(stopped(t, 'skip')).toBeDefined();
   });
 
   it('pull_request_review dismissed is skipped', () => {
     const p = pullRequestReviewSubmitted({ ...REPO, body: '/agent' });
     p.action = 'dismissed';
-    expect(route('pull_request_review', p)).toEqual({ skip: true, reason: 'pull_request_review.dismissed: only submitted reviews start work' });
+    expect(route('pull_request_review', p)).toEqual({ kind: 'skip', reason: 'pull_request_review.dismissed: only submitted reviews start work' });
   });
 
   it('schedule and workflow_dispatch', () => {
     expect(route('schedule', schedule({ cron: '0 3 * * 1' }))).toEqual({ kind: 'schedule', cron: '0 3 * * 1' });
-    expect('skip' in route('schedule', {})).toBe(true);
+    expect(stopped(route('schedule', {}), 'skip')).toBeDefined();
     const d = route('workflow_dispatch', workflowDispatch({ ...REPO, inputs: { task: 'weekly', budget: 60000, dry: false }, sender: 'alice' }));
     expect(d).toEqual({ kind: 'dispatch', inputs: { task: 'weekly', budget: '60000', dry: 'false' }, sender: { login: 'alice', type: 'User' } });
   });
 
   it('other events are skipped with a one-line reason', () => {
-    expect(route('push', { ref: 'refs/heads/main' })).toEqual({ skip: true, reason: "event 'push' does not start taskcap work" });
-    expect(route('pull_request', { action: 'opened' })).toEqual({ skip: true, reason: "event 'pull_request.opened' does not start taskcap work" });
+    expect(route('push', { ref: 'refs/heads/main' })).toEqual({ kind: 'skip', reason: "event 'push' does not start taskcap work" });
+    expect(route('pull_request', { action: 'opened' })).toEqual({ kind: 'skip', reason: "event 'pull_request.opened' does not start taskcap work" });
   });
 });
 
@@ -192,11 +198,11 @@ const CONFIG = parseConfig(
 
 type Expect = { className: string; budget: number; instructions?: string } | { skip: RegExp } | { invalid: RegExp };
 
-function check(result: ReturnType<typeof intentsFor>, expected: Expect) {
+function check(result: ReturnType<typeof intents>, expected: Expect) {
   if ('skip' in expected) {
-    expect('skip' in result && result.reason).toMatch(expected.skip);
+    expect(stopped(result, 'skip')).toMatch(expected.skip);
   } else if ('invalid' in expected) {
-    expect('invalid' in result && result.invalid).toMatch(expected.invalid);
+    expect(stopped(result, 'invalid')).toMatch(expected.invalid);
   } else {
     expect(Array.isArray(result)).toBe(true);
     const [intent] = result as Intent[];
@@ -251,17 +257,17 @@ describe('intentsFor: class and budget resolution', () => {
     ['changes requested on a taskcap PR', T.review('Please fix these', 'changes_requested'), dflt, { className: 'review', budget: 40_000, instructions: 'Please fix these' }],
     ['review /agent budget=30k', T.review('/agent budget=30k\nDo it.'), dflt, { className: 'review', budget: 30_000, instructions: 'Do it.' }],
   ])('%s', (_what, trigger, config, expected) => {
-    check(intentsFor(trigger, config), expected);
+    check(intents(trigger, config), expected);
   });
 
   it('schedule: every task due at that cron, each with its class budget', () => {
-    const r = intentsFor(T.schedule('0 3 * * 1'), CONFIG) as Intent[];
+    const r = intents(T.schedule('0 3 * * 1'), CONFIG) as Intent[];
     expect(r.map((i) => [i.className, i.budget, i.configured])).toEqual([
       ['migration', 200_000, { name: 'weekly-a', prompt: 'Do A.' }],
       ['refactor', 40_000, { name: 'weekly-b', prompt: 'Do B.' }],
     ]);
-    check(intentsFor(T.schedule('0 4 * * 1'), CONFIG), { skip: /no task in the config has schedule '0 4 \* \* 1'/ });
-    check(intentsFor(T.schedule('0 3 * * 1'), defaultConfig()), { skip: /no task in the config/ });
+    check(intents(T.schedule('0 4 * * 1'), CONFIG), { skip: /no task in the config has schedule '0 4 \* \* 1'/ });
+    check(intents(T.schedule('0 3 * * 1'), defaultConfig()), { skip: /no task in the config/ });
   });
 
   it.each<[string, Record<string, string>, Expect & { configured?: object; adhocName?: string }]>([
@@ -276,23 +282,23 @@ describe('intentsFor: class and budget resolution', () => {
     ['neither task nor prompt', {}, { skip: /workflow_dispatch gave neither a 'task' nor a 'prompt' input/ }],
     ['a blank prompt', { prompt: '   ' }, { skip: /neither a 'task' nor a 'prompt'/ }],
   ])('dispatch: %s', (_what, inputs, expected) => {
-    check(intentsFor(T.dispatch(inputs), CONFIG), expected);
+    check(intents(T.dispatch(inputs), CONFIG), expected);
   });
 
   it('dispatch: the ad-hoc name becomes a safe branch suffix', () => {
-    const [a] = intentsFor(T.dispatch({ prompt: 'x', name: '  My Task!! / ../etc ' }), CONFIG) as Intent[];
+    const [a] = intents(T.dispatch({ prompt: 'x', name: '  My Task!! / ../etc ' }), CONFIG) as Intent[];
     expect(a.adhocName).toBe('My-Task-.-etc'); // '..' is not allowed in a git ref
     for (const [name, want] of [['x.lock', 'x'], ['x.', 'x'], ['.hidden', 'hidden'], ['a..b', 'a.b'], ['a.lock-', 'a']]) {
-      expect((intentsFor(T.dispatch({ prompt: 'x', name }), CONFIG) as Intent[])[0].adhocName).toBe(want);
+      expect((intents(T.dispatch({ prompt: 'x', name }), CONFIG) as Intent[])[0].adhocName).toBe(want);
     }
-    const [b] = intentsFor(T.dispatch({ prompt: 'x', name: '!!!' }), CONFIG) as Intent[];
+    const [b] = intents(T.dispatch({ prompt: 'x', name: '!!!' }), CONFIG) as Intent[];
     expect(b.adhocName).toBeUndefined();
-    const [c] = intentsFor(T.dispatch({ prompt: 'x', name: 'a'.repeat(60) }), CONFIG) as Intent[];
+    const [c] = intents(T.dispatch({ prompt: 'x', name: 'a'.repeat(60) }), CONFIG) as Intent[];
     expect(c.adhocName).toHaveLength(40);
   });
 
   it('dispatch: a configured task keeps its prompt as the goal', () => {
-    const [i] = intentsFor(T.dispatch({ task: 'manual' }), CONFIG) as Intent[];
+    const [i] = intents(T.dispatch({ task: 'manual' }), CONFIG) as Intent[];
     expect(i.configured).toEqual({ name: 'manual', prompt: 'Write docs.' });
   });
 });

@@ -1,40 +1,20 @@
-import type {
-  BetaContentBlock,
-  BetaContentBlockParam,
-  BetaMessage,
-  BetaMessageParam,
-  BetaToolResultBlockParam,
-} from '@anthropic-ai/sdk/resources/beta/messages/messages';
+import type { BetaMessage } from '@anthropic-ai/sdk/resources/beta/messages/messages';
 import { Meter } from '../budget/meter.js';
-import { estimateTokens, planRequest, toolResultAllowance, type CapLimits, type Phase } from '../budget/preflight.js';
-import { closingNote, notRunResult, WindDown, type ClosingCause } from '../budget/wind-down.js';
-import { pricesFor, type TokenCounts } from '../budget/usage.js';
+import { estimateTokens, planRequest, toolResultAllowance, type CapLimits, type Phase, type Plan } from '../budget/preflight.js';
+import { notRunResult, WindDown } from '../budget/wind-down.js';
 import type { Effort, ModelSpec } from '../config/models.js';
 import type { Clock, Log } from '../ports.js';
 import { TOOL_DEFINITIONS, type ToolCall, type ToolOutcome } from '../tools/toolbox.js';
 import { formatInt, formatUsd } from '../util/format.js';
-import { ModelFailure, type ModelCall, type ModelPort } from './model.js';
-import { decideRetry, DEFAULT_RETRY, type RetryPolicy } from './retry.js';
+import type { ClosingCause, EndReason } from '../vocabulary.js';
+import { Conversation, textOf, toolCallsOf, type ToolAnswer } from './conversation.js';
+import type { ModelCall, ModelPort } from './model.js';
+import { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
+import { sendWithRetries, type RequestRecord, type Sent } from './send.js';
+
+export type { RequestRecord } from './send.js';
 
 export const TASK_BUDGET_BETA = 'task-budgets-2026-03-13';
-
-/** Why the loop ended. */
-export type EndReason = 'completed' | ClosingCause | 'cancelled' | 'refusal' | 'context-window' | 'api-error';
-
-export interface RequestRecord {
-  index: number;
-  attempt: number;
-  phase: Phase;
-  requestId?: string;
-  maxTokens: number;
-  stopReason: string | null;
-  counts?: TokenCounts;
-  loopDelta: number;
-  loopAfter: number;
-  costUsd: number;
-  durationMs: number;
-  error?: string;
-}
 
 export interface ToolRecord {
   request: number;
@@ -89,54 +69,9 @@ export interface LoopPorts {
   onProgress?: (p: Progress) => void;
 }
 
-/** Output a broken stream may have generated beyond what reached taskcap. */
-const IN_FLIGHT_TOKENS = 512;
-
 /** Fixed prompt overhead the API adds when tools are present (documented: bash 325, editor 700, plus the tool-use system prompt). */
 const TOOL_PROMPT_OVERHEAD = 2_000;
-
-interface Pending {
-  content: BetaContentBlockParam[];
-  /** The texts new to the model in this message (for the conservative estimate). */
-  texts: string[];
-}
-
-const textOf = (m: BetaMessage): string =>
-  m.content
-    .filter((b): b is Extract<BetaContentBlock, { type: 'text' }> => b.type === 'text')
-    .map((b) => b.text)
-    .join('\n')
-    .trim();
-
-const toolCallsOf = (m: BetaMessage): ToolCall[] =>
-  m.content
-    .filter((b): b is Extract<BetaContentBlock, { type: 'tool_use' }> => b.type === 'tool_use')
-    .map((b) => ({ id: b.id, name: b.name, input: b.input }));
-
-/** Response blocks as request params: the assistant turn goes back verbatim (thinking signatures included). */
-function asParams(content: BetaContentBlock[]): BetaContentBlockParam[] {
-  return content.map((b): BetaContentBlockParam => {
-    switch (b.type) {
-      case 'text':
-        return { type: 'text', text: b.text };
-      case 'thinking':
-        return { type: 'thinking', thinking: b.thinking, signature: b.signature };
-      case 'redacted_thinking':
-        return { type: 'redacted_thinking', data: b.data };
-      case 'tool_use':
-        return { type: 'tool_use', id: b.id, name: b.name, input: b.input ?? {} };
-      default:
-        return b as unknown as BetaContentBlockParam;
-    }
-  });
-}
-
-const result = (id: string, text: string, isError: boolean): BetaToolResultBlockParam => ({
-  type: 'tool_result',
-  tool_use_id: id,
-  content: text,
-  ...(isError ? { is_error: true } : {}),
-});
+const CANCELLED = 'The workflow run was cancelled.';
 
 /**
  * The capped agent loop: model ⇄ tools until the model finishes or a limit ends the work. Before every request
@@ -145,249 +80,223 @@ const result = (id: string, text: string, isError: boolean): BetaToolResultBlock
  * the end a reserved closing turn asks for the summary. Nothing here publishes: the outcome says what happened.
  */
 export async function runLoop(setup: LoopSetup, ports: LoopPorts): Promise<LoopOutcome> {
-  const { model, limits } = setup;
-  const { clock, log } = ports;
-  const retry = setup.retry ?? DEFAULT_RETRY;
-  const meter = new Meter(model.pricing);
-  const requests: RequestRecord[] = [];
-  const tools: ToolRecord[] = [];
-  const windDown = new WindDown(limits.budget);
-  const messages: BetaMessageParam[] = [];
-  let pending: Pending | null = { content: [{ type: 'text', text: setup.firstMessage }], texts: [setup.firstMessage] };
-  let phase = 'working' as Phase;
-  let closingCause = 'budget' as ClosingCause;
-  let index = 0;
+  const run = new LoopRun(setup, ports);
+  try {
+    for (;;) {
+      if (ports.cancel.aborted) return run.end('cancelled', { detail: CANCELLED });
+      if (run.phase === 'working' && run.index > 0 && run.pastDeadline()) run.close('timeout');
 
-  // Work stops at the deadline; the closing turn after a timeout gets a short grace of its own.
-  const deadlineCtl = new AbortController();
-  const untilDeadline = Math.max(0, setup.deadline - clock.now());
-  const deadlineTimer = setTimeout(() => deadlineCtl.abort(), untilDeadline);
-  deadlineTimer.unref?.();
-  const workSignal = AbortSignal.any([ports.cancel, deadlineCtl.signal]);
-  const pastDeadline = () => deadlineCtl.signal.aborted || clock.now() >= setup.deadline;
-
-  const params = {
-    model: model.id,
-    system: [{ type: 'text' as const, text: setup.system, cache_control: { type: 'ephemeral' as const } }],
-    tools: TOOL_DEFINITIONS as unknown as ModelCall['params']['tools'],
-    // Automatic caching: the breakpoint moves to the end of the history as it grows.
-    cache_control: { type: 'ephemeral' as const },
-    ...(model.adaptiveThinking ? { thinking: { type: 'adaptive' as const } } : {}),
-    ...outputConfig(model, setup.effort, limits.budget),
-  };
-  const betas = model.taskBudget ? [TASK_BUDGET_BETA] : [];
-  const firstPromptUpper =
-    estimateTokens([setup.system, JSON.stringify(TOOL_DEFINITIONS), setup.firstMessage]) + TOOL_PROMPT_OVERHEAD;
-
-  const finish = (endReason: EndReason, extra: Partial<LoopOutcome> = {}): LoopOutcome => {
-    clearTimeout(deadlineTimer);
-    return { endReason, meter, requests, tools, closingTurn: 'none', ...extra };
-  };
-
-  /** Switch to the closing turn: answer unexecuted calls as not run and ask for the summary. */
-  const enterClosing = (cause: ClosingCause, unexecuted: ToolCall[] = []) => {
-    phase = 'closing';
-    closingCause = cause;
-    const notRun = unexecuted.map((c) => result(c.id, notRunResult(cause), true));
-    const note = closingNote(cause);
-    const base = pending ?? { content: [], texts: [] };
-    pending = { content: [...notRun, ...base.content, { type: 'text', text: note }], texts: [...base.texts, ...notRun.map((r) => String(r.content)), note] };
-    log.info(`Closing turn: ${cause === 'budget' ? 'budget reached' : cause === 'cost' ? 'cost cap reached' : 'time is up'}; asking for a summary.`);
-  };
-
-  for (;;) {
-    if (ports.cancel.aborted) return finish('cancelled', { detail: 'The workflow run was cancelled.' });
-    if (phase === 'working' && pastDeadline() && index > 0) enterClosing('timeout');
-
-    // Preflight: may this request be sent, and with which max_tokens? The first prompt is not loop tokens (the
-    // task-budget formula counts only what the model writes in request 1), but it is paid for.
-    const newTokens = index === 0 ? 0 : estimateTokens(pending?.texts ?? []);
-    const promptUpper = index === 0 ? firstPromptUpper : meter.contextTokens + newTokens;
-    const plan = planRequest(meter, limits, newTokens, promptUpper, phase);
-    if (!plan.send) {
-      if (phase === 'working' && index > 0) {
-        enterClosing(plan.limit);
-        continue;
-      }
-      const cause = phase === 'closing' ? closingCause : plan.limit;
-      log.info(phase === 'closing' ? 'Too little budget left for a closing turn; taskcap writes the summary.' : 'The first request cannot be afforded.');
-      return finish(cause, { closingTurn: phase === 'closing' ? 'skipped' : 'none', detail: limitDetail(cause, limits) });
-    }
-
-    const outgoing: BetaMessageParam[] = pending ? [...messages, { role: 'user', content: pending.content }] : messages;
-    const signal = phase === 'closing' ? AbortSignal.any([ports.cancel, AbortSignal.timeout(setup.closingGraceMs)]) : workSignal;
-    const timeoutMs = phase === 'closing' ? setup.closingGraceMs : Math.max(1000, setup.deadline - clock.now());
-    ports.onProgress?.({ requests: index, loopTokens: meter.loopTokens, costUsd: meter.costUsd, step: phase === 'closing' ? 'writing the summary' : 'thinking' });
-
-    // Send, retrying transient failures; every attempt that reported usage is metered.
-    let response: { message: BetaMessage; requestId?: string } | undefined;
-    let failure: ModelFailure | undefined;
-    let maxTokens = plan.maxTokens;
-    let bound = plan.limit;
-    for (let attempt = 1; ; attempt++) {
-      const started = clock.now();
-      try {
-        const call: ModelCall = { params: { ...params, max_tokens: maxTokens, messages: outgoing }, betas };
-        log.debug(`request ${index + 1} sent`);
-        response = await ports.model.send(call, { signal, timeoutMs });
-        const metered = meter.record(response.message.usage);
-        requests.push({
-          index,
-          attempt,
-          phase,
-          requestId: response.requestId,
-          maxTokens,
-          stopReason: response.message.stop_reason,
-          counts: metered.counts,
-          loopDelta: metered.loopDelta,
-          loopAfter: meter.loopTokens,
-          costUsd: metered.costUsd,
-          durationMs: clock.now() - started,
-        });
-        const c = metered.counts;
-        log.info(
-          `Request ${index + 1}${attempt > 1 ? ` (attempt ${attempt})` : ''}: ${formatInt(c.input)} in, ${formatInt(c.cacheRead)} cache read, ${formatInt(c.cacheWrite5m + c.cacheWrite1h)} cache write, ${formatInt(c.output)} out (max ${formatInt(maxTokens)}); loop ${formatInt(meter.loopTokens)}/${formatInt(limits.budget)}; ${formatUsd(meter.costUsd)}; ${response.message.stop_reason}; ${response.requestId ?? 'no request id'}`,
-        );
-        break;
-      } catch (e) {
-        failure = e instanceof ModelFailure ? e : new ModelFailure(String(e), 'fatal');
-        const partial = failure.details.partialUsage;
-        const metered = partial ? meter.record(partial) : undefined;
-        if (metered) {
-          // The stream started and died before its final usage: what it wrote is counted from the bytes received
-          // (never fewer tokens than bytes), plus what may have been generated but not yet delivered.
-          const written = Math.min(maxTokens, (failure.details.streamedBytes ?? maxTokens) + IN_FLIGHT_TOKENS);
-          const unreported = Math.max(0, written - metered.counts.output);
-          meter.assumeUnreported(unreported, pricesFor(model.pricing, metered.prompt).output);
-          if (unreported > 0) log.warn(`Request ${index + 1} was interrupted; up to ${formatInt(unreported)} output tokens it did not report are counted against the caps.`);
-        }
-        requests.push({
-          index,
-          attempt,
-          phase,
-          requestId: failure.details.requestId,
-          maxTokens,
-          stopReason: null,
-          counts: metered?.counts,
-          loopDelta: metered?.loopDelta ?? 0,
-          loopAfter: meter.loopTokens,
-          costUsd: metered?.costUsd ?? 0,
-          durationMs: clock.now() - started,
-          error: failure.message,
-        });
-        const decision = failure.kind === 'aborted' ? { retry: false as const } : decideRetry(failure, attempt, retry);
-        const timeLeft = (phase === 'closing' ? setup.closingGraceMs : setup.deadline - clock.now()) - (decision.retry ? decision.waitMs : 0);
-        if (!decision.retry || timeLeft <= 0) {
-          log.warn(`Request ${index + 1} attempt ${attempt} failed: ${failure.message} (${failure.details.requestId ?? 'no request id'}); not retried.`);
-          break;
-        }
-        log.warn(`Request ${index + 1} attempt ${attempt} failed: ${failure.message} (${failure.details.requestId ?? 'no request id'}); retrying in ${(decision.waitMs / 1000).toFixed(1)} s.`);
-        await clock.sleep(decision.waitMs, signal);
-        if (signal.aborted) break;
-        // Usage reported by the failed attempt counts: re-plan before trying again.
-        const again = planRequest(meter, limits, newTokens, Math.max(promptUpper, meter.contextTokens + newTokens), phase);
-        if (!again.send) break;
-        maxTokens = again.maxTokens;
-        bound = again.limit;
-        failure = undefined;
-      }
-    }
-
-    if (!response) {
-      if (ports.cancel.aborted) return finish('cancelled', { detail: 'The workflow run was cancelled.' });
-      if (phase === 'closing') return finish(closingCause, { closingTurn: 'skipped', detail: limitDetail(closingCause, limits) });
-      if (pastDeadline() && index > 0) {
-        enterClosing('timeout');
-        continue;
-      }
-      if (!failure) {
-        // The retry could no longer be afforded.
-        if (index > 0) {
-          enterClosing('budget');
+      const plan = run.preflight();
+      if (!plan.send) {
+        if (run.phase === 'working' && run.index > 0) {
+          run.close(plan.limit);
           continue;
         }
-        return finish('budget', { detail: limitDetail('budget', limits) });
+        return run.endUnsent(plan.limit);
       }
-      return finish(failure.kind === 'aborted' ? 'timeout' : 'api-error', { detail: `The Anthropic API failed: ${failure.message}` });
-    }
-
-    const message = response.message;
-    if (pending) messages.push({ role: 'user', content: pending.content });
-    const last = messages[messages.length - 1];
-    if (!pending && last?.role === 'assistant' && Array.isArray(last.content)) {
-      // The continuation of a paused turn belongs to the same assistant message.
-      last.content.push(...asParams(message.content));
-    } else messages.push({ role: 'assistant', content: asParams(message.content) });
-    pending = null;
-    index++;
-    const calls = toolCallsOf(message);
-
-    if (phase === 'closing') {
-      return finish(closingCause, { closingTurn: 'sent', summary: textOf(message) || undefined, detail: limitDetail(closingCause, limits) });
-    }
-
-    switch (message.stop_reason) {
-      case 'tool_use': {
-        const allowance = toolResultAllowance(meter, limits, calls.length, setup.toolResultBytes);
-        if (allowance.bytes === 0) {
-          enterClosing(allowance.limit, calls);
-          continue;
-        }
-        pending = await runTools(calls, allowance.bytes, index);
-        if (ports.cancel.aborted) continue;
-        const note = windDown.noteFor(meter.loopTokens + estimateTokens(pending.texts), meter.loopTokens / Math.max(1, meter.requests.length));
-        if (note) {
-          pending.content.push({ type: 'text', text: note });
-          pending.texts.push(note);
-        }
+      const sent = await sendWithRetries(run.sendPorts, run.request(plan));
+      if (sent.kind !== 'response') {
+        const end = run.afterFailure(sent);
+        if (end) return end;
         continue;
       }
-      case 'max_tokens': {
-        if (maxTokens < model.maxOutputTokens) {
-          // Cut at the clamp: the budget (or cost cap) ended this response.
-          enterClosing(bound, calls);
-          continue;
-        }
-        if (calls.length === 0) return finish('completed', { summary: textOf(message) || undefined });
-        pending = { content: calls.map((c) => result(c.id, notRunResult('truncated'), true)), texts: calls.map(() => notRunResult('truncated')) };
-        continue;
-      }
-      case 'refusal': {
-        const details = (message as BetaMessage & { stop_details?: { category?: string | null; explanation?: string | null } | null }).stop_details ?? undefined;
-        return finish('refusal', {
-          refusal: details ?? {},
-          summary: textOf(message) || undefined,
-          detail: `Claude declined to continue${details?.category ? ` (category: ${details.category})` : ''}.`,
-        });
-      }
-      case 'model_context_window_exceeded':
-        return finish('context-window', { summary: textOf(message) || undefined, detail: "The conversation filled the model's context window." });
-      case 'pause_turn':
-        // The API paused a long turn: send the conversation back as is and it continues.
-        continue;
-      default:
-        return finish('completed', { summary: textOf(message) || undefined });
+      run.conversation.append(sent.message);
+      run.index++;
+      const end = await nextStep(run, sent);
+      if (end) return end;
     }
+  } finally {
+    run.dispose();
+  }
+}
+
+/** What the response's stop reason asks for: more tools, a closing turn, another request, or the end. */
+async function nextStep(run: LoopRun, sent: Extract<Sent, { kind: 'response' }>): Promise<LoopOutcome | undefined> {
+  const { message } = sent;
+  const calls = toolCallsOf(message);
+  if (run.phase === 'closing') return run.end(run.closingCause, { closingTurn: 'sent', summary: textOf(message), detail: run.limitDetail(run.closingCause) });
+  switch (message.stop_reason) {
+    case 'tool_use':
+      await run.runTools(calls);
+      return undefined;
+    case 'max_tokens':
+      // Cut at the clamp: the budget (or cost cap) ended this response. At the model's own ceiling, the calls it
+      // did not finish are answered so it can issue them again.
+      if (sent.maxTokens < run.setup.model.maxOutputTokens) run.close(sent.limit, calls);
+      else if (calls.length === 0) return run.end('completed', { summary: textOf(message) });
+      else run.conversation.answer(calls.map((c) => ({ id: c.id, text: notRunResult('truncated'), isError: true })));
+      return undefined;
+    case 'refusal': {
+      const details = (message as BetaMessage & { stop_details?: { category?: string | null; explanation?: string | null } | null }).stop_details ?? undefined;
+      return run.end('refusal', {
+        refusal: details ?? {},
+        summary: textOf(message),
+        detail: `Claude declined to continue${details?.category ? ` (category: ${details.category})` : ''}.`,
+      });
+    }
+    case 'model_context_window_exceeded':
+      return run.end('context-window', { summary: textOf(message), detail: "The conversation filled the model's context window." });
+    case 'pause_turn':
+      // The API paused a long turn: send the conversation back as is and it continues.
+      return undefined;
+    default:
+      return run.end('completed', { summary: textOf(message) });
+  }
+}
+
+/** The state of one loop: meters, conversation, phase, deadline, and what was recorded. */
+class LoopRun {
+  readonly meter: Meter;
+  readonly conversation: Conversation;
+  readonly requests: RequestRecord[] = [];
+  readonly tools: ToolRecord[] = [];
+  phase: Phase = 'working';
+  closingCause: ClosingCause = 'budget';
+  /** Requests answered so far. */
+  index = 0;
+  private readonly windDown: WindDown;
+  private readonly deadlineCtl = new AbortController();
+  private readonly deadlineTimer: NodeJS.Timeout;
+  /** Work stops at the deadline (or on cancellation); the closing turn has its own short grace. */
+  private readonly workSignal: AbortSignal;
+  private readonly params: Omit<ModelCall['params'], 'max_tokens' | 'messages'>;
+  private readonly betas: string[];
+  private readonly firstPromptUpper: number;
+
+  constructor(
+    readonly setup: LoopSetup,
+    readonly ports: LoopPorts,
+  ) {
+    const { model, limits } = setup;
+    this.meter = new Meter(model.pricing);
+    this.conversation = new Conversation(setup.firstMessage);
+    this.windDown = new WindDown(limits.budget);
+    this.deadlineTimer = setTimeout(() => this.deadlineCtl.abort(), Math.max(0, setup.deadline - ports.clock.now()));
+    this.deadlineTimer.unref?.();
+    this.workSignal = AbortSignal.any([ports.cancel, this.deadlineCtl.signal]);
+    this.params = {
+      model: model.id,
+      system: [{ type: 'text' as const, text: setup.system, cache_control: { type: 'ephemeral' as const } }],
+      tools: TOOL_DEFINITIONS as unknown as ModelCall['params']['tools'],
+      // Automatic caching: the breakpoint moves to the end of the history as it grows.
+      cache_control: { type: 'ephemeral' as const },
+      ...(model.adaptiveThinking ? { thinking: { type: 'adaptive' as const } } : {}),
+      ...outputConfig(model, setup.effort, limits.budget),
+    };
+    this.betas = model.taskBudget ? [TASK_BUDGET_BETA] : [];
+    this.firstPromptUpper = estimateTokens([setup.system, JSON.stringify(TOOL_DEFINITIONS), setup.firstMessage]) + TOOL_PROMPT_OVERHEAD;
   }
 
-  /** Execute one response's tool calls, in order, each result capped at `capBytes`. */
-  async function runTools(calls: ToolCall[], capBytes: number, request: number): Promise<Pending> {
-    const content: BetaContentBlockParam[] = [];
-    const texts: string[] = [];
+  get sendPorts() {
+    const { model, clock, log } = this.ports;
+    return { model, meter: this.meter, pricing: this.setup.model.pricing, clock, log, retry: this.setup.retry ?? DEFAULT_RETRY, records: this.requests };
+  }
+
+  pastDeadline(): boolean {
+    return this.deadlineCtl.signal.aborted || this.ports.clock.now() >= this.setup.deadline;
+  }
+
+  /**
+   * May the next request be sent, and with which max_tokens? The first prompt is not loop tokens (the task-budget
+   * formula counts only what the model writes in request 1), but it is paid for.
+   */
+  preflight(): Plan {
+    const { newTokens, promptUpper } = this.nextSize();
+    return planRequest(this.meter, this.setup.limits, newTokens, promptUpper, this.phase);
+  }
+
+  /** Conservative sizes of the next request: its new content, and its whole prompt. */
+  private nextSize(): { newTokens: number; promptUpper: number } {
+    if (this.index === 0) return { newTokens: 0, promptUpper: this.firstPromptUpper };
+    const newTokens = estimateTokens(this.conversation.newTexts);
+    return { newTokens, promptUpper: this.meter.contextTokens + newTokens };
+  }
+
+  /** The next request, ready for the sender. */
+  request(plan: Extract<Plan, { send: true }>) {
+    const closing = this.phase === 'closing';
+    const { clock } = this.ports;
+    const { closingGraceMs, deadline } = this.setup;
+    const messages = this.conversation.outgoing();
+    const { newTokens, promptUpper } = this.nextSize();
+    this.ports.onProgress?.({ requests: this.index, loopTokens: this.meter.loopTokens, costUsd: this.meter.costUsd, step: closing ? 'writing the summary' : 'thinking' });
+    return {
+      index: this.index,
+      phase: this.phase,
+      plan,
+      // A failed attempt's usage counts; the prompt re-sent is at least as large as the one just planned.
+      replan: () => planRequest(this.meter, this.setup.limits, newTokens, Math.max(promptUpper, this.meter.contextTokens + newTokens), this.phase),
+      call: (maxTokens: number): ModelCall => ({ params: { ...this.params, max_tokens: maxTokens, messages }, betas: this.betas }),
+      signal: closing ? AbortSignal.any([this.ports.cancel, AbortSignal.timeout(closingGraceMs)]) : this.workSignal,
+      timeoutMs: closing ? closingGraceMs : Math.max(1000, deadline - clock.now()),
+      timeLeftMs: () => (closing ? closingGraceMs : deadline - clock.now()),
+      budget: this.setup.limits.budget,
+    };
+  }
+
+  /** Switch to the closing turn: unexecuted calls are answered as not run and the summary is asked for. */
+  close(cause: ClosingCause, unexecuted: readonly ToolCall[] = []): void {
+    this.phase = 'closing';
+    this.closingCause = cause;
+    this.conversation.close(cause, unexecuted);
+    this.ports.log.info(`Closing turn: ${cause === 'budget' ? 'budget reached' : cause === 'cost' ? 'cost cap reached' : 'time is up'}; asking for a summary.`);
+  }
+
+  /** No request can be sent: too little left for a closing turn, or for the very first request. */
+  endUnsent(limit: ClosingCause): LoopOutcome {
+    const closing = this.phase === 'closing';
+    const cause = closing ? this.closingCause : limit;
+    this.ports.log.info(closing ? 'Too little budget left for a closing turn; taskcap writes the summary.' : 'The first request cannot be afforded.');
+    return this.end(cause, { closingTurn: closing ? 'skipped' : 'none', detail: this.limitDetail(cause) });
+  }
+
+  /** A request that got no response: end the run, or close it when the work can still be summarized. */
+  afterFailure(sent: Exclude<Sent, { kind: 'response' }>): LoopOutcome | undefined {
+    if (this.ports.cancel.aborted) return this.end('cancelled', { detail: CANCELLED });
+    if (this.phase === 'closing') return this.end(this.closingCause, { closingTurn: 'skipped', detail: this.limitDetail(this.closingCause) });
+    if (this.index > 0 && this.pastDeadline()) return void this.close('timeout');
+    if (this.index > 0 && sent.kind === 'unaffordable') return void this.close(sent.limit);
+    if (sent.kind === 'unaffordable') return this.end(sent.limit, { detail: this.limitDetail(sent.limit) });
+    return this.end(sent.failure.kind === 'aborted' ? 'timeout' : 'api-error', { detail: `The Anthropic API failed: ${sent.failure.message}` });
+  }
+
+  /** Execute one response's tool calls in order, each result within what the caps leave; then add any budget note. */
+  async runTools(calls: ToolCall[]): Promise<void> {
+    const { limits, toolResultBytes, deadline } = this.setup;
+    const allowance = toolResultAllowance(this.meter, limits, calls.length, toolResultBytes);
+    if (allowance.bytes === 0) return this.close(allowance.limit, calls);
+    const { clock, cancel } = this.ports;
+    const request = this.index;
+    const answers: ToolAnswer[] = [];
     for (const call of calls) {
-      let outcome: { text: string; isError: boolean };
-      if (ports.cancel.aborted) outcome = { text: notRunResult('cancelled'), isError: true };
-      else if (pastDeadline()) outcome = { text: notRunResult('timeout'), isError: true };
-      else {
-        const out = await ports.runTool(call, capBytes, Math.max(0, setup.deadline - clock.now()), workSignal);
-        ports.onProgress?.({ requests: request, loopTokens: meter.loopTokens, costUsd: meter.costUsd, step: out.step });
-        tools.push({ request, name: out.name, durationMs: out.durationMs, resultBytes: out.resultBytes, isError: out.isError });
-        outcome = out;
+      if (cancel.aborted || this.pastDeadline()) {
+        answers.push({ id: call.id, text: notRunResult(cancel.aborted ? 'cancelled' : 'timeout'), isError: true });
+        continue;
       }
-      content.push(result(call.id, outcome.text, outcome.isError));
-      texts.push(outcome.text);
+      const out = await this.ports.runTool(call, allowance.bytes, Math.max(0, deadline - clock.now()), this.workSignal);
+      this.ports.onProgress?.({ requests: request, loopTokens: this.meter.loopTokens, costUsd: this.meter.costUsd, step: out.step });
+      this.tools.push({ request, name: out.name, durationMs: out.durationMs, resultBytes: out.resultBytes, isError: out.isError });
+      answers.push({ id: call.id, text: out.text, isError: out.isError });
     }
-    return { content, texts };
+    this.conversation.answer(answers);
+    if (cancel.aborted) return;
+    const note = this.windDown.noteFor(this.meter.loopTokens + estimateTokens(this.conversation.newTexts), this.meter.loopTokens / Math.max(1, this.meter.requests.length));
+    if (note) this.conversation.addNote(note);
+  }
+
+  end(endReason: EndReason, extra: Partial<LoopOutcome> = {}): LoopOutcome {
+    return { endReason, meter: this.meter, requests: this.requests, tools: this.tools, closingTurn: 'none', ...extra };
+  }
+
+  limitDetail(cause: ClosingCause): string {
+    const { limits } = this.setup;
+    if (cause === 'cost') return `The run reached its cost cap of ${formatUsd(limits.maxCostUsd ?? 0)}.`;
+    if (cause === 'timeout') return 'The run reached its time limit (`timeout-minutes`).';
+    return `The run used its budget of ${formatInt(limits.budget)} loop tokens.`;
+  }
+
+  dispose(): void {
+    clearTimeout(this.deadlineTimer);
   }
 }
 
@@ -397,10 +306,4 @@ function outputConfig(model: ModelSpec, effort: Effort | undefined, budget: numb
   // Set once, never a decremented `remaining`: the full history is re-sent, and a changing value breaks the cache.
   if (model.taskBudget) config.task_budget = { type: 'tokens', total: budget };
   return Object.keys(config).length > 0 ? { output_config: config } : {};
-}
-
-function limitDetail(cause: ClosingCause, limits: CapLimits): string {
-  if (cause === 'cost') return `The run reached its cost cap of ${formatUsd(limits.maxCostUsd ?? 0)}.`;
-  if (cause === 'timeout') return 'The run reached its time limit (`timeout-minutes`).';
-  return `The run used its budget of ${formatInt(limits.budget)} loop tokens.`;
 }

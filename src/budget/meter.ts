@@ -1,5 +1,13 @@
 import type { PriceTier } from '../config/models.js';
-import { addCounts, billedCounts, costOf, promptTokens, ZERO_COUNTS, type ReportedUsage, type TokenCounts } from './usage.js';
+import { addCounts, billedCounts, costOf, pricesFor, promptTokens, ZERO_COUNTS, type ReportedUsage, type TokenCounts } from './usage.js';
+
+/** USD by price category (the billed table's rows). */
+export interface CostByCategory {
+  input: number;
+  cacheWrite: number;
+  cacheRead: number;
+  output: number;
+}
 
 /** One metered response (or a failed attempt that had already reported usage). */
 export interface MeteredRequest {
@@ -68,6 +76,27 @@ export class Meter {
     const metered = { counts, prompt, loopDelta, costUsd };
     this.requests.push(metered);
     return metered;
+  }
+
+  /** The billed cost split by price category, each request priced at its own tier. */
+  get costByCategory(): CostByCategory {
+    const cost: CostByCategory = { input: 0, cacheWrite: 0, cacheRead: 0, output: 0 };
+    for (const r of this.requests) {
+      const pr = pricesFor(this.pricing, r.prompt);
+      cost.input += (r.counts.input * pr.input) / 1e6;
+      cost.cacheWrite += (r.counts.cacheWrite5m * pr.cacheWrite5m + r.counts.cacheWrite1h * pr.cacheWrite1h) / 1e6;
+      cost.cacheRead += (r.counts.cacheRead * pr.cacheRead) / 1e6;
+      cost.output += (r.counts.output * pr.output) / 1e6;
+    }
+    return cost;
+  }
+
+  /** What the same requests would have cost with no prompt caching (every prompt token at the input price). */
+  get uncachedCostUsd(): number {
+    return this.requests.reduce((sum, r) => {
+      const pr = pricesFor(this.pricing, r.prompt);
+      return sum + (r.prompt * pr.input + r.counts.output * pr.output) / 1e6;
+    }, 0);
   }
 
   /** Upper bound of what the next request re-sends before any new content: last prompt plus last output. */

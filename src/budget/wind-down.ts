@@ -1,6 +1,5 @@
 import { formatInt } from '../util/format.js';
-
-export type ClosingCause = 'budget' | 'cost' | 'timeout';
+import type { ClosingCause } from '../vocabulary.js';
 
 /** Used shares at which the model gets a budget note. The last one tells it to finish. */
 const STAGES = [0.5, 0.8, 0.9] as const;

@@ -1,7 +1,5 @@
+import type { ClassOutput } from '../vocabulary.js';
 import type { Effort } from './models.js';
-
-/** What a class of work produces: a patch PR, or a written result posted as a comment (plus a PR if files changed). */
-export type ClassOutput = 'patch' | 'report';
 
 export interface ClassSpec {
   /** Loop-token budget (the task budget the model sees, and taskcap's hard cap). */

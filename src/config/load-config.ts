@@ -1,7 +1,8 @@
 import { parseDocument } from 'yaml';
-import { BUILT_IN_CLASSES, MIN_BUDGET, parseBudget, type ClassOutput, type ClassSpec } from './classes.js';
+import { BUILT_IN_CLASSES, MIN_BUDGET, parseBudget, type ClassSpec } from './classes.js';
 import { defaultConfig, type ConfiguredTask, type TaskcapConfig } from './config.js';
-import { EFFORTS, type Effort, type Prices } from './models.js';
+import { EFFORTS, MODEL_ID, type Effort, type Prices } from './models.js';
+import { CLASS_OUTPUTS, isOneOf } from '../vocabulary.js';
 import { UserError } from '../util/errors.js';
 
 /**
@@ -63,7 +64,7 @@ function budgetValue(key: string, v: unknown, problems: string[]): number | unde
 }
 
 function modelId(key: string, v: unknown, problems: string[]): string | undefined {
-  if (typeof v === 'string' && /^[a-z0-9][a-z0-9.@:_-]*$/i.test(v)) return v;
+  if (typeof v === 'string' && MODEL_ID.test(v)) return v;
   problems.push(`${key}: ${show(v)} is not a model id. Example: ${key.split('.').pop()}: claude-opus-4-7`);
   return undefined;
 }
@@ -135,8 +136,8 @@ function validateClass(name: string, v: unknown, config: TaskcapConfig, problems
   if (v.model !== undefined) spec.model = modelId(`${key}.model`, v.model, problems);
   if (v['max-cost-usd'] !== undefined) spec.maxCostUsd = usd(`${key}.max-cost-usd`, v['max-cost-usd'], problems);
   if (v.output !== undefined) {
-    if (v.output === 'patch' || v.output === 'report') spec.output = v.output as ClassOutput;
-    else problems.push(`${key}.output: ${show(v.output)} must be patch or report.`);
+    if (isOneOf(CLASS_OUTPUTS, v.output)) spec.output = v.output;
+    else problems.push(`${key}.output: ${show(v.output)} must be ${CLASS_OUTPUTS.join(' or ')}.`);
   }
   if (v.label !== undefined) {
     if (typeof v.label !== 'string' || v.label.trim() === '') problems.push(`${key}.label: ${show(v.label)} must be a label name such as agent:${name}.`);

@@ -4,6 +4,9 @@
  * Sources: ../shared/reference/anthropic-api.md §1.8 (task budgets), §2 (effort), §3 (prices).
  */
 export const EFFORTS = ['low', 'medium', 'high', 'xhigh', 'max'] as const;
+
+/** What a model id looks like (inputs and config are checked against it before it reaches a request). */
+export const MODEL_ID = /^[a-z0-9][a-z0-9.@:_-]*$/i;
 export type Effort = (typeof EFFORTS)[number];
 
 /** USD per million tokens. */

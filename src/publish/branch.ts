@@ -1,7 +1,5 @@
 import type { Git } from './git.js';
-
-export const BOT_NAME = 'github-actions[bot]';
-export const BOT_EMAIL = '41898282+github-actions[bot]@users.noreply.github.com';
+import { BOT_EMAIL, BOT_IDENTITY_ENV } from './identity.js';
 
 export interface BranchState {
   branch: string;
@@ -74,13 +72,7 @@ export async function unstage(git: Git, paths: string[]): Promise<void> {
 export async function commitStaged(git: Git, message: string): Promise<string | undefined> {
   const staged = await git.run(['diff', '--cached', '--quiet', '--no-ext-diff'], { allowFailure: true });
   if (staged.exitCode === 0) return undefined;
-  const identity = {
-    GIT_AUTHOR_NAME: BOT_NAME,
-    GIT_AUTHOR_EMAIL: BOT_EMAIL,
-    GIT_COMMITTER_NAME: BOT_NAME,
-    GIT_COMMITTER_EMAIL: BOT_EMAIL,
-  };
-  await git.run(['commit', '--no-verify', '--no-gpg-sign', '--file', '-'], { env: identity, input: message });
+  await git.run(['commit', '--no-verify', '--no-gpg-sign', '--file', '-'], { env: { ...BOT_IDENTITY_ENV }, input: message });
   return git.output(['rev-parse', 'HEAD']);
 }
 

@@ -69,6 +69,25 @@ export function authEnv(serverUrl: string, header: string): Record<string, strin
   };
 }
 
+/** Credentials for taskcap's own fetch and push: what checkout persisted, and the command-scoped env made from it. */
+export interface GitCredentials {
+  checkout: CheckoutCredentials;
+  /** Environment for one git command: the `http.<server>/.extraheader`, never written to disk. */
+  auth: Record<string, string>;
+}
+
+/**
+ * Read once per run: the header checkout persisted (or one made from the token). Both forms are registered with
+ * the redactor so neither can ever be echoed.
+ */
+export async function resolveGitCredentials(git: Git, serverUrl: string, token: string, redactor: { add(secret: string | undefined): unknown }): Promise<GitCredentials> {
+  const checkout = await findCheckoutCredentials(git, serverUrl);
+  const header = checkout.header ?? headerForToken(token);
+  redactor.add(header);
+  redactor.add(header.replace(/^AUTHORIZATION:\s*basic\s+/i, ''));
+  return { checkout, auth: authEnv(serverUrl, header) };
+}
+
 /** The header actions/checkout would write for a token. */
 export function headerForToken(token: string): string {
   return `AUTHORIZATION: basic ${Buffer.from(`x-access-token:${token}`).toString('base64')}`;

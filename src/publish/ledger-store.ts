@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Clock } from '../ports.js';
-import { BOT_EMAIL, BOT_NAME } from './branch.js';
+import { BOT_IDENTITY_ENV } from './identity.js';
 import type { Git } from './git.js';
 
 export const LEDGER_BRANCH = 'taskcap/ledger';
@@ -38,7 +38,6 @@ export async function readLedger(git: Git, auth: Record<string, string>): Promis
  * loser re-reads the ledger and tries again, so no line is lost.
  */
 export async function appendLedgerLine(git: Git, auth: Record<string, string>, line: string, clock: Clock, attempts = 6): Promise<void> {
-  const identity = { GIT_AUTHOR_NAME: BOT_NAME, GIT_AUTHOR_EMAIL: BOT_EMAIL, GIT_COMMITTER_NAME: BOT_NAME, GIT_COMMITTER_EMAIL: BOT_EMAIL };
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'taskcap-ledger-'));
   try {
     for (let attempt = 1; ; attempt++) {
@@ -55,7 +54,7 @@ export async function appendLedgerLine(git: Git, auth: Record<string, string>, l
       await git.run(['update-index', '--add', '--cacheinfo', `100644,${blob},${LEDGER_FILE}`], { env: index });
       const tree = (await git.run(['write-tree'], { env: index })).stdout.trim();
       const commit = (
-        await git.run(['commit-tree', tree, ...(tip ? ['-p', tip] : []), '-m', 'taskcap: ledger entry'], { env: { ...identity } })
+        await git.run(['commit-tree', tree, ...(tip ? ['-p', tip] : []), '-m', 'taskcap: ledger entry'], { env: { ...BOT_IDENTITY_ENV } })
       ).stdout.trim();
       const pushed = await git.run(['push', '--no-verify', `--force-with-lease=${REF}:${tip ?? ''}`, 'origin', `${commit}:${REF}`], { env: auth, allowFailure: true });
       if (pushed.exitCode === 0) return;

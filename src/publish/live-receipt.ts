@@ -1,7 +1,7 @@
 import type { GitHub } from '../github/github.js';
 import type { Clock, Log } from '../ports.js';
-import { renderWorkingReceipt, type WorkingProgress } from '../report/receipt.js';
-import { errorMessage } from '../util/errors.js';
+import { renderWorkingReceipt, type WorkingProgress } from '../render/receipt.js';
+import { bestEffort } from '../util/best-effort.js';
 import { editOrCreate } from './receipt-comment.js';
 
 /** GitHub's secondary limits punish bursts of content writes: one update per interval at most. */
@@ -67,12 +67,10 @@ export class LiveReceipt {
   private async write(progress: WorkingProgress): Promise<void> {
     this.lastWrite = this.clock.now();
     const body = this.redact(renderWorkingReceipt(progress));
-    try {
+    await bestEffort(this.log, 'The live receipt could not be updated', async () => {
       const comment = await editOrCreate(this.github, this.issue, this.id, body);
       this.id = comment.id;
       this.writes++;
-    } catch (e) {
-      this.log.warn(`The live receipt could not be updated: ${errorMessage(e)}`);
-    }
+    });
   }
 }

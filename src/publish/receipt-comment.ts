@@ -1,14 +1,15 @@
 import type { GitHub, IssueComment } from '../github/github.js';
+import { isBot } from '../github/people.js';
 import type { Log } from '../ports.js';
-import { RECEIPT_MARKER } from '../report/receipt.js';
-import { errorMessage } from '../util/errors.js';
+import { RECEIPT_MARKER } from '../render/receipt.js';
+import { bestEffort } from '../util/best-effort.js';
 
 /**
  * Whether taskcap wrote this comment: its own login when the token can tell (a personal token), else a bot
  * (an installation token acts as `<app>[bot]`). Anyone can paste a marker; a human's comment is never taken over.
  */
 function byTaskcap(c: IssueComment, self: string | undefined): boolean {
-  return self !== undefined ? c.author === self : c.authorType === 'Bot' || c.author.endsWith('[bot]');
+  return self !== undefined ? c.author === self : isBot(c.author, c.authorType);
 }
 
 /** taskcap's own comment carrying `marker` on an issue/PR. */
@@ -51,9 +52,5 @@ export const NOTICE_MARKER = (kind: string) => `<!-- taskcap:notice ${kind} -->`
 /** Post or edit the notice of this kind. It explains a stop; failing to post it is logged, never fatal. */
 export async function postNotice(github: GitHub, on: number, kind: string, text: string, log: Pick<Log, 'warn'>): Promise<void> {
   const marker = NOTICE_MARKER(kind);
-  try {
-    await upsertMarkedComment(github, on, marker, `${marker}\n${text}`);
-  } catch (e) {
-    log.warn(`The notice could not be posted: ${errorMessage(e)}`);
-  }
+  await bestEffort(log, 'The notice could not be posted', () => upsertMarkedComment(github, on, marker, `${marker}\n${text}`));
 }

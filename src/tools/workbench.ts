@@ -18,14 +18,17 @@ export const COMMAND_TIMEOUT_MS = 5 * 60_000;
  * steps), the dynamic linker, and the variables taskcap itself controls.
  */
 const NEVER_PASSED =
-  /^(?:INPUT_.*|ACTIONS_.*|ANTHROPIC_.*|GITHUB_TOKEN|GH_TOKEN|GITHUB_(?:ENV|OUTPUT|PATH|STATE|STEP_SUMMARY|EVENT_PATH)|RUNNER_TEMP|LD_.*|HOME|TMPDIR|GITHUB_WORKSPACE|TASKCAP|TASKCAP_.*)$/i;
+  /^(?:INPUT_.*|ACTIONS_.*|ANTHROPIC_.*|GITHUB_TOKEN|GH_TOKEN|GITHUB_(?:ENV|OUTPUT|PATH|STATE|STEP_SUMMARY|EVENT_PATH)|RUNNER_.*|LD_.*|HOME|TMPDIR|GITHUB_WORKSPACE|TASKCAP|TASKCAP_.*)$/i;
+
+/** Whether a variable may never reach the agent's commands, whatever `allowed-env` says. */
+export const neverPassedToAgent = (name: string): boolean => NEVER_PASSED.test(name) || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name);
 
 /** Split a passthrough request into what may reach the agent and what is refused (for a warning). */
 export function filterPassthrough(passthrough: Record<string, string>): { kept: Record<string, string>; refused: string[] } {
   const kept: Record<string, string> = {};
   const refused: string[] = [];
   for (const [name, value] of Object.entries(passthrough)) {
-    if (NEVER_PASSED.test(name) || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) refused.push(name);
+    if (neverPassedToAgent(name)) refused.push(name);
     else kept[name] = value;
   }
   return { kept, refused };

@@ -1,23 +1,19 @@
 import crypto from 'node:crypto';
 import type { TaskcapConfig } from '../config/config.js';
+import { go, refuse, skip, type Decision } from '../decision.js';
 import type { GitHub, IssueComment } from '../github/github.js';
+import { isBot, isWriter } from '../github/people.js';
 import type { Log } from '../ports.js';
 import { errorMessage } from '../util/errors.js';
 import type { Intent } from './intent.js';
 import { OWN_MARKER, type IssueInfo } from './route-event.js';
-import { skip, type ReviewThread, type Skip, type Task, type UntrustedText } from './task.js';
+import type { ReviewThread, Task, UntrustedText } from './task.js';
 
 export interface BuildContext {
   github: GitHub;
   config: TaskcapConfig;
   defaultBranch: string;
   log: Log;
-}
-
-/** A request taskcap turns down after the gate passed, with a comment that explains it (e.g. a fork PR). */
-export interface Refusal {
-  refuse: string;
-  notice?: { on: number; kind: string; text: string };
 }
 
 /** Issue threads are long; the newest comments carry the current state of the discussion. */
@@ -27,7 +23,7 @@ const MAX_COMMENTERS_CHECKED = 10;
 const hash8 = (s: string) => crypto.createHash('sha256').update(s).digest('hex').slice(0, 8);
 
 /** Turn an intent into a task, reading what the payload does not carry (PR heads, review comments, the thread). */
-export async function buildTask(intent: Intent, ctx: BuildContext): Promise<Task | Refusal | Skip> {
+export async function buildTask(intent: Intent, ctx: BuildContext): Promise<Decision<Task>> {
   const t = intent.trigger;
   const spec = ctx.config.classes[intent.className];
   const common = { className: intent.className, spec, budget: intent.budget };
@@ -40,7 +36,7 @@ export async function buildTask(intent: Intent, ctx: BuildContext): Promise<Task
       if (intent.configured) {
         const { name, prompt } = intent.configured;
         // The prompt comes from the config on the default branch: the maintainers' words, so it is the goal itself.
-        return {
+        return go({
           ...common,
           key: `task-${name}`,
           goal: prompt,
@@ -51,10 +47,10 @@ export async function buildTask(intent: Intent, ctx: BuildContext): Promise<Task
           baseBranch: ctx.defaultBranch,
           actor: t.kind === 'dispatch' ? t.sender.login : undefined,
           ownsPull: true,
-        };
+        });
       }
       const name = intent.adhocName ?? `adhoc-${hash8(intent.instructions ?? '')}`;
-      return {
+      return go({
         ...common,
         key: `task-${name}`,
         goal: 'Do the task described in the dispatch prompt below.',
@@ -65,7 +61,7 @@ export async function buildTask(intent: Intent, ctx: BuildContext): Promise<Task
         baseBranch: ctx.defaultBranch,
         actor: t.kind === 'dispatch' ? t.sender.login : undefined,
         ownsPull: true,
-      };
+      });
     }
     case 'issue-label':
     case 'issue-comment': {
@@ -73,7 +69,7 @@ export async function buildTask(intent: Intent, ctx: BuildContext): Promise<Task
       const comment = t.kind === 'issue-comment' ? t.comment : undefined;
       if (issue.isPull) return pullTask(intent, issue.number, ctx, { comment });
       const thread = await writersComments(issue, comment?.id, ctx);
-      return {
+      return go({
         ...common,
         key: `issue-${issue.number}`,
         goal: `Resolve issue #${issue.number} (its title, text and discussion follow as data).`,
@@ -87,7 +83,7 @@ export async function buildTask(intent: Intent, ctx: BuildContext): Promise<Task
         ownsPull: true,
         fixes: issue.number,
         triggerComment: comment ? { kind: 'issue', id: comment.id, url: comment.url } : undefined,
-      };
+      });
     }
     case 'pr-label':
       return pullTask(intent, t.pull.number, ctx, { eventHeadSha: t.pull.headSha });
@@ -104,7 +100,7 @@ export async function buildTask(intent: Intent, ctx: BuildContext): Promise<Task
           .filter((c) => !c.body.includes(OWN_MARKER))
           .map((c) => ({ id: c.id, path: c.path, line: c.line, diffHunk: c.diffHunk, body: c.body, author: c.author }));
       } catch (e) {
-        return { refuse: `the review's comments could not be read (${errorMessage(e)})` };
+        return refuse(`the review's comments could not be read (${errorMessage(e)})`);
       }
       return pullTask(intent, t.pull.number, ctx, { eventHeadSha: t.pull.headSha, threads, reviewBody: t.review.body });
     }
@@ -117,31 +113,25 @@ async function pullTask(
   number: number,
   ctx: BuildContext,
   opts: { eventHeadSha?: string; threads?: ReviewThread[]; comment?: { id: number; url?: string }; triggerReview?: number; reviewBody?: string },
-): Promise<Task | Refusal | Skip> {
+): Promise<Decision<Task>> {
   const repo = `${ctx.github.owner}/${ctx.github.repo}`;
   const pull = await ctx.github.getPull(number);
   if (pull.state !== 'open') return skip(`pull request #${number} is ${pull.state}`);
   if (pull.headRepo !== repo) {
     const from = pull.headRepo ? `the fork ${pull.headRepo}` : 'a deleted fork';
-    return {
-      refuse: `pull request #${number} comes from ${from}`,
-      notice: {
-        on: number,
-        kind: 'fork',
-        text: `taskcap does not work on pull requests from forks: it would run the fork's code with this repository's secrets and push to a branch it does not control. A maintainer can check the change out into a branch of this repository and ask there.`,
-      },
-    };
+    return refuse(`pull request #${number} comes from ${from}`, {
+      on: number,
+      kind: 'fork',
+      text: `taskcap does not work on pull requests from forks: it would run the fork's code with this repository's secrets and push to a branch it does not control. A maintainer can check the change out into a branch of this repository and ask there.`,
+    });
   }
   // A PR whose head is the default branch or a protected one: commits there would skip review altogether.
   if (pull.headRef === ctx.defaultBranch || (await ctx.github.branchProtected(pull.headRef))) {
-    return {
-      refuse: `pull request #${number} has its head on ${pull.headRef === ctx.defaultBranch ? 'the default branch' : 'a protected branch'} (${pull.headRef})`,
-      notice: {
-        on: number,
-        kind: 'protected-head',
-        text: `taskcap does not push to \`${pull.headRef.replace(/`/g, '')}\`: it is ${pull.headRef === ctx.defaultBranch ? 'the default branch' : 'a protected branch'}, and commits there would skip review. Open the change from a topic branch and ask there.`,
-      },
-    };
+    return refuse(`pull request #${number} has its head on ${pull.headRef === ctx.defaultBranch ? 'the default branch' : 'a protected branch'} (${pull.headRef})`, {
+      on: number,
+      kind: 'protected-head',
+      text: `taskcap does not push to \`${pull.headRef.replace(/`/g, '')}\`: it is ${pull.headRef === ctx.defaultBranch ? 'the default branch' : 'a protected branch'}, and commits there would skip review. Open the change from a topic branch and ask there.`,
+    });
   }
   const spec = ctx.config.classes[intent.className];
   const t = intent.trigger;
@@ -161,7 +151,7 @@ async function pullTask(
   const goal = opts.threads?.length
     ? `Address the review comments on pull request #${number} (they follow as data), on its branch.`
     : `Work on pull request #${number} as requested (its description and the request follow as data), on its branch.`;
-  return {
+  return go({
     className: intent.className,
     spec,
     budget: intent.budget,
@@ -178,7 +168,7 @@ async function pullTask(
     ownsPull: false,
     threads: opts.threads,
     triggerComment: opts.comment ? { kind: 'issue', id: opts.comment.id, url: opts.comment.url } : opts.triggerReview ? { kind: 'review', id: opts.triggerReview } : undefined,
-  };
+  });
 }
 
 /** Recent comments on the issue by people with write access (others may be anyone on the internet). */
@@ -191,12 +181,12 @@ async function writersComments(issue: IssueInfo, excludeId: number | undefined, 
     return [];
   }
   const recent = comments
-    .filter((c) => c.id !== excludeId && !c.body.includes(OWN_MARKER) && c.authorType !== 'Bot' && !c.author.endsWith('[bot]'))
+    .filter((c) => c.id !== excludeId && !c.body.includes(OWN_MARKER) && !isBot(c.author, c.authorType))
     .slice(-MAX_COMMENTS);
   const allowed = new Map<string, boolean>();
   for (const login of [...new Set(recent.map((c) => c.author))].slice(-MAX_COMMENTERS_CHECKED)) {
     try {
-      allowed.set(login, ['admin', 'maintain', 'write'].includes(await ctx.github.permission(login)));
+      allowed.set(login, isWriter(await ctx.github.permission(login)));
     } catch {
       allowed.set(login, false);
     }

@@ -1,7 +1,7 @@
+import { go, refuse, type Decision } from '../decision.js';
 import type { GitHub, Permission } from '../github/github.js';
+import { isBot, isWriter } from '../github/people.js';
 import { errorMessage } from '../util/errors.js';
-
-const WRITERS: Permission[] = ['admin', 'maintain', 'write'];
 
 export interface GateInput {
   /** The user whose action asked for the work (labeler, commenter, reviewer). */
@@ -11,32 +11,26 @@ export interface GateInput {
   allowedBots: string[];
 }
 
-export type Verdict = { allowed: true } | { allowed: false; reason: string };
-
-const isBot = (login: string, type?: string) => type === 'Bot' || login.endsWith('[bot]');
-
 /**
  * May this person spend this budget? Write, maintain or admin per the collaborator-permission API (never
  * `author_association`); bots only when listed exactly; any error refuses.
  */
-export async function checkPermission(github: GitHub, input: GateInput): Promise<Verdict> {
+export async function checkPermission(github: GitHub, input: GateInput): Promise<Decision<void>> {
   const sender = input.sender;
-  if (!sender?.login) return { allowed: false, reason: 'the event names no sender' };
+  if (!sender?.login) return refuse('the event names no sender');
   const people = [sender.login, ...(input.triggeringActor && input.triggeringActor !== sender.login ? [input.triggeringActor] : [])];
   for (const login of people) {
     if (isBot(login, login === sender.login ? sender.type : undefined)) {
-      if (!input.allowedBots.includes(login)) return { allowed: false, reason: `${login} is a bot and is not listed in 'allowed-bots'` };
+      if (!input.allowedBots.includes(login)) return refuse(`${login} is a bot and is not listed in 'allowed-bots'`);
       continue;
     }
     let permission: Permission;
     try {
       permission = await github.permission(login);
     } catch (e) {
-      return { allowed: false, reason: `the permission of ${login} could not be checked (${errorMessage(e)}); refusing to be safe` };
+      return refuse(`the permission of ${login} could not be checked (${errorMessage(e)}); refusing to be safe`);
     }
-    if (!WRITERS.includes(permission)) {
-      return { allowed: false, reason: `${login} has '${permission}' permission on the repository; taskcap needs write, maintain or admin` };
-    }
+    if (!isWriter(permission)) return refuse(`${login} has '${permission}' permission on the repository; taskcap needs write, maintain or admin`);
   }
-  return { allowed: true };
+  return go(undefined);
 }

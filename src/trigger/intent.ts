@@ -1,7 +1,7 @@
 import type { TaskcapConfig } from '../config/config.js';
-import { budgetLabel, overrideBudget, parseAgentCommand } from './command.js';
+import { go, invalid, skip, type Decision } from '../decision.js';
+import { findBudgetLabel, overrideBudget, parseAgentCommand } from './command.js';
 import type { Trigger } from './route-event.js';
-import { skip, type Skip } from './task.js';
 
 /** What the event asks for once the repo config is known: a class, a budget, and the words that say what to do. */
 export interface Intent {
@@ -16,25 +16,20 @@ export interface Intent {
   adhocName?: string;
 }
 
-/** The event is taskcap's but asks for something invalid (a budget below the minimum, an unknown task). */
-export interface Invalid {
-  invalid: string;
-}
-
 const classOfLabels = (labels: string[], config: TaskcapConfig) => labels.map((l) => config.labels[l]).find(Boolean);
 const knownLabels = (config: TaskcapConfig) => Object.keys(config.labels).sort().join(', ');
 
-function withBudget(intent: Omit<Intent, 'budget'>, config: TaskcapConfig, override?: { source: string; text: string }): Intent | Invalid {
+function withBudget(intent: Omit<Intent, 'budget'>, config: TaskcapConfig, override?: { source: string; text: string }): Decision<Intent> {
   const spec = config.classes[intent.className];
-  if (!override) return { ...intent, budget: spec.budget };
-  const r = overrideBudget(override.source, override.text, config.maxBudget);
-  return 'error' in r ? { invalid: r.error } : { ...intent, budget: r.budget };
+  if (!override) return go({ ...intent, budget: spec.budget });
+  const budget = overrideBudget(override.source, override.text, config.maxBudget);
+  return budget.kind === 'go' ? go({ ...intent, budget: budget.value }) : budget;
 }
 
 /** Decide class and budget for a trigger under the repo config. Pure. */
-export function intentsFor(trigger: Trigger, config: TaskcapConfig): Intent[] | Skip | Invalid {
+export function intentsFor(trigger: Trigger, config: TaskcapConfig): Decision<Intent[]> {
   const classes = Object.keys(config.classes);
-  const one = (r: Intent | Invalid) => ('invalid' in r ? r : [r]);
+  const one = (d: Decision<Intent>): Decision<Intent[]> => (d.kind === 'go' ? go([d.value]) : d);
   switch (trigger.kind) {
     case 'issue-label':
     case 'pr-label': {
@@ -49,7 +44,7 @@ export function intentsFor(trigger: Trigger, config: TaskcapConfig): Intent[] | 
       }
       if (!className) return skip(`label '${trigger.label}' on ${what} is not a taskcap label (taskcap labels: ${knownLabels(config)})`);
       if (item.state === 'closed') return skip(`${what} is closed`);
-      const label = budgetLabel(labels);
+      const label = findBudgetLabel(labels);
       return one(withBudget({ trigger, className }, config, label ? { source: `Label '${label}'`, text: label.slice('budget:'.length) } : undefined));
     }
     case 'issue-comment':
@@ -61,10 +56,10 @@ export function intentsFor(trigger: Trigger, config: TaskcapConfig): Intent[] | 
       const labels = trigger.kind === 'issue-comment' ? trigger.issue.labels : trigger.pull.labels;
       // `/agent` on a PR is a review round unless it names a class; on an issue it follows the issue's class label.
       const className = command.className ?? (onPull ? 'review' : classOfLabels(labels, config) ?? 'fix');
-      if (!config.classes[className]) return { invalid: `class '${className}' is not configured; known classes: ${classes.join(', ')}.` };
+      if (!config.classes[className]) return invalid(`class '${className}' is not configured; known classes: ${classes.join(', ')}.`);
       const state = trigger.kind === 'issue-comment' ? trigger.issue.state : trigger.pull.state;
       if (state === 'closed') return skip(`${onPull ? 'pull request' : 'issue'} #${trigger.kind === 'issue-comment' ? trigger.issue.number : trigger.pull.number} is closed`);
-      const label = budgetLabel(labels);
+      const label = findBudgetLabel(labels);
       const override = command.budgetText
         ? { source: `The command's budget=${command.budgetText}`, text: command.budgetText }
         : label
@@ -77,23 +72,23 @@ export function intentsFor(trigger: Trigger, config: TaskcapConfig): Intent[] | 
       if (due.length === 0) return skip(`no task in the config has schedule '${trigger.cron}'`);
       const out: Intent[] = [];
       for (const [name, t] of due) {
-        const r = withBudget({ trigger, className: t.class, configured: { name, prompt: t.prompt } }, config);
-        if ('invalid' in r) return r;
-        out.push(r);
+        const intent = withBudget({ trigger, className: t.class, configured: { name, prompt: t.prompt } }, config);
+        if (intent.kind !== 'go') return intent;
+        out.push(intent.value);
       }
-      return out;
+      return go(out);
     }
     case 'dispatch': {
       const { task: name, prompt, budget } = trigger.inputs;
       const override = budget ? { source: `The dispatch input budget='${budget}'`, text: budget } : undefined;
       if (name) {
         const t = config.tasks[name];
-        if (!t) return { invalid: `workflow_dispatch asked for task '${name}', which the config does not define (tasks: ${Object.keys(config.tasks).join(', ') || 'none'}).` };
+        if (!t) return invalid(`workflow_dispatch asked for task '${name}', which the config does not define (tasks: ${Object.keys(config.tasks).join(', ') || 'none'}).`);
         return one(withBudget({ trigger, className: t.class, configured: { name, prompt: t.prompt } }, config, override));
       }
       if (!prompt?.trim()) return skip("workflow_dispatch gave neither a 'task' nor a 'prompt' input");
       const className = trigger.inputs.class || 'fix';
-      if (!config.classes[className]) return { invalid: `workflow_dispatch input class='${className}' is not a class; known classes: ${classes.join(', ')}.` };
+      if (!config.classes[className]) return invalid(`workflow_dispatch input class='${className}' is not a class; known classes: ${classes.join(', ')}.`);
       const adhocName = (trigger.inputs.name || '').replace(/[^a-z0-9._-]+/gi, '-').replace(/\.{2,}/g, '.').slice(0, 40).replace(/^[-.]+|[-.]+$/g, '').replace(/(\.lock)+$/i, '');
       return one(withBudget({ trigger, className, instructions: prompt, adhocName: adhocName || undefined }, config, override));
     }

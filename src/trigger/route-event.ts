@@ -1,4 +1,5 @@
-import { skip, type Skip } from './task.js';
+import { go, skip, type Decision } from '../decision.js';
+import { AGENT_COMMAND } from './command.js';
 
 type Json = Record<string, unknown>;
 export const obj = (v: unknown): Json => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : {});
@@ -99,7 +100,7 @@ function pullOf(v: unknown): PullInfo | undefined {
 }
 
 /** Read the event payload into a Trigger, or say in one line why it is not taskcap work. Pure: no I/O. */
-export function routeEvent(eventName: string, payload: Json): Trigger | Skip {
+export function routeEvent(eventName: string, payload: Json): Decision<Trigger> {
   const action = str(payload.action);
   const where = `${eventName}${action ? `.${action}` : ''}`;
   const sender = actorOf(payload.sender);
@@ -108,14 +109,14 @@ export function routeEvent(eventName: string, payload: Json): Trigger | Skip {
       if (action !== 'labeled') break;
       const issue = issueOf(payload.issue);
       if (!issue) return skip('the issues event has no issue number');
-      return { kind: 'issue-label', issue, label: str(obj(payload.label).name), sender };
+      return go({ kind: 'issue-label', issue, label: str(obj(payload.label).name), sender });
     }
     case 'pull_request':
     case 'pull_request_target': {
       if (action !== 'labeled') break;
       const pull = pullOf(payload.pull_request);
       if (!pull) return skip('the pull_request event has no pull request');
-      return { kind: 'pr-label', pull, label: str(obj(payload.label).name), sender };
+      return go({ kind: 'pr-label', pull, label: str(obj(payload.label).name), sender });
     }
     case 'issue_comment': {
       if (action !== 'created') return skip(`${where}: only new comments start work (edits and deletions never do)`);
@@ -124,8 +125,8 @@ export function routeEvent(eventName: string, payload: Json): Trigger | Skip {
       const comment: CommentInfo = { id: num(c.id) ?? 0, body: str(c.body), author: str(obj(c.user).login) || undefined, url: str(c.html_url) || undefined };
       if (!issue || !comment.id) return skip('the issue_comment event has no issue or comment');
       if (comment.body.includes(OWN_MARKER)) return skip(`comment ${comment.id} was written by taskcap`);
-      if (!/^\s*\/agent\b/i.test(comment.body)) return skip(`comment ${comment.id} does not start with /agent`);
-      return { kind: 'issue-comment', issue, comment, sender };
+      if (!AGENT_COMMAND.test(comment.body)) return skip(`comment ${comment.id} does not start with /agent`);
+      return go({ kind: 'issue-comment', issue, comment, sender });
     }
     case 'pull_request_review_comment': {
       if (action !== 'created') return skip(`${where}: only new review comments start work`);
@@ -142,8 +143,8 @@ export function routeEvent(eventName: string, payload: Json): Trigger | Skip {
       };
       if (!pull || !comment.id) return skip('the review comment event has no pull request or comment');
       if (comment.body.includes(OWN_MARKER)) return skip(`review comment ${comment.id} was written by taskcap`);
-      if (!/^\s*\/agent\b/i.test(comment.body)) return skip(`review comment ${comment.id} does not start with /agent`);
-      return { kind: 'review-comment', pull, comment, sender };
+      if (!AGENT_COMMAND.test(comment.body)) return skip(`review comment ${comment.id} does not start with /agent`);
+      return go({ kind: 'review-comment', pull, comment, sender });
     }
     case 'pull_request_review': {
       if (action !== 'submitted') return skip(`${where}: only submitted reviews start work`);
@@ -152,23 +153,23 @@ export function routeEvent(eventName: string, payload: Json): Trigger | Skip {
       const review = { id: num(r.id) ?? 0, body: str(r.body), state: str(r.state).toLowerCase(), url: str(r.html_url) || undefined };
       if (!pull || !review.id) return skip('the review event has no pull request or review');
       if (review.body.includes(OWN_MARKER)) return skip(`review ${review.id} was written by taskcap`);
-      const command = /^\s*\/agent\b/i.test(review.body);
+      const command = AGENT_COMMAND.test(review.body);
       // "Request changes" on a PR taskcap opened is a request to taskcap, no mention needed.
       const ours = (pull.headRef ?? '').startsWith('taskcap/');
       if (!command && !(review.state === 'changes_requested' && ours)) {
         return skip(`review ${review.id} neither starts with /agent nor requests changes on a taskcap PR`);
       }
-      return { kind: 'review', pull, review, sender };
+      return go({ kind: 'review', pull, review, sender });
     }
     case 'schedule': {
       const cron = str(payload.schedule);
       if (!cron) return skip('the schedule event carries no schedule');
-      return { kind: 'schedule', cron };
+      return go({ kind: 'schedule', cron });
     }
     case 'workflow_dispatch': {
       const inputs: Record<string, string> = {};
       for (const [k, v] of Object.entries(obj(payload.inputs))) if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') inputs[k] = String(v);
-      return { kind: 'dispatch', inputs, sender };
+      return go({ kind: 'dispatch', inputs, sender });
     }
   }
   return skip(`event '${where}' does not start taskcap work`);

@@ -54,11 +54,3 @@ export interface Task {
   /** The comment that asked for the work: 👀 when work starts. */
   triggerComment?: { kind: 'issue' | 'review'; id: number; url?: string };
 }
-
-/** The event is not for taskcap (or not yet): say why in one line, touch nothing. */
-export interface Skip {
-  skip: true;
-  reason: string;
-}
-
-export const skip = (reason: string): Skip => ({ skip: true, reason });

@@ -3,6 +3,7 @@
  * with a generated shell): random budgets, cost caps, models, thinking and output sizes, parallel tool calls,
  * tool-result sizes up to megabytes, and stop points. Used by the property test and by `npm run bench`.
  */
+import { silentLog } from '../support/logs.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -151,7 +152,7 @@ export async function startFuzzHarness() {
     fake.requests.length = 0;
     fake.billed.length = 0;
     const bench = createWorkbench({ workspace, shell: generatedShell, protectedGlobs: [], redact: (t) => t, clock: systemClock });
-    const silent = { info: () => {}, warn: () => {}, debug: () => {} };
+    const silent = silentLog;
     const outcome = await runLoop(
       {
         model,

@@ -118,12 +118,11 @@ async function headOf(workspace) {
 }
 
 /**
- * Runs the action bundle like the runner does and collects everything it left behind.
+ * The runner's side of one step: the event payload and fresh file-command files in RUNNER_TEMP, a fresh HOME, and
+ * the environment the runner would give the action (INPUT_* with action.yml defaults included).
  * @param {RunActionOptions} options
- * @returns {Promise<RunActionResult>}
  */
-export async function runAction(options) {
-  const entry = options.entry ?? path.join(REPO_ROOT, 'dist', 'index.js');
+export async function prepareStep(options) {
   const actionYml = options.actionYml ?? path.join(REPO_ROOT, 'action.yml');
   const runnerTemp = options.runnerTemp ?? (await fsp.mkdtemp(path.join(os.tmpdir(), 'sim-runner-temp-')));
   await fsp.mkdir(runnerTemp, { recursive: true });
@@ -178,6 +177,8 @@ export async function runAction(options) {
     GITHUB_SHA: options.sha ?? (await headOf(options.workspace)),
     GITHUB_ACTOR: actor,
     GITHUB_TRIGGERING_ACTOR: actor,
+    // The simulators answer at once and do not rate-limit: GitHub's request spacing would only make tests slow.
+    TASKCAP_GITHUB_THROTTLE: 'off',
     ...(options.anthropicBaseUrl ? { ANTHROPIC_BASE_URL: options.anthropicBaseUrl } : {}),
     ...inputs.env,
   };
@@ -185,9 +186,40 @@ export async function runAction(options) {
     if (v === undefined) delete env[k];
     else env[k] = v;
   }
+  return { env, files, home, unexpectedInputs: inputs.unexpected };
+}
 
+/**
+ * What a finished step left behind: its outputs, summary, state and exported env, parsed from the file-command
+ * files; the step's HOME is removed.
+ * @param {Awaited<ReturnType<typeof prepareStep>>} step
+ * @param {{ exitCode: number | null, signal: NodeJS.Signals | null, stdout: string, stderr: string, durationMs: number, timedOut: boolean }} ended
+ * @returns {Promise<RunActionResult>}
+ */
+export async function collectStep(step, ended) {
+  await fsp.rm(step.home, { recursive: true, force: true });
+  const read = (/** @type {string} */ file) => fsp.readFile(file, 'utf8');
+  return {
+    ...ended,
+    outputs: parseFileCommands(await read(step.files.output)),
+    summary: await read(step.files.summary),
+    state: parseFileCommands(await read(step.files.state)),
+    exportedEnv: parseFileCommands(await read(step.files.env)),
+    env: step.env,
+    unexpectedInputs: step.unexpectedInputs,
+  };
+}
+
+/**
+ * Runs the action bundle like the runner does and collects everything it left behind.
+ * @param {RunActionOptions} options
+ * @returns {Promise<RunActionResult>}
+ */
+export async function runAction(options) {
+  const entry = options.entry ?? path.join(REPO_ROOT, 'dist', 'index.js');
+  const step = await prepareStep(options);
   const started = Date.now();
-  const child = spawn(process.execPath, [entry], { cwd: options.workspace, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [entry], { cwd: options.workspace, env: step.env, stdio: ['ignore', 'pipe', 'pipe'] });
   /** @type {Buffer[]} */ const out = [];
   /** @type {Buffer[]} */ const err = [];
   child.stdout.on('data', (c) => out.push(c));
@@ -208,22 +240,12 @@ export async function runAction(options) {
   });
   clearTimeout(killTimer);
   if (signalTimer) clearTimeout(signalTimer);
-  const durationMs = Date.now() - started;
-  await fsp.rm(home, { recursive: true, force: true });
-
-  const read = (/** @type {string} */ file) => fsp.readFile(file, 'utf8');
-  return {
+  return collectStep(step, {
     exitCode,
     signal,
     stdout: Buffer.concat(out).toString('utf8'),
     stderr: Buffer.concat(err).toString('utf8'),
-    outputs: parseFileCommands(await read(files.output)),
-    summary: await read(files.summary),
-    state: parseFileCommands(await read(files.state)),
-    exportedEnv: parseFileCommands(await read(files.env)),
-    durationMs,
+    durationMs: Date.now() - started,
     timedOut,
-    env,
-    unexpectedInputs: inputs.unexpected,
-  };
+  });
 }

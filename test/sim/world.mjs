@@ -13,6 +13,20 @@ import { startFakeGitHub } from './github.mjs';
 import { runAction } from './run-action.mjs';
 
 export const TOKEN = 'ghs_simulatedWorkflowToken000000000001';
+
+/**
+ * How a step is run: through the bundle (`runAction`, a child process, as the runner does) or in the test's own
+ * process (test/sim/run-in-process.ts, registered by the jest setup unless TASKCAP_TIER=bundle). Same options,
+ * same result.
+ * @typedef {(options: import('./run-action.mjs').RunActionOptions) => Promise<import('./run-action.mjs').RunActionResult>} StepRunner
+ */
+/** @type {StepRunner} */
+let defaultRunner = runAction;
+
+/** Make `runner` the default for worlds created from now on (the test tier). @param {StepRunner} runner */
+export function setDefaultRunner(runner) {
+  defaultRunner = runner;
+}
 export const API_KEY = 'sk-ant-api03-simulatedKey-0000000000000000000000';
 
 /**
@@ -24,6 +38,7 @@ export const API_KEY = 'sk-ant-api03-simulatedKey-0000000000000000000000';
  * @property {Parameters<typeof makeBareRepo>[0]['extraRefs']} [extraRefs]
  * @property {Omit<Parameters<typeof startFakeGitHub>[0], 'owner'|'repo'|'originDir'|'serverUrl'>} [github]
  * @property {Parameters<typeof startFakeAnthropic>[0] | false} [anthropic]  false: no simulated API (real API)
+ * @property {StepRunner} [runner]  how steps run (default: the test tier's runner; the bundle outside jest)
  */
 
 /** @param {WorldOptions} options */
@@ -44,6 +59,7 @@ export async function createWorld(options = {}) {
   });
   const anthropic = options.anthropic === false ? undefined : await startFakeAnthropic(options.anthropic ?? {});
   let runs = 0;
+  const runner = options.runner ?? defaultRunner;
 
   return {
     root,
@@ -55,9 +71,10 @@ export async function createWorld(options = {}) {
     anthropic,
     /**
      * Run the bundle on a fresh checkout (like a new job). Inputs default to a real API key secret and the token.
+     * `tier: 'bundle'` runs this step through the bundle whatever the default (the smoke set of each trigger).
      * @param {{ eventName: string, payload: unknown, inputs?: Record<string, string | undefined>, env?: Record<string, string | undefined>,
      *   ref?: string, credentials?: 'v6' | 'v5' | 'none', runAttempt?: string, signalAfterMs?: number, signal?: NodeJS.Signals, timeoutMs?: number,
-     *   checkoutRef?: string }} o
+     *   checkoutRef?: string, tier?: 'bundle' }} o
      */
     async run(o) {
       runs += 1;
@@ -73,7 +90,7 @@ export async function createWorld(options = {}) {
         ref: o.checkoutRef ?? 'refs/heads/main',
         credentials: o.credentials ?? 'v6',
       });
-      const result = await runAction({
+      const result = await (o.tier === 'bundle' ? runAction : runner)({
         workspace: checkout.workspace,
         runnerTemp,
         eventName: o.eventName,

@@ -1,0 +1,28 @@
+import { formatInt, formatUsd } from '../util/format.js';
+import { fitComment } from './markdown.js';
+import type { RunOutcome } from '../records/run-outcome.js';
+
+export const PR_MARKER = (key: string) => `<!-- taskcap:pr key=${key} -->`;
+
+/** The PR description: the closing keyword, the model's summary, the state of the work and what it cost. */
+export function renderPullBody(r: RunOutcome, opts: { key: string; fixes?: number; actor?: string; receiptUrl?: string }): string {
+  const parts: string[] = [];
+  if (opts.fixes !== undefined) parts.push(`Fixes #${opts.fixes}`, '');
+  parts.push('## Summary', '', r.summary?.trim() || '_No summary was written._', '');
+  if (r.status === 'budget-exhausted' || r.status === 'failed') {
+    parts.push('## ⏸ Partial work', '', `${r.reason ?? 'The run stopped before finishing.'} This PR holds what was done so far; re-run taskcap on the issue (or raise its budget with a \`budget:\` label) to continue from this branch.`, '');
+  }
+  if (r.tests) {
+    parts.push(
+      `## Tests ${r.tests.passed ? '✅' : '❌'}`,
+      '',
+      `\`${r.tests.command}\` ${r.tests.passed ? 'passed' : r.tests.timedOut ? 'timed out' : `failed (exit ${r.tests.exitCode ?? 'unknown'})`}.`,
+      ...(r.tests.passed ? [] : ['', '```', r.tests.outputTail, '```']),
+      '',
+    );
+  }
+  const spend = `${formatInt(r.loopTokens)}${r.budget ? ` / ${formatInt(r.budget)}` : ''} loop tokens · ${formatUsd(r.costUsd)} · ${r.turns} requests`;
+  const links = [opts.receiptUrl && `[receipt](${opts.receiptUrl})`, r.runUrl && `[run](${r.runUrl})`].filter(Boolean).join(' · ');
+  parts.push(`<sub>taskcap · ${r.className ?? ''} · ${spend}${opts.actor ? ` · asked by @${opts.actor}` : ''}${links ? ` · ${links}` : ''}</sub>`, '', PR_MARKER(opts.key));
+  return fitComment(parts.join('\n'));
+}

@@ -1,0 +1,122 @@
+import type { Inputs } from '../action/inputs.js';
+import type { RunnerContext } from '../action/runner-context.js';
+import { monthlyCapOf, resolveSettings } from '../config/settings.js';
+import type { Ports, RunSetup } from '../ports.js';
+import { resolveGitCredentials } from '../publish/credentials.js';
+import { postNotice } from '../publish/receipt-comment.js';
+import { buildRunRecord, type RunRecord } from '../records/run-record.js';
+import { combineOutcomes, emptyOutcome, type RunOutcome } from '../records/run-outcome.js';
+import { DEFAULT_PROTECTED } from '../tools/protected-paths.js';
+import { buildTask } from '../trigger/build-task.js';
+import { UserError } from '../util/errors.js';
+import { Redactor } from '../util/redact.js';
+import { decideTasks, type Decided } from './decide-tasks.js';
+import { recordInLedger, refuseOverMonthlyCap, spentThisMonth } from './spend-guard.js';
+import { workOnTask, type TaskResult } from './work-on-task.js';
+
+export interface RunResult {
+  outcome: RunOutcome;
+  /** The run record of the (last) task that ran, for the `run-record` output. */
+  record?: RunRecord;
+  redactor: Redactor;
+}
+
+/**
+ * One taskcap run: event → task(s) → gate → capped loop → publication → receipt → ledger. A skipped or refused
+ * event makes no model call and no write (a fork PR or a spent monthly cap gets one explanatory comment).
+ */
+export async function runTaskcap(inputs: Inputs, ctx: RunnerContext, ports: Ports): Promise<RunResult> {
+  const { log, clock } = ports;
+  const started = clock.now();
+  // Secret-named variables of the step's environment too: without a sandbox a command could read them.
+  const redactor = new Redactor().add(inputs.anthropicApiKey).add(inputs.githubToken).addEnvironment(ports.environment ?? {});
+  const decided = await log.group('Gate', () => decideTasks(inputs, ctx, ports));
+  switch (decided.kind) {
+    case 'skip':
+      log.info(`Skipped: ${decided.reason}.`);
+      return { outcome: emptyOutcome('skipped', decided.reason), redactor };
+    case 'refuse':
+      log.warn(`Refused: ${decided.reason}.`);
+      return { outcome: { ...emptyOutcome('refused', decided.reason), className: decided.asked?.className, budget: decided.asked?.budget }, redactor };
+    case 'invalid':
+      throw new UserError(decided.reason);
+  }
+  const setup = await settle(decided.value, inputs, ctx, ports, redactor, started);
+  const results = await runTasks(decided.value, setup);
+  const outcome = combineOutcomes(results.map((r) => r.outcome));
+  const last = results.filter((r) => r.ran).pop();
+  return { outcome, record: last && recordOf(last, ctx), redactor };
+}
+
+/** What every task shares; a run that will call the model needs its key. Unknown models fail here, before any write. */
+async function settle(decided: Decided, inputs: Inputs, ctx: RunnerContext, ports: Ports, redactor: Redactor, started: number): Promise<RunSetup> {
+  const { config, intents } = decided;
+  if (!inputs.anthropicApiKey) {
+    throw new UserError(
+      "Input 'anthropic-api-key' is empty. Pass it from a repository secret: `anthropic-api-key: ${{ secrets.ANTHROPIC_API_KEY }}` (secrets are not available to workflows triggered from forks).",
+    );
+  }
+  for (const intent of intents) resolveSettings(intent.className, config, inputs);
+  return {
+    inputs: { ...inputs, anthropicApiKey: inputs.anthropicApiKey },
+    ctx,
+    ports,
+    config,
+    redactor,
+    started,
+    credentials: await resolveGitCredentials(ports.git, ctx.serverUrl, inputs.githubToken, redactor),
+    protectedGlobs: [...DEFAULT_PROTECTED, inputs.configPath, ...inputs.protectedPaths],
+  };
+}
+
+/** Each intent as a task, one after another (several scheduled tasks each start from the default branch's tip). */
+async function runTasks(decided: Decided, setup: RunSetup): Promise<(TaskResult & { ran: boolean })[]> {
+  const { inputs, ports, config } = setup;
+  const { github, log } = ports;
+  const monthlyCap = monthlyCapOf(config, inputs);
+  const startSha = await ports.git.output(['rev-parse', 'HEAD']);
+  const results: (TaskResult & { ran: boolean })[] = [];
+  const stopped = (outcome: RunOutcome): TaskResult & { ran: boolean } => ({ outcome, toolCalls: [], limitsHit: [], startedAt: '', endedAt: '', ran: false });
+  for (const intent of decided.intents) {
+    if (ports.cancel.aborted) break;
+    const built = await buildTask(intent, { github, config, defaultBranch: decided.defaultBranch, log });
+    if (built.kind === 'skip') {
+      log.info(`Skipped: ${built.reason}.`);
+      results.push(stopped(emptyOutcome('skipped', built.reason)));
+      continue;
+    }
+    if (built.kind !== 'go') {
+      log.warn(`Refused: ${built.reason}.`);
+      if (built.kind === 'refuse' && built.notice && !inputs.dryRun) await postNotice(github, built.notice.on, built.notice.kind, built.notice.text, log);
+      results.push(stopped({ ...emptyOutcome('refused', built.reason), className: intent.className, budget: intent.budget }));
+      continue;
+    }
+    const task = built.value;
+    if (monthlyCap !== undefined) {
+      const spent = await spentThisMonth(setup);
+      if (spent >= monthlyCap) {
+        results.push(stopped(await refuseOverMonthlyCap(task, setup, spent, monthlyCap)));
+        continue;
+      }
+    }
+    if (results.some((r) => r.ran)) await ports.git.run(['checkout', '--force', '--detach', startSha]).then(() => ports.git.run(['clean', '-ffdq']));
+    const result = await workOnTask(task, setup);
+    results.push({ ...result, ran: true });
+    if (inputs.ledger && !inputs.dryRun) await recordInLedger(task, result, setup);
+  }
+  return results;
+}
+
+function recordOf(result: TaskResult, ctx: RunnerContext): RunRecord {
+  return buildRunRecord(result.outcome, {
+    repository: `${ctx.owner}/${ctx.repo}`,
+    runId: ctx.runId,
+    runAttempt: ctx.runAttempt,
+    eventName: ctx.eventName,
+    target: result.outcome.target ?? '',
+    startedAt: result.startedAt,
+    endedAt: result.endedAt,
+    toolCalls: result.toolCalls,
+    limitsHit: result.limitsHit,
+  });
+}

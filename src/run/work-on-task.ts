@@ -1,0 +1,73 @@
+import type { LoopOutcome } from '../agent/loop.js';
+import { resolveSettings } from '../config/settings.js';
+import type { RunSetup } from '../ports.js';
+import { emptyOutcome, type RunOutcome } from '../records/run-outcome.js';
+import type { ToolCallMeta } from '../records/run-record.js';
+import type { Task } from '../trigger/task.js';
+import type { LimitName } from '../vocabulary.js';
+import { announce } from './announce.js';
+import { deliver } from './deliver.js';
+import { prepare } from './prepare.js';
+import { runAgent } from './run-agent.js';
+import { guardWorkspace } from './workspace-guard.js';
+
+/** A task's outcome plus what only the run record keeps. */
+export interface TaskResult {
+  outcome: RunOutcome;
+  toolCalls: ToolCallMeta[];
+  limitsHit: LimitName[];
+  startedAt: string;
+  endedAt: string;
+}
+
+/**
+ * One task, as its stages: prepare (sandbox, branch, lookups) → guard the workspace → run the agent (loop, tests)
+ * → deliver (patch, status, push, PR) → announce (receipt, result, replies).
+ */
+export async function workOnTask(task: Task, setup: RunSetup): Promise<TaskResult> {
+  const { ports, inputs } = setup;
+  const { log, clock } = ports;
+  const startedAt = new Date(clock.now()).toISOString();
+  const settings = resolveSettings(task.className, setup.config, inputs);
+  const prepared = await log.group(`Task ${task.key}`, () => prepare(task, settings, setup));
+  if (!prepared.ready) {
+    const outcome = { ...emptyOutcome('failed', prepared.reason), className: task.className, budget: task.budget, branch: prepared.branch };
+    return taskResult(outcome, startedAt, clock.now());
+  }
+  try {
+    const guard = await guardWorkspace(ports.git, setup.credentials, setup.ctx.serverUrl);
+    try {
+      const work = await runAgent(task, settings, prepared, setup);
+      guard.restoreGitDir();
+      const outcome = await log.group('Delivery', () => deliver(task, settings, work, prepared, setup));
+      outcome.wallMs = clock.now() - setup.started;
+      if (inputs.dryRun) log.info('Dry run: nothing pushed, no PR, no comment.');
+      else await log.group('Receipt', () => announce(task, outcome, prepared, setup));
+      return taskResult(outcome, startedAt, clock.now(), work.loop);
+    } finally {
+      await guard.release();
+    }
+  } finally {
+    await prepared.dispose();
+  }
+}
+
+function taskResult(outcome: RunOutcome, startedAt: string, endedAt: number, loop?: LoopOutcome): TaskResult {
+  return {
+    outcome,
+    toolCalls: (loop?.tools ?? []).map((t) => ({ name: t.name, durationMs: t.durationMs, resultBytes: t.resultBytes, isError: t.isError })),
+    limitsHit: limitsOf(outcome, loop),
+    startedAt,
+    endedAt: new Date(endedAt).toISOString(),
+  };
+}
+
+/** The limits that shaped the run, as the run record names them. */
+function limitsOf(outcome: RunOutcome, loop?: LoopOutcome): LimitName[] {
+  const limits: LimitName[] = [];
+  const end = loop?.endReason;
+  if (end === 'budget' || end === 'cost' || end === 'timeout' || end === 'context-window') limits.push(end);
+  if (loop?.requests.some((r) => r.stopReason === 'max_tokens' && r.maxTokens >= 64_000)) limits.push('max-output');
+  if (outcome.tests?.timedOut) limits.push('tests-timeout');
+  return limits;
+}
