@@ -254,7 +254,8 @@ describe('wall clock and cancellation', () => {
 
   it('SIGTERM (a cancelled workflow) stops within seconds and still pushes the work', async () => {
     const w = await setup(working);
-    const r = await w.run({ eventName: 'issues', payload: labeled(), signalAfterMs: 4000, signal: 'SIGTERM' });
+    // A real signal to a real process: the bundle.
+    const r = await w.run({ eventName: 'issues', payload: labeled(), signalAfterMs: 4000, signal: 'SIGTERM', tier: 'bundle' });
     expect(r.durationMs).toBeLessThan(12_000);
     expect(r.stdout).toMatch(/Received SIGTERM: stopping the loop/);
     expect(r.outputs.status).toBe('failed');

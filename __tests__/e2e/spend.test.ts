@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import { bash, create, text, thinking } from '../../test/sim/anthropic.mjs';
 import { issuesLabeled, workflowDispatch } from '../../test/sim/payloads.mjs';
 import { API_KEY, createWorld, TOKEN } from '../../test/sim/world.mjs';
+import { SMOKE } from './world-fixture.js';
 import { RUN_RECORD_SCHEMA } from '../../src/records/run-record.js';
 
 const SAMPLE = path.resolve('demo/sample-repo');
@@ -125,7 +126,7 @@ describe('the ledger', () => {
       }),
     );
     const w = await world({ extraRefs: [{ ref: 'refs/heads/taskcap/ledger', files: { 'ledger.jsonl': `${lines.join('\n')}\n` }, message: 'ledger' }] });
-    const r = await w.run({ eventName: 'workflow_dispatch', payload: workflowDispatch({ owner: 'acme', repo: 'slugkit', inputs: {}, sender: 'acme' }), inputs: { mode: 'report', 'report-issue': '3' } });
+    const r = await w.run({ tier: SMOKE, eventName: 'workflow_dispatch', payload: workflowDispatch({ owner: 'acme', repo: 'slugkit', inputs: {}, sender: 'acme' }), inputs: { mode: 'report', 'report-issue': '3' } });
     expect(r.exitCode).toBe(0);
     expect(r.summary).toContain('taskcap spend by class');
     expect(r.summary).toMatch(/\| fix \| 8 \|/);

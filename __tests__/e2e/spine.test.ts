@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import fs from 'node:fs';
 import path from 'node:path';
 import { bash, strReplace, text, thinking, view } from '../../test/sim/anthropic.mjs';
@@ -167,4 +167,38 @@ describe('spine: events that are not taskcap work', () => {
     expect(world.anthropic!.requests).toHaveLength(0);
     expect(world.github.writes()).toHaveLength(0);
   });
+});
+
+describe("GitHub's request spacing", () => {
+  let world: World | undefined;
+  afterEach(async () => {
+    if (world) expect(world.github.violations).toEqual([]);
+    await world?.close();
+    world = undefined;
+  });
+
+  /**
+   * The mean gap between the content writes (new comments, PRs, edits) of one run, in ms. (Octokit spaces the
+   * starts of writes; one arrival can come early when the one before it was slow to arrive, so single gaps vary.)
+   */
+  async function meanWriteGap(env: Record<string, string | undefined>): Promise<number> {
+    world = await createWorld({
+      fixtureDir: SAMPLE,
+      github: { issues: [{ number: 1, title: 'slugify leaves dashes at the ends', body: 'Fix it.', labels: ['agent:fix'], user: 'acme' }] },
+      anthropic: { script: (_req: unknown, i: number) => fixScript[i] ?? { content: [text('done')] } },
+    });
+    const r = await world.run({ tier: 'bundle', eventName: 'issues', payload: issuesLabeled({ owner: 'acme', repo: 'slugkit', number: 1, label: 'agent:fix', sender: 'acme' }), env });
+    expect(r.outputs.status).toBe('completed');
+    const writes = world.github.writes().filter((c) => c.method === 'POST' || c.method === 'PATCH');
+    expect(writes.length).toBeGreaterThanOrEqual(3);
+    return (writes[writes.length - 1].at - writes[0].at) / (writes.length - 1);
+  }
+
+  it('is on in production (no switch set): content writes are a second apart on average', async () => {
+    expect(await meanWriteGap({ TASKCAP_GITHUB_THROTTLE: undefined })).toBeGreaterThanOrEqual(900);
+  }, 60_000);
+
+  it('is off only when the simulators switch it off (TASKCAP_GITHUB_THROTTLE=off)', async () => {
+    expect(await meanWriteGap({})).toBeLessThan(900);
+  }, 60_000);
 });

@@ -1,4 +1,5 @@
-// Issue 4, through the bundle: every trigger's happy path, with payloads built from @octokit/webhooks-examples.
+// Every trigger's happy path, with payloads built from @octokit/webhooks-examples. One run per trigger (tier: SMOKE)
+// goes through the bundle even in the fast tier: the smoke set that proves the shipped dist/ on every trigger.
 import { describe, expect, it } from '@jest/globals';
 import { bash, text } from '../../test/sim/anthropic.mjs';
 import {
@@ -10,7 +11,7 @@ import {
   schedule,
   workflowDispatch,
 } from '../../test/sim/payloads.mjs';
-import { RECEIPT, REPO, SAMPLE, useWorld, type World } from './world-fixture.js';
+import { RECEIPT, REPO, SAMPLE, SMOKE, useWorld, type World } from './world-fixture.js';
 type Req = { body: { messages: { role: string; content: unknown }[]; output_config: { effort?: string; task_budget?: { type: string; total: number } } } };
 
 const PEOPLE = { alice: 'write', mona: 'maintain', rita: 'read' } as const;
@@ -63,6 +64,7 @@ describe('issues.labeled', () => {
       anthropic: { script: oneEdit('Added a maxLength option (default 80).') as never },
     });
     const r = await w.run({
+      tier: SMOKE,
       eventName: 'issues',
       payload: issuesLabeled({ ...REPO, number: 5, title: 'Add a slug length option', body: 'slugify should accept { maxLength }.', label: 'agent:feature', sender: 'mona', author: 'acme' }),
     });
@@ -91,6 +93,7 @@ describe('pull_request.labeled on a same-repo PR', () => {
     const w = await setup({ extraRefs: PR_REFS, github: { pulls: [PR7] }, anthropic: { script: oneEdit('Documented the helper.', 'echo "// doc" >> src/extra.js') as never } });
     const head = (await w.branchSha('feature/trim'))!;
     const r = await w.run({
+      tier: SMOKE,
       eventName: 'pull_request',
       payload: pullRequestLabeled({ ...REPO, number: 7, title: PR7.title, label: 'agent:fix', headRef: 'feature/trim', headSha: head, sender: 'alice' }),
       checkoutRef: 'refs/pull/7/merge',
@@ -121,7 +124,7 @@ describe('issue_comment.created with /agent', () => {
       },
       anthropic: { script: oneEdit('Collapsed underscores.') as never },
     });
-    const r = await w.run({ eventName: 'issue_comment', payload: issueCommentCreated({ ...REPO, number: 9, commentId: 5001, body, sender: 'alice', labels: ['agent:refactor'] }) });
+    const r = await w.run({ tier: SMOKE, eventName: 'issue_comment', payload: issueCommentCreated({ ...REPO, number: 9, commentId: 5001, body, sender: 'alice', labels: ['agent:refactor'] }) });
     debug(r);
     expect([r.exitCode, r.outputs.status]).toEqual([0, 'completed']);
     expect([r.outputs['budget-class'], r.outputs.budget, r.outputs.branch]).toEqual(['refactor', '40000', 'taskcap/issue-9']);
@@ -182,6 +185,7 @@ describe('pull_request_review_comment.created with /agent', () => {
     });
     const head = (await w.branchSha('feature/trim'))!;
     const r = await w.run({
+      tier: SMOKE,
       eventName: 'pull_request_review_comment',
       payload: pullRequestReviewCommentCreated({ ...REPO, number: 7, commentId: 6001, body, path: 'src/extra.js', line: 1, headRef: 'feature/trim', headSha: head, sender: 'alice' }),
       checkoutRef: 'refs/pull/7/merge',
@@ -251,6 +255,7 @@ describe('pull_request_review.submitted', () => {
     });
     const head = (await w.branchSha('taskcap/issue-3'))!;
     const r = await w.run({
+      tier: SMOKE,
       eventName: 'pull_request_review',
       payload: pullRequestReviewSubmitted({
         ...REPO,
@@ -327,7 +332,7 @@ describe('schedule and workflow_dispatch', () => {
     });
     const payload = schedule({ cron: '0 3 * * 1' });
     run = 1;
-    const r1 = await w.run({ eventName: 'schedule', payload });
+    const r1 = await w.run({ tier: SMOKE, eventName: 'schedule', payload });
     debug(r1);
     expect([r1.exitCode, r1.outputs.status, r1.outputs['budget-class'], r1.outputs.budget, r1.outputs.branch]).toEqual([
       0,
@@ -367,7 +372,7 @@ describe('schedule and workflow_dispatch', () => {
 
   it('workflow_dispatch with a task input runs that configured task', async () => {
     const w = await setup({ files: { '.github/taskcap.yml': CONFIG }, anthropic: { script: oneEdit('Converted one file.') as never } });
-    const r = await w.run({ eventName: 'workflow_dispatch', payload: workflowDispatch({ ...REPO, inputs: { task: 'esm-migration' }, sender: 'alice' }) });
+    const r = await w.run({ tier: SMOKE, eventName: 'workflow_dispatch', payload: workflowDispatch({ ...REPO, inputs: { task: 'esm-migration' }, sender: 'alice' }) });
     debug(r);
     expect([r.exitCode, r.outputs.status, r.outputs['budget-class'], r.outputs.budget, r.outputs.branch]).toEqual([
       0,

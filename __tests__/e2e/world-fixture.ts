@@ -7,6 +7,8 @@ import { createWorld } from '../../test/sim/world.mjs';
 export const SAMPLE = path.resolve('demo/sample-repo');
 export const REPO = { owner: 'acme', repo: 'slugkit' } as const;
 export const RECEIPT = '<!-- taskcap:receipt -->';
+/** `tier: SMOKE` on a run: it goes through the bundle in every tier (one such run per trigger: the smoke set). */
+export const SMOKE = 'bundle' as const;
 export type World = Awaited<ReturnType<typeof createWorld>>;
 export type Options = NonNullable<Parameters<typeof createWorld>[0]>;
 

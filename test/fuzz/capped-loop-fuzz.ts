@@ -160,7 +160,8 @@ export async function startFuzzHarness() {
         limits: { budget, reserve: closingReserve(budget), maxCostUsd, pricing: model.pricing, maxOutputTokens: model.maxOutputTokens },
         system: SYSTEM_PROMPT,
         firstMessage: `Fuzz case ${seed}: keep working until told to stop.`,
-        deadline: Date.now() + 600_000,
+        // Far more than any case needs: a stalled request shows up as a failed seed (endReason timeout), not a hang.
+        deadline: Date.now() + 120_000,
         closingGraceMs: 60_000,
         toolResultBytes: r.pick([2_000, 5_000, TOOL_RESULT_BYTES]),
       },
@@ -226,14 +227,19 @@ function compareFigures(outcome: LoopOutcome, billed: BilledEntry[]): string | t
   return true;
 }
 
-/** Run seeds [from, to] and return every result (for the property test and the benchmark). */
-export async function runSeeds(from: number, to: number): Promise<FuzzResult[]> {
+/** Run these seeds and return every result (for the property test). */
+export async function runCases(seeds: readonly number[]): Promise<FuzzResult[]> {
   const harness = await startFuzzHarness();
   try {
     const results: FuzzResult[] = [];
-    for (let seed = from; seed <= to; seed++) results.push(await harness.runCase(seed));
+    for (const seed of seeds) results.push(await harness.runCase(seed));
     return results;
   } finally {
     await harness.close();
   }
+}
+
+/** Run seeds [from, to] and return every result (for the benchmark). */
+export function runSeeds(from: number, to: number): Promise<FuzzResult[]> {
+  return runCases(Array.from({ length: to - from + 1 }, (_, i) => from + i));
 }

@@ -118,6 +118,7 @@ import { Worker, isMainThread, parentPort, workerData } from 'node:worker_thread
  * @property {string|undefined} auth    the authorization header
  * @property {Record<string, string>} params  decoded path parameters
  * @property {http.IncomingHttpHeaders} headers
+ * @property {number} at                arrival time (ms since the epoch)
  *
  * @typedef {object} FailureSpec
  * @property {number} [status]   default 500
@@ -1971,6 +1972,7 @@ export async function startFakeGitHub(options) {
       auth: req.headers.authorization,
       params: {},
       headers: req.headers,
+      at: Date.now(),
     };
     calls.push(call);
     /** @type {Buffer[]} */
