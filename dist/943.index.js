@@ -16,6 +16,8 @@ export const modules = {
 /* harmony import */ var _models_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(12350);
 /* harmony import */ var _vocabulary_js__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(47819);
 /* harmony import */ var _util_errors_js__WEBPACK_IMPORTED_MODULE_5__ = __webpack_require__(70017);
+/* harmony import */ var _util_format_js__WEBPACK_IMPORTED_MODULE_6__ = __webpack_require__(32693);
+
 
 
 
@@ -71,7 +73,7 @@ function budgetValue(key, v, problems) {
         return undefined;
     }
     if (n < _classes_js__WEBPACK_IMPORTED_MODULE_1__/* .MIN_BUDGET */ .nT) {
-        problems.push(`${key}: ${show(v)} is below 20,000 tokens, the smallest task budget the API accepts. Use 20000 or more.`);
+        problems.push(`${key}: ${show(v)} is below ${(0,_util_format_js__WEBPACK_IMPORTED_MODULE_6__/* .formatInt */ .Dw)(_classes_js__WEBPACK_IMPORTED_MODULE_1__/* .MIN_BUDGET */ .nT)} tokens, the smallest task budget the API accepts. Use ${_classes_js__WEBPACK_IMPORTED_MODULE_1__/* .MIN_BUDGET */ .nT} or more.`);
         return undefined;
     }
     return n;

@@ -29980,7 +29980,7 @@ const inert = (m) => m.replace(/^(\s*)::/gm, '$1:\u200b:').replace(/##\[/g, '#\u
 
 /***/ }),
 
-/***/ 75614:
+/***/ 63377:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -30086,31 +30086,8 @@ function combineOutcomes(reports) {
     };
 }
 
-;// CONCATENATED MODULE: ./src/util/format.ts
-/**
- * 31204 → "31,204", the same on every runner. Not `toLocaleString`: its first call loads ICU data (~25 ms),
- * which would sit right before the first model request.
- */
-function formatInt(n) {
-    return String(Math.round(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-}
-/** Dollars with 4 decimals: a fix costs cents, and a receipt must add up to $0.0001. */
-function formatUsd(n) {
-    return `$${n.toFixed(4)}`;
-}
-function formatPercent(part, whole) {
-    if (whole <= 0)
-        return '0%';
-    return `${Math.round((part / whole) * 100)}%`;
-}
-function formatDuration(ms) {
-    const s = Math.round(ms / 1000);
-    if (s < 60)
-        return `${s}s`;
-    const m = Math.floor(s / 60);
-    return `${m}m ${String(s % 60).padStart(2, '0')}s`;
-}
-
+// EXTERNAL MODULE: ./src/util/format.ts
+var format = __nccwpck_require__(32693);
 ;// CONCATENATED MODULE: ./src/render/chart.ts
 
 /**
@@ -30191,7 +30168,7 @@ function loopChart(requests, budget) {
     if (budget !== undefined && budget > 0)
         series.push({ kind: 'line', values: shown.map(() => budget) });
     return xyChart({
-        title: budget ? `Loop tokens per request (budget ${formatInt(budget)})` : 'Loop tokens per request',
+        title: budget ? `Loop tokens per request (budget ${(0,format/* formatInt */.Dw)(budget)})` : 'Loop tokens per request',
         xLabel: points.length < requestCount(requests) ? 'request (sampled)' : 'request',
         categories: shown.map((p) => String(p.request)),
         yLabel: 'loop tokens',
@@ -30382,7 +30359,7 @@ const COMMENT_LIMIT = 65_536;
  * outputs and e2e checks use it), separators added for the totals of long histories and ledgers.
  */
 function formatMoney(n) {
-    const [whole, fraction] = formatUsd(Math.abs(n)).slice(1).split('.');
+    const [whole, fraction] = (0,format/* formatUsd */.UK)(Math.abs(n)).slice(1).split('.');
     return `${n < 0 ? '-' : ''}$${whole.replace(/\B(?=(\d{3})+$)/g, ',')}.${fraction}`;
 }
 // ---------------------------------------------------------------------------------------------------------------
@@ -30455,7 +30432,10 @@ function safeUrl(url) {
     return url && /^https?:\/\/[^\s()<>"'`\\]+$/.test(url) ? url : undefined;
 }
 
+// EXTERNAL MODULE: ./src/config/classes.ts
+var classes = __nccwpck_require__(10522);
 ;// CONCATENATED MODULE: ./src/render/receipt.ts
+
 
 
 
@@ -30478,7 +30458,7 @@ function budgetBar(used, budget) {
 }
 /** `` `██████░░…` 31,204 / 50,000 loop tokens (62%) `` */
 function budgetLine(used, budget) {
-    return `\`${budgetBar(used, budget)}\` ${formatInt(used)} / ${formatInt(budget)} loop tokens (${formatPercent(used, budget)})`;
+    return `\`${budgetBar(used, budget)}\` ${(0,format/* formatInt */.Dw)(used)} / ${(0,format/* formatInt */.Dw)(budget)} loop tokens (${(0,format/* formatPercent */.l9)(used, budget)})`;
 }
 /** Which limit stopped a budget-exhausted run, when the loop said so. */
 function limitOf(r) {
@@ -30541,7 +30521,7 @@ function identityLine(c) {
 // What it would take to finish
 /** ≈ 1.5× the budget, rounded up to 10k: enough room for most runs that stopped at the cap to finish. */
 function suggestedBudget(budget) {
-    return Math.max(20_000, Math.ceil((budget * 1.5) / 10_000) * 10_000);
+    return Math.max(classes/* MIN_BUDGET */.nT, Math.ceil((budget * 1.5) / 10_000) * 10_000);
 }
 /** `80000` → `budget:80k` (the label form taskcap reads). */
 function budgetLabelFor(tokens) {
@@ -30571,16 +30551,16 @@ function billedLines(r) {
     const c = r.costByCategory;
     const writes = b.cacheWrite5m + b.cacheWrite1h;
     const total = b.input + writes + b.cacheRead + b.output;
-    const thinking = b.thinking > 0 ? ` (incl. ${formatInt(b.thinking)} thinking, ${formatPercent(b.thinking, b.output)})` : '';
+    const thinking = b.thinking > 0 ? ` (incl. ${(0,format/* formatInt */.Dw)(b.thinking)} thinking, ${(0,format/* formatPercent */.l9)(b.thinking, b.output)})` : '';
     const lines = [
         '',
         '| billed | tokens | cost |',
         '|---|---:|---:|',
-        `| Input (uncached) | ${formatInt(b.input)} | ${formatMoney(c.input)} |`,
-        `| Cache writes | ${formatInt(writes)} | ${formatMoney(c.cacheWrite)} |`,
-        `| Cache reads | ${formatInt(b.cacheRead)} | ${formatMoney(c.cacheRead)} |`,
-        `| Output${thinking} | ${formatInt(b.output)} | ${formatMoney(c.output)} |`,
-        `| **Total** | **${formatInt(total)}** | **${formatMoney(r.costUsd)}** |`,
+        `| Input (uncached) | ${(0,format/* formatInt */.Dw)(b.input)} | ${formatMoney(c.input)} |`,
+        `| Cache writes | ${(0,format/* formatInt */.Dw)(writes)} | ${formatMoney(c.cacheWrite)} |`,
+        `| Cache reads | ${(0,format/* formatInt */.Dw)(b.cacheRead)} | ${formatMoney(c.cacheRead)} |`,
+        `| Output${thinking} | ${(0,format/* formatInt */.Dw)(b.output)} | ${formatMoney(c.output)} |`,
+        `| **Total** | **${(0,format/* formatInt */.Dw)(total)}** | **${formatMoney(r.costUsd)}** |`,
     ];
     const caching = cachingLine(r);
     return caching ? [...lines, '', caching] : lines;
@@ -30590,7 +30570,7 @@ function cachingLine(r) {
     if (!(r.uncachedCostUsd > 0))
         return undefined;
     const saved = r.uncachedCostUsd - r.costUsd;
-    const share = formatPercent(Math.abs(saved), r.uncachedCostUsd);
+    const share = (0,format/* formatPercent */.l9)(Math.abs(saved), r.uncachedCostUsd);
     return saved >= 0
         ? `Caching saved ${formatMoney(saved)} (${share}) versus no caching.`
         : `Caching cost ${formatMoney(-saved)} (${share}) more than no caching (cache writes did not pay off on a run this short).`;
@@ -30607,9 +30587,9 @@ function toolCallsText(toolCalls) {
         .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
     if (used.length === 0)
         return 'no tool calls';
-    const shown = used.slice(0, SHOWN_TOOLS).map(([name, n]) => `${TOOL_LABEL[name] ?? plainText(name, 40)} ×${formatInt(n)}`);
+    const shown = used.slice(0, SHOWN_TOOLS).map(([name, n]) => `${TOOL_LABEL[name] ?? plainText(name, 40)} ×${(0,format/* formatInt */.Dw)(n)}`);
     const rest = used.slice(SHOWN_TOOLS).reduce((sum, [, n]) => sum + n, 0);
-    return [...shown, ...(rest ? [`other tools ×${formatInt(rest)}`] : [])].join(' · ');
+    return [...shown, ...(rest ? [`other tools ×${(0,format/* formatInt */.Dw)(rest)}`] : [])].join(' · ');
 }
 function testsText(t) {
     const command = inlineCode(t.command, 120);
@@ -30620,8 +30600,8 @@ function testsText(t) {
 const SHOWN_DROPPED_PATHS = 5;
 function droppedText(paths) {
     const shown = paths.slice(0, SHOWN_DROPPED_PATHS).map((p) => inlineCode(p, 80));
-    const more = paths.length > SHOWN_DROPPED_PATHS ? ` and ${formatInt(paths.length - SHOWN_DROPPED_PATHS)} more` : '';
-    return `${formatInt(paths.length)} path${paths.length === 1 ? '' : 's'} left out of the patch: ${shown.join(', ')}${more}`;
+    const more = paths.length > SHOWN_DROPPED_PATHS ? ` and ${(0,format/* formatInt */.Dw)(paths.length - SHOWN_DROPPED_PATHS)} more` : '';
+    return `${(0,format/* formatInt */.Dw)(paths.length)} path${paths.length === 1 ? '' : 's'} left out of the patch: ${shown.join(', ')}${more}`;
 }
 /** Where the agent's commands ran, in the receipt's words. */
 function sandboxText(s) {
@@ -30631,13 +30611,13 @@ function factsLine(r) {
     const runUrl = safeUrl(r.runUrl);
     const failedAttempts = r.requests.filter((q) => q.error !== undefined).length;
     const facts = [
-        `${formatInt(r.turns)} request${r.turns === 1 ? '' : 's'}${failedAttempts ? ` (+${formatInt(failedAttempts)} failed attempt${failedAttempts === 1 ? '' : 's'})` : ''}`,
+        `${(0,format/* formatInt */.Dw)(r.turns)} request${r.turns === 1 ? '' : 's'}${failedAttempts ? ` (+${(0,format/* formatInt */.Dw)(failedAttempts)} failed attempt${failedAttempts === 1 ? '' : 's'})` : ''}`,
         toolCallsText(r.toolCalls),
-        formatDuration(r.wallMs),
+        (0,format/* formatDuration */.a3)(r.wallMs),
         r.maxCostUsd !== undefined ? `cost cap ${formatMoney(r.maxCostUsd)}` : undefined,
         r.tests ? testsText(r.tests) : undefined,
         r.sandbox ? plainText(sandboxText(r.sandbox), 60) : undefined,
-        r.hiddenRemoved ? `${formatInt(r.hiddenRemoved)} hidden character${r.hiddenRemoved === 1 ? '' : 's'} removed from the task text` : undefined,
+        r.hiddenRemoved ? `${(0,format/* formatInt */.Dw)(r.hiddenRemoved)} hidden character${r.hiddenRemoved === 1 ? '' : 's'} removed from the task text` : undefined,
         r.droppedPaths?.length ? droppedText(r.droppedPaths) : undefined,
         r.summaryIsFallback ? 'summary written by taskcap (Claude wrote none)' : undefined,
         r.dryRun ? 'dry run' : undefined,
@@ -30664,7 +30644,7 @@ function runsBase(runUrl) {
 /** The run's end time (UTC, to the minute), linked to the run when its id is a GitHub run id. */
 function runCell(row, base, isThisRun) {
     if (row.runId === FOLDED_RUN_ID)
-        return `${formatInt(runsOf(row))} earlier runs`;
+        return `${(0,format/* formatInt */.Dw)(runsOf(row))} earlier runs`;
     const label = `${row.at.slice(0, 10)} ${row.at.slice(11, 16)}`;
     const id = row.runId.match(/^(\d+)(?:-(\d+))?$/);
     const link = base && id ? `[${label}](${base}${id[1]}${id[2] ? `/attempts/${id[2]}` : ''})` : label;
@@ -30685,21 +30665,21 @@ function historyLines(r, maxRows) {
         '',
         '| run | class | status | loop tokens | cost |',
         '|---|---|---|---:|---:|',
-        ...shown.map((row, i) => `| ${runCell(row, base, i === shown.length - 1)} | ${row.runId === FOLDED_RUN_ID ? '' : plainText(row.className ?? '', 40)} | ${row.runId === FOLDED_RUN_ID ? '' : STATUS_TEXT[row.status]} | ${formatInt(row.loopTokens)} | ${formatMoney(row.costUsd)} |`),
-        `| **Total (${formatInt(totals.runs)} runs)** | | | **${formatInt(totals.loopTokens)}** | **${formatMoney(totals.costUsd)}** |`,
+        ...shown.map((row, i) => `| ${runCell(row, base, i === shown.length - 1)} | ${row.runId === FOLDED_RUN_ID ? '' : plainText(row.className ?? '', 40)} | ${row.runId === FOLDED_RUN_ID ? '' : STATUS_TEXT[row.status]} | ${(0,format/* formatInt */.Dw)(row.loopTokens)} | ${formatMoney(row.costUsd)} |`),
+        `| **Total (${(0,format/* formatInt */.Dw)(totals.runs)} runs)** | | | **${(0,format/* formatInt */.Dw)(totals.loopTokens)}** | **${formatMoney(totals.costUsd)}** |`,
     ];
 }
 const REQUEST_COLUMNS = {
     request: { header: 'request', right: true, cell: (q) => String(q.index) },
     attempt: { header: 'attempt', right: true, cell: (q) => String(q.attempt) },
-    input: { header: 'input', right: true, cell: (q) => formatInt(q.input) },
-    cacheRead: { header: 'cache read', right: true, cell: (q) => formatInt(q.cacheRead) },
-    cacheWrite: { header: 'cache write', right: true, cell: (q) => formatInt(q.cacheWrite) },
-    output: { header: 'output', right: true, cell: (q) => formatInt(q.output) },
-    loopAfter: { header: 'loop after', right: true, cell: (q) => formatInt(q.loopAfter) },
+    input: { header: 'input', right: true, cell: (q) => (0,format/* formatInt */.Dw)(q.input) },
+    cacheRead: { header: 'cache read', right: true, cell: (q) => (0,format/* formatInt */.Dw)(q.cacheRead) },
+    cacheWrite: { header: 'cache write', right: true, cell: (q) => (0,format/* formatInt */.Dw)(q.cacheWrite) },
+    output: { header: 'output', right: true, cell: (q) => (0,format/* formatInt */.Dw)(q.output) },
+    loopAfter: { header: 'loop after', right: true, cell: (q) => (0,format/* formatInt */.Dw)(q.loopAfter) },
     cost: { header: 'cost', right: true, cell: (q) => formatMoney(q.costUsd) },
     stopReason: { header: 'stop reason', cell: (q) => (q.stopReason ? plainText(q.stopReason, 40) : q.error ? 'error' : '—') },
-    duration: { header: 'duration', right: true, cell: (q) => formatDuration(q.durationMs) },
+    duration: { header: 'duration', right: true, cell: (q) => (0,format/* formatDuration */.a3)(q.durationMs) },
     requestId: { header: 'request id', cell: (q) => (q.requestId && /^[\w-]{1,128}$/.test(q.requestId) ? `\`${q.requestId}\`` : '') },
 };
 /** A markdown table of the first `maxRows` requests, with a line saying how many more there were. */
@@ -30712,7 +30692,7 @@ function requestTable(requests, columns, maxRows, moreNote = '') {
     ];
     const hidden = requests.length - shown.length;
     if (hidden > 0)
-        lines.push('', `… and ${formatInt(hidden)} more request row${hidden === 1 ? '' : 's'}${moreNote}.`);
+        lines.push('', `… and ${(0,format/* formatInt */.Dw)(hidden)} more request row${hidden === 1 ? '' : 's'}${moreNote}.`);
     return lines;
 }
 const RECEIPT_REQUEST_COLUMNS = [
@@ -30788,12 +30768,12 @@ function renderWorkingReceipt(p) {
     if (p.budget)
         lines.push('', budgetLine(p.loopTokens, p.budget));
     const runUrl = safeUrl(p.runUrl);
-    const facts = [`${formatInt(p.requests)} request${p.requests === 1 ? '' : 's'}`, `${formatMoney(p.costUsd)} so far`, runUrl ? `[run](${runUrl})` : undefined];
+    const facts = [`${(0,format/* formatInt */.Dw)(p.requests)} request${p.requests === 1 ? '' : 's'}`, `${formatMoney(p.costUsd)} so far`, runUrl ? `[run](${runUrl})` : undefined];
     lines.push('', facts.filter(Boolean).join(' · '));
     const earlier = p.history ?? [];
     if (earlier.length) {
         const t = historyTotals(earlier);
-        lines.push('', `Earlier runs here: ${formatInt(t.runs)} · ${formatInt(t.loopTokens)} loop tokens · ${formatMoney(t.costUsd)}.`);
+        lines.push('', `Earlier runs here: ${(0,format/* formatInt */.Dw)(t.runs)} · ${(0,format/* formatInt */.Dw)(t.loopTokens)} loop tokens · ${formatMoney(t.costUsd)}.`);
     }
     // The block is written even when empty, so the comment always ends with taskcap's own block.
     return renderWithin([200, 50, 10].map((hidden) => ({ requestRows: 0, historyRows: 0, hiddenHistoryRows: hidden })), (d) => [...lines, '', historyBlock(foldHistory(earlier, d.hiddenHistoryRows))].join('\n'));
@@ -30831,7 +30811,7 @@ function chartNumbers(r) {
     return [
         `| request | loop tokens after${r.budget ? ' | of budget' : ''} |`,
         `|---:|---:|${r.budget ? '---:|' : ''}`,
-        ...points.map((p) => `| ${p.request} | ${formatInt(p.loopAfter)}${r.budget ? ` | ${Math.round((p.loopAfter / r.budget) * 100)}%` : ''} |`),
+        ...points.map((p) => `| ${p.request} | ${(0,format/* formatInt */.Dw)(p.loopAfter)}${r.budget ? ` | ${Math.round((p.loopAfter / r.budget) * 100)}%` : ''} |`),
     ];
 }
 function loopSection(r) {
@@ -31083,6 +31063,7 @@ async function postNotice(github, on, kind, text, log) {
 
 ;// CONCATENATED MODULE: ./src/records/ledger.ts
 
+
 /** The class of a run that had none (a run that failed before its class was known). */
 const UNKNOWN_CLASS = 'unknown';
 const usd = (n) => Math.round(n * 1e6) / 1e6;
@@ -31187,7 +31168,7 @@ function nearestRank(sorted, p) {
     const rank = Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length)));
     return sorted[rank - 1];
 }
-const MIN_RECOMMENDED_BUDGET = 20_000;
+const MIN_RECOMMENDED_BUDGET = classes/* MIN_BUDGET */.nT;
 /** Below this many completed runs the recommendation is shown but marked as not enough data. */
 const ENOUGH_COMPLETED_RUNS = 5;
 /** max(20,000, p90 × 1.25 rounded up to the next 1,000). Integer arithmetic: p90 × 5 / 4 has no rounding error. */
@@ -31320,6 +31301,7 @@ function monthToDateCost(entries, now) {
 
 
 
+
 /** The spend report (`mode: report`): spend per class, how often runs hit a limit, and a recommended budget. */
 /** Mermaid xychart has no legend: each class gets a color and the table names it with the matching square. */
 const PALETTE = [
@@ -31338,7 +31320,7 @@ const HIGH_CAP_HIT_RATE = 0.25;
 function recommendationCell(c) {
     if (c.recommendedBudget === undefined)
         return '— (no completed runs)';
-    const value = `**${formatInt(c.recommendedBudget)}**`;
+    const value = `**${(0,format/* formatInt */.Dw)(c.recommendedBudget)}**`;
     return c.enoughData ? value : `${value} (not enough data: ${c.completed} completed)`;
 }
 function classTable(classes) {
@@ -31347,14 +31329,14 @@ function classTable(classes) {
         '|---|---:|---:|---:|---:|---:|---:|---:|---:|---|',
         ...classes.map((c) => [
             plainText(c.className, 40),
-            formatInt(c.runs),
-            formatInt(c.completed),
-            `${formatPercent(c.capHits, c.runs)}${c.runs && c.capHitRate >= HIGH_CAP_HIT_RATE ? ' ⚠' : ''}`,
-            c.p50 !== undefined ? formatInt(c.p50) : '—',
-            c.p90 !== undefined ? formatInt(c.p90) : '—',
+            (0,format/* formatInt */.Dw)(c.runs),
+            (0,format/* formatInt */.Dw)(c.completed),
+            `${(0,format/* formatPercent */.l9)(c.capHits, c.runs)}${c.runs && c.capHitRate >= HIGH_CAP_HIT_RATE ? ' ⚠' : ''}`,
+            c.p50 !== undefined ? (0,format/* formatInt */.Dw)(c.p50) : '—',
+            c.p90 !== undefined ? (0,format/* formatInt */.Dw)(c.p90) : '—',
             formatMoney(c.meanCostUsd),
             formatMoney(c.totalCostUsd),
-            c.currentBudget !== undefined ? formatInt(c.currentBudget) : '—',
+            c.currentBudget !== undefined ? (0,format/* formatInt */.Dw)(c.currentBudget) : '—',
             recommendationCell(c),
         ].join(' | ')).map((row) => `| ${row} |`),
     ];
@@ -31402,17 +31384,17 @@ function windowLine(summary) {
     const from = (summary.since ?? summary.first)?.slice(0, 10);
     const to = (summary.now ?? summary.last)?.slice(0, 10);
     const span = from && to ? ` from ${from} to ${to} (UTC)` : '';
-    return `${formatInt(summary.runs)} run${summary.runs === 1 ? '' : 's'}${span} · total ${formatMoney(summary.totalCostUsd)}`;
+    return `${(0,format/* formatInt */.Dw)(summary.runs)} run${summary.runs === 1 ? '' : 's'}${span} · total ${formatMoney(summary.totalCostUsd)}`;
 }
 function monthLine(opts) {
     if (opts.monthToDateUsd === undefined)
         return [];
     const cap = opts.monthlyCapUsd;
-    const of = cap !== undefined ? ` of the ${formatMoney(cap)} monthly cap (${formatPercent(opts.monthToDateUsd, cap)})` : '';
+    const of = cap !== undefined ? ` of the ${formatMoney(cap)} monthly cap (${(0,format/* formatPercent */.l9)(opts.monthToDateUsd, cap)})` : '';
     return ['', `Month to date: **${formatMoney(opts.monthToDateUsd)}**${of}.`];
 }
 const HOW_TO_READ = '_How to read this:_ loop tokens are what the budget caps. p50/p90 are nearest-rank percentiles of completed runs. ' +
-    'The recommended budget is p90 × 1.25, rounded up to 1,000, at least 20,000; below 5 completed runs it is a first guess. ' +
+    `The recommended budget is p90 × 1.25, rounded up to 1,000, at least ${(0,format/* formatInt */.Dw)(MIN_RECOMMENDED_BUDGET)}; below ${ENOUGH_COMPLETED_RUNS} completed runs it is a first guess. ` +
     'The cap-hit rate is the share of runs that stopped at a limit (budget, cost cap or time); ⚠ marks a class where a quarter or more did, ' +
     'so its completed runs understate what the work needs: treat the recommendation as a floor.';
 /** Markdown for the job summary (and an optional issue comment) of `mode: report`. */
@@ -31943,8 +31925,6 @@ const skip = (reason) => ({ kind: 'skip', reason });
 const refuse = (reason, notice) => ({ kind: 'refuse', reason, ...(notice ? { notice } : {}) });
 const invalid = (reason) => ({ kind: 'invalid', reason });
 
-// EXTERNAL MODULE: ./src/config/classes.ts
-var classes = __nccwpck_require__(10522);
 ;// CONCATENATED MODULE: ./src/trigger/command.ts
 
 
@@ -31987,9 +31967,9 @@ function overrideBudget(source, text, maxBudget) {
     if (n === undefined)
         return invalid(`${source} does not give a budget in tokens; write it like budget:60k or budget:60000.`);
     if (n < classes/* MIN_BUDGET */.nT)
-        return invalid(`${source} asks for ${formatInt(n)} tokens; the smallest task budget is ${formatInt(classes/* MIN_BUDGET */.nT)} (budget:${classes/* MIN_BUDGET */.nT / 1000}k).`);
+        return invalid(`${source} asks for ${(0,format/* formatInt */.Dw)(n)} tokens; the smallest task budget is ${(0,format/* formatInt */.Dw)(classes/* MIN_BUDGET */.nT)} (budget:${classes/* MIN_BUDGET */.nT / 1000}k).`);
     if (maxBudget !== undefined && n > maxBudget) {
-        return invalid(`${source} asks for ${formatInt(n)} tokens, above the repository's max-budget of ${formatInt(maxBudget)}.`);
+        return invalid(`${source} asks for ${(0,format/* formatInt */.Dw)(n)} tokens, above the repository's max-budget of ${(0,format/* formatInt */.Dw)(maxBudget)}.`);
     }
     return go(n);
 }
@@ -32528,7 +32508,7 @@ async function spentThisMonth(setup) {
 /** The month's spend reached `max-monthly-cost-usd`: nothing starts, and the person who asked is told why. */
 async function refuseOverMonthlyCap(task, setup, spent, cap) {
     const { ctx, ports } = setup;
-    const reason = `This month's taskcap spend is ${formatUsd(spent)}, which has reached the monthly cap of ${formatUsd(cap)} (max-monthly-cost-usd)`;
+    const reason = `This month's taskcap spend is ${(0,format/* formatUsd */.UK)(spent)}, which has reached the monthly cap of ${(0,format/* formatUsd */.UK)(cap)} (max-monthly-cost-usd)`;
     ports.log.warn(`Refused: ${reason}.`);
     const on = task.receiptOn;
     if (on !== undefined && !setup.inputs.dryRun) {
@@ -33200,7 +33180,7 @@ function renderPullBody(r, opts) {
     if (r.tests) {
         parts.push(`## Tests ${r.tests.passed ? '✅' : '❌'}`, '', `\`${r.tests.command}\` ${r.tests.passed ? 'passed' : r.tests.timedOut ? 'timed out' : `failed (exit ${r.tests.exitCode ?? 'unknown'})`}.`, ...(r.tests.passed ? [] : ['', '```', r.tests.outputTail, '```']), '');
     }
-    const spend = `${formatInt(r.loopTokens)}${r.budget ? ` / ${formatInt(r.budget)}` : ''} loop tokens · ${formatUsd(r.costUsd)} · ${r.turns} requests`;
+    const spend = `${(0,format/* formatInt */.Dw)(r.loopTokens)}${r.budget ? ` / ${(0,format/* formatInt */.Dw)(r.budget)}` : ''} loop tokens · ${(0,format/* formatUsd */.UK)(r.costUsd)} · ${r.turns} requests`;
     const links = [opts.receiptUrl && `[receipt](${opts.receiptUrl})`, r.runUrl && `[run](${r.runUrl})`].filter(Boolean).join(' · ');
     parts.push(`<sub>taskcap · ${r.className ?? ''} · ${spend}${opts.actor ? ` · asked by @${opts.actor}` : ''}${links ? ` · ${links}` : ''}</sub>`, '', PR_MARKER(opts.key));
     return fitComment(parts.join('\n'));
@@ -33214,7 +33194,7 @@ function renderPullBody(r, opts) {
  * the model knows to narrow its command instead of re-running it.
  */
 const MARKER_ROOM = 96;
-const omittedMarker = (omitted, total) => `\n… ${formatInt(omitted)} bytes omitted (output was ${formatInt(total)} bytes) …\n`;
+const omittedMarker = (omitted, total) => `\n… ${(0,format/* formatInt */.Dw)(omitted)} bytes omitted (output was ${(0,format/* formatInt */.Dw)(total)} bytes) …\n`;
 /** Cut a buffer at `max` bytes without splitting a UTF-8 sequence (at the end, or at the start when `fromEnd`). */
 function cutUtf8(buf, max, fromEnd = false) {
     if (buf.length <= max)
@@ -33860,7 +33840,7 @@ class WorkspacePaths {
             throw new ToolError('The path contains a NUL or control character; refused.');
         const abs = external_node_path_default().resolve(this.root, input);
         if (Buffer.byteLength(abs) > MAX_PATH_BYTES || abs.split('/').some((c) => Buffer.byteLength(c) > MAX_NAME_BYTES)) {
-            throw new ToolError(`The path is too long (${formatInt(Buffer.byteLength(input))} bytes; a name may have ${MAX_NAME_BYTES}, a path ${MAX_PATH_BYTES}); refused.`);
+            throw new ToolError(`The path is too long (${(0,format/* formatInt */.Dw)(Buffer.byteLength(input))} bytes; a name may have ${MAX_NAME_BYTES}, a path ${MAX_PATH_BYTES}); refused.`);
         }
         if (!isInside(this.root, abs))
             throw new ToolError(`${input} is outside the repository (${this.root}); refused.`);
@@ -34171,7 +34151,7 @@ class Editor {
         };
         walk(abs, 1);
         const head = `Files and directories in ${rel || '.'} (2 levels, hidden and node_modules skipped):`;
-        return [head, ...out, ...(more > 0 ? [`… and ${formatInt(more)} more entries`] : [])].join('\n');
+        return [head, ...out, ...(more > 0 ? [`… and ${(0,format/* formatInt */.Dw)(more)} more entries`] : [])].join('\n');
     }
     /**
      * Read a text file safely: size-capped, binary and non-UTF-8 refused, opened without following a final link and
@@ -34200,7 +34180,7 @@ class Editor {
             if (external_node_fs_default().fstatSync(fd).nlink > 1)
                 throw new ToolError(`${rel} is a hard link to another file; refused.`);
             if (st.size > MAX_EDITOR_FILE_BYTES) {
-                throw new ToolError(`${rel} is ${formatInt(st.size)} bytes, over the editor's ${MAX_EDITOR_FILE_BYTES / 1024 / 1024} MB limit; read parts of it with bash (sed -n, grep -n, head).`);
+                throw new ToolError(`${rel} is ${(0,format/* formatInt */.Dw)(st.size)} bytes, over the editor's ${MAX_EDITOR_FILE_BYTES / 1024 / 1024} MB limit; read parts of it with bash (sed -n, grep -n, head).`);
             }
             const buf = Buffer.alloc(st.size);
             let read = 0;
@@ -34744,7 +34724,7 @@ class WindDown {
         if (reached === this.stage)
             return undefined;
         this.stage = reached;
-        const head = `[taskcap budget] ${formatInt(used)} of ${formatInt(this.budget)} tokens used; about ${formatInt(left)} left.`;
+        const head = `[taskcap budget] ${(0,format/* formatInt */.Dw)(used)} of ${(0,format/* formatInt */.Dw)(this.budget)} tokens used; about ${(0,format/* formatInt */.Dw)(left)} left.`;
         if (reached >= 3) {
             return `${head} Finish: make sure the change is complete and tests pass, then stop with a summary of what you did and what remains.`;
         }
@@ -34996,7 +34976,7 @@ async function sendWithRetries(ports, req) {
             const metered = meter.record(response.message.usage);
             record(ports, req, { attempt, maxTokens, started, metered, requestId: response.requestId, stopReason: response.message.stop_reason });
             const c = metered.counts;
-            log.info(`${label}: ${formatInt(c.input)} in, ${formatInt(c.cacheRead)} cache read, ${formatInt(c.cacheWrite5m + c.cacheWrite1h)} cache write, ${formatInt(c.output)} out (max ${formatInt(maxTokens)}); loop ${formatInt(meter.loopTokens)}/${formatInt(req.budget)}; ${formatUsd(meter.costUsd)}; ${response.message.stop_reason}; ${response.requestId ?? 'no request id'}`);
+            log.info(`${label}: ${(0,format/* formatInt */.Dw)(c.input)} in, ${(0,format/* formatInt */.Dw)(c.cacheRead)} cache read, ${(0,format/* formatInt */.Dw)(c.cacheWrite5m + c.cacheWrite1h)} cache write, ${(0,format/* formatInt */.Dw)(c.output)} out (max ${(0,format/* formatInt */.Dw)(maxTokens)}); loop ${(0,format/* formatInt */.Dw)(meter.loopTokens)}/${(0,format/* formatInt */.Dw)(req.budget)}; ${(0,format/* formatUsd */.UK)(meter.costUsd)}; ${response.message.stop_reason}; ${response.requestId ?? 'no request id'}`);
             return { kind: 'response', message: response.message, maxTokens, limit };
         }
         catch (e) {
@@ -35034,7 +35014,7 @@ function meterInterrupted(ports, failure, maxTokens, index) {
     const unreported = Math.max(0, written - metered.counts.output);
     ports.meter.assumeUnreported(unreported, pricesFor(ports.pricing, metered.prompt).output);
     if (unreported > 0)
-        ports.log.warn(`Request ${index + 1} was interrupted; up to ${formatInt(unreported)} output tokens it did not report are counted against the caps.`);
+        ports.log.warn(`Request ${index + 1} was interrupted; up to ${(0,format/* formatInt */.Dw)(unreported)} output tokens it did not report are counted against the caps.`);
     return metered;
 }
 function record(ports, req, a) {
@@ -35289,10 +35269,10 @@ class LoopRun {
     limitDetail(cause) {
         const { limits } = this.setup;
         if (cause === 'cost')
-            return `The run reached its cost cap of ${formatUsd(limits.maxCostUsd ?? 0)}.`;
+            return `The run reached its cost cap of ${(0,format/* formatUsd */.UK)(limits.maxCostUsd ?? 0)}.`;
         if (cause === 'timeout')
             return 'The run reached its time limit (`timeout-minutes`).';
-        return `The run used its budget of ${formatInt(limits.budget)} loop tokens.`;
+        return `The run used its budget of ${(0,format/* formatInt */.Dw)(limits.budget)} loop tokens.`;
     }
     dispose() {
         clearTimeout(this.deadlineTimer);
@@ -35432,7 +35412,7 @@ function sanitizeUntrusted(input, maxChars = MAX_UNTRUSTED_CHARS) {
             cut--; // never split a surrogate pair
         const head = settle(text.slice(0, cut));
         hiddenRemoved += head.removed;
-        text = `${head.text}\n[… truncated by taskcap: ${formatInt(total - cut)} more characters]`;
+        text = `${head.text}\n[… truncated by taskcap: ${(0,format/* formatInt */.Dw)(total - cut)} more characters]`;
     }
     return { text, hiddenRemoved, truncated };
 }
@@ -35475,7 +35455,7 @@ function buildFirstMessage(task, ctx) {
     const lines = [
         `Repository: ${ctx.repository}, checked out at ${ctx.root} on ${ctx.baseBranch}${ctx.shallow ? ' (shallow clone: little history; fetch more only if you need it)' : ''}.`,
         `Task: ${task.goal}`,
-        `Budget: ${formatInt(task.budget)} tokens for the whole task (class ${task.className}); thinking, tool calls, tool results and replies all count.`,
+        `Budget: ${(0,format/* formatInt */.Dw)(task.budget)} tokens for the whole task (class ${task.className}); thinking, tool calls, tool results and replies all count.`,
         GUIDANCE[kind],
     ];
     if (ctx.earlierWork)
@@ -36529,7 +36509,7 @@ function effortFor(model, wanted) {
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _action_cancellation_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(54559);
 /* harmony import */ var _action_core_io_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(49484);
-/* harmony import */ var _action_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(75614);
+/* harmony import */ var _action_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(63377);
 
 
 
@@ -36569,6 +36549,42 @@ function errorMessage(error) {
 /** An error whose message is meant for the workflow author as-is (bad input, bad config, refused event). */
 class UserError extends Error {
     name = 'UserError';
+}
+
+
+/***/ }),
+
+/***/ 32693:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Dw: () => (/* binding */ formatInt),
+/* harmony export */   UK: () => (/* binding */ formatUsd),
+/* harmony export */   a3: () => (/* binding */ formatDuration),
+/* harmony export */   l9: () => (/* binding */ formatPercent)
+/* harmony export */ });
+/**
+ * 31204 → "31,204", the same on every runner. Not `toLocaleString`: its first call loads ICU data (~25 ms),
+ * which would sit right before the first model request.
+ */
+function formatInt(n) {
+    return String(Math.round(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
+/** Dollars with 4 decimals: a fix costs cents, and a receipt must add up to $0.0001. */
+function formatUsd(n) {
+    return `$${n.toFixed(4)}`;
+}
+function formatPercent(part, whole) {
+    if (whole <= 0)
+        return '0%';
+    return `${Math.round((part / whole) * 100)}%`;
+}
+function formatDuration(ms) {
+    const s = Math.round(ms / 1000);
+    if (s < 60)
+        return `${s}s`;
+    const m = Math.floor(s / 60);
+    return `${m}m ${String(s % 60).padStart(2, '0')}s`;
 }
 
 

@@ -4,6 +4,7 @@ import { defaultConfig, type ConfiguredTask, type TaskcapConfig } from './config
 import { EFFORTS, MODEL_ID, type Effort, type Prices } from './models.js';
 import { CLASS_OUTPUTS, isOneOf } from '../vocabulary.js';
 import { UserError } from '../util/errors.js';
+import { formatInt } from '../util/format.js';
 
 /**
  * The repo config (`.github/taskcap.yml`) merged over the built-in defaults, validated key by key. Every error
@@ -57,7 +58,7 @@ function budgetValue(key: string, v: unknown, problems: string[]): number | unde
     return undefined;
   }
   if (n < MIN_BUDGET) {
-    problems.push(`${key}: ${show(v)} is below 20,000 tokens, the smallest task budget the API accepts. Use 20000 or more.`);
+    problems.push(`${key}: ${show(v)} is below ${formatInt(MIN_BUDGET)} tokens, the smallest task budget the API accepts. Use ${MIN_BUDGET} or more.`);
     return undefined;
   }
   return n;

@@ -1,3 +1,4 @@
+import { MIN_BUDGET } from '../config/classes.js';
 import { CLOSING_CAUSES, isOneOf, STATUSES, type Status } from '../vocabulary.js';
 import type { RunOutcome } from './run-outcome.js';
 
@@ -139,7 +140,7 @@ export function nearestRank(sorted: readonly number[], p: number): number | unde
   return sorted[rank - 1];
 }
 
-export const MIN_RECOMMENDED_BUDGET = 20_000;
+export const MIN_RECOMMENDED_BUDGET = MIN_BUDGET;
 /** Below this many completed runs the recommendation is shown but marked as not enough data. */
 export const ENOUGH_COMPLETED_RUNS = 5;
 

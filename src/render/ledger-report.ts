@@ -1,5 +1,5 @@
 import { formatInt, formatPercent } from '../util/format.js';
-import type { ClassSummary, LedgerSummary, SpendPeriod } from '../records/ledger.js';
+import { ENOUGH_COMPLETED_RUNS, MIN_RECOMMENDED_BUDGET, type ClassSummary, type LedgerSummary, type SpendPeriod } from '../records/ledger.js';
 import { mermaidBlock, xyChart } from './chart.js';
 import { COMMENT_LIMIT, fitComment, formatMoney, plainText } from './markdown.js';
 
@@ -109,7 +109,7 @@ function monthLine(opts: LedgerReportOptions): string[] {
 
 const HOW_TO_READ =
   '_How to read this:_ loop tokens are what the budget caps. p50/p90 are nearest-rank percentiles of completed runs. ' +
-  'The recommended budget is p90 × 1.25, rounded up to 1,000, at least 20,000; below 5 completed runs it is a first guess. ' +
+  `The recommended budget is p90 × 1.25, rounded up to 1,000, at least ${formatInt(MIN_RECOMMENDED_BUDGET)}; below ${ENOUGH_COMPLETED_RUNS} completed runs it is a first guess. ` +
   'The cap-hit rate is the share of runs that stopped at a limit (budget, cost cap or time); ⚠ marks a class where a quarter or more did, ' +
   'so its completed runs understate what the work needs: treat the recommendation as a floor.';
 

@@ -1,3 +1,4 @@
+import { MIN_BUDGET } from '../config/classes.js';
 import { formatDuration, formatInt, formatPercent } from '../util/format.js';
 import { loopChart, mermaidBlock } from './chart.js';
 import { FOLDED_RUN_ID, foldHistory, historyBlock, historyTotals, runsOf } from '../records/history.js';
@@ -97,7 +98,7 @@ function identityLine(c: { className?: string; model?: string; effort?: string }
 
 /** ≈ 1.5× the budget, rounded up to 10k: enough room for most runs that stopped at the cap to finish. */
 export function suggestedBudget(budget: number): number {
-  return Math.max(20_000, Math.ceil((budget * 1.5) / 10_000) * 10_000);
+  return Math.max(MIN_BUDGET, Math.ceil((budget * 1.5) / 10_000) * 10_000);
 }
 
 /** `80000` → `budget:80k` (the label form taskcap reads). */
