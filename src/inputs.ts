@@ -1,4 +1,6 @@
 import * as core from '@actions/core';
+import { CLOUD_CREDENTIAL_ENV } from './agent/providers/credential-env.js';
+import { parseProviderInputs, type ProviderInputs } from './agent/providers/provider-inputs.js';
 import { UserError } from './util/errors.js';
 
 /** The action's inputs, typed and validated. This module is the only reader of `core.getInput`. */
@@ -37,6 +39,8 @@ export interface Inputs {
   reportIssue?: number;
   /** Refuse new runs once this month's ledger spend reaches this (USD). */
   maxMonthlyCostUsd?: number;
+  /** Where Claude is reached and how taskcap signs in there (provider, base-url, cloud and keyless inputs). */
+  provider: ProviderInputs;
 }
 
 type Get = (name: string) => string;
@@ -72,7 +76,7 @@ function booleanInput(name: string, raw: string): boolean {
 /** Parse inputs from a getter (core.getInput in the action; a map in tests) and the step's environment. */
 export function parseInputs(get: Get, env: NodeJS.ProcessEnv = {}): Inputs {
   const modelRaw = get('model');
-  if (modelRaw !== '' && !/^[a-z0-9][a-z0-9.@:_-]*$/i.test(modelRaw)) {
+  if (modelRaw !== '' && !/^[a-z0-9][a-z0-9.@:_/-]*$/i.test(modelRaw)) {
     throw new UserError(`Input 'model' is not a model id, got '${modelRaw}'. Example: model: claude-opus-4-7`);
   }
   const maxCost = get('max-cost-usd');
@@ -95,6 +99,7 @@ export function parseInputs(get: Get, env: NodeJS.ProcessEnv = {}): Inputs {
     uploadRecord: booleanInput('upload-record', get('upload-record')),
     reportIssue: issueNumber(get('report-issue')),
     maxMonthlyCostUsd: get('max-monthly-cost-usd') === '' ? undefined : positiveNumber('max-monthly-cost-usd', get('max-monthly-cost-usd'), '200'),
+    provider: parseProviderInputs(get),
   };
 }
 
@@ -127,7 +132,7 @@ function allowedEnv(names: string[], env: NodeJS.ProcessEnv): Record<string, str
   const out: Record<string, string> = {};
   for (const name of names) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new UserError(`Input 'allowed-env' lists '${name}', which is not an environment variable name.`);
-    if (NEVER_PASSED.test(name)) {
+    if (NEVER_PASSED.test(name) || CLOUD_CREDENTIAL_ENV.test(name)) {
       throw new UserError(`Input 'allowed-env' lists '${name}': taskcap never passes its own credentials or runner variables to agent commands. Remove it.`);
     }
     if (env[name] !== undefined) out[name] = env[name]!;
@@ -140,5 +145,6 @@ export function readInputs(): Inputs {
   const inputs = parseInputs((name) => core.getInput(name), process.env);
   if (inputs.anthropicApiKey) core.setSecret(inputs.anthropicApiKey);
   if (inputs.githubToken) core.setSecret(inputs.githubToken);
+  if (inputs.provider.foundryApiKey) core.setSecret(inputs.provider.foundryApiKey);
   return inputs;
 }

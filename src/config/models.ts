@@ -22,7 +22,10 @@ export interface PriceTier {
 }
 
 export interface ModelSpec {
+  /** The id sent to the provider (a Bedrock inference profile, a Vertex `@date` id, a Foundry deployment). */
   id: string;
+  /** The Claude model whose prices and features apply, when `id` is a provider's name for it. */
+  claudeModel?: string;
   taskBudget: boolean;
   efforts: readonly Effort[];
   adaptiveThinking: boolean;

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { CLOUD_CREDENTIAL_ENV } from '../agent/providers/credential-env.js';
 import type { Clock } from '../ports.js';
 import { BashTool } from './bash.js';
 import { Editor } from './editor.js';
@@ -25,7 +26,7 @@ export function filterPassthrough(passthrough: Record<string, string>): { kept: 
   const kept: Record<string, string> = {};
   const refused: string[] = [];
   for (const [name, value] of Object.entries(passthrough)) {
-    if (NEVER_PASSED.test(name) || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) refused.push(name);
+    if (NEVER_PASSED.test(name) || CLOUD_CREDENTIAL_ENV.test(name) || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) refused.push(name);
     else kept[name] = value;
   }
   return { kept, refused };
