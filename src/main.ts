@@ -1,7 +1,9 @@
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import * as core from '@actions/core';
-import { createAnthropicModel } from './agent/model.js';
+import { azureCliToken, type RunCommand } from './agent/providers/azure-cli.js';
+import { createProviderModel } from './agent/providers/create-model.js';
 import { createGitHub, createOctokit } from './github/github.js';
 import { readInputs, type Inputs } from './inputs.js';
 import { systemClock, type Log } from './ports.js';
@@ -30,6 +32,15 @@ const coreLog: Log = {
   debug: (m) => core.debug(inert(`[+${Math.round(performance.now())} ms] ${m}`)),
 };
 
+/** A command without a shell, with exactly the given environment (the Azure CLI for a Foundry token). */
+const runCommand: RunCommand = (file, args, env) =>
+  new Promise((resolve) => {
+    execFile(file, args, { env, timeout: 120_000, encoding: 'utf8', maxBuffer: 1024 * 1024 }, (error, stdout, stderr) => {
+      const code = error ? (typeof (error as NodeJS.ErrnoException).code === 'number' ? Number((error as NodeJS.ErrnoException).code) : 1) : 0;
+      resolve({ code, stdout: String(stdout ?? ''), stderr: String(stderr || (error?.message ?? '')) });
+    }).stdin?.end();
+  });
+
 /** The entry point: read inputs and the runner, build the real ports, run, publish outputs. One catch. */
 export async function run(): Promise<void> {
   const cancel = new AbortController();
@@ -49,10 +60,19 @@ export async function run(): Promise<void> {
     const octokit = createOctokit(inputs.githubToken, ctx.apiUrl, coreLog);
     const ports: Ports = {
       github: createGitHub(octokit, ctx.owner, ctx.repo),
-      makeModel: async (apiKey) => {
-        const loaded = await (sdk ??= import('@anthropic-ai/sdk'));
-        return createAnthropicModel(loaded, new loaded.default({ apiKey, maxRetries: 0 }));
-      },
+      // [providers] The client for the run's provider; its platform package loads only when that provider is used.
+      makeModel: (provider, model, onSecret) =>
+        createProviderModel(provider, model, {
+          loadSdk: () => (sdk ??= import('@anthropic-ai/sdk')),
+          fetchIdToken: (audience) => core.getIDToken(audience),
+          azureToken: azureCliToken(runCommand, process.env),
+          onSecret: (secret) => {
+            core.setSecret(secret);
+            onSecret(secret);
+          },
+          log: coreLog,
+          env: process.env,
+        }),
       git: new Git(ctx.workspace),
       // Made per task, after the gate: a skipped or refused event never touches the machine's sandbox settings.
       makeShell: ({ workspace, agentHome }) =>

@@ -1,5 +1,7 @@
 import type { TaskcapConfig } from './config/config.js';
 import { defaultConfig } from './config/config.js';
+import { CREDENTIAL_GLOBS } from './agent/providers/credential-vault.js';
+import { providerForRun, providerRegion } from './agent/providers/run-provider.js';
 import { resolveModel } from './config/resolve-model.js';
 import type { Inputs } from './inputs.js';
 import { appendLedgerLine, LEDGER_BRANCH, LEDGER_FILE, readLedger } from './publish/ledger-store.js';
@@ -65,24 +67,26 @@ export async function runTaskcap(inputs: Inputs, ctx: RunnerContext, ports: Port
   }
   if (configError || !config || !intents) throw configError;
   if ('invalid' in intents) throw new UserError(intents.invalid);
-  if (!inputs.anthropicApiKey) {
-    throw new UserError(
-      "Input 'anthropic-api-key' is empty. Pass it from a repository secret: `anthropic-api-key: ${{ secrets.ANTHROPIC_API_KEY }}` (secrets are not available to workflows triggered from forks).",
-    );
-  }
+  // [providers] Where Claude is reached: exactly one way to sign in, checked here, before any request or write.
+  const provider = providerForRun(inputs, ports.environment ?? {}, ctx.workspace);
+  for (const secret of provider.secrets) redactor.add(secret);
+  log.info(`Claude: ${provider.description}.`);
+  const modelFor = (id: string) => resolveModel(id, config, provider.plan.provider, providerRegion(provider.plan));
+  // [/providers]
   const setup: RunSetup = {
-    inputs: { ...inputs, anthropicApiKey: inputs.anthropicApiKey },
+    inputs,
+    provider,
     ctx,
     ports,
     config,
     redactor,
     started,
-    protectedGlobs: [...DEFAULT_PROTECTED, inputs.configPath, ...inputs.protectedPaths],
+    protectedGlobs: [...DEFAULT_PROTECTED, inputs.configPath, ...inputs.protectedPaths, ...CREDENTIAL_GLOBS],
     passthroughEnv: inputs.allowedEnv,
-    model: (task) => resolveModel(task.spec.model ?? config.model ?? inputs.model, config),
+    model: (task) => modelFor(task.spec.model ?? config.model ?? inputs.model),
   };
   // Unknown models fail here, before any request or write.
-  for (const intent of intents) resolveModel(config.classes[intent.className].model ?? config.model ?? inputs.model, config);
+  for (const intent of intents) modelFor(config.classes[intent.className].model ?? config.model ?? inputs.model);
   const monthlyCap = inputs.maxMonthlyCostUsd ?? config.maxMonthlyCostUsd;
 
   const startSha = await ports.git.output(['rev-parse', 'HEAD']);

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { runLoop, type LoopOutcome } from './agent/loop.js';
 import type { ModelPort } from './agent/model.js';
+import type { RunProvider } from './agent/providers/run-provider.js';
 import { buildFirstMessage, SYSTEM_PROMPT } from './agent/prompt.js';
 import { closingReserve } from './budget/preflight.js';
 import { pricesFor } from './budget/usage.js';
@@ -34,8 +35,8 @@ import type { Redactor } from './util/redact.js';
 /** The world as taskcap sees it. Only the entry module builds real ones. */
 export interface Ports {
   github: GitHub;
-  /** Built only once a run will call the model (a skipped or refused event needs no key). */
-  makeModel: (apiKey: string) => Promise<ModelPort>;
+  /** Built only once a run will call the model (a skipped or refused event needs no key), for the run's provider. */
+  makeModel: (provider: RunProvider, model: ModelSpec, onSecret: (secret: string) => void) => Promise<ModelPort>;
   git: Git;
   /** The shell for agent commands: a bubblewrap sandbox when one can be made (per the `sandbox` input). */
   makeShell: (opts: { workspace: string; agentHome: string }) => Promise<SandboxShell>;
@@ -49,7 +50,9 @@ export interface Ports {
 
 /** What every task of one run shares. */
 export interface RunSetup {
-  inputs: Inputs & { anthropicApiKey: string };
+  inputs: Inputs;
+  /** Where Claude is reached, how taskcap signs in, and the credential files to hide during the loop. */
+  provider: RunProvider;
   ctx: RunnerContext;
   ports: Ports;
   config: TaskcapConfig;
@@ -113,7 +116,7 @@ export async function workOnTask(task: Task, s: RunSetup): Promise<TaskResult> {
   const sandboxReady = ports.makeShell({ workspace: ports.git.dir, agentHome });
   const lookups = lookUp(task, s);
   // The model client is a large module to compile: it loads once the probe's processes and the lookups are started.
-  const client = new Promise<void>((resolve) => setImmediate(resolve)).then(() => ports.makeModel(inputs.anthropicApiKey));
+  const client = new Promise<void>((resolve) => setImmediate(resolve)).then(() => ports.makeModel(s.provider, model, (secret) => s.redactor.add(secret)));
   client.catch(() => undefined);
   const sandbox = await sandboxReady.catch(async (e) => {
     await lookups.catch(() => undefined);
@@ -173,11 +176,12 @@ async function workInSandbox(
     task.receiptOn !== undefined && !inputs.dryRun
       ? new LiveReceipt(github, task.receiptOn, receipt?.id, clock, log, (t) => redactor.redact(t))
       : undefined;
-  const progressBase = { className: task.className, budget: task.budget, model: model.id, effort, runUrl: runUrl(ctx), history: prior };
+  const progressBase = { className: task.className, budget: task.budget, model: model.id, provider: s.provider.plan.provider, effort, runUrl: runUrl(ctx), history: prior };
   // Posted alongside the first request, not before it.
   live?.start({ ...progressBase, loopTokens: 0, costUsd: 0, requests: 0, step: 'starting' });
 
   const restoreCredentials = await hideCredentials(git, creds, ctx.serverUrl);
+  const restoreProviderCredentials = s.provider.vault.hide(); // [providers] cloud credential files out of reach
   const gitConfigPath = path.join(git.dir, '.git', 'config');
   const gitConfig = fs.readFileSync(gitConfigPath);
   const hooks = snapshotDir(path.join(git.dir, '.git', 'hooks'));
@@ -242,7 +246,8 @@ async function workInSandbox(
   }
 
   try {
-    const d: Delivery = { outcome, tests, crash, branch, auth, existingPull, effort, maxCostUsd, bench, hiddenRemoved, model, sandbox };
+    const switchedOff = (await t.client.catch(() => undefined))?.switchedOff?.() ?? []; // [providers]
+    const d: Delivery = { outcome, tests, crash, branch, auth, existingPull, effort, maxCostUsd, bench, hiddenRemoved, model, sandbox, switchedOff };
     const report = reportFrom(task, s, d);
     try {
       await commitAndPublish(task, s, d, report);
@@ -259,6 +264,7 @@ async function workInSandbox(
     await postResults(task, s, report, prior, live);
     return result(report, outcome);
   } finally {
+    restoreProviderCredentials(); // [providers]
     await restoreCredentials();
   }
 }
@@ -276,6 +282,8 @@ interface Delivery {
   hiddenRemoved: number;
   model: ModelSpec;
   sandbox: SandboxShell;
+  /** [providers] Request features the provider refused, which taskcap switched off. */
+  switchedOff: readonly string[];
 }
 
 /** Stage, filter and commit the work; then (unless a dry run) push and open, update or re-check the PR. */
@@ -401,6 +409,8 @@ function reportFrom(task: Task, s: RunSetup, d: Delivery): RunReport {
     className: task.className,
     budget: task.budget,
     model: d.model.id,
+    provider: s.provider.plan.provider, // [providers]
+    switchedOff: d.switchedOff.length ? [...d.switchedOff] : undefined, // [providers]
     effort: d.effort,
     maxCostUsd: d.maxCostUsd,
     runUrl: runUrl(s.ctx),
