@@ -10,6 +10,7 @@ import { startFakeAnthropic } from './anthropic.mjs';
 import { makeCheckout } from './checkout.mjs';
 import { gitIn, gitTry, makeBareRepo, startGitOrigin } from './git-origin.mjs';
 import { startFakeGitHub } from './github.mjs';
+import { startProviderFake } from './providers.mjs';
 import { runAction } from './run-action.mjs';
 
 export const TOKEN = 'ghs_simulatedWorkflowToken000000000001';
@@ -24,6 +25,9 @@ export const API_KEY = 'sk-ant-api03-simulatedKey-0000000000000000000000';
  * @property {Parameters<typeof makeBareRepo>[0]['extraRefs']} [extraRefs]
  * @property {Omit<Parameters<typeof startFakeGitHub>[0], 'owner'|'repo'|'originDir'|'serverUrl'>} [github]
  * @property {Parameters<typeof startFakeAnthropic>[0] | false} [anthropic]  false: no simulated API (real API)
+ * @property {Parameters<typeof startProviderFake>[0]} [provider]  reach Claude through this platform's fake instead
+ *   (the `anthropic` options script it); `world.anthropic` is then that fake, with its sign-in records
+ * @property {Parameters<typeof startProviderFake>[1]} [providerOptions]  refusals and sign-in variants
  */
 
 /** @param {WorldOptions} options */
@@ -42,7 +46,8 @@ export async function createWorld(options = {}) {
     originDir: bare.gitDir,
     serverUrl: origin.url,
   });
-  const anthropic = options.anthropic === false ? undefined : await startFakeAnthropic(options.anthropic ?? {});
+  const provider = options.provider ? await startProviderFake(options.provider, { ...(options.anthropic || {}), ...options.providerOptions }) : undefined;
+  const anthropic = provider ?? (options.anthropic === false ? undefined : await startFakeAnthropic(options.anthropic ?? {}));
   let runs = 0;
 
   return {
@@ -53,6 +58,7 @@ export async function createWorld(options = {}) {
     origin,
     github,
     anthropic,
+    provider,
     /**
      * Run the bundle on a fresh checkout (like a new job). Inputs default to a real API key secret and the token.
      * @param {{ eventName: string, payload: unknown, inputs?: Record<string, string | undefined>, env?: Record<string, string | undefined>,
@@ -73,17 +79,19 @@ export async function createWorld(options = {}) {
         ref: o.checkoutRef ?? 'refs/heads/main',
         credentials: o.credentials ?? 'v6',
       });
+      // A provider world signs in the way the platform's setup action leaves things (credential files, env).
+      const reach = provider?.prepareRun({ workspace: checkout.workspace, runnerTemp, dir: path.join(root, `run-${runs}`) });
       const result = await runAction({
         workspace: checkout.workspace,
         runnerTemp,
         eventName: o.eventName,
         payload: o.payload,
-        inputs: { 'anthropic-api-key': API_KEY, ...o.inputs },
-        env: o.env,
+        inputs: { 'anthropic-api-key': API_KEY, ...reach?.inputs, ...o.inputs },
+        env: { ...reach?.env, ...o.env },
         githubApiUrl: github.url,
         serverUrl: origin.url,
         repository: `${owner}/${repo}`,
-        anthropicBaseUrl: anthropic?.url,
+        anthropicBaseUrl: provider ? undefined : anthropic?.url,
         githubToken: TOKEN,
         ref: o.ref,
         runAttempt: o.runAttempt,
