@@ -4,6 +4,7 @@ import path from 'node:path';
 import * as core from '@actions/core';
 import { azureCliToken, type RunCommand } from './agent/providers/azure-cli.js';
 import { createProviderModel } from './agent/providers/create-model.js';
+import { githubOidcToken } from './agent/providers/oidc-token.js';
 import { createGitHub, createOctokit } from './github/github.js';
 import { readInputs, type Inputs } from './inputs.js';
 import { systemClock, type Log } from './ports.js';
@@ -64,7 +65,7 @@ export async function run(): Promise<void> {
       makeModel: (provider, model, onSecret) =>
         createProviderModel(provider, model, {
           loadSdk: () => (sdk ??= import('@anthropic-ai/sdk')),
-          fetchIdToken: (audience) => core.getIDToken(audience),
+          fetchIdToken: githubOidcToken(process.env),
           azureToken: azureCliToken(runCommand, process.env),
           onSecret: (secret) => {
             core.setSecret(secret);

@@ -172,7 +172,8 @@ export const EVENT_STREAM_FRAMING = {
  * @property {import('./anthropic.mjs').BilledEntry[]} billed
  * @property {() => ReturnType<ReturnType<typeof createMessagesEngine>['totals']>} totals
  * @property {{ at: string, ok: boolean, detail?: string }[]} signIns   token exchanges and sign-in checks
- * @property {Record<string, string>} secrets    every credential of this world (for the leak checks)
+ * @property {Record<string, string>} secrets    the credentials the setup step hands the job
+ * @property {() => string[]} issued               every token the platform or the runner minted during the runs
  * @property {(o: { workspace: string, runnerTemp: string, dir: string }) => ProviderRun} prepareRun
  * @property {() => Promise<void>} close
  */
@@ -271,7 +272,8 @@ export async function startFakeKeyless(options = {}) {
     billed: engine.billed,
     totals: engine.totals,
     signIns,
-    secrets: { oidcRequestToken: requestToken },
+    secrets: { oidcRequestToken: requestToken, oidcRequestUrl: oidc.requestUrl },
+    issued: () => [...accessTokens.keys(), ...oidc.issued.map((t) => t.token)],
     prepareRun: () => ({
       inputs: { 'anthropic-api-key': undefined, 'anthropic-federation-rule-id': ruleId, 'anthropic-organization-id': organizationId },
       env: { ANTHROPIC_BASE_URL: server.url, ACTIONS_ID_TOKEN_REQUEST_URL: oidc.requestUrl, ACTIONS_ID_TOKEN_REQUEST_TOKEN: requestToken },
@@ -354,6 +356,7 @@ export async function startFakeBedrock(options = {}) {
     totals: engine.totals,
     signIns,
     secrets: useKey ? { bedrockApiKey: bearer } : { awsAccessKeyId: credentials.accessKeyId, awsSecretAccessKey: credentials.secretAccessKey, awsSessionToken: credentials.sessionToken },
+    issued: () => [],
     prepareRun: () => ({
       inputs: { 'anthropic-api-key': undefined, provider: 'bedrock' },
       env: {
@@ -460,7 +463,8 @@ export async function startFakeVertex(options = {}) {
     billed: engine.billed,
     totals: engine.totals,
     signIns,
-    secrets: { oidcRequestToken: requestToken },
+    secrets: { oidcRequestToken: requestToken, oidcRequestUrl: oidc.requestUrl },
+    issued: () => [...stsTokens, ...accessTokens, ...oidc.issued.map((t) => t.token)],
     // google-github-actions/auth writes gha-creds-<hex>.json into the workspace and points the variables at it.
     prepareRun: ({ workspace }) => {
       const file = path.join(workspace, `gha-creds-${crypto.randomBytes(8).toString('hex')}.json`);
@@ -541,6 +545,7 @@ export async function startFakeFoundry(options = {}) {
     totals: engine.totals,
     signIns,
     secrets: entra ? { entraToken } : { foundryApiKey: apiKey },
+    issued: () => [],
     prepareRun: ({ dir }) => {
       const base = { ANTHROPIC_FOUNDRY_BASE_URL: `${server.url}/anthropic/` };
       if (!entra) return { inputs: { 'anthropic-api-key': undefined, provider: 'foundry', 'foundry-api-key': apiKey }, env: base };
