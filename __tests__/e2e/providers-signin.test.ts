@@ -67,6 +67,23 @@ describe('more ways to sign in', () => {
   }, 120_000);
 });
 
+describe('a gateway in front of the Claude API', () => {
+  it("the base-url input sends every request there, with the key", async () => {
+    world = await createWorld({
+      fixtureDir: SAMPLE,
+      github: { issues: [{ number: 1, title: 'slugify leaves dashes at the ends', body: 'Fix it.', labels: ['agent:fix'], user: 'acme' }] },
+      anthropic: { script: fixScript as never },
+    });
+    const w = world;
+    const r = await w.run({ eventName: 'issues', payload: labeled(), inputs: { 'base-url': w.anthropic!.url }, env: { ANTHROPIC_BASE_URL: undefined } });
+    expect([r.exitCode, r.outputs.status]).toEqual([0, 'completed']);
+    expect(requestsOf(w)).toHaveLength(5);
+    expect(String(requestsOf(w)[0].headers.authorization)).toBe(`Bearer ${API_KEY}`);
+    expect(r.stdout).toContain(`Claude: the Claude API at ${w.anthropic!.url}, with an API key.`);
+    expectFiguresMatch(w, r, 1);
+  }, 120_000);
+});
+
 describe('exactly one way to sign in, checked before any request or write', () => {
   const expectStoppedEarly = (w: World, r: Awaited<ReturnType<World['run']>>, message: RegExp) => {
     expect([r.exitCode, r.outputs.status]).toEqual([1, 'failed']);

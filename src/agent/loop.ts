@@ -308,7 +308,7 @@ export async function runLoop(setup: LoopSetup, ports: LoopPorts): Promise<LoopO
         }
         return finish('budget', { detail: limitDetail('budget', limits) });
       }
-      return finish(failure.kind === 'aborted' ? 'timeout' : 'api-error', { detail: `The Anthropic API failed: ${failure.message}` });
+      return finish(failure.kind === 'aborted' ? 'timeout' : 'api-error', { detail: `The model request failed: ${failure.message}` });
     }
 
     const message = response.message;

@@ -32,7 +32,7 @@ type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const show = (v: unknown) => `'${typeof v === 'string' ? v : JSON.stringify(v)}'`;
 
-const TOP_KEYS = ['model', 'classes', 'labels', 'tasks', 'pricing', 'models', 'max-budget', 'max-cost-usd', 'max-monthly-cost-usd'];
+const TOP_KEYS = ['model', 'classes', 'labels', 'tasks', 'pricing', 'max-budget', 'max-cost-usd', 'max-monthly-cost-usd', 'models'];
 const CLASS_KEYS = ['budget', 'effort', 'label', 'model', 'max-cost-usd', 'output'];
 const TASK_KEYS = ['class', 'schedule', 'prompt'];
 const PRICE_KEYS: Record<string, keyof Prices> = {

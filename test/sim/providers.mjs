@@ -91,6 +91,9 @@ export async function verifySigV4(req, body, credentials, region, service) {
   const when = Date.parse(`${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13, 15)}Z`);
   if (!Number.isFinite(when) || Math.abs(Date.now() - when) > 15 * 60_000) return 'request time too skewed';
   if ((credentials.sessionToken ?? undefined) !== (req.headers['x-amz-security-token'] ?? undefined)) return 'wrong or missing x-amz-security-token';
+  // A signed payload hash stands for the body: AWS checks the body against it, so does this fake.
+  const payloadHash = req.headers['x-amz-content-sha256'];
+  if (payloadHash !== undefined && payloadHash !== 'UNSIGNED-PAYLOAD' && payloadHash !== crypto.createHash('sha256').update(body).digest('hex')) return 'body does not match x-amz-content-sha256';
   const url = new URL(req.url ?? '/', 'http://placeholder');
   /** @type {Record<string, string>} */
   const headers = {};

@@ -69,8 +69,10 @@ const hasCacheControl = (c: ModelCall) => Boolean((c.params as { cache_control?:
 export function refusedFeature(failure: ModelFailure, call: ModelCall): Feature | undefined {
   if (failure.details.status !== 400) return undefined;
   const said = failure.message;
-  if (hasTaskBudget(call) && (/task[_ -]?budget/i.test(said) || said.includes(TASK_BUDGET_BETA) || /anthropic[-_]beta|beta (flag|header)/i.test(said))) return 'task-budget';
-  if (hasEffort(call) && /\beffort\b/i.test(said)) return 'effort';
+  const namesTaskBudget = /task[_ -]?budget/i.test(said) || said.includes(TASK_BUDGET_BETA) || /anthropic[-_]beta|beta (flag|header)/i.test(said);
+  const namesEffort = /\beffort\b/i.test(said);
+  if (namesTaskBudget) return hasTaskBudget(call) ? 'task-budget' : undefined;
+  if (namesEffort) return hasEffort(call) ? 'effort' : undefined;
   if (hasCacheControl(call) && /cache[_ ]control/i.test(said)) return 'cache-control';
   if (/output_config/i.test(said)) {
     if (hasTaskBudget(call)) return 'task-budget';
