@@ -1,4 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
+import { azureCliToken } from '../../src/agent/providers/azure-cli.js';
+import { githubOidcToken } from '../../src/agent/providers/oidc-token.js';
 import { parseProviderInputs } from '../../src/agent/providers/provider-inputs.js';
 import { resolveProvider, type ProviderWorld } from '../../src/agent/providers/resolve-provider.js';
 import { parseInputs } from '../../src/inputs.js';
@@ -145,5 +147,34 @@ describe('exactly one way to sign in: Microsoft Foundry', () => {
     expect(refusal({ provider: 'foundry', 'foundry-api-key': 'fk-0000' })).toMatch(/^provider: foundry needs the Foundry resource/);
     expect(refusal({ provider: 'foundry', 'foundry-resource': 'acme-ai', 'foundry-api-key': 'fk-0000' }, { ANTHROPIC_FOUNDRY_API_KEY: 'fk-1111' })).toMatch(/^Two Foundry API keys are configured/);
     expect(refusal({ provider: 'foundry', 'foundry-resource': 'acme-ai' })).toMatch(/there is no Azure CLI session \(no \/home\/runner\/\.azure\/azureProfile\.json\)\. Run azure\/login before taskcap/);
+  });
+});
+
+describe('tokens taskcap asks for', () => {
+  it("the workflow's OIDC token: the runner's URL with the audience, the request token as a bearer", async () => {
+    const seen: { url: string; auth: string }[] = [];
+    const fetchImpl = (async (url: URL, init: RequestInit) => {
+      seen.push({ url: String(url), auth: new Headers(init.headers).get('authorization') ?? '' });
+      return new Response(JSON.stringify({ value: 'eyJ.jwt.sig' }), { status: 200 });
+    }) as unknown as typeof fetch;
+    const token = await githubOidcToken({ ACTIONS_ID_TOKEN_REQUEST_URL: 'https://runner/idtoken?api-version=2.0', ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'req-tok' }, fetchImpl)('https://api.anthropic.com');
+    expect(token).toBe('eyJ.jwt.sig');
+    expect(seen).toEqual([{ url: 'https://runner/idtoken?api-version=2.0&audience=https%3A%2F%2Fapi.anthropic.com', auth: 'Bearer req-tok' }]);
+    const refused = (async () => new Response('', { status: 403 })) as unknown as typeof fetch;
+    await expect(githubOidcToken({ ACTIONS_ID_TOKEN_REQUEST_URL: 'https://r/?a=1', ACTIONS_ID_TOKEN_REQUEST_TOKEN: 't' }, refused)('x')).rejects.toThrow('The runner refused the workflow\'s OIDC token (HTTP 403). Check that the job has `permissions: id-token: write`.');
+  });
+
+  it('an Entra token from the Azure CLI, run with nothing of the step\'s environment but PATH, HOME and the session', async () => {
+    const calls: { args: string[]; env: Record<string, string> }[] = [];
+    const run = async (_file: string, args: string[], env: Record<string, string>) => {
+      calls.push({ args, env });
+      return { code: 0, stdout: JSON.stringify({ accessToken: 'entra-token', expires_on: 1_900_000_000, tokenType: 'Bearer' }), stderr: '' };
+    };
+    const token = await azureCliToken(run, { PATH: '/usr/bin', HOME: '/home/runner', AWS_SECRET_ACCESS_KEY: 'never' })('https://cognitiveservices.azure.com', '/tmp/copy');
+    expect(token).toEqual({ token: 'entra-token', expiresAt: 1_900_000_000_000 });
+    expect(calls[0].args).toEqual(['account', 'get-access-token', '--resource', 'https://cognitiveservices.azure.com', '--output', 'json']);
+    expect(Object.keys(calls[0].env).sort()).toEqual(['AZURE_CONFIG_DIR', 'AZURE_CORE_COLLECT_TELEMETRY', 'AZURE_CORE_NO_COLOR', 'HOME', 'PATH']);
+    const failing = async () => ({ code: 1, stdout: '', stderr: "ERROR: Please run 'az login' to setup account." });
+    await expect(azureCliToken(failing, {})('r', '/d')).rejects.toThrow("The Azure CLI could not give an Entra ID token for Microsoft Foundry (az account get-access-token exited 1: ERROR: Please run 'az login' to setup account.). Run azure/login before taskcap in the same job.");
   });
 });

@@ -9,7 +9,10 @@ export function providerForRun(inputs: Pick<Inputs, 'provider' | 'anthropicApiKe
   const resolved = resolveProvider({ ...inputs.provider, anthropicApiKey: inputs.anthropicApiKey }, { env, home: env.HOME });
   const plan = resolved.plan;
   const dirs = plan.provider === 'foundry' && plan.auth.kind === 'entra' ? [plan.auth.azureConfigDir] : [];
-  return { ...resolved, vault: new CredentialVault(credentialPaths(env, workspace, dirs)) };
+  // The runner's OIDC request URL is a credential whichever provider is used (a job may have id-token: write for a
+  // cloud's setup step): never echoed, like its request token (secret by its name).
+  const secrets = env.ACTIONS_ID_TOKEN_REQUEST_URL ? [...new Set([...resolved.secrets, env.ACTIONS_ID_TOKEN_REQUEST_URL])] : resolved.secrets;
+  return { ...resolved, secrets, vault: new CredentialVault(credentialPaths(env, workspace, dirs)) };
 }
 
 /** The region that shapes a provider's model ids (Bedrock's geo prefixes), if any. */
