@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { afterAll, describe, expect, it } from '@jest/globals';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -142,7 +142,13 @@ describe('the fallback port', () => {
 });
 
 describe('the credential vault', () => {
-  const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'vault-test-'));
+  const made: string[] = [];
+  const tmp = () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vault-test-'));
+    made.push(dir);
+    return dir;
+  };
+  afterAll(() => made.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
 
   it('finds gha-creds files in the workspace and the files the environment names', () => {
     const ws = tmp();
