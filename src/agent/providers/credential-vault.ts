@@ -81,11 +81,19 @@ export class CredentialVault {
 
   constructor(readonly paths: readonly string[]) {}
 
-  /** Move every credential path out of reach. Returns the function that puts them back. Safe to call again after. */
+  /**
+   * Move every credential path out of reach. Returns the function that puts them back. Never throws: it runs between
+   * other hidden credentials and their restore, and a path taskcap cannot read is one the agent cannot read either.
+   */
   hide(): () => void {
     for (const p of this.paths) {
       if (this.hidden.has(p)) continue;
-      const saved = save(p, path.basename(p) === '.azure' || p.endsWith(`${path.sep}.azure`) ? AZURE_SKIP : undefined);
+      let saved: Saved | undefined;
+      try {
+        saved = save(p, path.basename(p) === '.azure' ? AZURE_SKIP : undefined);
+      } catch {
+        continue;
+      }
       if (!saved) continue;
       // Only what was saved is removed: the skipped parts of a directory (logs) stay where they are.
       if ('file' in saved) fs.rmSync(p, { force: true });
@@ -95,8 +103,15 @@ export class CredentialVault {
     return () => this.restore();
   }
 
+  /** Put everything back; one path that cannot be written does not keep the others from being restored. */
   restore(): void {
-    for (const [p, saved] of this.hidden) write(saved, p);
+    for (const [p, saved] of this.hidden) {
+      try {
+        write(saved, p);
+      } catch {
+        /* its directory is gone (a workspace removed under us): nothing to put it back into */
+      }
+    }
     this.hidden.clear();
   }
 
