@@ -50,7 +50,7 @@ class ConfigError extends _util_errors_js__WEBPACK_IMPORTED_MODULE_5__/* .UserEr
 }
 const isObj = (v) => typeof v === 'object' && v !== null && !Array.isArray(v);
 const show = (v) => `'${typeof v === 'string' ? v : JSON.stringify(v)}'`;
-const TOP_KEYS = ['model', 'classes', 'labels', 'tasks', 'pricing', 'max-budget', 'max-cost-usd', 'max-monthly-cost-usd'];
+const TOP_KEYS = ['model', 'classes', 'labels', 'tasks', 'pricing', 'max-budget', 'max-cost-usd', 'max-monthly-cost-usd', 'models'];
 const CLASS_KEYS = ['budget', 'effort', 'label', 'model', 'max-cost-usd', 'output'];
 const TASK_KEYS = ['class', 'schedule', 'prompt'];
 const PRICE_KEYS = {
@@ -139,6 +139,13 @@ function validate(raw, problems) {
         else
             for (const [model, v] of Object.entries(raw.pricing))
                 validatePrices(model, v, config, problems);
+    }
+    if (raw.models !== undefined) {
+        if (!isObj(raw.models))
+            problems.push(`models: must map a provider's model id or deployment name to the Claude model it serves, e.g. models: { my-opus: claude-opus-4-7 }; got ${show(raw.models)}.`);
+        else
+            for (const [name, v] of Object.entries(raw.models))
+                validateModelMapping(name, v, config, problems);
     }
     if (config.maxBudget !== undefined) {
         for (const [name, spec] of Object.entries(config.classes)) {
@@ -239,6 +246,20 @@ function validatePrices(model, v, config, problems) {
     }
     if (Object.keys(prices).length === 5)
         config.pricing[model] = prices;
+}
+/** `models: { <provider id or deployment>: <Claude model> }`: the Claude model must have prices (built in or `pricing:`). */
+function validateModelMapping(name, v, config, problems) {
+    const key = `models.${name}`;
+    if (!_models_js__WEBPACK_IMPORTED_MODULE_3__/* .MODEL_ID */ .SN.test(name)) {
+        problems.push(`${key}: ${show(name)} is not a model id or deployment name (letters, digits, . @ : _ / -).`);
+        return;
+    }
+    if (typeof v !== 'string' || !(_models_js__WEBPACK_IMPORTED_MODULE_3__/* .BUILT_IN_MODELS */ .a$.has(v) || config.pricing[v] !== undefined)) {
+        const known = [..._models_js__WEBPACK_IMPORTED_MODULE_3__/* .BUILT_IN_MODELS */ .a$.keys()].filter((id) => !/\d{8}$/.test(id));
+        problems.push(`${key}: ${show(v)} is not a Claude model taskcap has prices for. Use one of ${known.join(', ')}, or add its prices under pricing:.`);
+        return;
+    }
+    config.models[name] = v;
 }
 /** Bounds of the five cron fields (minute, hour, day of month, month, day of week). */
 const CRON_FIELDS = [

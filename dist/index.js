@@ -29931,7 +29931,7 @@ function cancellation(log) {
 /* harmony export */ });
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(76760);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(77094);
+/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3894);
 /* harmony import */ var _io_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(23152);
 
 
@@ -29949,7 +29949,7 @@ function coreIO(env) {
         },
         uploadArtifact: async (name, file) => {
             // Loaded only when asked: the artifact client is large.
-            const { DefaultArtifactClient } = await __nccwpck_require__.e(/* import() */ 479).then(__nccwpck_require__.bind(__nccwpck_require__, 33479));
+            const { DefaultArtifactClient } = await Promise.all(/* import() */[__nccwpck_require__.e(669), __nccwpck_require__.e(479)]).then(__nccwpck_require__.bind(__nccwpck_require__, 33479));
             await new DefaultArtifactClient().uploadArtifact(name, [file], node_path__WEBPACK_IMPORTED_MODULE_0___default().dirname(file), { retentionDays: 30 });
         },
         log: {
@@ -29980,7 +29980,7 @@ const inert = (m) => m.replace(/^(\s*)::/gm, '$1:\u200b:').replace(/##\[/g, '#\u
 
 /***/ }),
 
-/***/ 63377:
+/***/ 7469:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -30432,9 +30432,34 @@ function safeUrl(url) {
     return url && /^https?:\/\/[^\s()<>"'`\\]+$/.test(url) ? url : undefined;
 }
 
+;// CONCATENATED MODULE: ./src/agent/providers/features.ts
+const FEATURES = ['task-budget', 'effort', 'cache-control'];
+const TASK_BUDGET_BETA = 'task-budgets-2026-03-13';
+const FEATURE_NAMES = { 'task-budget': 'the task budget', effort: 'effort', 'cache-control': 'top-level cache_control' };
+const INSTEAD = {
+    'task-budget': 'the budget countdown comes in the tool results instead (the hard cap is unchanged)',
+    effort: "the model's default effort applies",
+    'cache-control': 'an explicit cache breakpoint on the newest block replaces automatic caching',
+};
+const isFeature = (v) => FEATURES.includes(v);
+
+;// CONCATENATED MODULE: ./src/agent/providers/provider-name.ts
+/** Where Claude is reached. The contract's `provider` input takes exactly these. */
+const PROVIDERS = ['anthropic', 'bedrock', 'vertex', 'foundry'];
+/** How the receipt and the log name each provider. */
+const provider_name_PROVIDER_LABELS = {
+    anthropic: 'the Claude API',
+    bedrock: 'Amazon Bedrock',
+    vertex: 'Google Vertex AI',
+    foundry: 'Microsoft Foundry',
+};
+const isProviderName = (v) => PROVIDERS.includes(v);
+
 // EXTERNAL MODULE: ./src/config/classes.ts
 var classes = __nccwpck_require__(10522);
 ;// CONCATENATED MODULE: ./src/render/receipt.ts
+
+
 
 
 
@@ -30513,9 +30538,18 @@ function reasonLines(r) {
     return ['', `> ${reason}`];
 }
 function identityLine(c) {
-    const parts = [c.className && `**${plainText(c.className, 40)}**`, c.model && inlineCode(c.model, 60), c.effort && `effort ${plainText(c.effort, 20)}`];
+    const via = c.provider && isProviderName(c.provider) ? `via ${provider_name_PROVIDER_LABELS[c.provider]}` : undefined;
+    const parts = [c.className && `**${plainText(c.className, 40)}**`, c.model && inlineCode(c.model, 100), via, c.effort && `effort ${plainText(c.effort, 20)}`];
     const shown = parts.filter(Boolean);
     return shown.length ? shown.join(' · ') : undefined;
+}
+/** What the provider did not take, and what taskcap did instead. */
+function switchedOffLines(r) {
+    const features = (r.switchedOff ?? []).filter(isFeature);
+    if (features.length === 0)
+        return [];
+    const who = r.provider && isProviderName(r.provider) ? provider_name_PROVIDER_LABELS[r.provider] : 'The provider';
+    return ['', ...features.map((f) => `> ${who} does not take ${FEATURE_NAMES[f]} here: ${INSTEAD[f]}.`)];
 }
 // ---------------------------------------------------------------------------------------------------------------
 // What it would take to finish
@@ -30734,7 +30768,7 @@ function receiptVisibleLines(r, detail) {
         lines.push(identity);
     if (r.budget)
         lines.push('', budgetLine(r.loopTokens, r.budget));
-    lines.push(...reasonLines(r), ...toFinishLines(r), ...billedLines(r), '', factsLine(r), ...historyLines(r, detail.historyRows));
+    lines.push(...switchedOffLines(r), ...reasonLines(r), ...toFinishLines(r), ...billedLines(r), '', factsLine(r), ...historyLines(r, detail.historyRows));
     return lines;
 }
 function receiptAt(r, detail) {
@@ -31591,23 +31625,615 @@ async function runReportMode(inputs, ctx, ports) {
     return { markdown, commentUrl };
 }
 
+;// CONCATENATED MODULE: ./src/agent/providers/credential-vault.ts
+/**
+ * Credential files and directories the workflow's setup steps leave on the runner: google-github-actions/auth's
+ * `gha-creds-*.json` in the workspace (GOOGLE_APPLICATION_CREDENTIALS), token files named by the environment, and the
+ * Azure CLI's session directory when taskcap signs in to Foundry with it. Any process of the runner's user can read
+ * them and an untracked file in the workspace would be committed, so for the whole loop (and the test command) they
+ * are read into memory and removed, then put back exactly. The Azure CLI still needs its session while hidden: it
+ * gets a private copy for the one command.
+ */
+
+
+
+/** Environment variables that name credential files. */
+const FILE_VARIABLES = [
+    'GOOGLE_APPLICATION_CREDENTIALS',
+    'GOOGLE_GHA_CREDS_PATH',
+    'CLOUDSDK_AUTH_CREDENTIAL_FILE_OVERRIDE',
+    'AWS_WEB_IDENTITY_TOKEN_FILE',
+    'AWS_SHARED_CREDENTIALS_FILE',
+    'ANTHROPIC_IDENTITY_TOKEN_FILE',
+    'AZURE_FEDERATED_TOKEN_FILE',
+];
+/** What google-github-actions/auth names its credentials file (in the workspace unless told otherwise). */
+const GHA_CREDS_FILE = /^gha-creds-[0-9a-z]+\.json$/i;
+/** The same, as a protected-path glob: the agent may not write one, and none reaches the patch. */
+const CREDENTIAL_GLOBS = ['gha-creds-*.json', '**/gha-creds-*.json'];
+/** Parts of the Azure CLI directory that hold no credentials and can be large (logs, extensions). */
+const AZURE_SKIP = new Set(['commands', 'logs', 'cliextensions', 'bin', 'telemetry']);
+const MAX_FILE_BYTES = 4 * 1024 * 1024;
+/** The credential paths of this run: files the environment names, gha-creds files in the workspace, extra dirs. */
+function credentialPaths(env, workspace, dirs = []) {
+    const found = new Set();
+    for (const name of FILE_VARIABLES) {
+        const file = env[name];
+        if (file && external_node_path_default().isAbsolute(file))
+            found.add(external_node_path_default().resolve(file));
+        else if (file)
+            found.add(external_node_path_default().resolve(workspace, file));
+    }
+    try {
+        for (const entry of external_node_fs_default().readdirSync(workspace))
+            if (GHA_CREDS_FILE.test(entry))
+                found.add(external_node_path_default().join(workspace, entry));
+    }
+    catch {
+        /* no workspace listing: nothing found there */
+    }
+    for (const dir of dirs)
+        found.add(external_node_path_default().resolve(dir));
+    return [...found];
+}
+function save(p, skip) {
+    let st;
+    try {
+        st = external_node_fs_default().lstatSync(p);
+    }
+    catch {
+        return undefined;
+    }
+    if (st.isFile() && st.size <= MAX_FILE_BYTES)
+        return { file: p, content: external_node_fs_default().readFileSync(p), mode: st.mode & 0o777 };
+    if (st.isDirectory()) {
+        const entries = external_node_fs_default().readdirSync(p)
+            .filter((e) => !skip?.has(e))
+            .map((e) => save(external_node_path_default().join(p, e)))
+            .filter((s) => s !== undefined);
+        return { dir: p, mode: st.mode & 0o777, entries };
+    }
+    return undefined;
+}
+function write(saved, at) {
+    if ('file' in saved)
+        external_node_fs_default().writeFileSync(at, saved.content, { mode: saved.mode });
+    else {
+        external_node_fs_default().mkdirSync(at, { recursive: true, mode: saved.mode });
+        for (const e of saved.entries)
+            write(e, external_node_path_default().join(at, external_node_path_default().basename('file' in e ? e.file : e.dir)));
+    }
+}
+class CredentialVault {
+    paths;
+    hidden = new Map();
+    constructor(paths) {
+        this.paths = paths;
+    }
+    /**
+     * Move every credential path out of reach. Returns the function that puts them back. Never throws: it runs between
+     * other hidden credentials and their restore, and a path taskcap cannot read is one the agent cannot read either.
+     */
+    hide() {
+        for (const p of this.paths) {
+            if (this.hidden.has(p))
+                continue;
+            let saved;
+            try {
+                saved = save(p, external_node_path_default().basename(p) === '.azure' ? AZURE_SKIP : undefined);
+            }
+            catch {
+                continue;
+            }
+            if (!saved)
+                continue;
+            // Only what was saved is removed: the skipped parts of a directory (logs) stay where they are.
+            if ('file' in saved)
+                external_node_fs_default().rmSync(p, { force: true });
+            else
+                for (const e of saved.entries)
+                    external_node_fs_default().rmSync('file' in e ? e.file : e.dir, { recursive: true, force: true });
+            this.hidden.set(p, saved);
+        }
+        return () => this.restore();
+    }
+    /** Put everything back; one path that cannot be written does not keep the others from being restored. */
+    restore() {
+        for (const [p, saved] of this.hidden) {
+            try {
+                write(saved, p);
+            }
+            catch {
+                /* its directory is gone (a workspace removed under us): nothing to put it back into */
+            }
+        }
+        this.hidden.clear();
+    }
+    /** Run `fn` with `dir` readable: the directory itself, or a private copy while it is hidden. */
+    async withPath(dir, fn) {
+        const saved = this.hidden.get(external_node_path_default().resolve(dir));
+        if (!saved)
+            return fn(dir);
+        const copy = external_node_fs_default().mkdtempSync(external_node_path_default().join(external_node_os_default().tmpdir(), 'taskcap-cred-'));
+        try {
+            external_node_fs_default().chmodSync(copy, 0o700);
+            write(saved, external_node_path_default().join(copy, 'dir'));
+            return await fn(external_node_path_default().join(copy, 'dir'));
+        }
+        finally {
+            external_node_fs_default().rmSync(copy, { recursive: true, force: true });
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./src/agent/providers/provider-inputs.ts
+
+
+/** The names of the inputs that belong to each provider: one set for another provider is a mistake worth naming. */
+const PROVIDER_INPUT_NAMES = {
+    anthropic: ['anthropic-api-key', 'base-url', 'anthropic-federation-rule-id', 'anthropic-organization-id', 'anthropic-service-account-id', 'anthropic-workspace-id', 'anthropic-oidc-audience'],
+    bedrock: ['aws-region'],
+    vertex: ['gcp-project', 'gcp-region'],
+    foundry: ['foundry-resource', 'foundry-api-key'],
+};
+function matching(name, raw, pattern, example) {
+    if (raw === '')
+        return undefined;
+    if (!pattern.test(raw))
+        throw new errors/* UserError */.y(`Input '${name}' does not look right, got '${raw}'. Example: ${name}: ${example}`);
+    return raw;
+}
+function url(name, raw) {
+    if (raw === '')
+        return undefined;
+    let parsed;
+    try {
+        parsed = new URL(raw);
+    }
+    catch {
+        throw new errors/* UserError */.y(`Input '${name}' must be a URL such as https://llm-gateway.example.com, got '${raw}'.`);
+    }
+    if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')
+        throw new errors/* UserError */.y(`Input '${name}' must be an http(s) URL, got '${raw}'.`);
+    return raw;
+}
+/** Parse the provider inputs. Formats are checked so a value pasted into the wrong input is caught before any request. */
+function parseProviderInputs(get) {
+    const provider = get('provider') || 'anthropic';
+    if (!isProviderName(provider))
+        throw new errors/* UserError */.y(`Input 'provider' must be one of ${PROVIDERS.join(', ')}, got '${provider}'.`);
+    return {
+        provider,
+        baseUrl: url('base-url', get('base-url')),
+        awsRegion: matching('aws-region', get('aws-region'), /^[a-z]{2}(-[a-z]+)+-\d$/, 'us-east-1'),
+        gcpProject: matching('gcp-project', get('gcp-project'), /^[a-z][a-z0-9-]{4,28}[a-z0-9]$|^[a-z0-9.-]+:[a-z][a-z0-9-]{4,28}[a-z0-9]$/, 'my-project-123'),
+        gcpRegion: matching('gcp-region', get('gcp-region'), /^(global|us|eu|[a-z]+-[a-z]+\d+)$/, 'us-east5 (or global)'),
+        foundryResource: matching('foundry-resource', get('foundry-resource'), /^[A-Za-z0-9][A-Za-z0-9-]{0,62}$/, 'my-foundry-resource (the name before .services.ai.azure.com)'),
+        foundryApiKey: get('foundry-api-key') || undefined,
+        federation: {
+            ruleId: matching('anthropic-federation-rule-id', get('anthropic-federation-rule-id'), /^fdrl_[A-Za-z0-9]+$/, 'fdrl_01AbCd… (from the Console\'s workload identity page)'),
+            organizationId: matching('anthropic-organization-id', get('anthropic-organization-id'), /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'the organization UUID, e.g. 12345678-90ab-cdef-1234-567890abcdef'),
+            serviceAccountId: matching('anthropic-service-account-id', get('anthropic-service-account-id'), /^svac_[A-Za-z0-9]+$/, 'svac_01AbCd…'),
+            workspaceId: matching('anthropic-workspace-id', get('anthropic-workspace-id'), /^(wrkspc_[A-Za-z0-9]+|default)$/, 'wrkspc_01AbCd… (or default)'),
+            audience: get('anthropic-oidc-audience') || undefined,
+        },
+    };
+}
+/** Which inputs were given, by name (for the checks that spot inputs meant for another provider). */
+function givenProviderInputs(p, anthropicApiKey) {
+    const f = p.federation;
+    const given = [
+        ['anthropic-api-key', anthropicApiKey],
+        ['base-url', p.baseUrl],
+        ['anthropic-federation-rule-id', f.ruleId],
+        ['anthropic-organization-id', f.organizationId],
+        ['anthropic-service-account-id', f.serviceAccountId],
+        ['anthropic-workspace-id', f.workspaceId],
+        ['anthropic-oidc-audience', f.audience],
+        ['aws-region', p.awsRegion],
+        ['gcp-project', p.gcpProject],
+        ['gcp-region', p.gcpRegion],
+        ['foundry-resource', p.foundryResource],
+        ['foundry-api-key', p.foundryApiKey],
+    ];
+    return given.filter(([, v]) => v !== undefined && v !== '').map(([name]) => name);
+}
+
+;// CONCATENATED MODULE: ./src/agent/providers/resolve-provider.ts
+/**
+ * Where Claude is reached and how taskcap signs in there, decided once from the inputs and the step's environment,
+ * before any request or write. Exactly one way to authenticate must be configured: none, two, or inputs meant for
+ * another provider is a UserError that names the inputs or variables, quotes what was found and says the fix.
+ * Credential files are read here, into memory, so they can be moved out of the agent's reach before the loop.
+ */
+
+
+
+
+
+
+/** The audience the Console's GitHub Actions wizard writes into a federation rule. */
+const DEFAULT_OIDC_AUDIENCE = 'https://api.anthropic.com';
+/** Entra ID resource of Azure AI services (the `Cognitive Services User` role grants inference). */
+const FOUNDRY_ENTRA_RESOURCE = 'https://cognitiveservices.azure.com';
+const value = (env, name) => (env[name] !== undefined && env[name] !== '' ? env[name] : undefined);
+function refuseForeignInputs(provider, given) {
+    const own = PROVIDER_INPUT_NAMES[provider];
+    const foreign = given.filter((name) => !own.includes(name));
+    if (foreign.length === 0)
+        return;
+    const owners = foreign.map((name) => (Object.entries(PROVIDER_INPUT_NAMES).find(([, names]) => names.includes(name)) ?? ['?'])[0]);
+    throw new errors/* UserError */.y(`provider is '${provider}', but ${foreign.map((n, i) => `'${n}' (for ${owners[i]})`).join(', ')} ${foreign.length === 1 ? 'is' : 'are'} set too: taskcap signs in exactly one way per run. Remove ${foreign.length === 1 ? 'it' : 'them'}, or set provider: ${owners[0]}.`);
+}
+/** Decide the provider plan. `inputs` are the parsed provider inputs plus the Anthropic key input. */
+function resolveProvider(inputs, world) {
+    const given = givenProviderInputs(inputs, inputs.anthropicApiKey);
+    refuseForeignInputs(inputs.provider, given);
+    switch (inputs.provider) {
+        case 'anthropic':
+            return anthropic(inputs, world.env);
+        case 'bedrock':
+            return bedrock(inputs, world.env);
+        case 'vertex':
+            return vertex(inputs, world);
+        case 'foundry':
+            return foundry(inputs, world);
+    }
+}
+function anthropic(inputs, env) {
+    const f = inputs.federation;
+    const federationInputs = Object.entries({
+        'anthropic-federation-rule-id': f.ruleId,
+        'anthropic-organization-id': f.organizationId,
+        'anthropic-service-account-id': f.serviceAccountId,
+        'anthropic-workspace-id': f.workspaceId,
+        'anthropic-oidc-audience': f.audience,
+    }).filter(([, v]) => v !== undefined);
+    const keyless = federationInputs.length > 0;
+    // The step's own ANTHROPIC_BASE_URL is read here, not left to the SDK: the client gets every setting explicitly.
+    const baseURL = inputs.baseUrl ?? value(env, 'ANTHROPIC_BASE_URL');
+    const where = inputs.baseUrl ? ` at ${baseURL}` : baseURL ? ` at ${baseURL} (ANTHROPIC_BASE_URL)` : '';
+    if (inputs.anthropicApiKey && keyless) {
+        throw new errors/* UserError */.y(`Two ways to sign in to the Claude API are configured: 'anthropic-api-key' and keyless sign-in (${federationInputs.map(([n]) => `'${n}'`).join(', ')}). taskcap uses exactly one: remove the key to sign in with the workflow's OIDC token, or remove the anthropic-federation-* inputs.`);
+    }
+    if (inputs.anthropicApiKey) {
+        return { plan: { provider: 'anthropic', auth: { kind: 'api-key', apiKey: inputs.anthropicApiKey }, baseURL }, secrets: [inputs.anthropicApiKey], description: `the Claude API${where}, with an API key` };
+    }
+    if (!keyless) {
+        throw new errors/* UserError */.y("No way to sign in to the Claude API is configured: input 'anthropic-api-key' is empty. Pass it from a repository secret (`anthropic-api-key: ${{ secrets.ANTHROPIC_API_KEY }}`; secrets are not available to workflows triggered from forks), or sign in without a key: set 'anthropic-federation-rule-id' and 'anthropic-organization-id' and give the job `permissions: id-token: write`. For Amazon Bedrock, Google Vertex AI or Microsoft Foundry, set 'provider'.");
+    }
+    if (!f.ruleId || !f.organizationId) {
+        const missing = [!f.ruleId && 'anthropic-federation-rule-id', !f.organizationId && 'anthropic-organization-id'].filter(Boolean);
+        throw new errors/* UserError */.y(`Keyless sign-in needs ${missing.map((m) => `'${m}'`).join(' and ')} as well (from the Console's workload identity page).`);
+    }
+    if (!value(env, 'ACTIONS_ID_TOKEN_REQUEST_URL') || !value(env, 'ACTIONS_ID_TOKEN_REQUEST_TOKEN')) {
+        throw new errors/* UserError */.y("Keyless sign-in needs the workflow's OIDC token, but the runner did not offer one (ACTIONS_ID_TOKEN_REQUEST_URL is not set). Give the job `permissions: id-token: write` (and keep the other permissions it needs).");
+    }
+    const audience = f.audience ?? DEFAULT_OIDC_AUDIENCE;
+    return {
+        plan: {
+            provider: 'anthropic',
+            auth: { kind: 'federation', ruleId: f.ruleId, organizationId: f.organizationId, serviceAccountId: f.serviceAccountId, workspaceId: f.workspaceId, audience },
+            baseURL,
+        },
+        secrets: [env.ACTIONS_ID_TOKEN_REQUEST_URL, env.ACTIONS_ID_TOKEN_REQUEST_TOKEN],
+        description: `the Claude API${where}, signed in with the workflow's OIDC token (federation rule ${f.ruleId}, audience ${audience})`,
+    };
+}
+function bedrock(inputs, env) {
+    const region = inputs.awsRegion ?? value(env, 'AWS_REGION') ?? value(env, 'AWS_DEFAULT_REGION');
+    if (!region) {
+        throw new errors/* UserError */.y("provider: bedrock needs an AWS region: set input 'aws-region' (e.g. aws-region: us-east-1), or run aws-actions/configure-aws-credentials with aws-region before taskcap (it sets AWS_REGION).");
+    }
+    const mantleUrl = value(env, 'ANTHROPIC_BEDROCK_MANTLE_BASE_URL');
+    const runtimeUrl = value(env, 'ANTHROPIC_BEDROCK_BASE_URL');
+    if (mantleUrl && runtimeUrl) {
+        throw new errors/* UserError */.y(`Both ANTHROPIC_BEDROCK_BASE_URL ('${runtimeUrl}') and ANTHROPIC_BEDROCK_MANTLE_BASE_URL ('${mantleUrl}') are set: the first selects Bedrock's InvokeModel endpoint, the second its Messages API endpoint. Keep one.`);
+    }
+    const bearer = value(env, 'AWS_BEARER_TOKEN_BEDROCK');
+    const accessKeyId = value(env, 'AWS_ACCESS_KEY_ID');
+    const secretAccessKey = value(env, 'AWS_SECRET_ACCESS_KEY');
+    const sessionToken = value(env, 'AWS_SESSION_TOKEN');
+    if (Boolean(accessKeyId) !== Boolean(secretAccessKey)) {
+        throw new errors/* UserError */.y(`AWS credentials are incomplete: ${accessKeyId ? 'AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not' : 'AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not'}. Let aws-actions/configure-aws-credentials set both (role-to-assume with id-token: write).`);
+    }
+    if (bearer && accessKeyId) {
+        throw new errors/* UserError */.y('Two ways to sign in to Amazon Bedrock are configured: a Bedrock API key (AWS_BEARER_TOKEN_BEDROCK) and AWS credentials (AWS_ACCESS_KEY_ID). taskcap uses exactly one: unset AWS_BEARER_TOKEN_BEDROCK to sign requests with the credentials, or drop the credentials step.');
+    }
+    if (!bearer && !accessKeyId) {
+        throw new errors/* UserError */.y('No way to sign in to Amazon Bedrock is configured: run aws-actions/configure-aws-credentials before taskcap (role-to-assume, with `permissions: id-token: write`), which sets AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN; or pass a Bedrock API key as AWS_BEARER_TOKEN_BEDROCK in the step\'s env.');
+    }
+    const api = mantleUrl ? 'mantle' : 'invoke';
+    const baseURL = mantleUrl ?? runtimeUrl;
+    const auth = bearer ? { kind: 'bedrock-api-key', apiKey: bearer } : { kind: 'aws-credentials', accessKeyId: accessKeyId, secretAccessKey: secretAccessKey, sessionToken };
+    const endpoint = api === 'mantle' ? 'Messages API endpoint (bedrock-mantle)' : 'InvokeModel (bedrock-runtime)';
+    return {
+        plan: { provider: 'bedrock', api, region, auth, baseURL },
+        secrets: [bearer, accessKeyId, secretAccessKey, sessionToken].filter((s) => Boolean(s)),
+        description: `Amazon Bedrock ${endpoint} in ${region}${baseURL ? ` at ${baseURL}` : ''}, ${bearer ? 'with a Bedrock API key' : sessionToken ? 'with temporary AWS credentials' : 'with AWS credentials'}`,
+    };
+}
+const GOOGLE_TYPES = ['service_account', 'external_account', 'authorized_user', 'impersonated_service_account'];
+function vertex(inputs, world) {
+    const env = world.env;
+    const region = inputs.gcpRegion ?? value(env, 'CLOUD_ML_REGION');
+    if (!region) {
+        throw new errors/* UserError */.y("provider: vertex needs a region: set input 'gcp-region' (e.g. gcp-region: us-east5, or global), or CLOUD_ML_REGION in the step's env.");
+    }
+    const file = value(env, 'GOOGLE_APPLICATION_CREDENTIALS');
+    if (!file) {
+        throw new errors/* UserError */.y("No way to sign in to Google Vertex AI is configured: GOOGLE_APPLICATION_CREDENTIALS is not set. Run google-github-actions/auth before taskcap (workload_identity_provider and service_account, with `permissions: id-token: write`); it writes the credentials file and sets the variable.");
+    }
+    let text;
+    try {
+        text = (world.readFile ?? ((f) => external_node_fs_default().readFileSync(f, 'utf8')))(file);
+    }
+    catch (e) {
+        throw new errors/* UserError */.y(`The Google credentials file '${file}' (GOOGLE_APPLICATION_CREDENTIALS) cannot be read: ${e.message}. Run google-github-actions/auth in the same job, before taskcap.`);
+    }
+    let json;
+    try {
+        json = JSON.parse(text);
+    }
+    catch {
+        throw new errors/* UserError */.y(`The Google credentials file '${file}' (GOOGLE_APPLICATION_CREDENTIALS) is not JSON. Point it at the file google-github-actions/auth writes.`);
+    }
+    const type = typeof json.type === 'string' ? json.type : '';
+    if (!GOOGLE_TYPES.includes(type)) {
+        throw new errors/* UserError */.y(`The Google credentials file '${file}' has type '${type || 'none'}'; Vertex AI needs one of ${GOOGLE_TYPES.join(', ')}.`);
+    }
+    const fromFile = [json.project_id, json.quota_project_id].find((p) => typeof p === 'string' && p !== '');
+    const projectId = inputs.gcpProject ?? value(env, 'ANTHROPIC_VERTEX_PROJECT_ID') ?? value(env, 'GOOGLE_CLOUD_PROJECT') ?? fromFile;
+    if (!projectId) {
+        throw new errors/* UserError */.y("provider: vertex needs a Google Cloud project: set input 'gcp-project' (e.g. gcp-project: my-project-123), or ANTHROPIC_VERTEX_PROJECT_ID in the step's env.");
+    }
+    const secrets = googleSecrets(json);
+    return {
+        plan: { provider: 'vertex', region, projectId, auth: { kind: 'google-credentials', credentials: { file, json, type } }, baseURL: value(env, 'ANTHROPIC_VERTEX_BASE_URL') },
+        secrets,
+        description: `Google Vertex AI in ${region}, project ${projectId}${value(env, 'ANTHROPIC_VERTEX_BASE_URL') ? ` at ${env.ANTHROPIC_VERTEX_BASE_URL}` : ''}, with ${type === 'external_account' ? 'workload identity federation' : type.replace(/_/g, ' ')} credentials`,
+    };
+}
+/** The secret values inside a Google credentials file (keys, refresh tokens, the OIDC request header). */
+function googleSecrets(json) {
+    const out = [];
+    for (const k of ['private_key', 'private_key_id', 'refresh_token', 'client_secret'])
+        if (typeof json[k] === 'string')
+            out.push(json[k]);
+    const source = json.credential_source;
+    for (const v of Object.values(source?.headers ?? {}))
+        if (typeof v === 'string')
+            out.push(v.replace(/^bearer\s+/i, ''), v);
+    if (typeof source?.url === 'string')
+        out.push(source.url);
+    return out;
+}
+function foundry(inputs, world) {
+    const env = world.env;
+    const baseURL = value(env, 'ANTHROPIC_FOUNDRY_BASE_URL');
+    const resource = baseURL ? undefined : (inputs.foundryResource ?? value(env, 'ANTHROPIC_FOUNDRY_RESOURCE'));
+    if (!baseURL && !resource) {
+        throw new errors/* UserError */.y("provider: foundry needs the Foundry resource: set input 'foundry-resource' (the name in https://<resource>.services.ai.azure.com), or ANTHROPIC_FOUNDRY_RESOURCE / ANTHROPIC_FOUNDRY_BASE_URL in the step's env.");
+    }
+    const inputKey = inputs.foundryApiKey;
+    const envKey = value(env, 'ANTHROPIC_FOUNDRY_API_KEY');
+    if (inputKey && envKey && inputKey !== envKey) {
+        throw new errors/* UserError */.y("Two Foundry API keys are configured: input 'foundry-api-key' and ANTHROPIC_FOUNDRY_API_KEY differ. Keep one.");
+    }
+    const where = baseURL ? `at ${baseURL} (ANTHROPIC_FOUNDRY_BASE_URL)` : `resource ${resource}`;
+    const apiKey = inputKey ?? envKey;
+    if (apiKey) {
+        return { plan: { provider: 'foundry', resource, baseURL, auth: { kind: 'api-key', apiKey } }, secrets: [apiKey], description: `Microsoft Foundry ${where}, with an API key` };
+    }
+    const azureConfigDir = value(env, 'AZURE_CONFIG_DIR') ?? external_node_path_default().join(world.home ?? external_node_os_default().homedir(), '.azure');
+    const exists = world.exists ?? ((f) => external_node_fs_default().existsSync(f));
+    if (!exists(external_node_path_default().join(azureConfigDir, 'azureProfile.json'))) {
+        throw new errors/* UserError */.y(`No way to sign in to Microsoft Foundry is configured: input 'foundry-api-key' is empty and there is no Azure CLI session (no ${external_node_path_default().join(azureConfigDir, 'azureProfile.json')}). Run azure/login before taskcap (client-id, tenant-id, subscription-id, with \`permissions: id-token: write\`) to sign in with Microsoft Entra ID, or pass 'foundry-api-key' from a secret.`);
+    }
+    return {
+        plan: { provider: 'foundry', resource, baseURL, auth: { kind: 'entra', azureConfigDir } },
+        secrets: [],
+        description: `Microsoft Foundry ${where}, with a Microsoft Entra ID token from the Azure CLI session`,
+    };
+}
+const providerLabel = (p) => PROVIDER_LABELS[p.provider];
+
+;// CONCATENATED MODULE: ./src/agent/providers/run-provider.ts
+
+
+function providerForRun(inputs, env, workspace) {
+    const resolved = resolveProvider({ ...inputs.provider, anthropicApiKey: inputs.anthropicApiKey }, { env, home: env.HOME });
+    const plan = resolved.plan;
+    const dirs = plan.provider === 'foundry' && plan.auth.kind === 'entra' ? [plan.auth.azureConfigDir] : [];
+    // The runner's OIDC request URL is a credential whichever provider is used (a job may have id-token: write for a
+    // cloud's setup step): never echoed, like its request token (secret by its name).
+    const secrets = env.ACTIONS_ID_TOKEN_REQUEST_URL ? [...new Set([...resolved.secrets, env.ACTIONS_ID_TOKEN_REQUEST_URL])] : resolved.secrets;
+    return { ...resolved, secrets, vault: new CredentialVault(credentialPaths(env, workspace, dirs)) };
+}
+/** The region that shapes a provider's model ids (Bedrock's geo prefixes), if any. */
+const providerRegion = (plan) => (plan.provider === 'bedrock' ? plan.region : undefined);
+
 // EXTERNAL MODULE: ./src/config/models.ts
 var models = __nccwpck_require__(12350);
+;// CONCATENATED MODULE: ./src/config/provider-models.ts
+
+/**
+ * Bedrock models served only under ARN-versioned ids (the legacy InvokeModel table): their base ids, which Bedrock
+ * calls through an inference profile (a geo prefix). Newer models take `anthropic.<first-party id>`.
+ */
+const BEDROCK_VERSIONED = {
+    'claude-opus-4-6': 'anthropic.claude-opus-4-6-v1',
+    'claude-sonnet-4-6': 'anthropic.claude-sonnet-4-6',
+    'claude-opus-4-5': 'anthropic.claude-opus-4-5-20251101-v1:0',
+    'claude-opus-4-5-20251101': 'anthropic.claude-opus-4-5-20251101-v1:0',
+    'claude-sonnet-4-5': 'anthropic.claude-sonnet-4-5-20250929-v1:0',
+    'claude-sonnet-4-5-20250929': 'anthropic.claude-sonnet-4-5-20250929-v1:0',
+    'claude-haiku-4-5': 'anthropic.claude-haiku-4-5-20251001-v1:0',
+    'claude-haiku-4-5-20251001': 'anthropic.claude-haiku-4-5-20251001-v1:0',
+};
+/** Vertex names the 4.5 generation with an `@date` version; later models keep their first-party id. */
+const VERTEX_VERSIONED = {
+    'claude-opus-4-5': 'claude-opus-4-5@20251101',
+    'claude-opus-4-5-20251101': 'claude-opus-4-5@20251101',
+    'claude-sonnet-4-5': 'claude-sonnet-4-5@20250929',
+    'claude-sonnet-4-5-20250929': 'claude-sonnet-4-5@20250929',
+    'claude-haiku-4-5': 'claude-haiku-4-5@20251001',
+    'claude-haiku-4-5-20251001': 'claude-haiku-4-5@20251001',
+};
+/** The cross-region inference profile prefix Bedrock documents for a region (a suggestion in error messages). */
+function bedrockGeoPrefix(region) {
+    if (!region)
+        return 'us.';
+    if (region.startsWith('us-gov-'))
+        return 'us-gov.';
+    if (region.startsWith('us-') || region.startsWith('ca-'))
+        return 'us.';
+    if (region.startsWith('eu-'))
+        return 'eu.';
+    if (region === 'ap-northeast-1' || region === 'ap-northeast-3')
+        return 'jp.';
+    if (region.startsWith('ap-'))
+        return 'apac.';
+    return 'global.';
+}
+/**
+ * The id to send for a first-party model id on a provider, or a UserError naming the id to use when the provider
+ * calls that model by a name taskcap should not guess (a geo prefix decides where data is processed).
+ */
+function providerModelId(provider, firstParty, region) {
+    switch (provider) {
+        case 'bedrock': {
+            const versioned = BEDROCK_VERSIONED[firstParty];
+            if (versioned) {
+                const suggestion = `${bedrockGeoPrefix(region)}${versioned}`;
+                throw new errors/* UserError */.y(`Amazon Bedrock serves '${firstParty}' through an inference profile whose prefix chooses the regions your data may be processed in, so taskcap does not pick one. Set model: ${suggestion} (or the eu., jp., apac. or global. profile your account uses).`);
+            }
+            return `anthropic.${firstParty}`;
+        }
+        case 'vertex':
+            return VERTEX_VERSIONED[firstParty] ?? firstParty;
+        default:
+            // The Claude API takes first-party ids; a Foundry deployment is named after its model unless renamed (then
+            // the config's `models:` maps the name).
+            return firstParty;
+    }
+}
+const isAlnum = (c) => c !== undefined && /[A-Za-z0-9]/.test(c);
+/**
+ * What may follow a model id inside a provider's id: nothing, a version (`@20251001`, `-v1`, `-v1:0`, `:0`), a date
+ * (`-20251001`) or a word (a deployment suffix such as `-prod`). A `-<digits>` that is not a date would be another
+ * model's minor version (`claude-opus-5` inside `claude-opus-5-5`), so it does not count.
+ */
+function boundaryAfter(rest) {
+    if (rest === '')
+        return true;
+    if (/^[@:/]/.test(rest))
+        return true;
+    if (/^-v\d/i.test(rest))
+        return true;
+    if (/^-\d{8}(\b|[^0-9]|$)/.test(rest))
+        return true;
+    if (/^-[A-Za-z]/.test(rest))
+        return true;
+    return false;
+}
+/**
+ * The known model (the longest id of `known`) named inside a provider's model id, e.g. `claude-opus-4-7` in
+ * `eu.anthropic.claude-opus-4-7`, `claude-haiku-4-5` in `claude-haiku-4-5@20251001`, `claude-sonnet-4-5-20250929`
+ * in `anthropic.claude-sonnet-4-5-20250929-v1:0`.
+ */
+function claudeModelIn(providerId, known) {
+    const lower = providerId.toLowerCase();
+    let best;
+    for (const id of known) {
+        const needle = id.toLowerCase();
+        for (let at = lower.indexOf(needle); at >= 0; at = lower.indexOf(needle, at + 1)) {
+            const before = lower[at - 1];
+            if ((before === undefined || !isAlnum(before)) && boundaryAfter(providerId.slice(at + needle.length))) {
+                if (!best || id.length > best.length)
+                    best = id;
+                break;
+            }
+        }
+    }
+    return best;
+}
+/** Edit distance, for "did you mean". */
+function distance(a, b) {
+    const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+        let diagonal = row[0];
+        row[0] = i;
+        for (let j = 1; j <= b.length; j++) {
+            const above = row[j];
+            row[j] = Math.min(row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+            diagonal = above;
+        }
+    }
+    return row[b.length];
+}
+/** The provider's decorations around a model name, removed before comparing with known ids. */
+function bareName(providerId) {
+    return providerId
+        .toLowerCase()
+        .replace(/^arn:[^/]*\//, '')
+        .replace(/^(?:us-gov|us|eu|jp|apac|au|ca|global)\./, '')
+        .replace(/^anthropic\./, '')
+        .replace(/(?:@\d{8}|-v\d+(?::\d+)?|:\d+)$/, '');
+}
+/** The known id closest to `providerId` when it is a near miss (a typo, a dot for a dash), else undefined. */
+function nearestModel(providerId, known) {
+    const name = bareName(providerId);
+    let best;
+    for (const id of known) {
+        const d = Math.min(distance(name, id.toLowerCase()), distance(providerId.toLowerCase(), id.toLowerCase()));
+        if (!best || d < best.d || (d === best.d && id.length < best.id.length))
+            best = { id, d };
+    }
+    if (!best)
+        return undefined;
+    const allowed = Math.max(2, Math.floor(best.id.length / 6));
+    return best.d > 0 && best.d <= allowed ? best.id : undefined;
+}
+
 ;// CONCATENATED MODULE: ./src/config/resolve-model.ts
 
 
-/** The model's spec with any `pricing:` override from the repo config. Unknown models need prices: no guessing. */
-function resolveModel(id, config) {
-    const known = models/* BUILT_IN_MODELS */.a$.get(id);
-    const override = config.pricing[id];
-    if (known)
-        return override ? { ...known, pricing: { base: override } } : known;
-    if (override)
-        return (0,models/* unknownModelSpec */.Ry)(id, { base: override });
-    throw new errors/* UserError */.y(`Model '${id}' has no price table, so taskcap cannot enforce 'max-cost-usd' or report cost. Use a known model id, or add its prices (USD per million tokens) to the config file: pricing: { ${id}: { input: 3, cache-write-5m: 3.75, cache-write-1h: 6, cache-read: 0.3, output: 15 } }`);
+
+/**
+ * The model's spec for a provider: the id to send, and the prices and features of the Claude model it names (with
+ * any `pricing:` override from the repo config, by the provider's id first, then by the Claude model's). A
+ * provider's id is read for the Claude model inside it, or mapped by the config's `models:`; a first-party id is
+ * turned into the provider's form. Unknown models need prices: no guessing.
+ */
+function resolveModel(id, config, provider = 'anthropic', region) {
+    const specOf = (claude, wire) => {
+        const known = models/* BUILT_IN_MODELS */.a$.get(claude);
+        const override = config.pricing[wire] ?? config.pricing[claude];
+        const base = known ? (override ? { ...known, pricing: { base: override } } : known) : (0,models/* unknownModelSpec */.Ry)(claude, { base: override });
+        return wire === claude ? base : { ...base, id: wire, claudeModel: claude };
+    };
+    const priced = (m) => models/* BUILT_IN_MODELS */.a$.has(m) || config.pricing[m] !== undefined;
+    const mapped = config.models[id];
+    if (mapped !== undefined && priced(mapped))
+        return specOf(mapped, id);
+    if (models/* BUILT_IN_MODELS */.a$.has(id))
+        return specOf(id, providerModelId(provider, id, region));
+    if (config.pricing[id])
+        return (0,models/* unknownModelSpec */.Ry)(id, { base: config.pricing[id] });
+    if (provider !== 'anthropic') {
+        const inside = claudeModelIn(id, [...models/* BUILT_IN_MODELS */.a$.keys(), ...Object.keys(config.pricing)]);
+        if (inside)
+            return specOf(inside, id);
+    }
+    const near = nearestModel(id, [...models/* BUILT_IN_MODELS */.a$.keys(), ...Object.keys(config.pricing), ...Object.keys(config.models)]);
+    const didYouMean = near ? ` Did you mean '${near}'?` : '';
+    const mapHint = provider === 'anthropic' ? '' : ` If '${id}' is a deployment or profile name, say which Claude model it serves in the config file: models: { ${id}: claude-opus-4-7 }.`;
+    throw new errors/* UserError */.y(`Model '${id}' has no price table, so taskcap cannot enforce 'max-cost-usd' or report cost.${didYouMean} Use a known model id${provider === 'anthropic' ? '' : ' (or the provider\'s id for it, such as us.anthropic.claude-opus-4-7 on Bedrock)'}, or add its prices (USD per million tokens) to the config file: pricing: { ${id}: { input: 3, cache-write-5m: 3.75, cache-write-1h: 6, cache-read: 0.3, output: 15 } }.${mapHint}`);
 }
 
 ;// CONCATENATED MODULE: ./src/config/settings.ts
+
 
 
 /**
@@ -31615,9 +32241,10 @@ function resolveModel(id, config) {
  * file's top level, over the workflow's input, over the built-in default. (The config lives on the default branch
  * and is the repository's policy; the input is the workflow's.) Unknown models fail here, before any request.
  */
-function resolveSettings(className, config, inputs) {
+function resolveSettings(className, config, inputs, provider) {
     const spec = config.classes[className];
-    const model = resolveModel(spec.model ?? config.model ?? inputs.model, config);
+    // The provider names models its own way (regional prefixes, deployments): the id is read in its terms.
+    const model = resolveModel(spec.model ?? config.model ?? inputs.model, config, provider?.plan.provider, provider && providerRegion(provider.plan));
     return { model, effort: (0,models/* effortFor */.eh)(model, spec.effort), maxCostUsd: spec.maxCostUsd ?? config.maxCostUsd ?? inputs.maxCostUsd };
 }
 /** The monthly cap, by the same precedence (no class can set it). */
@@ -31626,6 +32253,8 @@ function monthlyCapOf(config, inputs) {
 }
 
 ;// CONCATENATED MODULE: ./src/records/run-record.ts
+
+
 
 
 /**
@@ -31644,7 +32273,7 @@ const PATTERNS = {
     target: '^(#[0-9]{1,10}|[A-Za-z0-9][A-Za-z0-9_.-]{0,63})$',
     isoTime: '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,3})?Z$',
     className: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$',
-    model: '^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,79}$',
+    model: '^[A-Za-z0-9][A-Za-z0-9_.:@/-]{0,159}$',
     requestId: '^[A-Za-z0-9_-]{1,128}$',
 };
 /**
@@ -31652,7 +32281,7 @@ const PATTERNS = {
  * (a config key, a model id): such a value is dropped, not recorded.
  */
 const SECRET_SHAPES = [/sk-ant-/i, /gh[pousr]_[A-Za-z0-9]{8,}/, /github_pat_/i, /(?:AKIA|ASIA)[0-9A-Z]{16}/, /eyJ[A-Za-z0-9_-]{8,}/];
-function matching(value, pattern) {
+function run_record_matching(value, pattern) {
     if (typeof value !== 'string' || !new RegExp(pattern).test(value))
         return null;
     return SECRET_SHAPES.some((shape) => shape.test(value)) ? null : value;
@@ -31668,7 +32297,7 @@ const run_record_usd = (n) => (typeof n === 'number' && Number.isFinite(n) && n 
 /** Normalize an ISO time to `…Z` (the runner passes Date#toISOString already). */
 function isoTime(value) {
     const t = Date.parse(value);
-    return Number.isNaN(t) ? null : matching(new Date(t).toISOString(), PATTERNS.isoTime);
+    return Number.isNaN(t) ? null : run_record_matching(new Date(t).toISOString(), PATTERNS.isoTime);
 }
 function buildRunRecord(report, meta) {
     const toolCalls = meta.toolCalls.map((t) => ({
@@ -31682,18 +32311,20 @@ function buildRunRecord(report, meta) {
         toolCallCounts[oneOf(name, vocabulary/* TOOL_NAMES */.K2, 'other') ?? 'other'] += count(n);
     return {
         schema: RUN_RECORD_SCHEMA_ID,
-        repository: matching(meta.repository, PATTERNS.repository),
-        runId: matching(meta.runId, PATTERNS.runId),
+        repository: run_record_matching(meta.repository, PATTERNS.repository),
+        runId: run_record_matching(meta.runId, PATTERNS.runId),
         runAttempt: Math.max(1, count(meta.runAttempt)),
-        eventName: matching(meta.eventName, PATTERNS.eventName),
-        target: matching(meta.target, PATTERNS.target),
+        eventName: run_record_matching(meta.eventName, PATTERNS.eventName),
+        target: run_record_matching(meta.target, PATTERNS.target),
         startedAt: isoTime(meta.startedAt),
         endedAt: isoTime(meta.endedAt),
         status: oneOf(report.status, vocabulary/* STATUSES */.yx, 'failed') ?? 'failed',
         endReason: oneOf(report.endReason, vocabulary/* END_REASONS */.sj, null),
-        className: matching(report.className, PATTERNS.className),
+        className: run_record_matching(report.className, PATTERNS.className),
         budget: report.budget !== undefined ? count(report.budget) : null,
-        model: matching(report.model, PATTERNS.model),
+        model: run_record_matching(report.model, PATTERNS.model),
+        provider: oneOf(report.provider, PROVIDERS, null),
+        switchedOff: [...new Set((report.switchedOff ?? []).filter(isFeature))],
         effort: oneOf(report.effort, models/* EFFORTS */.ig, null),
         maxCostUsd: report.maxCostUsd !== undefined ? run_record_usd(report.maxCostUsd) : null,
         dryRun: report.dryRun === true,
@@ -31732,7 +32363,7 @@ function buildRunRecord(report, meta) {
             // Whether the attempt failed, never the error text (it can quote anything the API or a proxy returned).
             failed: q.error !== undefined,
             durationMs: count(q.durationMs),
-            requestId: matching(q.requestId, PATTERNS.requestId),
+            requestId: run_record_matching(q.requestId, PATTERNS.requestId),
         })),
         toolCalls,
         toolCallCounts,
@@ -31778,6 +32409,8 @@ const RUN_RECORD_SCHEMA = {
         className: nullable(str(PATTERNS.className)),
         budget: nullable(nonNegInt),
         model: nullable(str(PATTERNS.model)),
+        provider: nullable({ enum: PROVIDERS }),
+        switchedOff: { type: 'array', uniqueItems: true, items: { enum: FEATURES } },
         effort: nullable({ enum: models/* EFFORTS */.ig }),
         maxCostUsd: nullable(nonNegNum),
         dryRun: { type: 'boolean' },
@@ -33386,6 +34019,8 @@ function buildOutcome(task, settings, work, sandbox, setup) {
         className: task.className,
         budget: task.budget,
         model: settings.model.id,
+        provider: setup.provider.plan.provider,
+        switchedOff: work.switchedOff.length ? [...work.switchedOff] : undefined,
         effort: settings.effort,
         maxCostUsd: settings.maxCostUsd,
         runUrl: runUrl(setup.ctx),
@@ -33635,6 +34270,14 @@ class LiveReceipt {
         });
     }
 }
+
+;// CONCATENATED MODULE: ./src/agent/providers/credential-env.ts
+/**
+ * Cloud credentials a workflow's setup steps put in the step's environment (aws-actions/configure-aws-credentials,
+ * google-github-actions/auth, azure/login) and the runner's OIDC request variables. Agent commands never get them,
+ * whatever `allowed-env` says: they are how taskcap reaches Claude, exactly like the Anthropic key.
+ */
+const CLOUD_CREDENTIAL_ENV = /^(?:AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|AWS_SESSION_TOKEN|AWS_SECURITY_TOKEN|AWS_BEARER_TOKEN_BEDROCK|AWS_WEB_IDENTITY_TOKEN_FILE|AWS_ROLE_ARN|AWS_CONTAINER_.*|AWS_SHARED_CREDENTIALS_FILE|AWS_CONFIG_FILE|AWS_PROFILE|GOOGLE_APPLICATION_CREDENTIALS|GOOGLE_GHA_CREDS_PATH|GOOGLE_OAUTH_ACCESS_TOKEN|CLOUDSDK_AUTH_.*|AZURE_.*|ARM_CLIENT_SECRET|ARM_OIDC_.*|ACTIONS_ID_TOKEN_REQUEST_.*)$/i;
 
 // EXTERNAL MODULE: external "node:child_process"
 var external_node_child_process_ = __nccwpck_require__(31421);
@@ -34320,6 +34963,7 @@ class Toolbox {
 
 
 
+
 /** How long one bash command may run before it and its children are killed. */
 const COMMAND_TIMEOUT_MS = 5 * 60_000;
 /**
@@ -34329,7 +34973,7 @@ const COMMAND_TIMEOUT_MS = 5 * 60_000;
  */
 const NEVER_PASSED = /^(?:INPUT_.*|ACTIONS_.*|ANTHROPIC_.*|GITHUB_TOKEN|GH_TOKEN|GITHUB_(?:ENV|OUTPUT|PATH|STATE|STEP_SUMMARY|EVENT_PATH)|RUNNER_.*|LD_.*|HOME|TMPDIR|GITHUB_WORKSPACE|TASKCAP|TASKCAP_.*)$/i;
 /** Whether a variable may never reach the agent's commands, whatever `allowed-env` says. */
-const neverPassedToAgent = (name) => NEVER_PASSED.test(name) || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name);
+const neverPassedToAgent = (name) => NEVER_PASSED.test(name) || CLOUD_CREDENTIAL_ENV.test(name) || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name);
 /** Split a passthrough request into what may reach the agent and what is refused (for a warning). */
 function filterPassthrough(passthrough) {
     const kept = {};
@@ -34404,7 +35048,7 @@ async function prepare(task, settings, setup) {
     const agentHome = createAgentHome();
     const sandboxReady = ports.makeShell({ workspace: git.dir, agentHome });
     const lookups = lookUp(task, setup);
-    const model = new Promise((resolve) => setImmediate(resolve)).then(() => ports.makeModel(inputs.anthropicApiKey));
+    const model = new Promise((resolve) => setImmediate(resolve)).then(() => ports.makeModel(setup.provider, settings.model, (secret) => setup.redactor.add(secret)));
     model.catch(() => undefined);
     const sandbox = await sandboxReady.catch(async (e) => {
         await lookups.catch(() => undefined);
@@ -34434,7 +35078,7 @@ async function prepare(task, settings, setup) {
         const live = task.receiptOn !== undefined && !inputs.dryRun
             ? new LiveReceipt(github, task.receiptOn, receipt?.id, ports.clock, log, (t) => setup.redactor.redact(t))
             : undefined;
-        const progressBase = { className: task.className, budget: task.budget, model: spec.id, effort, runUrl: runUrl(ctx), history };
+        const progressBase = { className: task.className, budget: task.budget, model: spec.id, provider: setup.provider.plan.provider, effort, runUrl: runUrl(ctx), history };
         // Posted alongside the first request, not before it.
         live?.start({ ...progressBase, loopTokens: 0, costUsd: 0, requests: 0, step: 'starting' });
         return { ready: true, sandbox, agentHome, branch, existingPull, history, live, progressBase, model, dispose: () => sandbox.dispose() };
@@ -34877,7 +35521,12 @@ class ModelFailure extends Error {
         this.details = details;
     }
 }
-const TRANSIENT_TYPES = new Set(['overloaded_error', 'api_error', 'timeout_error', 'rate_limit_error']);
+/**
+ * Error types worth another attempt: the API's own, and the AWS exception frames Bedrock streams (the Bedrock client
+ * names them in camel case: throttlingException, …).
+ */
+const TRANSIENT_TYPES = new Set(['overloaded_error', 'api_error', 'timeout_error', 'rate_limit_error', 'throttlingException', 'serviceUnavailableException', 'internalServerException', 'modelStreamErrorException', 'modelNotReadyException'].map((t) => t.toLowerCase()));
+const ANTHROPIC_WORDING = { name: 'the Anthropic API', authHint: 'Check the `anthropic-api-key` secret.', retryBare429: false };
 function retryAfterMs(headers) {
     const ms = Number(headers?.get('retry-after-ms'));
     if (Number.isFinite(ms) && ms > 0)
@@ -34892,15 +35541,16 @@ function retryAfterMs(headers) {
     return Number.isFinite(date) ? Math.max(0, date - Date.now()) : undefined;
 }
 /** Map whatever the SDK threw to a ModelFailure with the cause named for the workflow author. */
-function classifyFailure(error, sdk, requestId, partialUsage, streamedBytes) {
+function classifyFailure(error, sdk, requestId, partialUsage, streamedBytes, wording = ANTHROPIC_WORDING) {
     const { APIConnectionError, APIError, APIUserAbortError } = sdk;
+    const api = wording.name;
     const base = { requestId, partialUsage, streamedBytes };
     if (error instanceof ModelFailure)
         return error;
     if (error instanceof APIUserAbortError)
         return new ModelFailure('request aborted', 'aborted', base);
     if (error instanceof APIConnectionError) {
-        return new ModelFailure(`connection to the Anthropic API failed: ${error.message}`, 'transient', base);
+        return new ModelFailure(`connection to ${api} failed: ${error.message}${error.cause instanceof Error && error.cause.message !== error.message ? ` (${error.cause.message})` : ''}`, 'transient', base);
     }
     if (error instanceof APIError) {
         const status = error.status;
@@ -34908,35 +35558,40 @@ function classifyFailure(error, sdk, requestId, partialUsage, streamedBytes) {
         const errorCode = error.errorCode ?? undefined;
         const wait = retryAfterMs(error.headers);
         const details = { ...base, status, errorType, errorCode, retryAfterMs: wait, requestId: error.requestID ?? requestId };
-        const said = error.apiMessage ?? error.message;
+        // Platforms that answer with their own error body ({message}) leave only the SDK's `<status> <body>` text.
+        const said = error.apiMessage ?? error.message.replace(/^\d{3}\s+/, '');
         if (status === undefined) {
             // An `error` event inside a 200 stream: the SDK does not retry these, taskcap does when the type is transient.
-            const kind = errorType && TRANSIENT_TYPES.has(errorType) ? 'transient' : 'fatal';
+            const kind = errorType && TRANSIENT_TYPES.has(errorType.toLowerCase()) ? 'transient' : 'fatal';
             return new ModelFailure(`the stream failed: ${errorType ?? 'error'}: ${said}`, kind, details);
         }
         if (status === 429) {
-            // A 429 without retry-after is a spend limit that keeps failing until access resumes: stop, don't hammer.
-            if (wait === undefined || errorCode?.includes('spend_limit')) {
-                return new ModelFailure(`the Anthropic API refused with a spend limit (429 ${errorCode ?? errorType ?? ''}): ${said}. Raise the workspace or organization spend limit, then re-run.`, 'fatal', details);
+            // On the Anthropic API a 429 without retry-after is a spend limit that keeps failing until access resumes:
+            // stop, don't hammer. A cloud platform's bare 429 is throttling: back off.
+            if ((wait === undefined && !wording.retryBare429) || errorCode?.includes('spend_limit')) {
+                return new ModelFailure(`${api} refused with a spend limit (429 ${errorCode ?? errorType ?? ''}): ${said}. Raise the workspace or organization spend limit, then re-run.`, 'fatal', details);
             }
             return new ModelFailure(`rate limited (429): ${said}`, 'transient', details);
         }
         if (status === 401)
-            return new ModelFailure(`the API key was rejected (401): ${said}. Check the \`anthropic-api-key\` secret.`, 'fatal', details);
+            return new ModelFailure(`${api} rejected the credentials (401): ${said}. ${wording.authHint}`, 'fatal', details);
         if (status === 402)
             return new ModelFailure(`billing problem (402): ${said}. Check the Anthropic account's billing.`, 'fatal', details);
         if (status === 403)
-            return new ModelFailure(`permission denied (403): ${said}`, 'fatal', details);
+            return new ModelFailure(`permission denied (403): ${said}${api === ANTHROPIC_WORDING.name ? '' : `. ${wording.authHint}`}`, 'fatal', details);
         if (status === 408 || status === 409 || status >= 500)
-            return new ModelFailure(`the Anthropic API answered ${status}: ${said}`, 'transient', details);
-        return new ModelFailure(`the Anthropic API rejected the request (${status}): ${said}`, 'fatal', details);
+            return new ModelFailure(`${api} answered ${status}: ${said}`, 'transient', details);
+        return new ModelFailure(`${api} rejected the request (${status}): ${said}`, 'fatal', details);
     }
     // A stream that ended without a message, a socket reset surfaced as a plain Error, a JSON glitch: retry.
     const message = error instanceof Error ? error.message : String(error);
     return new ModelFailure(`the response stream broke: ${message}`, 'transient', base);
 }
-/** The model port over the real SDK: one streaming request, SDK retries off. */
-function createAnthropicModel(sdk, client) {
+/**
+ * The model port over the real SDK: one streaming request, SDK retries off. `client` is the Anthropic client or one
+ * of the platform clients (Bedrock, Vertex, Foundry), which share its `beta.messages.stream`.
+ */
+function createAnthropicModel(sdk, client, wording = ANTHROPIC_WORDING) {
     return {
         async send(call, { signal, timeoutMs }) {
             const stream = client.beta.messages.stream({ ...call.params, ...(call.betas.length > 0 ? { betas: call.betas } : {}) }, { signal, timeout: timeoutMs, maxRetries: 0 });
@@ -34950,7 +35605,7 @@ function createAnthropicModel(sdk, client) {
                 if (signal.aborted && !(e instanceof ModelFailure)) {
                     return Promise.reject(new ModelFailure('request aborted', 'aborted', { requestId: stream.request_id ?? undefined, partialUsage: snapshot?.usage, streamedBytes }));
                 }
-                throw classifyFailure(e, sdk, stream.request_id ?? undefined, snapshot?.usage, streamedBytes);
+                throw classifyFailure(e, sdk, stream.request_id ?? undefined, snapshot?.usage, streamedBytes, wording);
             }
         },
     };
@@ -35043,7 +35698,7 @@ function record(ports, req, a) {
 
 
 
-const TASK_BUDGET_BETA = 'task-budgets-2026-03-13';
+const loop_TASK_BUDGET_BETA = 'task-budgets-2026-03-13';
 /** Fixed prompt overhead the API adds when tools are present (documented: bash 325, editor 700, plus the tool-use system prompt). */
 const TOOL_PROMPT_OVERHEAD = 2_000;
 const CANCELLED = 'The workflow run was cancelled.';
@@ -35163,7 +35818,7 @@ class LoopRun {
             ...(model.adaptiveThinking ? { thinking: { type: 'adaptive' } } : {}),
             ...outputConfig(model, setup.effort, limits.budget),
         };
-        this.betas = model.taskBudget ? [TASK_BUDGET_BETA] : [];
+        this.betas = model.taskBudget ? [loop_TASK_BUDGET_BETA] : [];
         this.firstPromptUpper = estimateTokens([setup.system, JSON.stringify(TOOL_DEFINITIONS), setup.firstMessage]) + TOOL_PROMPT_OVERHEAD;
     }
     get sendPorts() {
@@ -35235,7 +35890,7 @@ class LoopRun {
             return void this.close(sent.limit);
         if (sent.kind === 'unaffordable')
             return this.end(sent.limit, { detail: this.limitDetail(sent.limit) });
-        return this.end(sent.failure.kind === 'aborted' ? 'timeout' : 'api-error', { detail: `The Anthropic API failed: ${sent.failure.message}` });
+        return this.end(sent.failure.kind === 'aborted' ? 'timeout' : 'api-error', { detail: `The model request failed: ${sent.failure.message}` });
     }
     /** Execute one response's tool calls in order, each result within what the caps leave; then add any budget note. */
     async runTools(calls) {
@@ -35540,7 +36195,7 @@ async function runAgent(task, settings, prepared, setup) {
         clock,
         passthroughEnv: inputs.allowedEnv,
     });
-    const work = { hiddenRemoved: 0 };
+    const work = { hiddenRemoved: 0, switchedOff: [] };
     try {
         const first = buildFirstMessage(task, {
             repository: `${ctx.owner}/${ctx.repo}`,
@@ -35569,6 +36224,7 @@ async function runAgent(task, settings, prepared, setup) {
             cancel: ports.cancel,
             onProgress: (p) => prepared.live?.update({ ...prepared.progressBase, loopTokens: p.loopTokens, costUsd: p.costUsd, requests: p.requests, step: p.step }),
         }));
+        work.switchedOff = client.switchedOff?.() ?? [];
         if (inputs.testCommand && !ports.cancel.aborted) {
             const command = inputs.testCommand;
             work.tests = await log.group('Tests', () => runTestCommand(command, { git, bench, shell: prepared.sandbox.shell, cancel: ports.cancel, log, redactor }));
@@ -35589,11 +36245,13 @@ async function runAgent(task, settings, prepared, setup) {
 
 
 /**
- * Take the workspace out of the agent's reach where it matters: checkout's persisted credentials are hidden for the
- * whole run, and `.git/config` and `.git/hooks` are snapshotted so they can be restored exactly.
+ * Take the workspace out of the agent's reach where it matters: checkout's persisted credentials and the cloud
+ * credential files a setup step left (the provider's vault) are hidden for the whole run, and `.git/config` and
+ * `.git/hooks` are snapshotted so they can be restored exactly.
  */
-async function guardWorkspace(git, credentials, serverUrl) {
+async function guardWorkspace(git, credentials, serverUrl, vault) {
     const restoreCredentials = await hideCredentials(git, credentials.checkout, serverUrl);
+    const restoreCloudCredentials = vault.hide();
     const configPath = external_node_path_default().join(git.dir, '.git', 'config');
     const hooksDir = external_node_path_default().join(git.dir, '.git', 'hooks');
     const config = external_node_fs_default().readFileSync(configPath);
@@ -35614,6 +36272,7 @@ async function guardWorkspace(git, credentials, serverUrl) {
                 return;
             released = true;
             restoreGitDir();
+            restoreCloudCredentials();
             await restoreCredentials();
         },
     };
@@ -35662,14 +36321,14 @@ async function workOnTask(task, setup) {
     const { ports, inputs } = setup;
     const { log, clock } = ports;
     const startedAt = new Date(clock.now()).toISOString();
-    const settings = resolveSettings(task.className, setup.config, inputs);
+    const settings = resolveSettings(task.className, setup.config, inputs, setup.provider);
     const prepared = await log.group(`Task ${task.key}`, () => prepare(task, settings, setup));
     if (!prepared.ready) {
         const outcome = { ...emptyOutcome('failed', prepared.reason), className: task.className, budget: task.budget, branch: prepared.branch };
         return taskResult(outcome, startedAt, clock.now());
     }
     try {
-        const guard = await guardWorkspace(ports.git, setup.credentials, setup.ctx.serverUrl);
+        const guard = await guardWorkspace(ports.git, setup.credentials, setup.ctx.serverUrl, setup.provider.vault);
         try {
             const work = await runAgent(task, settings, prepared, setup);
             guard.restoreGitDir();
@@ -35724,6 +36383,8 @@ function limitsOf(outcome, loop) {
 
 
 
+
+
 /**
  * One taskcap run: event → task(s) → gate → capped loop → publication → receipt → ledger. A skipped or refused
  * event makes no model call and no write (a fork PR or a spent monthly cap gets one explanatory comment).
@@ -35750,23 +36411,29 @@ async function runTaskcap(inputs, ctx, ports) {
     const last = results.filter((r) => r.ran).pop();
     return { outcome, record: last && recordOf(last, ctx), redactor };
 }
-/** What every task shares; a run that will call the model needs its key. Unknown models fail here, before any write. */
+/**
+ * What every task shares. Where Claude is reached: exactly one way to sign in, checked here, before any request or
+ * write; unknown models fail here too.
+ */
 async function run_taskcap_settle(decided, inputs, ctx, ports, redactor, started) {
     const { config, intents } = decided;
-    if (!inputs.anthropicApiKey) {
-        throw new errors/* UserError */.y("Input 'anthropic-api-key' is empty. Pass it from a repository secret: `anthropic-api-key: ${{ secrets.ANTHROPIC_API_KEY }}` (secrets are not available to workflows triggered from forks).");
-    }
+    const provider = providerForRun(inputs, ports.environment ?? {}, ctx.workspace);
+    for (const secret of provider.secrets)
+        redactor.add(secret);
+    ports.log.info(`Claude: ${provider.description}.`);
     for (const intent of intents)
-        resolveSettings(intent.className, config, inputs);
+        resolveSettings(intent.className, config, inputs, provider);
     return {
-        inputs: { ...inputs, anthropicApiKey: inputs.anthropicApiKey },
+        inputs,
+        provider,
         ctx,
         ports,
         config,
         redactor,
         started,
         credentials: await resolveGitCredentials(ports.git, ctx.serverUrl, inputs.githubToken, redactor),
-        protectedGlobs: [...DEFAULT_PROTECTED, inputs.configPath, ...inputs.protectedPaths],
+        // Credential files a cloud's setup step leaves in the workspace (gha-creds-*.json) are never committed.
+        protectedGlobs: [...DEFAULT_PROTECTED, inputs.configPath, ...inputs.protectedPaths, ...CREDENTIAL_GLOBS],
     };
 }
 /** Each intent as a task, one after another (several scheduled tasks each start from the default branch's tip). */
@@ -35831,6 +36498,7 @@ var action_io = __nccwpck_require__(23152);
 
 
 
+
 const list = (raw) => raw
     .split(/[,\n]/)
     .map((s) => s.trim())
@@ -35880,6 +36548,7 @@ function parseInputs(get, env = {}) {
         uploadRecord: booleanInput('upload-record', get('upload-record')),
         reportIssue: issueNumber(get('report-issue')),
         maxMonthlyCostUsd: get('max-monthly-cost-usd') === '' ? undefined : positiveNumber('max-monthly-cost-usd', get('max-monthly-cost-usd'), '200'),
+        provider: parseProviderInputs(get),
     };
 }
 function modeInput(raw) {
@@ -35929,7 +36598,327 @@ function readInputs(io, env) {
         io.setSecret(inputs.anthropicApiKey);
     if (inputs.githubToken)
         io.setSecret(inputs.githubToken);
+    if (inputs.provider.foundryApiKey)
+        io.setSecret(inputs.provider.foundryApiKey);
     return inputs;
+}
+
+;// CONCATENATED MODULE: ./src/agent/providers/azure-cli.ts
+/**
+ * A Microsoft Entra ID access token from the Azure CLI session azure/login leaves (`az account get-access-token`),
+ * the way Azure's own credential chain reads it in CI. The command runs with a minimal environment: PATH, HOME and
+ * the session directory, nothing else of the step's.
+ */
+
+function azureCliToken(run, env) {
+    return async (resource, configDir) => {
+        const r = await run('az', ['account', 'get-access-token', '--resource', resource, '--output', 'json'], {
+            PATH: env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+            HOME: env.HOME ?? '/',
+            AZURE_CONFIG_DIR: configDir,
+            AZURE_CORE_NO_COLOR: '1',
+            AZURE_CORE_COLLECT_TELEMETRY: '0',
+        });
+        if (r.code !== 0) {
+            const said = (r.stderr || r.stdout).trim().split('\n').slice(-2).join(' ').slice(0, 400);
+            throw new errors/* UserError */.y(`The Azure CLI could not give an Entra ID token for Microsoft Foundry (az account get-access-token exited ${r.code ?? 'without a code'}: ${said}). Run azure/login before taskcap in the same job.`);
+        }
+        let parsed;
+        try {
+            parsed = JSON.parse(r.stdout);
+        }
+        catch {
+            throw new errors/* UserError */.y('The Azure CLI answered az account get-access-token with something that is not JSON.');
+        }
+        if (typeof parsed.accessToken !== 'string' || parsed.accessToken === '')
+            throw new errors/* UserError */.y('The Azure CLI gave no accessToken for Microsoft Foundry.');
+        const epoch = Number(parsed.expires_on);
+        const expiresAt = Number.isFinite(epoch) && epoch > 0 ? epoch * 1000 : Date.parse(String(parsed.expiresOn ?? '')) || Date.now() + 30 * 60_000;
+        return { token: parsed.accessToken, expiresAt };
+    };
+}
+
+;// CONCATENATED MODULE: ./src/agent/providers/capabilities.ts
+
+
+/**
+ * Sources: anthropic-api.md §5 (top-level cache_control refused on legacy Bedrock for models up to Opus 4.6), §10
+ * (platform packages; Bedrock's InvokeModel client has no token counting); the SDK clients themselves (betas travel
+ * in `anthropic_beta` on InvokeModel, in the header elsewhere). Where nothing is documented: `detect`.
+ */
+const CAPABILITIES = {
+    anthropic: { taskBudget: 'yes', effort: 'yes', cacheControl: 'yes', tokenCounting: 'yes' },
+    'bedrock-invoke': { taskBudget: 'detect', effort: 'detect', cacheControl: 'detect', tokenCounting: 'no' },
+    'bedrock-mantle': { taskBudget: 'detect', effort: 'detect', cacheControl: 'detect', tokenCounting: 'yes' },
+    vertex: { taskBudget: 'detect', effort: 'detect', cacheControl: 'detect', tokenCounting: 'yes' },
+    foundry: { taskBudget: 'detect', effort: 'detect', cacheControl: 'detect', tokenCounting: 'yes' },
+};
+/** Models served on Bedrock's InvokeModel under ARN-versioned ids: top-level cache_control is a 400 there. */
+const LEGACY_BEDROCK_MODELS = /^claude-(?:opus-4(?:-[0-6])?|sonnet-4(?:-[0-6])?|haiku-4-5|3-[a-z0-9-]+)(?:-\d{8})?$/;
+function surfaceOf(provider, bedrockApi) {
+    if (provider === 'bedrock')
+        return bedrockApi === 'mantle' ? 'bedrock-mantle' : 'bedrock-invoke';
+    return provider;
+}
+/** Features to switch off before the first request, from the table (and the model, where the table says so). */
+function featuresOffAtStart(surface, claudeModel) {
+    const caps = CAPABILITIES[surface];
+    const off = [];
+    if (caps.taskBudget === 'no')
+        off.push('task-budget');
+    if (caps.effort === 'no')
+        off.push('effort');
+    if (caps.cacheControl === 'no' || (surface === 'bedrock-invoke' && LEGACY_BEDROCK_MODELS.test(claudeModel)))
+        off.push('cache-control');
+    return off;
+}
+const hasTaskBudget = (c) => c.betas.includes(TASK_BUDGET_BETA) || Boolean(c.params.output_config?.task_budget);
+const hasEffort = (c) => Boolean(c.params.output_config?.effort);
+const hasCacheControl = (c) => Boolean(c.params.cache_control);
+/**
+ * The feature a 400 refused, when its message names one the request carried. Wording differs per platform ("Extra
+ * inputs are not permitted: output_config.task_budget", "invalid beta flag", "extraneous key [cache_control]"), so
+ * the match is on the names in it; a refusal of `output_config` as a whole drops the task budget first, then effort.
+ */
+function refusedFeature(failure, call) {
+    if (failure.details.status !== 400)
+        return undefined;
+    const said = failure.message;
+    const namesTaskBudget = /task[_ -]?budget/i.test(said) || said.includes(TASK_BUDGET_BETA) || /anthropic[-_]beta|beta (flag|header)/i.test(said);
+    const namesEffort = /\beffort\b/i.test(said);
+    if (namesTaskBudget)
+        return hasTaskBudget(call) ? 'task-budget' : undefined;
+    if (namesEffort)
+        return hasEffort(call) ? 'effort' : undefined;
+    if (hasCacheControl(call) && /cache[_ ]control/i.test(said))
+        return 'cache-control';
+    if (/output_config/i.test(said)) {
+        if (hasTaskBudget(call))
+            return 'task-budget';
+        if (hasEffort(call))
+            return 'effort';
+    }
+    return undefined;
+}
+/**
+ * The call without the switched-off features. A refused top-level `cache_control` becomes an explicit breakpoint
+ * on the last block of the last message, which every platform accepts: the growing history stays cached.
+ */
+function withoutFeatures(call, off) {
+    if (off.size === 0)
+        return call;
+    const params = { ...call.params };
+    let betas = call.betas;
+    if (params.output_config && (off.has('task-budget') || off.has('effort'))) {
+        const config = { ...params.output_config };
+        if (off.has('task-budget'))
+            delete config.task_budget;
+        if (off.has('effort'))
+            delete config.effort;
+        if (Object.keys(config).length > 0)
+            params.output_config = config;
+        else
+            delete params.output_config;
+    }
+    if (off.has('task-budget'))
+        betas = betas.filter((b) => b !== TASK_BUDGET_BETA);
+    if (off.has('cache-control') && params.cache_control) {
+        const breakpoint = params.cache_control;
+        delete params.cache_control;
+        params.messages = withLastBlockBreakpoint(params.messages, breakpoint);
+    }
+    return { params, betas };
+}
+function withLastBlockBreakpoint(messages, breakpoint) {
+    const last = messages[messages.length - 1];
+    if (!last)
+        return messages;
+    const blocks = (typeof last.content === 'string' ? [{ type: 'text', text: last.content }] : [...last.content]);
+    const end = blocks[blocks.length - 1];
+    if (!end || end.type === 'thinking' || end.type === 'redacted_thinking')
+        return messages;
+    blocks[blocks.length - 1] = { ...end, cache_control: breakpoint };
+    return [...messages.slice(0, -1), { ...last, content: blocks }];
+}
+/**
+ * The model port with features switched off as the table says, and again whenever the platform answers 400 for one:
+ * the request is re-sent at once without it (a 400 reports no usage, so nothing is metered twice). Each feature is
+ * switched off at most once, so a platform that keeps refusing fails like any other 400.
+ */
+function withCapabilityFallback(port, opts) {
+    const off = new Set(opts.startOff);
+    for (const f of off)
+        opts.log.info(`${opts.providerLabel} does not take ${FEATURE_NAMES[f]} for this model: ${INSTEAD[f]}.`);
+    return {
+        switchedOff: () => FEATURES.filter((f) => off.has(f)),
+        async send(call, options) {
+            for (;;) {
+                const adapted = withoutFeatures(call, off);
+                try {
+                    return await port.send(adapted, options);
+                }
+                catch (e) {
+                    const feature = e instanceof ModelFailure ? refusedFeature(e, adapted) : undefined;
+                    if (!feature || off.has(feature))
+                        throw e;
+                    off.add(feature);
+                    opts.log.info(`${opts.providerLabel} refused ${FEATURE_NAMES[feature]} (${e.message}); re-sending without it: ${INSTEAD[feature]}.`);
+                }
+            }
+        },
+    };
+}
+
+;// CONCATENATED MODULE: ./src/agent/providers/create-model.ts
+
+
+
+
+/** Body version Bedrock's InvokeModel documents; the SDK's default API version is refused there by older models. */
+const BEDROCK_INVOKE_VERSION = 'bedrock-2023-05-31';
+const WORDING = {
+    anthropic: { name: 'the Anthropic API', authHint: 'Check the `anthropic-api-key` secret (or the federation rule, for keyless sign-in).', retryBare429: false },
+    bedrock: {
+        name: 'Amazon Bedrock',
+        authHint: "Check the role taskcap runs as: it needs bedrock:InvokeModelWithResponseStream (bedrock-mantle:CreateInference on the Messages API endpoint) on the model, and the model must be enabled in the account's Bedrock model access.",
+        retryBare429: true,
+    },
+    vertex: { name: 'Google Vertex AI', authHint: 'Check that the service account has roles/aiplatform.user on the project and that the Claude model is enabled in Vertex AI Model Garden.', retryBare429: true },
+    foundry: { name: 'Microsoft Foundry', authHint: "Check 'foundry-api-key', or that the signed-in identity has the Cognitive Services User role on the Foundry resource.", retryBare429: true },
+};
+/** Build the model port for a resolved provider and a model. Sign-in problems surface on the first request. */
+async function createProviderModel(resolved, model, world) {
+    const { plan } = resolved;
+    const sdk = await world.loadSdk();
+    const wording = WORDING[plan.provider];
+    let port;
+    switch (plan.provider) {
+        case 'anthropic':
+            port = createAnthropicModel(sdk, await anthropicClient(plan, sdk, world), wording);
+            break;
+        case 'bedrock':
+            port = await bedrockPort(plan, sdk, wording);
+            break;
+        case 'vertex':
+            port = createAnthropicModel(sdk, await vertexClient(plan), wording);
+            break;
+        case 'foundry':
+            port = createAnthropicModel(sdk, await foundryClient(plan, world, resolved.vault), wording);
+            break;
+    }
+    world.log.debug(`model client ready: ${resolved.description}`);
+    const surface = surfaceOf(plan.provider, plan.provider === 'bedrock' ? plan.api : undefined);
+    return withCapabilityFallback(port, { providerLabel: provider_name_PROVIDER_LABELS[plan.provider], startOff: featuresOffAtStart(surface, model.claudeModel ?? model.id), log: world.log });
+}
+async function anthropicClient(plan, sdk, world) {
+    const baseURL = plan.baseURL;
+    if (plan.auth.kind === 'api-key')
+        return new sdk.default({ apiKey: plan.auth.apiKey, baseURL, maxRetries: 0 });
+    const auth = plan.auth;
+    const { oidcFederationProvider } = await __nccwpck_require__.e(/* import() */ 490).then(__nccwpck_require__.bind(__nccwpck_require__, 31490));
+    const exchange = oidcFederationProvider({
+        // GitHub's OIDC tokens live minutes and each is accepted once: mint a fresh one for every exchange.
+        identityTokenProvider: async () => {
+            const token = await world.fetchIdToken(auth.audience);
+            world.onSecret(token);
+            return token;
+        },
+        federationRuleId: auth.ruleId,
+        organizationId: auth.organizationId,
+        serviceAccountId: auth.serviceAccountId,
+        workspaceId: auth.workspaceId,
+        baseURL: baseURL ?? world.env.ANTHROPIC_BASE_URL ?? 'https://api.anthropic.com',
+        fetch: globalThis.fetch,
+    });
+    return new sdk.default({
+        credentials: async (opts) => {
+            const access = await exchange(opts);
+            world.onSecret(access.token);
+            return access;
+        },
+        baseURL,
+        maxRetries: 0,
+    });
+}
+async function bedrockPort(plan, sdk, wording) {
+    const { AnthropicBedrock, AnthropicBedrockMantle } = await Promise.all(/* import() */[__nccwpck_require__.e(490), __nccwpck_require__.e(737), __nccwpck_require__.e(820)]).then(__nccwpck_require__.bind(__nccwpck_require__, 41820));
+    const auth = plan.auth;
+    const keys = auth.kind === 'aws-credentials'
+        ? { accessKey: auth.accessKeyId, secret: auth.secretAccessKey, session: auth.sessionToken ?? null }
+        : { accessKey: null, secret: null, session: null };
+    // `apiKey: null` when signing with AWS credentials: the clients must not fall back to AWS_BEARER_TOKEN_BEDROCK.
+    const apiKey = auth.kind === 'bedrock-api-key' ? auth.apiKey : null;
+    if (plan.api === 'mantle') {
+        const client = new AnthropicBedrockMantle({
+            awsRegion: plan.region,
+            baseURL: plan.baseURL,
+            apiKey,
+            awsAccessKey: keys.accessKey,
+            awsSecretAccessKey: keys.secret,
+            awsSessionToken: keys.session,
+            maxRetries: 0,
+        });
+        return createAnthropicModel(sdk, client, wording);
+    }
+    const common = { awsRegion: plan.region, ...(plan.baseURL ? { baseURL: plan.baseURL } : {}), maxRetries: 0 };
+    const client = keys.accessKey && keys.secret
+        ? new AnthropicBedrock({ ...common, apiKey: null, awsAccessKey: keys.accessKey, awsSecretKey: keys.secret, awsSessionToken: keys.session })
+        : new AnthropicBedrock({ ...common, apiKey });
+    const inner = createAnthropicModel(sdk, client, wording);
+    return {
+        // InvokeModel takes the API version in the body; the Messages API's dated versions are refused by older models.
+        send: (call, options) => inner.send({ ...call, params: { ...call.params, anthropic_version: BEDROCK_INVOKE_VERSION } }, options),
+    };
+}
+async function vertexClient(plan) {
+    const [{ AnthropicVertex }, { GoogleAuth }] = await Promise.all([Promise.all(/* import() */[__nccwpck_require__.e(490), __nccwpck_require__.e(737), __nccwpck_require__.e(492), __nccwpck_require__.e(33)]).then(__nccwpck_require__.bind(__nccwpck_require__, 82033)), __nccwpck_require__.e(/* import() */ 492).then(__nccwpck_require__.t.bind(__nccwpck_require__, 492, 23))]);
+    // From memory, not from GOOGLE_APPLICATION_CREDENTIALS: the file is out of the agent's reach during the loop.
+    const googleAuth = new GoogleAuth({ credentials: plan.auth.credentials.json, scopes: 'https://www.googleapis.com/auth/cloud-platform' });
+    return new AnthropicVertex({ region: plan.region, projectId: plan.projectId, ...(plan.baseURL ? { baseURL: plan.baseURL } : {}), googleAuth, maxRetries: 0 });
+}
+async function foundryClient(plan, world, vault) {
+    const { AnthropicFoundry } = await Promise.all(/* import() */[__nccwpck_require__.e(490), __nccwpck_require__.e(737), __nccwpck_require__.e(651)]).then(__nccwpck_require__.bind(__nccwpck_require__, 69651));
+    const where = plan.baseURL ? { baseURL: plan.baseURL, resource: null } : { resource: plan.resource };
+    if (plan.auth.kind === 'api-key')
+        return new AnthropicFoundry({ ...where, apiKey: plan.auth.apiKey, maxRetries: 0 });
+    const configDir = plan.auth.azureConfigDir;
+    // One token for as long as it lives (less a margin): the Azure CLI is slow to start.
+    let cached;
+    const azureADTokenProvider = async () => {
+        if (!cached || cached.expiresAt - Date.now() < 5 * 60_000) {
+            // The session directory is out of the agent's reach during the loop: the CLI gets a private copy then.
+            cached = vault ? await vault.withPath(configDir, (dir) => world.azureToken(FOUNDRY_ENTRA_RESOURCE, dir)) : await world.azureToken(FOUNDRY_ENTRA_RESOURCE, configDir);
+            world.onSecret(cached.token);
+        }
+        return cached.token;
+    };
+    return new AnthropicFoundry({ ...where, azureADTokenProvider, maxRetries: 0 });
+}
+
+;// CONCATENATED MODULE: ./src/agent/providers/oidc-token.ts
+/**
+ * The workflow's OIDC token for an audience, from the runner (ACTIONS_ID_TOKEN_REQUEST_URL with
+ * ACTIONS_ID_TOKEN_REQUEST_TOKEN as a bearer; the job needs `permissions: id-token: write`). Asked for afresh each
+ * time: GitHub's tokens live minutes and a federation exchange accepts each once. Unlike the toolkit's helper, this
+ * never logs the request URL, which the contract counts among the credentials.
+ */
+
+function githubOidcToken(env, fetchImpl = globalThis.fetch) {
+    return async (audience) => {
+        const base = env.ACTIONS_ID_TOKEN_REQUEST_URL;
+        const bearer = env.ACTIONS_ID_TOKEN_REQUEST_TOKEN;
+        if (!base || !bearer)
+            throw new errors/* UserError */.y('The runner offers no OIDC token: give the job `permissions: id-token: write`.');
+        const url = new URL(base);
+        url.searchParams.set('audience', audience);
+        const res = await fetchImpl(url, { headers: { Authorization: `Bearer ${bearer}`, Accept: 'application/json; api-version=2.0' } });
+        if (!res.ok)
+            throw new errors/* UserError */.y(`The runner refused the workflow's OIDC token (HTTP ${res.status}). Check that the job has \`permissions: id-token: write\`.`);
+        const body = (await res.json().catch(() => ({})));
+        if (typeof body.value !== 'string' || body.value === '')
+            throw new errors/* UserError */.y("The runner's OIDC token answer had no token in it.");
+        return body.value;
+    };
 }
 
 ;// CONCATENATED MODULE: ./src/publish/git.ts
@@ -36260,12 +37249,23 @@ async function createSandboxShell(opts, system = realSystem) {
 
 
 
+
+
+
+/** A command without a shell, with exactly the given environment (the Azure CLI for a Foundry token). */
+const runCommand = (file, args, env) => new Promise((resolve) => {
+    (0,external_node_child_process_.execFile)(file, args, { env, timeout: 120_000, encoding: 'utf8', maxBuffer: 1024 * 1024 }, (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? Number(error.code) : 1) : 0;
+        resolve({ code, stdout: String(stdout ?? ''), stderr: String(stderr || (error?.message ?? '')) });
+    }).stdin?.end();
+});
 /**
  * The real world for one run: Octokit, git in the workspace, the Anthropic SDK, the sandbox, the system clock.
  * Everything it needs from the environment is passed in (`env`), so the same wiring serves the runner and the
  * in-process test tier.
  */
-function buildPorts(inputs, ctx, env, log, cancel, clock) {
+function buildPorts(inputs, ctx, env, io, cancel, clock) {
+    const { log } = io;
     // The SDK is large: it loads once a task is known to need it, while the sandbox probe and the lookups run.
     let sdk;
     // Tests and simulators turn GitHub's request spacing off; a real run always keeps it.
@@ -36273,12 +37273,18 @@ function buildPorts(inputs, ctx, env, log, cancel, clock) {
     const octokit = createOctokit(inputs.githubToken, ctx.apiUrl, log, { throttle });
     return {
         github: createGitHub(octokit, ctx.owner, ctx.repo),
-        makeModel: async (apiKey) => {
-            const loaded = await (sdk ??= __nccwpck_require__.e(/* import() */ 407).then(__nccwpck_require__.bind(__nccwpck_require__, 66407)));
-            // Settings come from this run's environment, never from whatever the SDK would read on its own.
-            const client = new loaded.default({ apiKey, authToken: null, baseURL: env.ANTHROPIC_BASE_URL || undefined, maxRetries: 0 });
-            return createAnthropicModel(loaded, client);
-        },
+        // The client for the run's provider; its platform package loads only when that provider is used.
+        makeModel: (provider, model, onSecret) => createProviderModel(provider, model, {
+            loadSdk: () => (sdk ??= Promise.all(/* import() */[__nccwpck_require__.e(490), __nccwpck_require__.e(737), __nccwpck_require__.e(582)]).then(__nccwpck_require__.bind(__nccwpck_require__, 8582))),
+            fetchIdToken: githubOidcToken(env),
+            azureToken: azureCliToken(runCommand, env),
+            onSecret: (secret) => {
+                io.setSecret(secret);
+                onSecret(secret);
+            },
+            log,
+            env,
+        }),
         git: new Git(ctx.workspace),
         // Made per task, after the gate: a skipped or refused event never touches the machine's sandbox settings.
         makeShell: ({ workspace, agentHome }) => createSandboxShell({
@@ -36323,7 +37329,7 @@ async function run(env, io, cancel, clock = systemClock) {
             log.debug(`inputs read (${ctx.eventName})`);
             return { inputs, ctx };
         });
-        const ports = buildPorts(inputs, ctx, env, log, cancel, clock);
+        const ports = buildPorts(inputs, ctx, env, io, cancel, clock);
         if (inputs.mode === 'report' || (ctx.eventName === 'workflow_dispatch' && ctx.payload.inputs?.mode === 'report')) {
             const { markdown, commentUrl } = await runReportMode(inputs, ctx, ports);
             io.setOutput('status', 'completed');
@@ -36422,7 +37428,7 @@ function defaultConfig() {
     const map = (entries = []) => Object.assign(Object.create(null), Object.fromEntries(entries));
     const classes = map(Object.entries(structuredClone(_classes_js__WEBPACK_IMPORTED_MODULE_0__/* .BUILT_IN_CLASSES */ .sL)));
     const labels = map(Object.entries(classes).flatMap(([name, spec]) => (spec.label ? [[spec.label, name]] : [])));
-    return { classes, labels, tasks: map(), pricing: map() };
+    return { classes, labels, tasks: map(), pricing: map(), models: map() };
 }
 
 
@@ -36444,8 +37450,11 @@ function defaultConfig() {
  * Sources: ../shared/reference/anthropic-api.md §1.8 (task budgets), §2 (effort), §3 (prices).
  */
 const EFFORTS = ['low', 'medium', 'high', 'xhigh', 'max'];
-/** What a model id looks like (inputs and config are checked against it before it reaches a request). */
-const MODEL_ID = /^[a-z0-9][a-z0-9.@:_-]*$/i;
+/**
+ * What a model id looks like (inputs and config are checked against it before it reaches a request): a first-party
+ * id, a provider's id (`us.anthropic.…`, `…@20251001`) or a Bedrock ARN (with `/`).
+ */
+const MODEL_ID = /^[a-z0-9][a-z0-9.@:_/-]*$/i;
 const ALL_EFFORTS = EFFORTS;
 const UP_TO_MAX = ['low', 'medium', 'high', 'max'];
 const UP_TO_HIGH = ['low', 'medium', 'high'];
@@ -36509,7 +37518,7 @@ function effortFor(model, wanted) {
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _action_cancellation_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(54559);
 /* harmony import */ var _action_core_io_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(49484);
-/* harmony import */ var _action_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(63377);
+/* harmony import */ var _action_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7469);
 
 
 
@@ -36650,6 +37659,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("buffer");
 
 /***/ }),
 
+/***/ 35317:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("child_process");
+
+/***/ }),
+
 /***/ 49140:
 /***/ ((module) => {
 
@@ -36689,6 +37705,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("fs/promises"
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("http");
+
+/***/ }),
+
+/***/ 85675:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("http2");
 
 /***/ }),
 
@@ -36867,6 +37890,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream"
 
 /***/ }),
 
+/***/ 37830:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/web");
+
+/***/ }),
+
 /***/ 46193:
 /***/ ((module) => {
 
@@ -36937,6 +37967,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("process");
 
 /***/ }),
 
+/***/ 83480:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("querystring");
+
+/***/ }),
+
 /***/ 2203:
 /***/ ((module) => {
 
@@ -36979,6 +38016,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 
 /***/ }),
 
+/***/ 28167:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("worker_threads");
+
+/***/ }),
+
 /***/ 43106:
 /***/ ((module) => {
 
@@ -36986,7 +38030,7 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("zlib");
 
 /***/ }),
 
-/***/ 77094:
+/***/ 3894:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -37574,8 +38618,8 @@ function toPlatformPath(pth) {
 var external_string_decoder_ = __nccwpck_require__(13193);
 // EXTERNAL MODULE: external "events"
 var external_events_ = __nccwpck_require__(24434);
-;// CONCATENATED MODULE: external "child_process"
-const external_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("child_process");
+// EXTERNAL MODULE: external "child_process"
+var external_child_process_ = __nccwpck_require__(35317);
 // EXTERNAL MODULE: external "assert"
 var external_assert_ = __nccwpck_require__(42613);
 ;// CONCATENATED MODULE: ./node_modules/@actions/io/lib/io-util.js
@@ -38417,7 +39461,7 @@ class ToolRunner extends external_events_.EventEmitter {
                     return reject(new Error(`The cwd: ${this.options.cwd} does not exist!`));
                 }
                 const fileName = this._getSpawnFileName();
-                const cp = external_child_process_namespaceObject.spawn(fileName, this._getSpawnArgs(optionsNonNull), this._getSpawnOptions(this.options, fileName));
+                const cp = external_child_process_.spawn(fileName, this._getSpawnArgs(optionsNonNull), this._getSpawnOptions(this.options, fileName));
                 let stdbuffer = '';
                 if (cp.stdout) {
                     cp.stdout.on('data', (data) => {

@@ -1,4 +1,6 @@
 import type { ModelPort } from './agent/model.js';
+import type { RunProvider } from './agent/providers/run-provider.js';
+import type { ModelSpec } from './config/models.js';
 import type { TaskcapConfig } from './config/config.js';
 import type { GitHub } from './github/github.js';
 import type { Inputs } from './action/inputs.js';
@@ -40,8 +42,11 @@ export const systemClock: Clock = {
 /** The world as taskcap sees it. Only the entry module builds real ones. */
 export interface Ports {
   github: GitHub;
-  /** Built only once a run will call the model (a skipped or refused event needs no key). */
-  makeModel: (apiKey: string) => Promise<ModelPort>;
+  /**
+   * The model client for the run's provider, built only once a run will call the model (a skipped or refused event
+   * needs no credentials). Credentials it mints on the way (federation tokens) go to `onSecret`.
+   */
+  makeModel: (provider: RunProvider, model: ModelSpec, onSecret: (secret: string) => void) => Promise<ModelPort & { switchedOff?(): readonly string[] }>;
   git: Git;
   /** The shell for agent commands: a bubblewrap sandbox when one can be made (per the `sandbox` input). */
   makeShell: (opts: { workspace: string; agentHome: string }) => Promise<SandboxShell>;
@@ -55,7 +60,9 @@ export interface Ports {
 
 /** What every task of one run shares, settled once the gate has let the event through. */
 export interface RunSetup {
-  inputs: Inputs & { anthropicApiKey: string };
+  inputs: Inputs;
+  /** Where Claude is reached, how taskcap signs in, and the credential files to hide during the loop. */
+  provider: RunProvider;
   ctx: RunnerContext;
   ports: Ports;
   config: TaskcapConfig;

@@ -26,6 +26,16 @@ describe('parseInputs', () => {
       uploadRecord: false,
       reportIssue: undefined,
       maxMonthlyCostUsd: undefined,
+      provider: {
+        provider: 'anthropic',
+        baseUrl: undefined,
+        awsRegion: undefined,
+        gcpProject: undefined,
+        gcpRegion: undefined,
+        foundryResource: undefined,
+        foundryApiKey: undefined,
+        federation: { ruleId: undefined, organizationId: undefined, serviceAccountId: undefined, workspaceId: undefined, audience: undefined },
+      },
     });
   });
 

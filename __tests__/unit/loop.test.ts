@@ -194,7 +194,7 @@ describe('runLoop, limits and failures', () => {
       [0, 2, null],
     ]);
     const fatal = await loop([new ModelFailure('bad request', 'fatal')]);
-    expect(fatal.outcome).toMatchObject({ endReason: 'api-error', detail: 'The Anthropic API failed: bad request' });
+    expect(fatal.outcome).toMatchObject({ endReason: 'api-error', detail: 'The model request failed: bad request' });
     expect(fatal.model.calls).toHaveLength(1);
   });
 

@@ -3,6 +3,7 @@ import { isOneOf, RUN_MODES, SANDBOX_MODES, type RunMode, type SandboxMode } fro
 import type { ActionIO } from './io.js';
 import { MODEL_ID } from '../config/models.js';
 import { neverPassedToAgent } from '../tools/workbench.js';
+import { parseProviderInputs, type ProviderInputs } from '../agent/providers/provider-inputs.js';
 
 /** The action's inputs, typed and validated. This module is the only reader of `core.getInput`. */
 export interface Inputs {
@@ -40,6 +41,8 @@ export interface Inputs {
   reportIssue?: number;
   /** Refuse new runs once this month's ledger spend reaches this (USD). */
   maxMonthlyCostUsd?: number;
+  /** Where Claude is reached and how taskcap signs in there (provider, base-url, cloud and keyless inputs). */
+  provider: ProviderInputs;
 }
 
 type Get = (name: string) => string;
@@ -95,6 +98,7 @@ export function parseInputs(get: Get, env: Record<string, string | undefined> = 
     uploadRecord: booleanInput('upload-record', get('upload-record')),
     reportIssue: issueNumber(get('report-issue')),
     maxMonthlyCostUsd: get('max-monthly-cost-usd') === '' ? undefined : positiveNumber('max-monthly-cost-usd', get('max-monthly-cost-usd'), '200'),
+    provider: parseProviderInputs(get),
   };
 }
 
@@ -140,5 +144,6 @@ export function readInputs(io: Pick<ActionIO, 'getInput' | 'setSecret'>, env: Re
   const inputs = parseInputs((name) => io.getInput(name), env);
   if (inputs.anthropicApiKey) io.setSecret(inputs.anthropicApiKey);
   if (inputs.githubToken) io.setSecret(inputs.githubToken);
+  if (inputs.provider.foundryApiKey) io.setSecret(inputs.provider.foundryApiKey);
   return inputs;
 }

@@ -28,7 +28,7 @@ export async function run(env: Record<string, string | undefined>, io: ActionIO,
       log.debug(`inputs read (${ctx.eventName})`);
       return { inputs, ctx };
     });
-    const ports = buildPorts(inputs, ctx, env, log, cancel, clock);
+    const ports = buildPorts(inputs, ctx, env, io, cancel, clock);
     if (inputs.mode === 'report' || (ctx.eventName === 'workflow_dispatch' && (ctx.payload.inputs as { mode?: unknown } | undefined)?.mode === 'report')) {
       const { markdown, commentUrl } = await runReportMode(inputs, ctx, ports);
       io.setOutput('status', 'completed');

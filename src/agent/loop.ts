@@ -257,7 +257,7 @@ class LoopRun {
     if (this.index > 0 && this.pastDeadline()) return void this.close('timeout');
     if (this.index > 0 && sent.kind === 'unaffordable') return void this.close(sent.limit);
     if (sent.kind === 'unaffordable') return this.end(sent.limit, { detail: this.limitDetail(sent.limit) });
-    return this.end(sent.failure.kind === 'aborted' ? 'timeout' : 'api-error', { detail: `The Anthropic API failed: ${sent.failure.message}` });
+    return this.end(sent.failure.kind === 'aborted' ? 'timeout' : 'api-error', { detail: `The model request failed: ${sent.failure.message}` });
   }
 
   /** Execute one response's tool calls in order, each result within what the caps leave; then add any budget note. */

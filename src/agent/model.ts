@@ -48,9 +48,32 @@ export class ModelFailure extends Error {
 /** One model request (one attempt): taskcap owns retries so each attempt is logged and metered. */
 export interface ModelPort {
   send(call: ModelCall, options: { signal: AbortSignal; timeoutMs: number }): Promise<ModelResponse>;
+  /** Request features the provider does not take, which taskcap switched off (see providers/capabilities.ts). */
+  switchedOff?(): readonly string[];
 }
 
-const TRANSIENT_TYPES = new Set(['overloaded_error', 'api_error', 'timeout_error', 'rate_limit_error']);
+/**
+ * Error types worth another attempt: the API's own, and the AWS exception frames Bedrock streams (the Bedrock client
+ * names them in camel case: throttlingException, …).
+ */
+const TRANSIENT_TYPES = new Set(
+  ['overloaded_error', 'api_error', 'timeout_error', 'rate_limit_error', 'throttlingException', 'serviceUnavailableException', 'internalServerException', 'modelStreamErrorException', 'modelNotReadyException'].map((t) => t.toLowerCase()),
+);
+
+/** How failures are worded and judged for the platform that answered. */
+export interface FailureWording {
+  /** "the Anthropic API", "Amazon Bedrock", … */
+  name: string;
+  /** What to check after a 401/403. */
+  authHint: string;
+  /**
+   * Cloud platforms answer 429 without `retry-after` when they throttle: back off and retry. On the Anthropic API
+   * such a 429 is a spend limit that keeps failing until access resumes: stop.
+   */
+  retryBare429: boolean;
+}
+
+export const ANTHROPIC_WORDING: FailureWording = { name: 'the Anthropic API', authHint: 'Check the `anthropic-api-key` secret.', retryBare429: false };
 
 function retryAfterMs(headers: Headers | undefined): number | undefined {
   const ms = Number(headers?.get('retry-after-ms'));
@@ -71,13 +94,21 @@ export type Sdk = typeof import('@anthropic-ai/sdk');
 type SdkErrors = Pick<Sdk, 'APIConnectionError' | 'APIError' | 'APIUserAbortError'>;
 
 /** Map whatever the SDK threw to a ModelFailure with the cause named for the workflow author. */
-export function classifyFailure(error: unknown, sdk: SdkErrors, requestId?: string, partialUsage?: ReportedUsage, streamedBytes?: number): ModelFailure {
+export function classifyFailure(
+  error: unknown,
+  sdk: SdkErrors,
+  requestId?: string,
+  partialUsage?: ReportedUsage,
+  streamedBytes?: number,
+  wording: FailureWording = ANTHROPIC_WORDING,
+): ModelFailure {
   const { APIConnectionError, APIError, APIUserAbortError } = sdk;
+  const api = wording.name;
   const base = { requestId, partialUsage, streamedBytes };
   if (error instanceof ModelFailure) return error;
   if (error instanceof APIUserAbortError) return new ModelFailure('request aborted', 'aborted', base);
   if (error instanceof APIConnectionError) {
-    return new ModelFailure(`connection to the Anthropic API failed: ${error.message}`, 'transient', base);
+    return new ModelFailure(`connection to ${api} failed: ${error.message}${error.cause instanceof Error && error.cause.message !== error.message ? ` (${error.cause.message})` : ''}`, 'transient', base);
   }
   if (error instanceof APIError) {
     const status = error.status;
@@ -85,36 +116,46 @@ export function classifyFailure(error: unknown, sdk: SdkErrors, requestId?: stri
     const errorCode = error.errorCode ?? undefined;
     const wait = retryAfterMs(error.headers);
     const details = { ...base, status, errorType, errorCode, retryAfterMs: wait, requestId: error.requestID ?? requestId };
-    const said = error.apiMessage ?? error.message;
+    // Platforms that answer with their own error body ({message}) leave only the SDK's `<status> <body>` text.
+    const said = error.apiMessage ?? error.message.replace(/^\d{3}\s+/, '');
     if (status === undefined) {
       // An `error` event inside a 200 stream: the SDK does not retry these, taskcap does when the type is transient.
-      const kind = errorType && TRANSIENT_TYPES.has(errorType) ? 'transient' : 'fatal';
+      const kind = errorType && TRANSIENT_TYPES.has(errorType.toLowerCase()) ? 'transient' : 'fatal';
       return new ModelFailure(`the stream failed: ${errorType ?? 'error'}: ${said}`, kind, details);
     }
     if (status === 429) {
-      // A 429 without retry-after is a spend limit that keeps failing until access resumes: stop, don't hammer.
-      if (wait === undefined || errorCode?.includes('spend_limit')) {
+      // On the Anthropic API a 429 without retry-after is a spend limit that keeps failing until access resumes:
+      // stop, don't hammer. A cloud platform's bare 429 is throttling: back off.
+      if ((wait === undefined && !wording.retryBare429) || errorCode?.includes('spend_limit')) {
         return new ModelFailure(
-          `the Anthropic API refused with a spend limit (429 ${errorCode ?? errorType ?? ''}): ${said}. Raise the workspace or organization spend limit, then re-run.`,
+          `${api} refused with a spend limit (429 ${errorCode ?? errorType ?? ''}): ${said}. Raise the workspace or organization spend limit, then re-run.`,
           'fatal',
           details,
         );
       }
       return new ModelFailure(`rate limited (429): ${said}`, 'transient', details);
     }
-    if (status === 401) return new ModelFailure(`the API key was rejected (401): ${said}. Check the \`anthropic-api-key\` secret.`, 'fatal', details);
+    if (status === 401) return new ModelFailure(`${api} rejected the credentials (401): ${said}. ${wording.authHint}`, 'fatal', details);
     if (status === 402) return new ModelFailure(`billing problem (402): ${said}. Check the Anthropic account's billing.`, 'fatal', details);
-    if (status === 403) return new ModelFailure(`permission denied (403): ${said}`, 'fatal', details);
-    if (status === 408 || status === 409 || status >= 500) return new ModelFailure(`the Anthropic API answered ${status}: ${said}`, 'transient', details);
-    return new ModelFailure(`the Anthropic API rejected the request (${status}): ${said}`, 'fatal', details);
+    if (status === 403) return new ModelFailure(`permission denied (403): ${said}${api === ANTHROPIC_WORDING.name ? '' : `. ${wording.authHint}`}`, 'fatal', details);
+    if (status === 408 || status === 409 || status >= 500) return new ModelFailure(`${api} answered ${status}: ${said}`, 'transient', details);
+    return new ModelFailure(`${api} rejected the request (${status}): ${said}`, 'fatal', details);
   }
   // A stream that ended without a message, a socket reset surfaced as a plain Error, a JSON glitch: retry.
   const message = error instanceof Error ? error.message : String(error);
   return new ModelFailure(`the response stream broke: ${message}`, 'transient', base);
 }
 
-/** The model port over the real SDK: one streaming request, SDK retries off. */
-export function createAnthropicModel(sdk: SdkErrors, client: Anthropic): ModelPort {
+/** What the port needs of a client: the beta Messages stream, which every platform client has. */
+export interface StreamingClient {
+  beta: { messages: Pick<Anthropic['beta']['messages'], 'stream'> };
+}
+
+/**
+ * The model port over the real SDK: one streaming request, SDK retries off. `client` is the Anthropic client or one
+ * of the platform clients (Bedrock, Vertex, Foundry), which share its `beta.messages.stream`.
+ */
+export function createAnthropicModel(sdk: SdkErrors, client: StreamingClient, wording: FailureWording = ANTHROPIC_WORDING): ModelPort {
   return {
     async send(call, { signal, timeoutMs }) {
       const stream = client.beta.messages.stream(
@@ -130,7 +171,7 @@ export function createAnthropicModel(sdk: SdkErrors, client: Anthropic): ModelPo
         if (signal.aborted && !(e instanceof ModelFailure)) {
           return Promise.reject(new ModelFailure('request aborted', 'aborted', { requestId: stream.request_id ?? undefined, partialUsage: snapshot?.usage, streamedBytes }));
         }
-        throw classifyFailure(e, sdk, stream.request_id ?? undefined, snapshot?.usage, streamedBytes);
+        throw classifyFailure(e, sdk, stream.request_id ?? undefined, snapshot?.usage, streamedBytes, wording);
       }
     },
   };

@@ -17,6 +17,11 @@ export interface TaskcapConfig {
   tasks: Record<string, ConfiguredTask>;
   /** model id → prices (USD per million tokens), over the built-in table. */
   pricing: Record<string, Prices>;
+  /**
+   * A provider's model id or deployment name → the Claude model it serves (`models: { my-opus: claude-opus-4-7 }`),
+   * for names taskcap cannot read a Claude model from (Foundry deployments, Bedrock application inference profiles).
+   */
+  models: Record<string, string>;
   /** Upper bound for budget overrides (`budget:` labels and `budget=` in commands). */
   maxBudget?: number;
   maxCostUsd?: number;
@@ -30,5 +35,5 @@ export function defaultConfig(): TaskcapConfig {
   const map = <T>(entries: [string, T][] = []): Record<string, T> => Object.assign(Object.create(null) as Record<string, T>, Object.fromEntries(entries));
   const classes = map(Object.entries(structuredClone(BUILT_IN_CLASSES) as Record<string, ClassSpec>));
   const labels = map(Object.entries(classes).flatMap(([name, spec]) => (spec.label ? [[spec.label, name] as [string, string]] : [])));
-  return { classes, labels, tasks: map(), pricing: map() };
+  return { classes, labels, tasks: map(), pricing: map(), models: map() };
 }

@@ -1,7 +1,7 @@
 import { parseDocument } from 'yaml';
 import { BUILT_IN_CLASSES, MIN_BUDGET, parseBudget, type ClassSpec } from './classes.js';
 import { defaultConfig, type ConfiguredTask, type TaskcapConfig } from './config.js';
-import { EFFORTS, MODEL_ID, type Effort, type Prices } from './models.js';
+import { BUILT_IN_MODELS, EFFORTS, MODEL_ID, type Effort, type Prices } from './models.js';
 import { CLASS_OUTPUTS, isOneOf } from '../vocabulary.js';
 import { UserError } from '../util/errors.js';
 import { formatInt } from '../util/format.js';
@@ -34,7 +34,7 @@ type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const show = (v: unknown) => `'${typeof v === 'string' ? v : JSON.stringify(v)}'`;
 
-const TOP_KEYS = ['model', 'classes', 'labels', 'tasks', 'pricing', 'max-budget', 'max-cost-usd', 'max-monthly-cost-usd'];
+const TOP_KEYS = ['model', 'classes', 'labels', 'tasks', 'pricing', 'max-budget', 'max-cost-usd', 'max-monthly-cost-usd', 'models'];
 const CLASS_KEYS = ['budget', 'effort', 'label', 'model', 'max-cost-usd', 'output'];
 const TASK_KEYS = ['class', 'schedule', 'prompt'];
 const PRICE_KEYS: Record<string, keyof Prices> = {
@@ -110,6 +110,10 @@ function validate(raw: unknown, problems: string[]): TaskcapConfig {
   if (raw.pricing !== undefined) {
     if (!isObj(raw.pricing)) problems.push(`pricing: must map a model id to its prices, got ${show(raw.pricing)}.`);
     else for (const [model, v] of Object.entries(raw.pricing)) validatePrices(model, v, config, problems);
+  }
+  if (raw.models !== undefined) {
+    if (!isObj(raw.models)) problems.push(`models: must map a provider's model id or deployment name to the Claude model it serves, e.g. models: { my-opus: claude-opus-4-7 }; got ${show(raw.models)}.`);
+    else for (const [name, v] of Object.entries(raw.models)) validateModelMapping(name, v, config, problems);
   }
   if (config.maxBudget !== undefined) {
     for (const [name, spec] of Object.entries(config.classes)) {
@@ -197,6 +201,20 @@ function validatePrices(model: string, v: unknown, config: TaskcapConfig, proble
   if (Object.keys(prices).length === 5) config.pricing[model] = prices as Prices;
 }
 
+/** `models: { <provider id or deployment>: <Claude model> }`: the Claude model must have prices (built in or `pricing:`). */
+function validateModelMapping(name: string, v: unknown, config: TaskcapConfig, problems: string[]) {
+  const key = `models.${name}`;
+  if (!MODEL_ID.test(name)) {
+    problems.push(`${key}: ${show(name)} is not a model id or deployment name (letters, digits, . @ : _ / -).`);
+    return;
+  }
+  if (typeof v !== 'string' || !(BUILT_IN_MODELS.has(v) || config.pricing[v] !== undefined)) {
+    const known = [...BUILT_IN_MODELS.keys()].filter((id) => !/\d{8}$/.test(id));
+    problems.push(`${key}: ${show(v)} is not a Claude model taskcap has prices for. Use one of ${known.join(', ')}, or add its prices under pricing:.`);
+    return;
+  }
+  config.models[name] = v;
+}
 
 /** Bounds of the five cron fields (minute, hour, day of month, month, day of week). */
 const CRON_FIELDS: [number, number][] = [

@@ -5,8 +5,11 @@
  */
 export const EFFORTS = ['low', 'medium', 'high', 'xhigh', 'max'] as const;
 
-/** What a model id looks like (inputs and config are checked against it before it reaches a request). */
-export const MODEL_ID = /^[a-z0-9][a-z0-9.@:_-]*$/i;
+/**
+ * What a model id looks like (inputs and config are checked against it before it reaches a request): a first-party
+ * id, a provider's id (`us.anthropic.…`, `…@20251001`) or a Bedrock ARN (with `/`).
+ */
+export const MODEL_ID = /^[a-z0-9][a-z0-9.@:_/-]*$/i;
 export type Effort = (typeof EFFORTS)[number];
 
 /** USD per million tokens. */
@@ -25,7 +28,10 @@ export interface PriceTier {
 }
 
 export interface ModelSpec {
+  /** The id sent to the provider (a Bedrock inference profile, a Vertex `@date` id, a Foundry deployment). */
   id: string;
+  /** The Claude model whose prices and features apply, when `id` is a provider's name for it. */
+  claudeModel?: string;
   taskBudget: boolean;
   efforts: readonly Effort[];
   adaptiveThinking: boolean;

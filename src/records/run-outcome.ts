@@ -56,6 +56,10 @@ export interface RunOutcome {
   className?: string;
   budget?: number;
   model?: string;
+  /** Where Claude was reached: anthropic, bedrock, vertex or foundry. */
+  provider?: string;
+  /** Request features the provider refused and taskcap switched off (task-budget, effort, cache-control). */
+  switchedOff?: string[];
   effort?: string;
   maxCostUsd?: number;
   loopTokens: number;

@@ -1,3 +1,5 @@
+import { FEATURES, isFeature, type Feature } from '../agent/providers/features.js';
+import { PROVIDERS, type ProviderName } from '../agent/providers/provider-name.js';
 import type { TokenCounts } from '../budget/usage.js';
 import { EFFORTS } from '../config/models.js';
 import { END_REASONS, LIMIT_NAMES, SANDBOX_KINDS, STATUSES, STOP_REASONS, TOOL_NAMES, type EndReason, type LimitName, type SandboxKind, type Status } from '../vocabulary.js';
@@ -65,6 +67,10 @@ export interface RunRecord {
   className: string | null;
   budget: number | null;
   model: string | null;
+  /** Where Claude was reached. */
+  provider: ProviderName | null;
+  /** Request features the provider refused and taskcap switched off. */
+  switchedOff: Feature[];
   effort: (typeof EFFORTS)[number] | null;
   maxCostUsd: number | null;
   dryRun: boolean;
@@ -100,7 +106,7 @@ const PATTERNS = {
   target: '^(#[0-9]{1,10}|[A-Za-z0-9][A-Za-z0-9_.-]{0,63})$',
   isoTime: '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,3})?Z$',
   className: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$',
-  model: '^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,79}$',
+  model: '^[A-Za-z0-9][A-Za-z0-9_.:@/-]{0,159}$',
   requestId: '^[A-Za-z0-9_-]{1,128}$',
 } as const;
 
@@ -154,6 +160,8 @@ export function buildRunRecord(report: RunOutcome, meta: RunRecordMeta): RunReco
     className: matching(report.className, PATTERNS.className),
     budget: report.budget !== undefined ? count(report.budget) : null,
     model: matching(report.model, PATTERNS.model),
+    provider: oneOf(report.provider, PROVIDERS, null),
+    switchedOff: [...new Set((report.switchedOff ?? []).filter(isFeature))],
     effort: oneOf(report.effort, EFFORTS, null),
     maxCostUsd: report.maxCostUsd !== undefined ? usd(report.maxCostUsd) : null,
     dryRun: report.dryRun === true,
@@ -241,6 +249,8 @@ export const RUN_RECORD_SCHEMA = {
     className: nullable(str(PATTERNS.className)),
     budget: nullable(nonNegInt),
     model: nullable(str(PATTERNS.model)),
+    provider: nullable({ enum: PROVIDERS }),
+    switchedOff: { type: 'array', uniqueItems: true, items: { enum: FEATURES } },
     effort: nullable({ enum: EFFORTS }),
     maxCostUsd: nullable(nonNegNum),
     dryRun: { type: 'boolean' },

@@ -1,3 +1,5 @@
+import { FEATURE_NAMES, INSTEAD, isFeature } from '../agent/providers/features.js';
+import { isProviderName, PROVIDER_LABELS } from '../agent/providers/provider-name.js';
 import { MIN_BUDGET } from '../config/classes.js';
 import { formatDuration, formatInt, formatPercent } from '../util/format.js';
 import { loopChart, mermaidBlock } from './chart.js';
@@ -87,10 +89,19 @@ function reasonLines(r: RunOutcome): string[] {
   return ['', `> ${reason}`];
 }
 
-function identityLine(c: { className?: string; model?: string; effort?: string }): string | undefined {
-  const parts = [c.className && `**${plainText(c.className, 40)}**`, c.model && inlineCode(c.model, 60), c.effort && `effort ${plainText(c.effort, 20)}`];
+function identityLine(c: { className?: string; model?: string; effort?: string; provider?: string }): string | undefined {
+  const via = c.provider && isProviderName(c.provider) ? `via ${PROVIDER_LABELS[c.provider]}` : undefined;
+  const parts = [c.className && `**${plainText(c.className, 40)}**`, c.model && inlineCode(c.model, 100), via, c.effort && `effort ${plainText(c.effort, 20)}`];
   const shown = parts.filter(Boolean);
   return shown.length ? shown.join(' · ') : undefined;
+}
+
+/** What the provider did not take, and what taskcap did instead. */
+function switchedOffLines(r: RunOutcome): string[] {
+  const features = (r.switchedOff ?? []).filter(isFeature);
+  if (features.length === 0) return [];
+  const who = r.provider && isProviderName(r.provider) ? PROVIDER_LABELS[r.provider] : 'The provider';
+  return ['', ...features.map((f) => `> ${who} does not take ${FEATURE_NAMES[f]} here: ${INSTEAD[f]}.`)];
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -346,7 +357,7 @@ export function receiptVisibleLines(r: RunOutcome, detail: Pick<Detail, 'history
   const identity = identityLine(r);
   if (identity) lines.push(identity);
   if (r.budget) lines.push('', budgetLine(r.loopTokens, r.budget));
-  lines.push(...reasonLines(r), ...toFinishLines(r), ...billedLines(r), '', factsLine(r), ...historyLines(r, detail.historyRows));
+  lines.push(...switchedOffLines(r), ...reasonLines(r), ...toFinishLines(r), ...billedLines(r), '', factsLine(r), ...historyLines(r, detail.historyRows));
   return lines;
 }
 
@@ -379,6 +390,7 @@ export interface WorkingProgress {
   className?: string;
   budget?: number;
   model?: string;
+  provider?: string;
   effort?: string;
   loopTokens: number;
   costUsd: number;

@@ -18,6 +18,8 @@ export function buildOutcome(task: Task, settings: TaskSettings, work: AgentWork
     className: task.className,
     budget: task.budget,
     model: settings.model.id,
+    provider: setup.provider.plan.provider,
+    switchedOff: work.switchedOff.length ? [...work.switchedOff] : undefined,
     effort: settings.effort,
     maxCostUsd: settings.maxCostUsd,
     runUrl: runUrl(setup.ctx),

@@ -28,7 +28,7 @@ export interface Prepared {
   live?: LiveReceipt;
   /** What every progress update of the receipt repeats. */
   progressBase: Omit<WorkingProgress, 'loopTokens' | 'costUsd' | 'requests' | 'step'>;
-  model: Promise<ModelPort>;
+  model: Promise<ModelPort & { switchedOff?(): readonly string[] }>;
   /** Undo what preparing set up (the sandbox). */
   dispose(): Promise<void>;
 }
@@ -51,7 +51,7 @@ export async function prepare(task: Task, settings: TaskSettings, setup: RunSetu
   const agentHome = createAgentHome();
   const sandboxReady = ports.makeShell({ workspace: git.dir, agentHome });
   const lookups = lookUp(task, setup);
-  const model = new Promise<void>((resolve) => setImmediate(resolve)).then(() => ports.makeModel(inputs.anthropicApiKey));
+  const model = new Promise<void>((resolve) => setImmediate(resolve)).then(() => ports.makeModel(setup.provider, settings.model, (secret) => setup.redactor.add(secret)));
   model.catch(() => undefined);
   const sandbox = await sandboxReady.catch(async (e) => {
     await lookups.catch(() => undefined);
@@ -83,7 +83,7 @@ export async function prepare(task: Task, settings: TaskSettings, setup: RunSetu
       task.receiptOn !== undefined && !inputs.dryRun
         ? new LiveReceipt(github, task.receiptOn, receipt?.id, ports.clock, log, (t) => setup.redactor.redact(t))
         : undefined;
-    const progressBase = { className: task.className, budget: task.budget, model: spec.id, effort, runUrl: runUrl(ctx), history };
+    const progressBase = { className: task.className, budget: task.budget, model: spec.id, provider: setup.provider.plan.provider, effort, runUrl: runUrl(ctx), history };
     // Posted alongside the first request, not before it.
     live?.start({ ...progressBase, loopTokens: 0, costUsd: 0, requests: 0, step: 'starting' });
     return { ready: true, sandbox, agentHome, branch, existingPull, history, live, progressBase, model, dispose: () => sandbox.dispose() };

@@ -24,6 +24,8 @@ export interface AgentWork {
   crash?: unknown;
   /** Hidden characters removed from the untrusted task text. */
   hiddenRemoved: number;
+  /** Request features the provider refused, which taskcap switched off. */
+  switchedOff: readonly string[];
 }
 
 /**
@@ -42,7 +44,7 @@ export async function runAgent(task: Task, settings: TaskSettings, prepared: Pre
     clock,
     passthroughEnv: inputs.allowedEnv,
   });
-  const work: AgentWork = { hiddenRemoved: 0 };
+  const work: AgentWork = { hiddenRemoved: 0, switchedOff: [] };
   try {
     const first = buildFirstMessage(task, {
       repository: `${ctx.owner}/${ctx.repo}`,
@@ -76,6 +78,7 @@ export async function runAgent(task: Task, settings: TaskSettings, prepared: Pre
         },
       ),
     );
+    work.switchedOff = client.switchedOff?.() ?? [];
     if (inputs.testCommand && !ports.cancel.aborted) {
       const command = inputs.testCommand;
       work.tests = await log.group('Tests', () => runTestCommand(command, { git, bench, shell: prepared.sandbox.shell, cancel: ports.cancel, log, redactor }));

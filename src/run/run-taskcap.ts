@@ -1,5 +1,7 @@
 import type { Inputs } from '../action/inputs.js';
 import type { RunnerContext } from '../action/runner-context.js';
+import { CREDENTIAL_GLOBS } from '../agent/providers/credential-vault.js';
+import { providerForRun } from '../agent/providers/run-provider.js';
 import { monthlyCapOf, resolveSettings } from '../config/settings.js';
 import type { Ports, RunSetup } from '../ports.js';
 import { resolveGitCredentials } from '../publish/credentials.js';
@@ -48,24 +50,27 @@ export async function runTaskcap(inputs: Inputs, ctx: RunnerContext, ports: Port
   return { outcome, record: last && recordOf(last, ctx), redactor };
 }
 
-/** What every task shares; a run that will call the model needs its key. Unknown models fail here, before any write. */
+/**
+ * What every task shares. Where Claude is reached: exactly one way to sign in, checked here, before any request or
+ * write; unknown models fail here too.
+ */
 async function settle(decided: Decided, inputs: Inputs, ctx: RunnerContext, ports: Ports, redactor: Redactor, started: number): Promise<RunSetup> {
   const { config, intents } = decided;
-  if (!inputs.anthropicApiKey) {
-    throw new UserError(
-      "Input 'anthropic-api-key' is empty. Pass it from a repository secret: `anthropic-api-key: ${{ secrets.ANTHROPIC_API_KEY }}` (secrets are not available to workflows triggered from forks).",
-    );
-  }
-  for (const intent of intents) resolveSettings(intent.className, config, inputs);
+  const provider = providerForRun(inputs, ports.environment ?? {}, ctx.workspace);
+  for (const secret of provider.secrets) redactor.add(secret);
+  ports.log.info(`Claude: ${provider.description}.`);
+  for (const intent of intents) resolveSettings(intent.className, config, inputs, provider);
   return {
-    inputs: { ...inputs, anthropicApiKey: inputs.anthropicApiKey },
+    inputs,
+    provider,
     ctx,
     ports,
     config,
     redactor,
     started,
     credentials: await resolveGitCredentials(ports.git, ctx.serverUrl, inputs.githubToken, redactor),
-    protectedGlobs: [...DEFAULT_PROTECTED, inputs.configPath, ...inputs.protectedPaths],
+    // Credential files a cloud's setup step leaves in the workspace (gha-creds-*.json) are never committed.
+    protectedGlobs: [...DEFAULT_PROTECTED, inputs.configPath, ...inputs.protectedPaths, ...CREDENTIAL_GLOBS],
   };
 }
 

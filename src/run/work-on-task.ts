@@ -28,14 +28,14 @@ export async function workOnTask(task: Task, setup: RunSetup): Promise<TaskResul
   const { ports, inputs } = setup;
   const { log, clock } = ports;
   const startedAt = new Date(clock.now()).toISOString();
-  const settings = resolveSettings(task.className, setup.config, inputs);
+  const settings = resolveSettings(task.className, setup.config, inputs, setup.provider);
   const prepared = await log.group(`Task ${task.key}`, () => prepare(task, settings, setup));
   if (!prepared.ready) {
     const outcome = { ...emptyOutcome('failed', prepared.reason), className: task.className, budget: task.budget, branch: prepared.branch };
     return taskResult(outcome, startedAt, clock.now());
   }
   try {
-    const guard = await guardWorkspace(ports.git, setup.credentials, setup.ctx.serverUrl);
+    const guard = await guardWorkspace(ports.git, setup.credentials, setup.ctx.serverUrl, setup.provider.vault);
     try {
       const work = await runAgent(task, settings, prepared, setup);
       guard.restoreGitDir();

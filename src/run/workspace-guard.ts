@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import type { CredentialVault } from '../agent/providers/credential-vault.js';
 import { hideCredentials, type GitCredentials } from '../publish/credentials.js';
 import type { Git } from '../publish/git.js';
 
@@ -17,11 +18,13 @@ export interface WorkspaceGuard {
 }
 
 /**
- * Take the workspace out of the agent's reach where it matters: checkout's persisted credentials are hidden for the
- * whole run, and `.git/config` and `.git/hooks` are snapshotted so they can be restored exactly.
+ * Take the workspace out of the agent's reach where it matters: checkout's persisted credentials and the cloud
+ * credential files a setup step left (the provider's vault) are hidden for the whole run, and `.git/config` and
+ * `.git/hooks` are snapshotted so they can be restored exactly.
  */
-export async function guardWorkspace(git: Git, credentials: GitCredentials, serverUrl: string): Promise<WorkspaceGuard> {
+export async function guardWorkspace(git: Git, credentials: GitCredentials, serverUrl: string, vault: Pick<CredentialVault, 'hide'>): Promise<WorkspaceGuard> {
   const restoreCredentials = await hideCredentials(git, credentials.checkout, serverUrl);
+  const restoreCloudCredentials = vault.hide();
   const configPath = path.join(git.dir, '.git', 'config');
   const hooksDir = path.join(git.dir, '.git', 'hooks');
   const config = fs.readFileSync(configPath);
@@ -40,6 +43,7 @@ export async function guardWorkspace(git: Git, credentials: GitCredentials, serv
       if (released) return;
       released = true;
       restoreGitDir();
+      restoreCloudCredentials();
       await restoreCredentials();
     },
   };

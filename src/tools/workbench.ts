@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { CLOUD_CREDENTIAL_ENV } from '../agent/providers/credential-env.js';
 import type { Clock } from '../ports.js';
 import { BashTool } from './bash.js';
 import { Editor } from './editor.js';
@@ -21,7 +22,7 @@ const NEVER_PASSED =
   /^(?:INPUT_.*|ACTIONS_.*|ANTHROPIC_.*|GITHUB_TOKEN|GH_TOKEN|GITHUB_(?:ENV|OUTPUT|PATH|STATE|STEP_SUMMARY|EVENT_PATH)|RUNNER_.*|LD_.*|HOME|TMPDIR|GITHUB_WORKSPACE|TASKCAP|TASKCAP_.*)$/i;
 
 /** Whether a variable may never reach the agent's commands, whatever `allowed-env` says. */
-export const neverPassedToAgent = (name: string): boolean => NEVER_PASSED.test(name) || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name);
+export const neverPassedToAgent = (name: string): boolean => NEVER_PASSED.test(name) || CLOUD_CREDENTIAL_ENV.test(name) || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name);
 
 /** Split a passthrough request into what may reach the agent and what is refused (for a warning). */
 export function filterPassthrough(passthrough: Record<string, string>): { kept: Record<string, string>; refused: string[] } {

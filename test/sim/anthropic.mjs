@@ -140,6 +140,8 @@ const MAX_BODY_BYTES = 32 * 1024 * 1024;
  * @property {number} [cacheMinTokens]  minimum cacheable prefix (default 1024)
  * @property {number} [delayMs]         delay between SSE events (default 0)
  * @property {number} [contextWindow]   prompts above this many tokens get a 400 (default 1,000,000)
+ * @property {(model: string) => string} [claudeModelOf]  a platform's model id → the Claude model it serves (for
+ *   the task-budget check); default: the id itself
  */
 
 /**
@@ -434,7 +436,7 @@ function checkCacheControl(cc, where) {
  * @param {string[]} betas
  * @param {readonly string[]} taskBudgetModels
  */
-function validateRequest(body, betas, taskBudgetModels) {
+function validateRequest(body, betas, taskBudgetModels, claudeModelOf = (/** @type {string} */ m) => m) {
   if (!body || typeof body !== 'object' || Array.isArray(body)) throw invalid('The request body must be a JSON object.');
   if (typeof body.model !== 'string' || body.model === '') throw invalid('model: Field required');
   if (body.max_tokens === undefined || body.max_tokens === null) throw invalid('max_tokens: Field required');
@@ -601,7 +603,7 @@ function validateRequest(body, betas, taskBudgetModels) {
     if (tb !== undefined && tb !== null) {
       if (!betas.includes(TASK_BUDGET_BETA))
         throw invalid(`output_config.task_budget: This field requires the \`anthropic-beta: ${TASK_BUDGET_BETA}\` header.`);
-      if (!taskBudgetModels.includes(body.model))
+      if (!taskBudgetModels.includes(claudeModelOf(body.model)))
         throw invalid(`output_config.task_budget: Task budgets are not supported for model '${body.model}'.`);
       if (tb.type !== 'tokens') throw invalid("output_config.task_budget.type: Input should be 'tokens'");
       if (!Number.isInteger(tb.total) || tb.total < MIN_TASK_BUDGET)
@@ -721,11 +723,36 @@ function replyKind(reply) {
 // ---------------------------------------------------------------------------------------------
 
 /**
- * Starts the fake Messages API on 127.0.0.1 (random port).
- * @param {FakeAnthropicOptions} [options]
- * @returns {Promise<FakeAnthropic>}
+ * @typedef {object} Framing   how a platform puts the Messages API on the wire (the Anthropic API: SSE and JSON errors)
+ * @property {(res: http.ServerResponse, status: number, error: { type: string, message: string, errorCode?: string, requestId: string }, headers?: Record<string, string>) => void} error
+ * @property {(res: http.ServerResponse) => void} streamStart
+ * @property {(event: string, data: any) => Buffer | string} frame            one streamed event
+ * @property {(error: { type: string, message: string, requestId: string }) => Buffer | string} streamError  a mid-stream error
  */
-export async function startFakeAnthropic(options = {}) {
+
+/** The Anthropic API's own framing: JSON error bodies, SSE streams. @type {Framing} */
+export const SSE_FRAMING = {
+  error(res, status, e, headers = {}) {
+    /** @type {any} */
+    const error = { type: e.type, message: e.message };
+    if (e.errorCode) error.details = { error_code: e.errorCode };
+    res.writeHead(status, { 'content-type': 'application/json', ...headers });
+    res.end(JSON.stringify({ type: 'error', error, request_id: e.requestId }));
+  },
+  streamStart(res) {
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
+  },
+  frame: (event, data) => `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`,
+  streamError: (e) => `event: error\ndata: ${JSON.stringify({ type: 'error', error: { type: e.type, message: e.message }, request_id: e.requestId })}\n\n`,
+};
+
+/**
+ * The Messages API behind every simulated platform: request validation, the prompt-cache model, the script, usage,
+ * and the reply in the platform's framing. A platform front (the Anthropic API here; Bedrock, Vertex and Foundry in
+ * providers.mjs) routes, authenticates and unwraps the request, then hands it to `respond`.
+ * @param {FakeAnthropicOptions} [options]
+ */
+export function createMessagesEngine(options = {}) {
   const script = options.script ?? (() => ({ content: [text('Done.')] }));
   const taskBudgetModels = options.taskBudgetModels ?? DEFAULT_TASK_BUDGET_MODELS;
   const cacheMinTokens = options.cacheMinTokens ?? 1024;
@@ -742,43 +769,11 @@ export async function startFakeAnthropic(options = {}) {
   const open = new Set();
 
   /**
-   * @param {http.ServerResponse} res @param {RecordedRequest} record
-   * @param {number} status @param {string} type @param {string} message
-   * @param {{ headers?: Record<string, string>, errorCode?: string }} [extra]
+   * Start recording a request: its index, request id and path.
+   * @param {http.IncomingMessage} req @param {http.ServerResponse} res
+   * @returns {RecordedRequest}
    */
-  function sendError(res, record, status, type, message, extra = {}) {
-    record.response.status = status;
-    record.response.errorType = type;
-    record.response.errorMessage = message;
-    /** @type {any} */
-    const error = { type, message };
-    if (extra.errorCode) error.details = { error_code: extra.errorCode };
-    const payload = JSON.stringify({ type: 'error', error, request_id: record.response.requestId });
-    res.writeHead(status, { 'content-type': 'application/json', ...(extra.headers ?? {}) });
-    res.end(payload);
-  }
-
-  /** @param {http.IncomingMessage} req @returns {Promise<Buffer>} */
-  function readBody(req) {
-    return new Promise((resolve, reject) => {
-      /** @type {Buffer[]} */
-      const parts = [];
-      let size = 0;
-      req.on('data', (chunk) => {
-        size += chunk.length;
-        if (size > MAX_BODY_BYTES) reject(new RequestError(413, 'request_too_large', 'Request exceeds the maximum allowed number of bytes.'));
-        else parts.push(chunk);
-      });
-      req.on('end', () => resolve(Buffer.concat(parts)));
-      req.on('error', reject);
-    });
-  }
-
-  /**
-   * @param {http.IncomingMessage} req
-   * @param {http.ServerResponse} res
-   */
-  async function handle(req, res) {
+  function begin(req, res) {
     const index = requests.length;
     const requestId = `req_sim_${index}`;
     const url = new URL(req.url ?? '/', 'http://sim');
@@ -799,47 +794,48 @@ export async function startFakeAnthropic(options = {}) {
       open.delete(res);
       if (!res.writableFinished) record.response.aborted = true;
     });
+    return record;
+  }
 
-    if (url.pathname !== '/v1/messages') return sendError(res, record, 404, 'not_found_error', `Not found: ${url.pathname}`);
-    if (req.method !== 'POST') return sendError(res, record, 405, 'invalid_request_error', `Method ${req.method} not allowed`);
+  /**
+   * @param {http.ServerResponse} res @param {RecordedRequest} record
+   * @param {number} status @param {string} type @param {string} message
+   * @param {{ headers?: Record<string, string>, errorCode?: string }} [extra]
+   * @param {Framing} [framing]
+   */
+  function sendError(res, record, status, type, message, extra = {}, framing = SSE_FRAMING) {
+    record.response.status = status;
+    record.response.errorType = type;
+    record.response.errorMessage = message;
+    framing.error(res, status, { type, message, errorCode: extra.errorCode, requestId: record.response.requestId }, extra.headers);
+  }
 
-    const bearer = /^Bearer\s+(\S+)/i.exec(String(req.headers.authorization ?? ''))?.[1];
-    if (!req.headers['x-api-key'] && !bearer)
-      return sendError(res, record, 401, 'authentication_error', 'x-api-key header is required');
-
-    let rawBody;
+  /**
+   * Validate, run the script and answer: the part every platform shares.
+   * @param {http.ServerResponse} res @param {RecordedRequest} record
+   * @param {{ body: any, betas: string[], headers?: http.IncomingHttpHeaders, framing?: Framing }} request
+   */
+  async function respond(res, record, request) {
+    const framing = request.framing ?? SSE_FRAMING;
+    const index = record.index;
+    const requestId = record.response.requestId;
+    record.body = request.body;
+    record.betas = request.betas;
     try {
-      rawBody = await readBody(req);
+      validateRequest(record.body, record.betas, taskBudgetModels, options.claudeModelOf);
     } catch (err) {
-      if (err instanceof RequestError) return sendError(res, record, err.status, err.type, err.message);
-      return; // the client went away
-    }
-    record.betas = String(req.headers['anthropic-beta'] ?? '')
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean);
-    try {
-      record.body = JSON.parse(rawBody.toString('utf8'));
-    } catch {
-      return sendError(res, record, 400, 'invalid_request_error', 'The request body is not valid JSON.');
-    }
-    if (!req.headers['anthropic-version']) return sendError(res, record, 400, 'invalid_request_error', 'anthropic-version: header is required');
-
-    try {
-      validateRequest(record.body, record.betas, taskBudgetModels);
-    } catch (err) {
-      if (err instanceof RequestError) return sendError(res, record, err.status, err.type, err.message);
+      if (err instanceof RequestError) return sendError(res, record, err.status, err.type, err.message, {}, framing);
       throw err;
     }
     const body = record.body;
     const measured = measureRequest(body);
     if (measured.totalTokens > contextWindow)
-      return sendError(res, record, 400, 'invalid_request_error', `prompt is too long: ${measured.totalTokens} tokens > ${contextWindow} maximum`);
+      return sendError(res, record, 400, 'invalid_request_error', `prompt is too long: ${measured.totalTokens} tokens > ${contextWindow} maximum`, {}, framing);
 
     /** @type {any} */
     let reply;
     try {
-      reply = await script({ headers: req.headers, body, betas: record.betas, index }, index);
+      reply = await script({ headers: request.headers ?? {}, body, betas: record.betas, index }, index);
       record.reply = reply;
       if (!replyKind(reply)) throw new Error(`script returned an unrecognised reply: ${JSON.stringify(reply)}`);
       // Plan the output now so a bad block is a script error (500), not a broken stream.
@@ -847,14 +843,14 @@ export async function startFakeAnthropic(options = {}) {
       reply = { ...reply, plan: planOutput(reply.content ?? [], body.max_tokens, index) };
     } catch (err) {
       record.scriptError = err;
-      return sendError(res, record, 500, 'api_error', `Internal server error (simulator script failed: ${err instanceof Error ? err.message : String(err)})`);
+      return sendError(res, record, 500, 'api_error', `Internal server error (simulator script failed: ${err instanceof Error ? err.message : String(err)})`, {}, framing);
     }
     if (res.destroyed) return; // the client gave up while the script was thinking
 
     const kind = replyKind(reply);
     if (kind === 'error') {
       const e = reply.error;
-      return sendError(res, record, e.status, e.type, e.message, { headers: e.headers, errorCode: e.errorCode });
+      return sendError(res, record, e.status, e.type, e.message, { headers: e.headers, errorCode: e.errorCode }, framing);
     }
     if (kind === 'hang') {
       record.response.status = null;
@@ -897,7 +893,7 @@ export async function startFakeAnthropic(options = {}) {
       }
       if (kind === 'streamError') {
         const e = reply.streamError;
-        return sendError(res, record, 500, e.type ?? 'api_error', e.message ?? 'Internal server error');
+        return sendError(res, record, 500, e.type ?? 'api_error', e.message ?? 'Internal server error', {}, framing);
       }
       storeCache();
       billed.push({ index, requestId, complete: true, ...finalUsage });
@@ -929,15 +925,17 @@ export async function startFakeAnthropic(options = {}) {
     }
 
     // Streaming
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    framing.streamStart(res);
     record.response.status = 200;
-    /** @param {string} event @param {any} data */
-    const send = async (event, data) => {
+    /** @param {Buffer | string} chunk */
+    const write = async (chunk) => {
       if (res.destroyed) throw new Error('client went away');
-      await new Promise((resolve) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`, resolve));
+      await new Promise((resolve) => res.write(chunk, resolve));
       if (res.destroyed) throw new Error('client went away');
       if (delayMs > 0) await sleep(delayMs);
     };
+    /** @param {string} event @param {any} data */
+    const send = (event, data) => write(framing.frame(event, data));
 
     const startUsage = { ...inputUsage, cache_creation: usage.cache_creation, output_tokens: 1, service_tier: 'standard' };
     /** @type {BilledEntry} */
@@ -976,7 +974,7 @@ export async function startFakeAnthropic(options = {}) {
         const type = e.type ?? 'overloaded_error';
         record.response.errorType = type;
         record.response.errorMessage = e.message ?? 'Overloaded';
-        await send('error', { type: 'error', error: { type, message: e.message ?? 'Overloaded' }, request_id: requestId });
+        await write(framing.streamError({ type, message: e.message ?? 'Overloaded', requestId }));
         res.end();
         return;
       }
@@ -1002,22 +1000,13 @@ export async function startFakeAnthropic(options = {}) {
     }
   }
 
-  const server = http.createServer((req, res) => {
-    handle(req, res).catch((err) => {
-      // A bug in the simulator itself: surface it to the client as a 500 rather than hanging.
-      if (!res.headersSent) {
-        res.writeHead(500, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ type: 'error', error: { type: 'api_error', message: `simulator bug: ${err?.stack ?? err}` } }));
-      } else res.destroy();
-    });
-  });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(undefined)));
-  const address = /** @type {import('node:net').AddressInfo} */ (server.address());
-
   return {
-    url: `http://127.0.0.1:${address.port}`,
     requests,
     billed,
+    begin,
+    respond,
+    sendError,
+    readBody,
     totals() {
       const sum = { input_tokens: 0, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: 0 };
       for (const b of billed) {
@@ -1031,10 +1020,109 @@ export async function startFakeAnthropic(options = {}) {
     clearCache() {
       cache.clear();
     },
-    async close() {
+    /** End every response still open (hanging replies). */
+    destroyOpen() {
       for (const res of open) res.destroy();
+    },
+  };
+}
+
+/** @param {http.IncomingMessage} req @returns {Promise<Buffer>} */
+export function readBody(req) {
+  return new Promise((resolve, reject) => {
+    /** @type {Buffer[]} */
+    const parts = [];
+    let size = 0;
+    req.on('data', (chunk) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) reject(new RequestError(413, 'request_too_large', 'Request exceeds the maximum allowed number of bytes.'));
+      else parts.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(parts)));
+    req.on('error', reject);
+  });
+}
+
+export { RequestError };
+
+/**
+ * Listens on 127.0.0.1 (random port) with `handle`; a bug in a simulator becomes a 500 rather than a hang.
+ * @param {(req: http.IncomingMessage, res: http.ServerResponse) => Promise<unknown>} handle
+ */
+export async function listen(handle) {
+  const server = http.createServer((req, res) => {
+    handle(req, res).catch((err) => {
+      if (!res.headersSent) {
+        res.writeHead(500, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ type: 'error', error: { type: 'api_error', message: `simulator bug: ${err?.stack ?? err}` } }));
+      } else res.destroy();
+    });
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(undefined)));
+  const address = /** @type {import('node:net').AddressInfo} */ (server.address());
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    async close() {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(() => resolve(undefined)));
+    },
+  };
+}
+
+/**
+ * Starts the fake Messages API on 127.0.0.1 (random port).
+ * @param {FakeAnthropicOptions} [options]
+ * @returns {Promise<FakeAnthropic>}
+ */
+export async function startFakeAnthropic(options = {}) {
+  const engine = createMessagesEngine(options);
+
+  /**
+   * @param {http.IncomingMessage} req
+   * @param {http.ServerResponse} res
+   */
+  async function handle(req, res) {
+    const record = engine.begin(req, res);
+    const sendError = (/** @type {number} */ status, /** @type {string} */ type, /** @type {string} */ message) => engine.sendError(res, record, status, type, message);
+    if (record.path !== '/v1/messages') return sendError(404, 'not_found_error', `Not found: ${record.path}`);
+    if (req.method !== 'POST') return sendError(405, 'invalid_request_error', `Method ${req.method} not allowed`);
+
+    const bearer = /^Bearer\s+(\S+)/i.exec(String(req.headers.authorization ?? ''))?.[1];
+    if (!req.headers['x-api-key'] && !bearer) return sendError(401, 'authentication_error', 'x-api-key header is required');
+
+    let rawBody;
+    try {
+      rawBody = await readBody(req);
+    } catch (err) {
+      if (err instanceof RequestError) return sendError(err.status, err.type, err.message);
+      return; // the client went away
+    }
+    const betas = String(req.headers['anthropic-beta'] ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    record.betas = betas;
+    let body;
+    try {
+      body = JSON.parse(rawBody.toString('utf8'));
+    } catch {
+      return sendError(400, 'invalid_request_error', 'The request body is not valid JSON.');
+    }
+    record.body = body;
+    if (!req.headers['anthropic-version']) return sendError(400, 'invalid_request_error', 'anthropic-version: header is required');
+    await engine.respond(res, record, { body, betas, headers: req.headers });
+  }
+
+  const server = await listen(handle);
+  return {
+    url: server.url,
+    requests: engine.requests,
+    billed: engine.billed,
+    totals: engine.totals,
+    clearCache: engine.clearCache,
+    async close() {
+      engine.destroyOpen();
+      await server.close();
     },
   };
 }

@@ -10,6 +10,7 @@ import { startFakeAnthropic } from './anthropic.mjs';
 import { makeCheckout } from './checkout.mjs';
 import { gitIn, gitTry, makeBareRepo, startGitOrigin } from './git-origin.mjs';
 import { startFakeGitHub } from './github.mjs';
+import { startProviderFake } from './providers.mjs';
 import { runAction } from './run-action.mjs';
 
 export const TOKEN = 'ghs_simulatedWorkflowToken000000000001';
@@ -27,6 +28,7 @@ let defaultRunner = runAction;
 export function setDefaultRunner(runner) {
   defaultRunner = runner;
 }
+
 export const API_KEY = 'sk-ant-api03-simulatedKey-0000000000000000000000';
 
 /**
@@ -38,6 +40,9 @@ export const API_KEY = 'sk-ant-api03-simulatedKey-0000000000000000000000';
  * @property {Parameters<typeof makeBareRepo>[0]['extraRefs']} [extraRefs]
  * @property {Omit<Parameters<typeof startFakeGitHub>[0], 'owner'|'repo'|'originDir'|'serverUrl'>} [github]
  * @property {Parameters<typeof startFakeAnthropic>[0] | false} [anthropic]  false: no simulated API (real API)
+ * @property {Parameters<typeof startProviderFake>[0]} [provider]  reach Claude through this platform's fake instead
+ *   (the `anthropic` options script it); `world.anthropic` is then that fake, with its sign-in records
+ * @property {Parameters<typeof startProviderFake>[1]} [providerOptions]  refusals and sign-in variants
  * @property {StepRunner} [runner]  how steps run (default: the test tier's runner; the bundle outside jest)
  */
 
@@ -57,7 +62,8 @@ export async function createWorld(options = {}) {
     originDir: bare.gitDir,
     serverUrl: origin.url,
   });
-  const anthropic = options.anthropic === false ? undefined : await startFakeAnthropic(options.anthropic ?? {});
+  const provider = options.provider ? await startProviderFake(options.provider, { ...(options.anthropic || {}), ...options.providerOptions }) : undefined;
+  const anthropic = provider ?? (options.anthropic === false ? undefined : await startFakeAnthropic(options.anthropic ?? {}));
   let runs = 0;
   const runner = options.runner ?? defaultRunner;
 
@@ -69,6 +75,7 @@ export async function createWorld(options = {}) {
     origin,
     github,
     anthropic,
+    provider,
     /**
      * Run the bundle on a fresh checkout (like a new job). Inputs default to a real API key secret and the token.
      * `tier: 'bundle'` runs this step through the bundle whatever the default (the smoke set of each trigger).
@@ -90,17 +97,19 @@ export async function createWorld(options = {}) {
         ref: o.checkoutRef ?? 'refs/heads/main',
         credentials: o.credentials ?? 'v6',
       });
+      // A provider world signs in the way the platform's setup action leaves things (credential files, env).
+      const reach = provider?.prepareRun({ workspace: checkout.workspace, runnerTemp, dir: path.join(root, `run-${runs}`) });
       const result = await (o.tier === 'bundle' ? runAction : runner)({
         workspace: checkout.workspace,
         runnerTemp,
         eventName: o.eventName,
         payload: o.payload,
-        inputs: { 'anthropic-api-key': API_KEY, ...o.inputs },
-        env: o.env,
+        inputs: { 'anthropic-api-key': API_KEY, ...reach?.inputs, ...o.inputs },
+        env: { ...reach?.env, ...o.env },
         githubApiUrl: github.url,
         serverUrl: origin.url,
         repository: `${owner}/${repo}`,
-        anthropicBaseUrl: anthropic?.url,
+        anthropicBaseUrl: provider ? undefined : anthropic?.url,
         githubToken: TOKEN,
         ref: o.ref,
         runAttempt: o.runAttempt,
