@@ -1,5 +1,6 @@
 import type { GitHub, Permission } from '../github/github.js';
-import { errorMessage } from '../util/errors.js';
+import { errorMessage, type UserNotice } from '../util/errors.js';
+import { code } from '../util/inline-code.js';
 
 const WRITERS: Permission[] = ['admin', 'maintain', 'write'];
 
@@ -11,7 +12,11 @@ export interface GateInput {
   allowedBots: string[];
 }
 
-export type Verdict = { allowed: true } | { allowed: false; reason: string };
+/**
+ * A refusal carries a notice for the sender when they are the person refused (not a bot, not someone re-running
+ * the job from the Actions tab): they are looking at the issue, not at the run log.
+ */
+export type Verdict = { allowed: true } | { allowed: false; reason: string; notice?: UserNotice };
 
 const isBot = (login: string, type?: string) => type === 'Bot' || login.endsWith('[bot]');
 
@@ -28,14 +33,25 @@ export async function checkPermission(github: GitHub, input: GateInput): Promise
       if (!input.allowedBots.includes(login)) return { allowed: false, reason: `${login} is a bot and is not listed in 'allowed-bots'` };
       continue;
     }
+    const tell = (text: string): UserNotice | undefined => (login === sender.login ? { cause: 'permission', text } : undefined);
     let permission: Permission;
     try {
       permission = await github.permission(login);
     } catch (e) {
-      return { allowed: false, reason: `the permission of ${login} could not be checked (${errorMessage(e)}); refusing to be safe` };
+      return {
+        allowed: false,
+        reason: `the permission of ${login} could not be checked (${errorMessage(e)}); refusing to be safe`,
+        notice: tell(`taskcap could not check the access ${code(login)} has to this repository, so nothing was started (it never starts without that check). Try again in a few minutes; if it keeps happening, a maintainer can see why in the run log.`),
+      };
     }
     if (!WRITERS.includes(permission)) {
-      return { allowed: false, reason: `${login} has '${permission}' permission on the repository; taskcap needs write, maintain or admin` };
+      return {
+        allowed: false,
+        reason: `${login} has '${permission}' permission on the repository; taskcap needs write, maintain or admin`,
+        notice: tell(
+          `${code(login)} has ${permission} access to this repository, and taskcap starts work only for people with write, maintain or admin access (each run spends the repository's API budget and pushes a branch), so nothing was started. Someone with write access can ask instead.`,
+        ),
+      };
     }
   }
   return { allowed: true };
