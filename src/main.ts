@@ -5,7 +5,9 @@ import { createAnthropicModel } from './agent/model.js';
 import { createGitHub, createOctokit } from './github/github.js';
 import { readInputs, type Inputs } from './inputs.js';
 import { systemClock, type Log } from './ports.js';
+import { explainGitError } from './publish/explain-git-error.js';
 import { Git } from './publish/git.js';
+import { answerAndRethrow } from './publish/user-notice.js';
 import { renderJobSummary } from './report/job-summary.js';
 import { renderReceipt } from './report/receipt.js';
 import type { RunRecord } from './report/run-record.js';
@@ -75,12 +77,13 @@ export async function run(): Promise<void> {
       if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(markdown, true).write();
       return;
     }
-    const { report, record, redactor } = await runTaskcap(inputs, ctx, ports);
+    // A request that cannot be served because of what it asked or how taskcap is set up is answered where it was made.
+    const { report, record, redactor } = await runTaskcap(inputs, ctx, ports).catch(answerAndRethrow(ctx, { github: ports.github, log: coreLog, dryRun: inputs.dryRun }));
     await publishOutputs(report, record, inputs, ctx, redactor);
     if (report.status === 'failed') core.setFailed(inert(report.reason ?? 'taskcap failed.'));
   } catch (error) {
     core.setOutput('status', 'failed');
-    core.setFailed(inert(errorMessage(error)));
+    core.setFailed(inert(explainGitError(errorMessage(error))));
   }
 }
 

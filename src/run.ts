@@ -1,20 +1,22 @@
 import type { TaskcapConfig } from './config/config.js';
 import { defaultConfig } from './config/config.js';
-import { resolveModel } from './config/resolve-model.js';
+import { chooseModel, resolveModel } from './config/resolve-model.js';
 import type { Inputs } from './inputs.js';
 import { appendLedgerLine, LEDGER_BRANCH, LEDGER_FILE, readLedger } from './publish/ledger-store.js';
 import { postNotice } from './publish/receipt-comment.js';
+import { answerWhereAsked, missingKeyError } from './publish/user-notice.js';
+import { checkWorkspace } from './publish/workspace-check.js';
 import { ledgerEntry, formatLedgerLine, monthToDateCost, parseLedger } from './report/ledger.js';
 import { buildRunRecord, type RunRecord } from './report/run-record.js';
 import { combineReports, emptyReport, type RunReport } from './report/run-report.js';
-import type { RunnerContext } from './runner-context.js';
+import { runUrl, type RunnerContext } from './runner-context.js';
 import { DEFAULT_PROTECTED } from './tools/protected-paths.js';
 import { buildTask } from './trigger/build-task.js';
-import { checkPermission } from './trigger/gate.js';
+import { checkPermission, type Verdict } from './trigger/gate.js';
 import { intentsFor } from './trigger/intent.js';
 import { routeEvent, type Trigger } from './trigger/route-event.js';
 import type { Task } from './trigger/task.js';
-import { errorMessage, UserError } from './util/errors.js';
+import { errorMessage, NoticeError, UserError } from './util/errors.js';
 import { formatUsd } from './util/format.js';
 import { Redactor } from './util/redact.js';
 import { gitAuth, runIdOf, workOnTask, type Ports, type RunSetup, type TaskResult } from './work-on-task.js';
@@ -59,17 +61,15 @@ export async function runTaskcap(inputs: Inputs, ctx: RunnerContext, ports: Port
   if (intents && 'skip' in intents) return done(skipped(intents.reason, log));
 
   if (verdict) {
-    log.warn(`Refused: ${verdict}.`);
+    log.warn(`Refused: ${verdict.reason}.`);
+    // Only a request meant for taskcap (the config read it as one) is answered on the issue.
+    if (intents) await answerWhereAsked(trigger, verdict.notice, { github, log, runUrl: runUrl(ctx), dryRun: inputs.dryRun });
     const first = Array.isArray(intents) ? intents[0] : undefined;
-    return done({ ...emptyReport('refused', verdict), className: first?.className, budget: first?.budget });
+    return done({ ...emptyReport('refused', verdict.reason), className: first?.className, budget: first?.budget });
   }
   if (configError || !config || !intents) throw configError;
-  if ('invalid' in intents) throw new UserError(intents.invalid);
-  if (!inputs.anthropicApiKey) {
-    throw new UserError(
-      "Input 'anthropic-api-key' is empty. Pass it from a repository secret: `anthropic-api-key: ${{ secrets.ANTHROPIC_API_KEY }}` (secrets are not available to workflows triggered from forks).",
-    );
-  }
+  if ('invalid' in intents) throw new NoticeError(intents.invalid, intents.notice);
+  if (!inputs.anthropicApiKey) throw missingKeyError();
   const setup: RunSetup = {
     inputs: { ...inputs, anthropicApiKey: inputs.anthropicApiKey },
     ctx,
@@ -82,9 +82,14 @@ export async function runTaskcap(inputs: Inputs, ctx: RunnerContext, ports: Port
     model: (task) => resolveModel(task.spec.model ?? config.model ?? inputs.model, config),
   };
   // Unknown models fail here, before any request or write.
-  for (const intent of intents) resolveModel(config.classes[intent.className].model ?? config.model ?? inputs.model, config);
+  for (const intent of intents) {
+    const chosen = chooseModel(intent.className, config, inputs);
+    resolveModel(chosen.id, config, chosen.where);
+  }
   const monthlyCap = inputs.maxMonthlyCostUsd ?? config.maxMonthlyCostUsd;
 
+  // Nothing is written before the workspace is known to be a checkout of this repository.
+  await checkWorkspace(ports.git, ctx);
   const startSha = await ports.git.output(['rev-parse', 'HEAD']);
   const results: TaskResult[] = [];
   const reports: RunReport[] = [];
@@ -199,12 +204,12 @@ async function loadConfig(configPath: string, defaultBranch: string, ports: Port
 }
 
 /** Who may spend: the sender (and a re-runner) need write access; schedules run only what the default branch configures. */
-async function gate(trigger: Trigger, ctx: RunnerContext, inputs: Inputs, ports: Ports): Promise<string | undefined> {
+async function gate(trigger: Trigger, ctx: RunnerContext, inputs: Inputs, ports: Ports): Promise<Exclude<Verdict, { allowed: true }> | undefined> {
   if (trigger.kind === 'schedule') return undefined;
   const verdict = await checkPermission(ports.github, {
     sender: trigger.sender.login ? trigger.sender : undefined,
     triggeringActor: ctx.runAttempt > 1 ? ctx.triggeringActor : undefined,
     allowedBots: inputs.allowedBots,
   });
-  return verdict.allowed ? undefined : verdict.reason;
+  return verdict.allowed ? undefined : verdict;
 }

@@ -13,6 +13,7 @@ import type { Clock, Log } from './ports.js';
 import { BOT_NAME, commitStaged, onlyOurCommitsSince, prepareBranch, pushBranch, remoteTip, stageAll, unstage, type BranchState } from './publish/branch.js';
 import { authEnv, findCheckoutCredentials, headerForToken, hideCredentials } from './publish/credentials.js';
 import type { Git } from './publish/git.js';
+import { publishFailure } from './publish/explain-git-error.js';
 import { createOrUpdatePullRequest } from './publish/pull-request.js';
 import { LiveReceipt } from './publish/live-receipt.js';
 import { findReceipt, postNotice, upsertMarkedComment, upsertReceipt } from './publish/receipt-comment.js';
@@ -248,7 +249,7 @@ async function workInSandbox(
       await commitAndPublish(task, s, d, report);
     } catch (e) {
       report.status = 'failed';
-      report.reason = `Publishing failed: ${redactor.redact(errorMessage(e))}. Re-run to retry; the branch keeps what was pushed.`;
+      report.reason = redactor.redact(publishFailure(errorMessage(e)));
       log.warn(report.reason);
     }
     report.wallMs = clock.now() - s.started;
