@@ -4,6 +4,7 @@ import { budgetCeiling, defaultConfig } from '../../src/config/config.js';
 import { parseConfig } from '../../src/config/load-config.js';
 import { modelMeant, resolveModel } from '../../src/config/resolve-model.js';
 import { explainGitError, publishFailure } from '../../src/publish/explain-git-error.js';
+import { noticeBody, whereAsked } from '../../src/publish/user-notice.js';
 import { sameRepository } from '../../src/publish/workspace-check.js';
 import { parseAgentCommand } from '../../src/trigger/command.js';
 import { sameSchedule } from '../../src/trigger/cron-match.js';
@@ -201,4 +202,20 @@ describe("the workspace's origin", () => {
     ['https://example.com/acme/slugkit', false],
     ['/home/runner/work/slugkit', false],
   ])('%s is this repository: %p', (url, same) => expect(sameRepository(url, ctx)).toBe(same));
+});
+
+describe('the notice', () => {
+  it('quotes what was written without pinging anyone or rendering HTML, and links the run', () => {
+    const body = noticeBody({ cause: 'budget', text: "Label 'budget:@acme/team<img src=x>' does not give a budget in tokens." }, 'https://github.com/acme/slugkit/actions/runs/7');
+    expect(body).toBe(
+      "**taskcap did not start.** Label 'budget:@\u200bacme/team&lt;img src=x>' does not give a budget in tokens.\n\n<sub>[Run log](https://github.com/acme/slugkit/actions/runs/7) · taskcap edits this comment rather than adding another when this happens again.</sub>",
+    );
+  });
+
+  it('goes where a person asked, never to a bot, a schedule or a dispatch', () => {
+    expect(whereAsked(labeled('agent:fixx'))).toEqual({ on: 4, login: 'alice' });
+    expect(whereAsked({ ...labeled('agent:fixx'), sender: { login: 'renovate[bot]', type: 'Bot' } } as Trigger)).toBeUndefined();
+    expect(whereAsked({ kind: 'schedule', cron: '0 3 * * 1' })).toBeUndefined();
+    expect(whereAsked({ kind: 'dispatch', inputs: {}, sender })).toBeUndefined();
+  });
 });

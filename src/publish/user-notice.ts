@@ -33,9 +33,13 @@ export function whereAsked(trigger: Trigger): { on: number; login: string } | un
   return { on, login: trigger.sender.login };
 }
 
-/** The comment body: what went wrong and how to fix it, then the run. */
+/**
+ * The comment body: what went wrong and how to fix it, then the run. The text may quote what someone wrote (a
+ * label, a budget): a mention in it must not notify anyone, and HTML in it must not render.
+ */
 export function noticeBody(notice: UserNotice, run: string): string {
-  return `**taskcap did not start.** ${notice.text}\n\n<sub>[Run log](${run}) · taskcap edits this comment rather than adding another when this happens again.</sub>`;
+  const text = notice.text.replace(/</g, '&lt;').replace(/@(?=[A-Za-z0-9])/g, '@\u200b');
+  return `**taskcap did not start.** ${text}\n\n<sub>[Run log](${run}) · taskcap edits this comment rather than adding another when this happens again.</sub>`;
 }
 
 /** Post (or edit) the notice where the request was made; nothing when nobody asked there. Never fails the run. */
