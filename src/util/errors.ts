@@ -18,7 +18,7 @@ export class UserError extends Error {
  * Why a person's request was not served, for the one comment taskcap posts where they asked (one per cause per
  * issue or PR, edited when it happens again).
  */
-export type NoticeCause = 'budget' | 'class' | 'label' | 'schedule' | 'permission' | 'config' | 'setup';
+export type NoticeCause = 'budget' | 'class' | 'label' | 'permission' | 'config' | 'setup';
 
 export interface UserNotice {
   cause: NoticeCause;
