@@ -15,8 +15,10 @@ export const modules = {
 /* harmony import */ var _config_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(81122);
 /* harmony import */ var _models_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(12350);
 /* harmony import */ var _vocabulary_js__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(47819);
+/* harmony import */ var _util_did_you_mean_js__WEBPACK_IMPORTED_MODULE_6__ = __webpack_require__(16345);
 /* harmony import */ var _util_errors_js__WEBPACK_IMPORTED_MODULE_5__ = __webpack_require__(70017);
-/* harmony import */ var _util_format_js__WEBPACK_IMPORTED_MODULE_6__ = __webpack_require__(32693);
+/* harmony import */ var _util_format_js__WEBPACK_IMPORTED_MODULE_7__ = __webpack_require__(32693);
+
 
 
 
@@ -43,9 +45,14 @@ function parseConfig(text, file) {
         throw new ConfigError(file, problems);
     return config;
 }
-class ConfigError extends _util_errors_js__WEBPACK_IMPORTED_MODULE_5__/* .UserError */ .y {
+class ConfigError extends _util_errors_js__WEBPACK_IMPORTED_MODULE_5__/* .NoticeError */ .lo {
     constructor(file, problems) {
-        super(`The taskcap config '${file}' (read from the default branch) has ${problems.length === 1 ? 'a problem' : `${problems.length} problems`}:\n- ${problems.join('\n- ')}`);
+        const count = problems.length === 1 ? 'a problem' : `${problems.length} problems`;
+        super(`The taskcap config '${file}' (read from the default branch) has ${count}:\n- ${problems.join('\n- ')}`, {
+            cause: 'config',
+            // The problems quote the file's values: they go to the run log, not to the issue.
+            text: `taskcap's config \`${file.replace(/`/g, '')}\` on the default branch has ${count}, so nothing was started; taskcap serves no request until a maintainer fixes it. The run log lists each problem with its fix.`,
+        });
     }
 }
 const isObj = (v) => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -62,18 +69,21 @@ const PRICE_KEYS = {
 };
 function unknownKeys(where, o, allowed, problems) {
     for (const k of Object.keys(o)) {
-        if (!allowed.includes(k))
-            problems.push(`${where}${k}: unknown key ${show(k)}. Allowed keys: ${allowed.join(', ')}.`);
+        if (allowed.includes(k))
+            continue;
+        const near = (0,_util_did_you_mean_js__WEBPACK_IMPORTED_MODULE_6__/* .closest */ .kp)(k, allowed);
+        problems.push(`${where}${k}: unknown key ${show(k)}${near ? ` (did you mean '${near}'?)` : ''}. Allowed keys: ${allowed.join(', ')}.`);
     }
 }
 function budgetValue(key, v, problems) {
     const n = typeof v === 'string' ? (0,_classes_js__WEBPACK_IMPORTED_MODULE_1__/* .parseBudget */ .Nm)(v) : v;
     if (typeof n !== 'number' || !Number.isInteger(n)) {
-        problems.push(`${key}: ${show(v)} is not a whole number of tokens. Example: ${key.split('.').pop()}: 60000 (or "60k").`);
+        const millions = typeof v === 'string' && /^\s*[\d.]+\s*m\s*$/i.test(v) ? ' ("m" is not a unit: write millions in thousands, like 1500k)' : '';
+        problems.push(`${key}: ${show(v)} is not a whole number of tokens${millions}. Example: ${key.split('.').pop()}: 60000 (or "60k").`);
         return undefined;
     }
     if (n < _classes_js__WEBPACK_IMPORTED_MODULE_1__/* .MIN_BUDGET */ .nT) {
-        problems.push(`${key}: ${show(v)} is below ${(0,_util_format_js__WEBPACK_IMPORTED_MODULE_6__/* .formatInt */ .Dw)(_classes_js__WEBPACK_IMPORTED_MODULE_1__/* .MIN_BUDGET */ .nT)} tokens, the smallest task budget the API accepts. Use ${_classes_js__WEBPACK_IMPORTED_MODULE_1__/* .MIN_BUDGET */ .nT} or more.`);
+        problems.push(`${key}: ${show(v)} is below ${(0,_util_format_js__WEBPACK_IMPORTED_MODULE_7__/* .formatInt */ .Dw)(_classes_js__WEBPACK_IMPORTED_MODULE_1__/* .MIN_BUDGET */ .nT)} tokens, the smallest task budget the API accepts. Use ${_classes_js__WEBPACK_IMPORTED_MODULE_1__/* .MIN_BUDGET */ .nT} or more.`);
         return undefined;
     }
     return n;

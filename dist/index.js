@@ -29980,7 +29980,7 @@ const inert = (m) => m.replace(/^(\s*)::/gm, '$1:\u200b:').replace(/##\[/g, '#\u
 
 /***/ }),
 
-/***/ 7469:
+/***/ 31629:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -30566,7 +30566,11 @@ function toFinishLines(r) {
         return [];
     const limit = limitOf(r) ?? 'budget';
     let advice;
-    if (limit === 'cost') {
+    if (limit === 'cost' && r.turns === 0) {
+        // Nothing was done, so there is nothing to continue: the cap is below what the first request could cost.
+        advice = `raise \`max-cost-usd\`${r.maxCostUsd !== undefined ? ` (${formatMoney(r.maxCostUsd)})` : ''}: it is below what the first request could cost, so no request was sent.`;
+    }
+    else if (limit === 'cost') {
         advice = 're-run to continue from the branch, or raise `max-cost-usd`.';
     }
     else if (limit === 'timeout') {
@@ -30648,7 +30652,8 @@ function factsLine(r) {
         `${(0,format/* formatInt */.Dw)(r.turns)} request${r.turns === 1 ? '' : 's'}${failedAttempts ? ` (+${(0,format/* formatInt */.Dw)(failedAttempts)} failed attempt${failedAttempts === 1 ? '' : 's'})` : ''}`,
         toolCallsText(r.toolCalls),
         (0,format/* formatDuration */.a3)(r.wallMs),
-        r.maxCostUsd !== undefined ? `cost cap ${formatMoney(r.maxCostUsd)}` : undefined,
+        // Without a cost cap only the token budget bounds the bill (cache reads and retries are billed on top of it).
+        r.maxCostUsd !== undefined ? `cost cap ${formatMoney(r.maxCostUsd)}` : '⚠️ no cost cap: set `max-cost-usd`',
         r.tests ? testsText(r.tests) : undefined,
         r.sandbox ? plainText(sandboxText(r.sandbox), 60) : undefined,
         r.hiddenRemoved ? `${(0,format/* formatInt */.Dw)(r.hiddenRemoved)} hidden character${r.hiddenRemoved === 1 ? '' : 's'} removed from the task text` : undefined,
@@ -31041,7 +31046,7 @@ async function bestEffort(log, failed, work, redact = (s) => s) {
         await work();
     }
     catch (e) {
-        log.warn(`${failed}: ${redact((0,errors/* errorMessage */.g)(e))}`);
+        log.warn(`${failed}: ${redact((0,errors/* errorMessage */.gJ)(e))}`);
     }
 }
 
@@ -31780,7 +31785,7 @@ function matching(name, raw, pattern, example) {
     if (raw === '')
         return undefined;
     if (!pattern.test(raw))
-        throw new errors/* UserError */.y(`Input '${name}' does not look right, got '${raw}'. Example: ${name}: ${example}`);
+        throw new errors/* UserError */.yo(`Input '${name}' does not look right, got '${raw}'. Example: ${name}: ${example}`);
     return raw;
 }
 function url(name, raw) {
@@ -31791,17 +31796,17 @@ function url(name, raw) {
         parsed = new URL(raw);
     }
     catch {
-        throw new errors/* UserError */.y(`Input '${name}' must be a URL such as https://llm-gateway.example.com, got '${raw}'.`);
+        throw new errors/* UserError */.yo(`Input '${name}' must be a URL such as https://llm-gateway.example.com, got '${raw}'.`);
     }
     if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')
-        throw new errors/* UserError */.y(`Input '${name}' must be an http(s) URL, got '${raw}'.`);
+        throw new errors/* UserError */.yo(`Input '${name}' must be an http(s) URL, got '${raw}'.`);
     return raw;
 }
 /** Parse the provider inputs. Formats are checked so a value pasted into the wrong input is caught before any request. */
 function parseProviderInputs(get) {
     const provider = get('provider') || 'anthropic';
     if (!isProviderName(provider))
-        throw new errors/* UserError */.y(`Input 'provider' must be one of ${PROVIDERS.join(', ')}, got '${provider}'.`);
+        throw new errors/* UserError */.yo(`Input 'provider' must be one of ${PROVIDERS.join(', ')}, got '${provider}'.`);
     return {
         provider,
         baseUrl: url('base-url', get('base-url')),
@@ -31863,7 +31868,7 @@ function refuseForeignInputs(provider, given) {
     if (foreign.length === 0)
         return;
     const owners = foreign.map((name) => (Object.entries(PROVIDER_INPUT_NAMES).find(([, names]) => names.includes(name)) ?? ['?'])[0]);
-    throw new errors/* UserError */.y(`provider is '${provider}', but ${foreign.map((n, i) => `'${n}' (for ${owners[i]})`).join(', ')} ${foreign.length === 1 ? 'is' : 'are'} set too: taskcap signs in exactly one way per run. Remove ${foreign.length === 1 ? 'it' : 'them'}, or set provider: ${owners[0]}.`);
+    throw new errors/* UserError */.yo(`provider is '${provider}', but ${foreign.map((n, i) => `'${n}' (for ${owners[i]})`).join(', ')} ${foreign.length === 1 ? 'is' : 'are'} set too: taskcap signs in exactly one way per run. Remove ${foreign.length === 1 ? 'it' : 'them'}, or set provider: ${owners[0]}.`);
 }
 /** Decide the provider plan. `inputs` are the parsed provider inputs plus the Anthropic key input. */
 function resolveProvider(inputs, world) {
@@ -31894,20 +31899,20 @@ function anthropic(inputs, env) {
     const baseURL = inputs.baseUrl ?? value(env, 'ANTHROPIC_BASE_URL');
     const where = inputs.baseUrl ? ` at ${baseURL}` : baseURL ? ` at ${baseURL} (ANTHROPIC_BASE_URL)` : '';
     if (inputs.anthropicApiKey && keyless) {
-        throw new errors/* UserError */.y(`Two ways to sign in to the Claude API are configured: 'anthropic-api-key' and keyless sign-in (${federationInputs.map(([n]) => `'${n}'`).join(', ')}). taskcap uses exactly one: remove the key to sign in with the workflow's OIDC token, or remove the anthropic-federation-* inputs.`);
+        throw new errors/* UserError */.yo(`Two ways to sign in to the Claude API are configured: 'anthropic-api-key' and keyless sign-in (${federationInputs.map(([n]) => `'${n}'`).join(', ')}). taskcap uses exactly one: remove the key to sign in with the workflow's OIDC token, or remove the anthropic-federation-* inputs.`);
     }
     if (inputs.anthropicApiKey) {
         return { plan: { provider: 'anthropic', auth: { kind: 'api-key', apiKey: inputs.anthropicApiKey }, baseURL }, secrets: [inputs.anthropicApiKey], description: `the Claude API${where}, with an API key` };
     }
     if (!keyless) {
-        throw new errors/* UserError */.y("No way to sign in to the Claude API is configured: input 'anthropic-api-key' is empty. Pass it from a repository secret (`anthropic-api-key: ${{ secrets.ANTHROPIC_API_KEY }}`; secrets are not available to workflows triggered from forks), or sign in without a key: set 'anthropic-federation-rule-id' and 'anthropic-organization-id' and give the job `permissions: id-token: write`. For Amazon Bedrock, Google Vertex AI or Microsoft Foundry, set 'provider'.");
+        throw new errors/* UserError */.yo("No way to sign in to the Claude API is configured: input 'anthropic-api-key' is empty. Pass it from a repository secret (`anthropic-api-key: ${{ secrets.ANTHROPIC_API_KEY }}`; secrets are not available to workflows triggered from forks), or sign in without a key: set 'anthropic-federation-rule-id' and 'anthropic-organization-id' and give the job `permissions: id-token: write`. For Amazon Bedrock, Google Vertex AI or Microsoft Foundry, set 'provider'.");
     }
     if (!f.ruleId || !f.organizationId) {
         const missing = [!f.ruleId && 'anthropic-federation-rule-id', !f.organizationId && 'anthropic-organization-id'].filter(Boolean);
-        throw new errors/* UserError */.y(`Keyless sign-in needs ${missing.map((m) => `'${m}'`).join(' and ')} as well (from the Console's workload identity page).`);
+        throw new errors/* UserError */.yo(`Keyless sign-in needs ${missing.map((m) => `'${m}'`).join(' and ')} as well (from the Console's workload identity page).`);
     }
     if (!value(env, 'ACTIONS_ID_TOKEN_REQUEST_URL') || !value(env, 'ACTIONS_ID_TOKEN_REQUEST_TOKEN')) {
-        throw new errors/* UserError */.y("Keyless sign-in needs the workflow's OIDC token, but the runner did not offer one (ACTIONS_ID_TOKEN_REQUEST_URL is not set). Give the job `permissions: id-token: write` (and keep the other permissions it needs).");
+        throw new errors/* UserError */.yo("Keyless sign-in needs the workflow's OIDC token, but the runner did not offer one (ACTIONS_ID_TOKEN_REQUEST_URL is not set). Give the job `permissions: id-token: write` (and keep the other permissions it needs).");
     }
     const audience = f.audience ?? DEFAULT_OIDC_AUDIENCE;
     return {
@@ -31923,25 +31928,25 @@ function anthropic(inputs, env) {
 function bedrock(inputs, env) {
     const region = inputs.awsRegion ?? value(env, 'AWS_REGION') ?? value(env, 'AWS_DEFAULT_REGION');
     if (!region) {
-        throw new errors/* UserError */.y("provider: bedrock needs an AWS region: set input 'aws-region' (e.g. aws-region: us-east-1), or run aws-actions/configure-aws-credentials with aws-region before taskcap (it sets AWS_REGION).");
+        throw new errors/* UserError */.yo("provider: bedrock needs an AWS region: set input 'aws-region' (e.g. aws-region: us-east-1), or run aws-actions/configure-aws-credentials with aws-region before taskcap (it sets AWS_REGION).");
     }
     const mantleUrl = value(env, 'ANTHROPIC_BEDROCK_MANTLE_BASE_URL');
     const runtimeUrl = value(env, 'ANTHROPIC_BEDROCK_BASE_URL');
     if (mantleUrl && runtimeUrl) {
-        throw new errors/* UserError */.y(`Both ANTHROPIC_BEDROCK_BASE_URL ('${runtimeUrl}') and ANTHROPIC_BEDROCK_MANTLE_BASE_URL ('${mantleUrl}') are set: the first selects Bedrock's InvokeModel endpoint, the second its Messages API endpoint. Keep one.`);
+        throw new errors/* UserError */.yo(`Both ANTHROPIC_BEDROCK_BASE_URL ('${runtimeUrl}') and ANTHROPIC_BEDROCK_MANTLE_BASE_URL ('${mantleUrl}') are set: the first selects Bedrock's InvokeModel endpoint, the second its Messages API endpoint. Keep one.`);
     }
     const bearer = value(env, 'AWS_BEARER_TOKEN_BEDROCK');
     const accessKeyId = value(env, 'AWS_ACCESS_KEY_ID');
     const secretAccessKey = value(env, 'AWS_SECRET_ACCESS_KEY');
     const sessionToken = value(env, 'AWS_SESSION_TOKEN');
     if (Boolean(accessKeyId) !== Boolean(secretAccessKey)) {
-        throw new errors/* UserError */.y(`AWS credentials are incomplete: ${accessKeyId ? 'AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not' : 'AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not'}. Let aws-actions/configure-aws-credentials set both (role-to-assume with id-token: write).`);
+        throw new errors/* UserError */.yo(`AWS credentials are incomplete: ${accessKeyId ? 'AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not' : 'AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not'}. Let aws-actions/configure-aws-credentials set both (role-to-assume with id-token: write).`);
     }
     if (bearer && accessKeyId) {
-        throw new errors/* UserError */.y('Two ways to sign in to Amazon Bedrock are configured: a Bedrock API key (AWS_BEARER_TOKEN_BEDROCK) and AWS credentials (AWS_ACCESS_KEY_ID). taskcap uses exactly one: unset AWS_BEARER_TOKEN_BEDROCK to sign requests with the credentials, or drop the credentials step.');
+        throw new errors/* UserError */.yo('Two ways to sign in to Amazon Bedrock are configured: a Bedrock API key (AWS_BEARER_TOKEN_BEDROCK) and AWS credentials (AWS_ACCESS_KEY_ID). taskcap uses exactly one: unset AWS_BEARER_TOKEN_BEDROCK to sign requests with the credentials, or drop the credentials step.');
     }
     if (!bearer && !accessKeyId) {
-        throw new errors/* UserError */.y('No way to sign in to Amazon Bedrock is configured: run aws-actions/configure-aws-credentials before taskcap (role-to-assume, with `permissions: id-token: write`), which sets AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN; or pass a Bedrock API key as AWS_BEARER_TOKEN_BEDROCK in the step\'s env.');
+        throw new errors/* UserError */.yo('No way to sign in to Amazon Bedrock is configured: run aws-actions/configure-aws-credentials before taskcap (role-to-assume, with `permissions: id-token: write`), which sets AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN; or pass a Bedrock API key as AWS_BEARER_TOKEN_BEDROCK in the step\'s env.');
     }
     const api = mantleUrl ? 'mantle' : 'invoke';
     const baseURL = mantleUrl ?? runtimeUrl;
@@ -31958,34 +31963,34 @@ function vertex(inputs, world) {
     const env = world.env;
     const region = inputs.gcpRegion ?? value(env, 'CLOUD_ML_REGION');
     if (!region) {
-        throw new errors/* UserError */.y("provider: vertex needs a region: set input 'gcp-region' (e.g. gcp-region: us-east5, or global), or CLOUD_ML_REGION in the step's env.");
+        throw new errors/* UserError */.yo("provider: vertex needs a region: set input 'gcp-region' (e.g. gcp-region: us-east5, or global), or CLOUD_ML_REGION in the step's env.");
     }
     const file = value(env, 'GOOGLE_APPLICATION_CREDENTIALS');
     if (!file) {
-        throw new errors/* UserError */.y("No way to sign in to Google Vertex AI is configured: GOOGLE_APPLICATION_CREDENTIALS is not set. Run google-github-actions/auth before taskcap (workload_identity_provider and service_account, with `permissions: id-token: write`); it writes the credentials file and sets the variable.");
+        throw new errors/* UserError */.yo("No way to sign in to Google Vertex AI is configured: GOOGLE_APPLICATION_CREDENTIALS is not set. Run google-github-actions/auth before taskcap (workload_identity_provider and service_account, with `permissions: id-token: write`); it writes the credentials file and sets the variable.");
     }
     let text;
     try {
         text = (world.readFile ?? ((f) => external_node_fs_default().readFileSync(f, 'utf8')))(file);
     }
     catch (e) {
-        throw new errors/* UserError */.y(`The Google credentials file '${file}' (GOOGLE_APPLICATION_CREDENTIALS) cannot be read: ${e.message}. Run google-github-actions/auth in the same job, before taskcap.`);
+        throw new errors/* UserError */.yo(`The Google credentials file '${file}' (GOOGLE_APPLICATION_CREDENTIALS) cannot be read: ${e.message}. Run google-github-actions/auth in the same job, before taskcap.`);
     }
     let json;
     try {
         json = JSON.parse(text);
     }
     catch {
-        throw new errors/* UserError */.y(`The Google credentials file '${file}' (GOOGLE_APPLICATION_CREDENTIALS) is not JSON. Point it at the file google-github-actions/auth writes.`);
+        throw new errors/* UserError */.yo(`The Google credentials file '${file}' (GOOGLE_APPLICATION_CREDENTIALS) is not JSON. Point it at the file google-github-actions/auth writes.`);
     }
     const type = typeof json.type === 'string' ? json.type : '';
     if (!GOOGLE_TYPES.includes(type)) {
-        throw new errors/* UserError */.y(`The Google credentials file '${file}' has type '${type || 'none'}'; Vertex AI needs one of ${GOOGLE_TYPES.join(', ')}.`);
+        throw new errors/* UserError */.yo(`The Google credentials file '${file}' has type '${type || 'none'}'; Vertex AI needs one of ${GOOGLE_TYPES.join(', ')}.`);
     }
     const fromFile = [json.project_id, json.quota_project_id].find((p) => typeof p === 'string' && p !== '');
     const projectId = inputs.gcpProject ?? value(env, 'ANTHROPIC_VERTEX_PROJECT_ID') ?? value(env, 'GOOGLE_CLOUD_PROJECT') ?? fromFile;
     if (!projectId) {
-        throw new errors/* UserError */.y("provider: vertex needs a Google Cloud project: set input 'gcp-project' (e.g. gcp-project: my-project-123), or ANTHROPIC_VERTEX_PROJECT_ID in the step's env.");
+        throw new errors/* UserError */.yo("provider: vertex needs a Google Cloud project: set input 'gcp-project' (e.g. gcp-project: my-project-123), or ANTHROPIC_VERTEX_PROJECT_ID in the step's env.");
     }
     const secrets = googleSecrets(json);
     return {
@@ -32013,12 +32018,12 @@ function foundry(inputs, world) {
     const baseURL = value(env, 'ANTHROPIC_FOUNDRY_BASE_URL');
     const resource = baseURL ? undefined : (inputs.foundryResource ?? value(env, 'ANTHROPIC_FOUNDRY_RESOURCE'));
     if (!baseURL && !resource) {
-        throw new errors/* UserError */.y("provider: foundry needs the Foundry resource: set input 'foundry-resource' (the name in https://<resource>.services.ai.azure.com), or ANTHROPIC_FOUNDRY_RESOURCE / ANTHROPIC_FOUNDRY_BASE_URL in the step's env.");
+        throw new errors/* UserError */.yo("provider: foundry needs the Foundry resource: set input 'foundry-resource' (the name in https://<resource>.services.ai.azure.com), or ANTHROPIC_FOUNDRY_RESOURCE / ANTHROPIC_FOUNDRY_BASE_URL in the step's env.");
     }
     const inputKey = inputs.foundryApiKey;
     const envKey = value(env, 'ANTHROPIC_FOUNDRY_API_KEY');
     if (inputKey && envKey && inputKey !== envKey) {
-        throw new errors/* UserError */.y("Two Foundry API keys are configured: input 'foundry-api-key' and ANTHROPIC_FOUNDRY_API_KEY differ. Keep one.");
+        throw new errors/* UserError */.yo("Two Foundry API keys are configured: input 'foundry-api-key' and ANTHROPIC_FOUNDRY_API_KEY differ. Keep one.");
     }
     const where = baseURL ? `at ${baseURL} (ANTHROPIC_FOUNDRY_BASE_URL)` : `resource ${resource}`;
     const apiKey = inputKey ?? envKey;
@@ -32028,7 +32033,7 @@ function foundry(inputs, world) {
     const azureConfigDir = value(env, 'AZURE_CONFIG_DIR') ?? external_node_path_default().join(world.home ?? external_node_os_default().homedir(), '.azure');
     const exists = world.exists ?? ((f) => external_node_fs_default().existsSync(f));
     if (!exists(external_node_path_default().join(azureConfigDir, 'azureProfile.json'))) {
-        throw new errors/* UserError */.y(`No way to sign in to Microsoft Foundry is configured: input 'foundry-api-key' is empty and there is no Azure CLI session (no ${external_node_path_default().join(azureConfigDir, 'azureProfile.json')}). Run azure/login before taskcap (client-id, tenant-id, subscription-id, with \`permissions: id-token: write\`) to sign in with Microsoft Entra ID, or pass 'foundry-api-key' from a secret.`);
+        throw new errors/* UserError */.yo(`No way to sign in to Microsoft Foundry is configured: input 'foundry-api-key' is empty and there is no Azure CLI session (no ${external_node_path_default().join(azureConfigDir, 'azureProfile.json')}). Run azure/login before taskcap (client-id, tenant-id, subscription-id, with \`permissions: id-token: write\`) to sign in with Microsoft Entra ID, or pass 'foundry-api-key' from a secret.`);
     }
     return {
         plan: { provider: 'foundry', resource, baseURL, auth: { kind: 'entra', azureConfigDir } },
@@ -32055,6 +32060,8 @@ const providerRegion = (plan) => (plan.provider === 'bedrock' ? plan.region : un
 
 // EXTERNAL MODULE: ./src/config/models.ts
 var models = __nccwpck_require__(12350);
+// EXTERNAL MODULE: ./src/util/did-you-mean.ts
+var did_you_mean = __nccwpck_require__(16345);
 ;// CONCATENATED MODULE: ./src/config/provider-models.ts
 
 /**
@@ -32106,7 +32113,7 @@ function providerModelId(provider, firstParty, region) {
             const versioned = BEDROCK_VERSIONED[firstParty];
             if (versioned) {
                 const suggestion = `${bedrockGeoPrefix(region)}${versioned}`;
-                throw new errors/* UserError */.y(`Amazon Bedrock serves '${firstParty}' through an inference profile whose prefix chooses the regions your data may be processed in, so taskcap does not pick one. Set model: ${suggestion} (or the eu., jp., apac. or global. profile your account uses).`);
+                throw new errors/* UserError */.yo(`Amazon Bedrock serves '${firstParty}' through an inference profile whose prefix chooses the regions your data may be processed in, so taskcap does not pick one. Set model: ${suggestion} (or the eu., jp., apac. or global. profile your account uses).`);
             }
             return `anthropic.${firstParty}`;
         }
@@ -32200,13 +32207,15 @@ function nearestModel(providerId, known) {
 
 
 
+
 /**
  * The model's spec for a provider: the id to send, and the prices and features of the Claude model it names (with
  * any `pricing:` override from the repo config, by the provider's id first, then by the Claude model's). A
  * provider's id is read for the Claude model inside it, or mapped by the config's `models:`; a first-party id is
  * turned into the provider's form. Unknown models need prices: no guessing.
  */
-function resolveModel(id, config, provider = 'anthropic', region) {
+function resolveModel(id, config, context = {}) {
+    const provider = context.provider ?? 'anthropic';
     const specOf = (claude, wire) => {
         const known = models/* BUILT_IN_MODELS */.a$.get(claude);
         const override = config.pricing[wire] ?? config.pricing[claude];
@@ -32218,7 +32227,7 @@ function resolveModel(id, config, provider = 'anthropic', region) {
     if (mapped !== undefined && priced(mapped))
         return specOf(mapped, id);
     if (models/* BUILT_IN_MODELS */.a$.has(id))
-        return specOf(id, providerModelId(provider, id, region));
+        return specOf(id, providerModelId(provider, id, context.region));
     if (config.pricing[id])
         return (0,models/* unknownModelSpec */.Ry)(id, { base: config.pricing[id] });
     if (provider !== 'anthropic') {
@@ -32226,10 +32235,43 @@ function resolveModel(id, config, provider = 'anthropic', region) {
         if (inside)
             return specOf(inside, id);
     }
-    const near = nearestModel(id, [...models/* BUILT_IN_MODELS */.a$.keys(), ...Object.keys(config.pricing), ...Object.keys(config.models)]);
-    const didYouMean = near ? ` Did you mean '${near}'?` : '';
-    const mapHint = provider === 'anthropic' ? '' : ` If '${id}' is a deployment or profile name, say which Claude model it serves in the config file: models: { ${id}: claude-opus-4-7 }.`;
-    throw new errors/* UserError */.y(`Model '${id}' has no price table, so taskcap cannot enforce 'max-cost-usd' or report cost.${didYouMean} Use a known model id${provider === 'anthropic' ? '' : ' (or the provider\'s id for it, such as us.anthropic.claude-opus-4-7 on Bedrock)'}, or add its prices (USD per million tokens) to the config file: pricing: { ${id}: { input: 3, cache-write-5m: 3.75, cache-write-1h: 6, cache-read: 0.3, output: 15 } }.${mapHint}`);
+    throw new UnknownModelError(id, config, provider, context.where);
+}
+/**
+ * The id a slip most likely stands for: `claude-opus-4.7`, `Claude-Opus-4-7`, `opus-4-7` and `claude-4-7-opus` are
+ * written-differently forms of a known id (`exact`); `claude-sonet-4-6` is only close to one.
+ */
+function modelMeant(id) {
+    let tidy = id.trim().toLowerCase().replace(/[._\s]+/g, '-');
+    if (!tidy.startsWith('claude-'))
+        tidy = `claude-${tidy}`;
+    // The older naming put the version first (claude-3-5-sonnet).
+    tidy = tidy.replace(/^claude-(\d+(?:-\d+)?)-(opus|sonnet|haiku|fable|mythos)$/, 'claude-$2-$1');
+    if (models/* BUILT_IN_MODELS */.a$.has(tidy))
+        return { id: tidy, exact: true };
+    const near = (0,did_you_mean/* closest */.kp)(tidy, models/* BUILT_IN_MODELS */.a$.keys());
+    return near ? { id: near, exact: false } : undefined;
+}
+/** A model id taskcap cannot price: the log says which setting, what was probably meant and how to add prices. */
+class UnknownModelError extends errors/* NoticeError */.lo {
+    constructor(id, config, provider, where) {
+        const from = where ? ` (${where})` : '';
+        const slip = provider === 'anthropic' ? modelMeant(id) : undefined;
+        const near = slip?.id ?? nearestModel(id, [...models/* BUILT_IN_MODELS */.a$.keys(), ...Object.keys(config.pricing), ...Object.keys(config.models)]);
+        const known = provider === 'anthropic' ? '' : " (or the provider's id for it, such as us.anthropic.claude-opus-4-7 on Bedrock)";
+        const mapHint = provider === 'anthropic' ? '' : ` If '${id}' is a deployment or profile name, say which Claude model it serves in the config file: models: { ${id}: claude-opus-4-7 }.`;
+        const prices = `If it is a model this version of taskcap does not know yet, or a gateway's own name for one, add its prices (USD per million tokens) ` +
+            `to the config file, so taskcap can enforce 'max-cost-usd' and report cost: pricing: { ${id}: { input: 3, cache-write-5m: 3.75, cache-write-1h: 6, cache-read: 0.3, output: 15 } }.${mapHint}`;
+        super(slip?.exact
+            ? `Model '${id}'${from} is not a model id taskcap knows. Did you mean '${slip.id}'? Write the id exactly as the API names it, with dashes: model: ${slip.id}`
+            : near
+                ? `Model '${id}'${from} is not a model id taskcap knows. Did you mean '${near}'? Use a known model id${known}. ${prices}`
+                : `Model '${id}'${from} is not a model taskcap knows (for example claude-opus-4-7 or claude-sonnet-4-6)${known}. ${prices}`, {
+            cause: 'setup',
+            text: `The model taskcap is set to use is not one it knows${slip?.exact ? ' (it looks like a typo)' : ''}, so nothing was started. ` +
+                `A maintainer can fix it in the workflow's \`model\` input or in the taskcap config; the run log names the setting and the id to use.`,
+        });
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/config/settings.ts
@@ -32239,13 +32281,24 @@ function resolveModel(id, config, provider = 'anthropic', region) {
 /**
  * One precedence for every setting: the most specific source wins. A class in the config file over the config
  * file's top level, over the workflow's input, over the built-in default. (The config lives on the default branch
- * and is the repository's policy; the input is the workflow's.) Unknown models fail here, before any request.
+ * and is the repository's policy; the input is the workflow's.) Unknown models fail here, before any request, with
+ * the setting they came from named.
  */
 function resolveSettings(className, config, inputs, provider) {
     const spec = config.classes[className];
+    const { id, where } = chooseModel(className, config, inputs);
     // The provider names models its own way (regional prefixes, deployments): the id is read in its terms.
-    const model = resolveModel(spec.model ?? config.model ?? inputs.model, config, provider?.plan.provider, provider && providerRegion(provider.plan));
+    const model = resolveModel(id, config, { provider: provider?.plan.provider, region: provider && providerRegion(provider.plan), where });
     return { model, effort: (0,models/* effortFor */.eh)(model, spec.effort), maxCostUsd: spec.maxCostUsd ?? config.maxCostUsd ?? inputs.maxCostUsd };
+}
+/** The model a class runs on, and the setting that chose it (a class's `model`, the config's, else the input). */
+function chooseModel(className, config, inputs) {
+    const own = config.classes[className]?.model;
+    if (own)
+        return { id: own, where: `classes.${className}.model in ${inputs.configPath}` };
+    if (config.model)
+        return { id: config.model, where: `model in ${inputs.configPath}` };
+    return { id: inputs.model, where: "the workflow's 'model' input" };
 }
 /** The monthly cap, by the same precedence (no class can set it). */
 function monthlyCapOf(config, inputs) {
@@ -32547,28 +32600,26 @@ function symlinkEscapes(rel, target) {
 var external_node_crypto_ = __nccwpck_require__(77598);
 var external_node_crypto_default = /*#__PURE__*/__nccwpck_require__.n(external_node_crypto_);
 ;// CONCATENATED MODULE: ./src/decision.ts
-/**
- * Every step that can turn an event down answers with a Decision: go on with a value, or stop for one of three
- * reasons that the user sees differently. `skip` is an event not meant for taskcap (a neutral, green job);
- * `refuse` is a request taskcap turns down on purpose (who asked, from where), sometimes with a notice on the
- * issue; `invalid` is a request taskcap cannot carry out as written (a bad budget, an unknown task): a failure.
- */
 const go = (value) => ({ kind: 'go', value });
 const skip = (reason) => ({ kind: 'skip', reason });
 const refuse = (reason, notice) => ({ kind: 'refuse', reason, ...(notice ? { notice } : {}) });
-const invalid = (reason) => ({ kind: 'invalid', reason });
+const invalid = (reason, notice) => ({ kind: 'invalid', reason, ...(notice ? { notice } : {}) });
 
 ;// CONCATENATED MODULE: ./src/trigger/command.ts
 
 
 
+
 /** A comment (or review) body that starts with `/agent` asks taskcap for work. */
 const AGENT_COMMAND = /^\s*\/agent\b/i;
+const BUDGET = /^budget[=:](\S*)$/i;
+const KEY_VALUE = /^([a-z]+)[=:]\S*$/i;
 /**
- * The command in a comment body, or undefined when the body does not start with `/agent`. A first word that is a
- * known class selects it; other words on the first line join the instructions ("/agent fix the redirect").
+ * The command in a comment body, or undefined when the body does not start with `/agent`. The first word (budget
+ * aside) selects a class when it names one; other words on the first line join the instructions ("/agent fix the
+ * redirect"). `classWords` maps each word that names a class to the class (a plain list: the class names).
  */
-function parseAgentCommand(body, knownClasses) {
+function parseAgentCommand(body, classWords) {
     if (!body)
         return undefined;
     const [first, ...rest] = body.replace(/\r\n?/g, '\n').split('\n');
@@ -32576,17 +32627,38 @@ function parseAgentCommand(body, knownClasses) {
     if (!start)
         return undefined;
     const words = first.slice(start[0].length).trim().split(/\s+/).filter(Boolean);
+    const classes = Array.isArray(classWords) ? new Map(classWords.map((c) => [c, c])) : classWords;
     const command = { instructions: '' };
     const kept = [];
-    words.forEach((w, i) => {
-        const budget = /^budget[=:](\S+)$/i.exec(w);
-        if (budget)
+    let classDecided = false;
+    for (const w of words) {
+        const budget = BUDGET.exec(w);
+        if (budget) {
             command.budgetText = budget[1];
-        else if (i === 0 && knownClasses.includes(w.toLowerCase()))
-            command.className = w.toLowerCase();
-        else
-            kept.push(w);
-    });
+            continue;
+        }
+        const key = KEY_VALUE.exec(w)?.[1];
+        if (key && !command.unclear && (0,did_you_mean/* closest */.kp)(key, ['budget'], 2)) {
+            command.unclear = { word: w, kind: 'budget', suggestion: `budget=${w.slice(key.length + 1)}` };
+            continue;
+        }
+        if (!classDecided) {
+            classDecided = true;
+            // "/agent fix: the redirect" names the class too.
+            const word = w.replace(/[,:;.!?]+$/, '').toLowerCase();
+            const named = classes.get(word);
+            if (named) {
+                command.className = named;
+                continue;
+            }
+            const near = (0,did_you_mean/* closest */.kp)(word, classes.keys());
+            if (near && !command.unclear) {
+                command.unclear = { word: w, kind: 'class', suggestion: near };
+                continue;
+            }
+        }
+        kept.push(w);
+    }
     command.instructions = [kept.join(' '), rest.join('\n').trim()].filter(Boolean).join('\n');
     return command;
 }
@@ -32594,15 +32666,24 @@ function parseAgentCommand(body, knownClasses) {
 function findBudgetLabel(labels) {
     return labels.find((l) => /^budget:/i.test(l));
 }
-/** Apply a budget override (from a label or a command) within [MIN_BUDGET, max-budget]. */
-function overrideBudget(source, text, maxBudget) {
+/**
+ * Apply a budget override (from a label, a command or a dispatch input) within [20,000, ceiling]. Every refusal
+ * quotes what was written and says what to write instead.
+ */
+function overrideBudget(source, text, ceiling) {
     const n = (0,classes/* parseBudget */.Nm)(text);
-    if (n === undefined)
-        return invalid(`${source} does not give a budget in tokens; write it like budget:60k or budget:60000.`);
+    const range = `between ${(0,format/* formatInt */.Dw)(classes/* MIN_BUDGET */.nT)} (budget:${(0,classes/* budgetText */.$e)(classes/* MIN_BUDGET */.nT)}) and ${(0,format/* formatInt */.Dw)(ceiling.tokens)} (budget:${(0,classes/* budgetText */.$e)(ceiling.tokens)})`;
+    if (n === undefined) {
+        const millions = /^\s*[\d.]+\s*m\s*$/i.test(text) ? ' "m" is not a unit, so a slip of one key cannot ask for millions of tokens.' : '';
+        return invalid(`${source} does not give a budget in tokens; write it like budget:60k or budget:60000, ${range}.${millions}`);
+    }
     if (n < classes/* MIN_BUDGET */.nT)
-        return invalid(`${source} asks for ${(0,format/* formatInt */.Dw)(n)} tokens; the smallest task budget is ${(0,format/* formatInt */.Dw)(classes/* MIN_BUDGET */.nT)} (budget:${classes/* MIN_BUDGET */.nT / 1000}k).`);
-    if (maxBudget !== undefined && n > maxBudget) {
-        return invalid(`${source} asks for ${(0,format/* formatInt */.Dw)(n)} tokens, above the repository's max-budget of ${(0,format/* formatInt */.Dw)(maxBudget)}.`);
+        return invalid(`${source} asks for ${(0,format/* formatInt */.Dw)(n)} tokens; the smallest task budget is ${(0,format/* formatInt */.Dw)(classes/* MIN_BUDGET */.nT)} (budget:${(0,classes/* budgetText */.$e)(classes/* MIN_BUDGET */.nT)}).`);
+    if (n > ceiling.tokens) {
+        const whose = ceiling.configured
+            ? `the repository's max-budget of ${(0,format/* formatInt */.Dw)(ceiling.tokens)}`
+            : `taskcap's built-in max-budget of ${(0,format/* formatInt */.Dw)(ceiling.tokens)} (the repository's config sets none; a maintainer can raise it with max-budget)`;
+        return invalid(`${source} asks for ${(0,format/* formatInt */.Dw)(n)} tokens, above ${whose}. Use budget:${(0,classes/* budgetText */.$e)(ceiling.tokens)} or less.`);
     }
     return go(n);
 }
@@ -32833,7 +32914,7 @@ async function buildTask(intent, ctx) {
                     .map((c) => ({ id: c.id, path: c.path, line: c.line, diffHunk: c.diffHunk, body: c.body, author: c.author }));
             }
             catch (e) {
-                return refuse(`the review's comments could not be read (${(0,errors/* errorMessage */.g)(e)})`);
+                return refuse(`the review's comments could not be read (${(0,errors/* errorMessage */.gJ)(e)})`);
             }
             return pullTask(intent, t.pull.number, ctx, { eventHeadSha: t.pull.headSha, threads, reviewBody: t.review.body });
         }
@@ -32849,7 +32930,7 @@ async function pullTask(intent, number, ctx, opts) {
         const from = pull.headRepo ? `the fork ${pull.headRepo}` : 'a deleted fork';
         return refuse(`pull request #${number} comes from ${from}`, {
             on: number,
-            kind: 'fork',
+            cause: 'fork',
             text: `taskcap does not work on pull requests from forks: it would run the fork's code with this repository's secrets and push to a branch it does not control. A maintainer can check the change out into a branch of this repository and ask there.`,
         });
     }
@@ -32857,7 +32938,7 @@ async function pullTask(intent, number, ctx, opts) {
     if (pull.headRef === ctx.defaultBranch || (await ctx.github.branchProtected(pull.headRef))) {
         return refuse(`pull request #${number} has its head on ${pull.headRef === ctx.defaultBranch ? 'the default branch' : 'a protected branch'} (${pull.headRef})`, {
             on: number,
-            kind: 'protected-head',
+            cause: 'protected-head',
             text: `taskcap does not push to \`${pull.headRef.replace(/`/g, '')}\`: it is ${pull.headRef === ctx.defaultBranch ? 'the default branch' : 'a protected branch'}, and commits there would skip review. Open the change from a topic branch and ask there.`,
         });
     }
@@ -32906,7 +32987,7 @@ async function writersComments(issue, excludeId, ctx) {
         comments = await ctx.github.listIssueComments(issue.number);
     }
     catch (e) {
-        ctx.log.warn(`The comments of issue #${issue.number} could not be read (${(0,errors/* errorMessage */.g)(e)}); working from the issue text alone.`);
+        ctx.log.warn(`The comments of issue #${issue.number} could not be read (${(0,errors/* errorMessage */.gJ)(e)}); working from the issue text alone.`);
         return [];
     }
     const recent = comments
@@ -32924,8 +33005,196 @@ async function writersComments(issue, excludeId, ctx) {
     return recent.filter((c) => allowed.get(c.author)).map((c) => ({ source: `comment on issue #${issue.number}`, author: c.author, text: c.body }));
 }
 
+;// CONCATENATED MODULE: ./src/action/runner-context.ts
+
+
+/**
+ * Read the runner's environment. A missing or unreadable event payload is a clear error: without it taskcap
+ * cannot know who asked for what, so it does nothing.
+ */
+function readRunnerContext(env) {
+    const eventName = env.GITHUB_EVENT_NAME ?? '';
+    if (!eventName)
+        throw new errors/* UserError */.yo('GITHUB_EVENT_NAME is not set: taskcap must run as a step of a GitHub Actions job.');
+    const eventPath = env.GITHUB_EVENT_PATH ?? '';
+    if (!eventPath)
+        throw new errors/* UserError */.yo('GITHUB_EVENT_PATH is not set: the runner gave no event payload, so taskcap does nothing.');
+    let raw;
+    try {
+        raw = external_node_fs_default().readFileSync(eventPath, 'utf8');
+    }
+    catch (e) {
+        throw new errors/* UserError */.yo(`The event payload '${eventPath}' (GITHUB_EVENT_PATH) cannot be read: ${e.message}. taskcap does nothing without it.`);
+    }
+    let payload;
+    try {
+        payload = JSON.parse(raw);
+    }
+    catch {
+        throw new errors/* UserError */.yo(`The event payload '${eventPath}' (GITHUB_EVENT_PATH) is not valid JSON; taskcap does nothing without a readable event.`);
+    }
+    if (!payload || typeof payload !== 'object' || Array.isArray(payload)) {
+        throw new errors/* UserError */.yo(`The event payload '${eventPath}' (GITHUB_EVENT_PATH) is not a JSON object; taskcap does nothing without a readable event.`);
+    }
+    const repository = env.GITHUB_REPOSITORY ?? '';
+    const [owner, repo, ...rest] = repository.split('/');
+    if (!owner || !repo || rest.length > 0) {
+        throw new errors/* UserError */.yo(`GITHUB_REPOSITORY '${repository}' is not in the form owner/repo.`);
+    }
+    const workspace = env.GITHUB_WORKSPACE || process.cwd();
+    return {
+        eventName,
+        payload: payload,
+        owner,
+        repo,
+        apiUrl: (env.GITHUB_API_URL || 'https://api.github.com').replace(/\/+$/, ''),
+        serverUrl: (env.GITHUB_SERVER_URL || 'https://github.com').replace(/\/+$/, ''),
+        workspace,
+        runnerTemp: env.RUNNER_TEMP || '',
+        runId: env.GITHUB_RUN_ID || '0',
+        runAttempt: Number(env.GITHUB_RUN_ATTEMPT || '1') || 1,
+        actor: env.GITHUB_ACTOR || undefined,
+        triggeringActor: env.GITHUB_TRIGGERING_ACTOR || undefined,
+        sha: env.GITHUB_SHA || undefined,
+        ref: env.GITHUB_REF || undefined,
+    };
+}
+/** Link to this workflow run, for the receipt and the PR. */
+function runUrl(ctx) {
+    return `${ctx.serverUrl}/${ctx.owner}/${ctx.repo}/actions/runs/${ctx.runId}${ctx.runAttempt > 1 ? `/attempts/${ctx.runAttempt}` : ''}`;
+}
+
+;// CONCATENATED MODULE: ./src/publish/user-notice.ts
+
+
+
+
+
+/**
+ * The issue or PR where a person asked taskcap for work, or undefined when nobody did there: a schedule or a
+ * dispatch (the run log is where that was asked), or a bot (no one reads an answer to a bot).
+ */
+function whereAsked(trigger) {
+    if (trigger.kind === 'schedule' || trigger.kind === 'dispatch')
+        return undefined;
+    if (!trigger.sender.login || isBot(trigger.sender.login, trigger.sender.type))
+        return undefined;
+    const on = trigger.kind === 'issue-label' || trigger.kind === 'issue-comment' ? trigger.issue.number : trigger.pull.number;
+    return { on, login: trigger.sender.login };
+}
+/**
+ * The comment body: what went wrong and how to fix it, then the run. The text may quote what someone wrote (a
+ * label, a budget): a mention in it must not notify anyone, and HTML in it must not render.
+ */
+function noticeBody(notice, run) {
+    const text = notice.text.replace(/</g, '&lt;').replace(/@(?=[A-Za-z0-9])/g, '@\u200b');
+    return `**taskcap did not start.** ${text}\n\n<sub>[Run log](${run}) · taskcap edits this comment rather than adding another when this happens again.</sub>`;
+}
+/**
+ * Post (or edit) the notice where the request was made (or on the issue or PR it names); nothing when nobody asked
+ * there. Never fails the run.
+ */
+async function answerWhereAsked(trigger, notice, o) {
+    const on = notice && (notice.on ?? whereAsked(trigger)?.on);
+    if (!notice || on === undefined || o.dryRun)
+        return;
+    await postNotice(o.github, on, notice.cause, noticeBody(notice, o.runUrl), o.log);
+    o.log.info(`Answered on #${on}: ${notice.cause} notice.`);
+}
+/**
+ * For `runTaskcap(...).catch(…)`: an error that says what to tell the person (a NoticeError) is answered where they
+ * asked, then rethrown so the step still fails. Only NoticeErrors are answered, and taskcap raises them only once
+ * the requester passed the permission gate, so nobody refused is told about the setup.
+ */
+function answerAndRethrow(ctx, o) {
+    return async (error) => {
+        if (error instanceof errors/* NoticeError */.lo && error.notice) {
+            const trigger = routeEvent(ctx.eventName, ctx.payload);
+            if (trigger.kind === 'go')
+                await answerWhereAsked(trigger.value, error.notice, { ...o, runUrl: runUrl(ctx) }).catch((e) => o.log.warn(`The notice could not be posted: ${(0,errors/* errorMessage */.gJ)(e)}`));
+        }
+        throw error;
+    };
+}
+/** The API key input is empty: the message for the run log, the notice for the issue. */
+function missingKeyError() {
+    return new errors/* NoticeError */.lo("Input 'anthropic-api-key' is empty. Pass it from a repository secret: `anthropic-api-key: ${{ secrets.ANTHROPIC_API_KEY }}` (secrets are not available to workflows triggered from forks).", {
+        cause: 'setup',
+        text: 'The workflow gives taskcap no Anthropic API key, so it cannot call Claude. A maintainer needs to add the key as a repository secret and pass it to the taskcap step as `anthropic-api-key: ${{ secrets.ANTHROPIC_API_KEY }}`.',
+    });
+}
+
+;// CONCATENATED MODULE: ./src/publish/workspace-check.ts
+
+
+/**
+ * Before anything is written: the workspace must be a checkout of the repository the workflow runs for. Without
+ * `actions/checkout` there is nothing to work on; with a checkout of another repository (or, when GITHUB_WORKSPACE
+ * is unset, whatever directory the step started in) a push would land somewhere nobody asked for.
+ */
+async function checkWorkspace(git, ctx) {
+    const [top, origin] = await Promise.all([
+        git.run(['rev-parse', '--show-toplevel'], { allowFailure: true }),
+        git.run(['config', '--get', 'remote.origin.url'], { allowFailure: true }),
+    ]);
+    const expected = `${ctx.serverUrl}/${ctx.owner}/${ctx.repo}`;
+    if (top.exitCode !== 0) {
+        const why = /dubious ownership/i.test(top.stderr) ? ' (git refuses it: it belongs to another user)' : '';
+        throw setupError(`The workspace '${git.dir}' is not a git repository${why}: add \`actions/checkout\` before taskcap in the job's steps (without a \`path:\`, so the checkout is GITHUB_WORKSPACE itself). taskcap works on a checkout of ${expected} and pushes from it.`, 'The workflow runs taskcap without a checkout of this repository, so nothing was started. A maintainer needs to add `actions/checkout` before the taskcap step.');
+    }
+    if (!sameDir(top.stdout.trim(), git.dir)) {
+        throw setupError(`The workspace '${git.dir}' is inside the git repository at '${top.stdout.trim()}', not the root of a checkout. Run taskcap in the checkout itself: actions/checkout without \`path:\`, and GITHUB_WORKSPACE unchanged.`, 'The workflow runs taskcap outside a checkout of this repository, so nothing was started. A maintainer can see the details in the run log.');
+    }
+    const url = origin.stdout.trim();
+    if (!url || !sameRepository(url, ctx)) {
+        throw setupError(`The workspace's origin is ${url ? `'${withoutCredentials(url)}'` : 'not set'}, not ${expected} (GITHUB_REPOSITORY), so taskcap wrote nothing. ` +
+            'taskcap only writes to the repository the workflow runs for: check out this repository (actions/checkout without `repository:`) and run taskcap in GITHUB_WORKSPACE.', 'The workspace the workflow gives taskcap is not a checkout of this repository, so nothing was started. A maintainer can see the details in the run log.');
+    }
+}
+function setupError(message, notice) {
+    return new errors/* NoticeError */.lo(message, { cause: 'setup', text: notice });
+}
+function sameDir(a, b) {
+    const real = (p) => {
+        try {
+            return external_node_fs_default().realpathSync(p);
+        }
+        catch {
+            return p;
+        }
+    };
+    return real(a) === real(b);
+}
+/** `https://user:token@host/…` → `https://***@host/…`: a remote URL may carry credentials. */
+function withoutCredentials(url) {
+    return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/\s]*@/i, '$1***@');
+}
+/**
+ * Whether a remote URL names `owner/repo` on this server: https (with or without `.git`, any credentials), or the
+ * ssh forms `git@host:owner/repo.git` and `ssh://git@host/owner/repo`. Owner and repository names are
+ * case-insensitive on GitHub.
+ */
+function sameRepository(url, ctx) {
+    const host = new URL(ctx.serverUrl).host.toLowerCase();
+    const want = `${ctx.owner}/${ctx.repo}`.toLowerCase();
+    const scp = /^[^@/\s]+@([^:/\s]+):\/?(.+?)(?:\.git)?\/?$/.exec(url);
+    if (scp)
+        return scp[1].toLowerCase() === new URL(ctx.serverUrl).hostname.toLowerCase() && scp[2].toLowerCase() === want;
+    try {
+        const u = new URL(url);
+        const path = u.pathname.replace(/^\/+|\/+$/g, '').replace(/\.git$/, '').toLowerCase();
+        const sameHost = u.protocol.startsWith('ssh') ? u.hostname.toLowerCase() === new URL(ctx.serverUrl).hostname.toLowerCase() : u.host.toLowerCase() === host;
+        // A server under a path prefix (GitHub Enterprise behind a proxy) keeps its prefix before owner/repo.
+        const prefix = new URL(ctx.serverUrl).pathname.replace(/^\/+|\/+$/g, '').toLowerCase();
+        return sameHost && path === (prefix ? `${prefix}/${want}` : want);
+    }
+    catch {
+        return false;
+    }
+}
+
 // EXTERNAL MODULE: ./src/config/config.ts
-var config = __nccwpck_require__(81122);
+var config_config = __nccwpck_require__(81122);
 ;// CONCATENATED MODULE: ./src/config/read-repo-config.ts
 
 
@@ -32934,7 +33203,7 @@ async function readRepoConfig(github, configPath, defaultBranch, log) {
     const text = await github.readFile(configPath, defaultBranch);
     if (text === undefined) {
         log.debug(`No ${configPath} on ${defaultBranch}; using the built-in classes.`);
-        return (0,config/* defaultConfig */.s)();
+        return (0,config_config/* defaultConfig */.s)();
     }
     // The YAML parser loads only when there is YAML to parse: most repositories run on the built-in classes.
     const { ConfigError, parseConfig } = await Promise.all(/* import() */[__nccwpck_require__.e(815), __nccwpck_require__.e(943)]).then(__nccwpck_require__.bind(__nccwpck_require__, 6943));
@@ -32944,17 +33213,30 @@ async function readRepoConfig(github, configPath, defaultBranch, log) {
     catch (e) {
         if (e instanceof ConfigError)
             throw e;
-        throw new errors/* UserError */.y(`The taskcap config '${configPath}' could not be read: ${e.message}`);
+        throw new errors/* UserError */.yo(`The taskcap config '${configPath}' could not be read: ${e.message}`);
     }
+}
+
+;// CONCATENATED MODULE: ./src/util/inline-code.ts
+/**
+ * Text someone else wrote (a label, a word of a command), shown as inline code in a comment: backticks and line
+ * breaks removed so it cannot close the span or start markdown of its own, and cut to a readable length.
+ */
+function code(text, max = 80) {
+    const flat = text.replace(/[`\r\n]+/g, ' ').trim();
+    return `\`${flat.length > max ? `${flat.slice(0, max - 1)}…` : flat || ' '}\``;
 }
 
 ;// CONCATENATED MODULE: ./src/trigger/gate.ts
 
 
 
+
 /**
  * May this person spend this budget? Write, maintain or admin per the collaborator-permission API (never
- * `author_association`); bots only when listed exactly; any error refuses.
+ * `author_association`); bots only when listed exactly; any error refuses. A refusal carries a notice for the
+ * sender when they are the person refused (not a bot, not someone re-running the job from the Actions tab): they
+ * are looking at the issue, not at the run log.
  */
 async function checkPermission(github, input) {
     const sender = input.sender;
@@ -32967,20 +33249,81 @@ async function checkPermission(github, input) {
                 return refuse(`${login} is a bot and is not listed in 'allowed-bots'`);
             continue;
         }
+        const tell = (text) => (login === sender.login ? { cause: 'permission', text } : undefined);
         let permission;
         try {
             permission = await github.permission(login);
         }
         catch (e) {
-            return refuse(`the permission of ${login} could not be checked (${(0,errors/* errorMessage */.g)(e)}); refusing to be safe`);
+            return refuse(`the permission of ${login} could not be checked (${(0,errors/* errorMessage */.gJ)(e)}); refusing to be safe`, tell(`taskcap could not check the access ${code(login)} has to this repository, so nothing was started (it never starts without that check). Try again in a few minutes; if it keeps happening, a maintainer can see why in the run log.`));
         }
-        if (!isWriter(permission))
-            return refuse(`${login} has '${permission}' permission on the repository; taskcap needs write, maintain or admin`);
+        if (!isWriter(permission)) {
+            return refuse(`${login} has '${permission}' permission on the repository; taskcap needs write, maintain or admin`, tell(`${code(login)} has ${permission} access to this repository, and taskcap starts work only for people with write, maintain or admin access (each run spends the repository's API budget and pushes a branch), so nothing was started. Someone with write access can ask instead.`));
+        }
     }
     return go(undefined);
 }
 
+;// CONCATENATED MODULE: ./src/trigger/cron-match.ts
+/**
+ * A schedule event carries the workflow's cron as written, and taskcap runs the tasks whose `schedule` is written
+ * the same. Two spellings of one schedule (`0 3 * * MON` and `0 3 * * 1`) are a silent mismatch; this module tells
+ * them apart from real ones, so the mismatch can be explained.
+ */
+const FIELDS = [
+    { lo: 0, hi: 59 },
+    { lo: 0, hi: 23 },
+    { lo: 1, hi: 31 },
+    { lo: 1, hi: 12, names: ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'] },
+    { lo: 0, hi: 7, names: ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] },
+];
+/** The values one field fires on, or undefined when it cannot be read. */
+function expand(field, i) {
+    const { lo, hi, names } = FIELDS[i];
+    const value = (v) => {
+        const named = names?.indexOf(v.toLowerCase()) ?? -1;
+        const n = named >= 0 ? named + lo : /^\d+$/.test(v) ? Number(v) : undefined;
+        return n !== undefined && n >= lo && n <= hi ? n : undefined;
+    };
+    const out = new Set();
+    for (const part of field.split(',')) {
+        const m = /^(\*|([a-z0-9]+)(?:-([a-z0-9]+))?)(?:\/(\d+))?$/i.exec(part);
+        if (!m)
+            return undefined;
+        const from = m[1] === '*' ? lo : value(m[2]);
+        const to = m[1] === '*' ? hi : m[3] !== undefined ? value(m[3]) : m[4] !== undefined ? hi : from;
+        const step = m[4] !== undefined ? Number(m[4]) : 1;
+        if (from === undefined || to === undefined || step < 1 || to < from)
+            return undefined;
+        // Sunday is both 0 and 7.
+        for (let v = from; v <= to; v += step)
+            out.add(i === 4 && v === 7 ? 0 : v);
+    }
+    return out;
+}
+/** A cron expression as what it means: the values of each field, and whether the two day fields restrict anything. */
+function meaning(cron) {
+    const fields = cron.trim().split(/\s+/);
+    if (fields.length !== 5)
+        return undefined;
+    const sets = fields.map(expand);
+    if (sets.some((s) => s === undefined))
+        return undefined;
+    // Cron fires when either day field matches if both are restricted, so `*` and `1-31` are not the same thing.
+    const restricted = [fields[2], fields[4]].map((f) => (f.startsWith('*') ? '*' : 'r'));
+    return JSON.stringify([...sets.map((s) => [...s].sort((a, b) => a - b)), restricted]);
+}
+/** Whether two cron expressions fire at the same times, however they are written. */
+function sameSchedule(a, b) {
+    const ma = meaning(a);
+    return ma !== undefined && ma === meaning(b);
+}
+
 ;// CONCATENATED MODULE: ./src/trigger/intent.ts
+
+
+
+
 
 
 const classOfLabels = (labels, config) => labels.map((l) => config.labels[l]).find(Boolean);
@@ -32989,8 +33332,94 @@ function withBudget(intent, config, override) {
     const spec = config.classes[intent.className];
     if (!override)
         return go({ ...intent, budget: spec.budget });
-    const budget = overrideBudget(override.source, override.text, config.maxBudget);
-    return budget.kind === 'go' ? go({ ...intent, budget: budget.value }) : budget;
+    const budget = overrideBudget(override.source, override.text, (0,config_config/* budgetCeiling */.V)(config));
+    if (budget.kind === 'go')
+        return go({ ...intent, budget: budget.value });
+    return invalid(budget.reason, { cause: 'budget', text: `${budget.reason} Nothing was started.` });
+}
+/**
+ * The words that name a class in `/agent <word>`: each class name, and the word of its own `agent:` label
+ * (`/agent migrate`, like the label `agent:migrate`).
+ */
+function classWords(config) {
+    const words = new Map(Object.keys(config.classes).map((c) => [c, c]));
+    for (const [name, spec] of Object.entries(config.classes)) {
+        const word = /^agent:([a-z][a-z0-9-]*)$/i.exec(spec.label ?? '')?.[1]?.toLowerCase();
+        if (word && !words.has(word))
+            words.set(word, name);
+    }
+    return words;
+}
+/**
+ * A label nobody configured that was still meant for taskcap: it shares a taskcap label's prefix (`agent:fixx`,
+ * `agent:migration`) or is a slip of one. Any other label (`bug`) is none of taskcap's business.
+ */
+function meantForTaskcap(label, config) {
+    const prefix = (l) => (l.indexOf(':') > 0 ? l.slice(0, l.indexOf(':') + 1).toLowerCase() : undefined);
+    const known = Object.keys(config.labels);
+    const p = prefix(label);
+    return (p !== undefined && known.some((l) => prefix(l) === p)) || (0,did_you_mean/* closest */.kp)(label, known) !== undefined;
+}
+/** The label a person most likely meant: a slip of a known label, or a class named instead of its label. */
+function labelMeant(label, config) {
+    const known = Object.keys(config.labels);
+    const cut = (l) => {
+        const i = l.indexOf(':');
+        return i > 0 ? { prefix: l.slice(0, i + 1).toLowerCase(), word: l.slice(i + 1) } : { prefix: '', word: l };
+    };
+    const { prefix, word } = cut(label);
+    // Words are compared after a shared prefix: `agent:big` is not a slip of `agent:fix`, however long `agent:` is.
+    const sameFamily = known.filter((l) => cut(l).prefix === prefix);
+    const near = (0,did_you_mean/* closest */.kp)(word, sameFamily.map((l) => cut(l).word));
+    if (near !== undefined)
+        return { label: sameFamily.find((l) => cut(l).word === near) };
+    const className = config.classes[word.toLowerCase()] ? word.toLowerCase() : (0,did_you_mean/* closest */.kp)(word, Object.keys(config.classes));
+    if (!className)
+        return {};
+    const own = config.classes[className].label;
+    return own ? { label: own } : { classWithoutLabel: className };
+}
+function unknownLabel(label, what, config) {
+    const meant = labelMeant(label, config);
+    const labels = Object.keys(config.labels).sort();
+    const hint = meant.label
+        ? ` Did you mean '${meant.label}'?`
+        : meant.classWithoutLabel
+            ? ` Class '${meant.classWithoutLabel}' has no label: comment '/agent ${meant.classWithoutLabel}' instead.`
+            : '';
+    const fix = meant.label
+        ? ` Did you mean ${code(meant.label)}? Remove ${code(label)} and add ${code(meant.label)}.`
+        : meant.classWithoutLabel
+            ? ` Class ${code(meant.classWithoutLabel)} has no label: comment ${code(`/agent ${meant.classWithoutLabel}`)} instead, with what to do on the next lines.`
+            : ' A maintainer can add a class and its label in the taskcap config.';
+    return invalid(`Label '${label}' on ${what} is not a taskcap label.${hint} (taskcap labels: ${labels.join(', ')})`, { cause: 'label', text: `${code(label)} is not a taskcap label, so nothing was started.${fix} taskcap's labels here: ${labels.map((l) => code(l)).join(', ')}.` });
+}
+/** A `/agent` word that looks like a slip: ask, rather than run the default class with the word as instructions. */
+function unclearCommand(unclear, config) {
+    if (unclear.kind === 'budget') {
+        return invalid(`The command's '${unclear.word}' looks like a budget with a typo; write '${unclear.suggestion}'.`, { cause: 'budget', text: `${code(unclear.word)} looks like a budget with a typo, so nothing was started. Comment again with ${code(unclear.suggestion)}.` });
+    }
+    const classes = Object.keys(config.classes);
+    return invalid(`The command's first word '${unclear.word}' is not a taskcap class. Did you mean '${unclear.suggestion}'? (classes: ${classes.join(', ')})`, {
+        cause: 'class',
+        text: `${code(unclear.word)} is not a taskcap class, so nothing was started. Did you mean ${code(unclear.suggestion)}? ` +
+            `Comment again starting with ${code(`/agent ${unclear.suggestion}`)}, with what to do on the next lines; if ${code(unclear.word)} was part of ` +
+            `the instructions, start with ${code('/agent')} alone and put them on the next line. Classes: ${classes.map((c) => code(c)).join(', ')}.`,
+    });
+}
+/** A schedule that matches no task as written: explain why, and whether a task means the same time written otherwise. */
+function unmatchedSchedule(cron, config) {
+    const scheduled = Object.entries(config.tasks).filter(([, t]) => t.schedule !== undefined);
+    const same = scheduled.filter(([, t]) => sameSchedule(t.schedule, cron));
+    if (same.length > 0) {
+        const [name, t] = same[0];
+        return invalid(`The workflow's schedule '${cron}' matches no task as written, but task '${name}' has schedule '${t.schedule}', which means the same time. ` +
+            `taskcap runs the tasks whose schedule is written exactly like the workflow's cron (the schedule event carries its text): ` +
+            `write both the same way, e.g. schedule: "${cron}" for the task, or cron: "${t.schedule}" in the workflow.`);
+    }
+    const known = scheduled.map(([name, t]) => `'${t.schedule}' (${name})`).join(', ');
+    return invalid(`The workflow's schedule '${cron}' matches no task in the config (${known ? `its schedules: ${known}` : 'it defines no scheduled task'}). ` +
+        `Give a task schedule: "${cron}" under tasks:, or change the workflow's cron to a task's schedule.`);
 }
 /** Decide class and budget for a trigger under the repo config. Pure. */
 function intentsFor(trigger, config) {
@@ -33009,6 +33438,8 @@ function intentsFor(trigger, config) {
                 if (!className)
                     return skip(`label '${trigger.label}' on ${what} sets a budget, but the ${trigger.kind === 'issue-label' ? 'issue' : 'PR'} has no taskcap class label yet`);
             }
+            if (!className && meantForTaskcap(trigger.label, config))
+                return unknownLabel(trigger.label, what, config);
             if (!className)
                 return skip(`label '${trigger.label}' on ${what} is not a taskcap label (taskcap labels: ${knownLabels(config)})`);
             if (item.state === 'closed')
@@ -33020,7 +33451,7 @@ function intentsFor(trigger, config) {
         case 'review-comment':
         case 'review': {
             const body = trigger.kind === 'review' ? trigger.review.body : trigger.comment.body;
-            const command = parseAgentCommand(body, classes) ?? { instructions: body.trim() };
+            const command = parseAgentCommand(body, classWords(config)) ?? { instructions: body.trim() };
             const onPull = trigger.kind !== 'issue-comment' || trigger.issue.isPull;
             const labels = trigger.kind === 'issue-comment' ? trigger.issue.labels : trigger.pull.labels;
             // `/agent` on a PR is a review round unless it names a class; on an issue it follows the issue's class label.
@@ -33030,6 +33461,8 @@ function intentsFor(trigger, config) {
             const state = trigger.kind === 'issue-comment' ? trigger.issue.state : trigger.pull.state;
             if (state === 'closed')
                 return skip(`${onPull ? 'pull request' : 'issue'} #${trigger.kind === 'issue-comment' ? trigger.issue.number : trigger.pull.number} is closed`);
+            if (command.unclear)
+                return unclearCommand(command.unclear, config);
             const label = findBudgetLabel(labels);
             const override = command.budgetText
                 ? { source: `The command's budget=${command.budgetText}`, text: command.budgetText }
@@ -33041,7 +33474,7 @@ function intentsFor(trigger, config) {
         case 'schedule': {
             const due = Object.entries(config.tasks).filter(([, t]) => t.schedule === trigger.cron.trim());
             if (due.length === 0)
-                return skip(`no task in the config has schedule '${trigger.cron}'`);
+                return unmatchedSchedule(trigger.cron.trim(), config);
             const out = [];
             for (const [name, t] of due) {
                 const intent = withBudget({ trigger, className: t.class, configured: { name, prompt: t.prompt } }, config);
@@ -33056,15 +33489,19 @@ function intentsFor(trigger, config) {
             const override = budget ? { source: `The dispatch input budget='${budget}'`, text: budget } : undefined;
             if (name) {
                 const t = config.tasks[name];
-                if (!t)
-                    return invalid(`workflow_dispatch asked for task '${name}', which the config does not define (tasks: ${Object.keys(config.tasks).join(', ') || 'none'}).`);
+                if (!t) {
+                    const near = (0,did_you_mean/* closest */.kp)(name, Object.keys(config.tasks));
+                    return invalid(`workflow_dispatch asked for task '${name}', which the config does not define${near ? `. Did you mean '${near}'?` : ''} (tasks: ${Object.keys(config.tasks).join(', ') || 'none'}).`);
+                }
                 return one(withBudget({ trigger, className: t.class, configured: { name, prompt: t.prompt } }, config, override));
             }
             if (!prompt?.trim())
                 return skip("workflow_dispatch gave neither a 'task' nor a 'prompt' input");
             const className = trigger.inputs.class || 'fix';
-            if (!config.classes[className])
-                return invalid(`workflow_dispatch input class='${className}' is not a class; known classes: ${classes.join(', ')}.`);
+            if (!config.classes[className]) {
+                const near = (0,did_you_mean/* closest */.kp)(className, classes);
+                return invalid(`workflow_dispatch input class='${className}' is not a class${near ? `. Did you mean '${near}'?` : ''}; known classes: ${classes.join(', ')}.`);
+            }
             const adhocName = (trigger.inputs.name || '').replace(/[^a-z0-9._-]+/gi, '-').replace(/\.{2,}/g, '.').slice(0, 40).replace(/^[-.]+|[-.]+$/g, '').replace(/(\.lock)+$/i, '');
             return one(withBudget({ trigger, className, instructions: prompt, adhocName: adhocName || undefined }, config, override));
         }
@@ -33096,12 +33533,11 @@ async function decideTasks(inputs, ctx, ports) {
     const intents = loaded.config ? intentsFor(trigger.value, loaded.config) : undefined;
     if (intents?.kind === 'skip')
         return intents;
+    // Only a request the config reads as one is answered on the issue: a refused person is never told about the setup.
     if (verdict.kind === 'refuse')
-        return { ...verdict, asked: intents?.kind === 'go' ? intents.value[0] : undefined };
+        return { ...verdict, notice: intents ? verdict.notice : undefined, asked: intents?.kind === 'go' ? intents.value[0] : undefined, trigger: trigger.value };
     if (!loaded.config || !intents)
         throw loaded.error;
-    if (intents.kind === 'refuse')
-        return intents;
     if (intents.kind !== 'go')
         return intents;
     return go({ config: loaded.config, intents: intents.value, defaultBranch });
@@ -33349,8 +33785,8 @@ async function filesAddingSecrets(git, files, leaks) {
     return found;
 }
 
-// EXTERNAL MODULE: ./node_modules/@octokit/core/dist-src/index.js + 12 modules
-var dist_src = __nccwpck_require__(14730);
+// EXTERNAL MODULE: ./node_modules/@octokit/core/dist-src/index.js + 11 modules
+var dist_src = __nccwpck_require__(2012);
 // EXTERNAL MODULE: ./node_modules/@octokit/plugin-request-log/dist-src/index.js + 1 modules
 var plugin_request_log_dist_src = __nccwpck_require__(55077);
 // EXTERNAL MODULE: ./node_modules/@octokit/plugin-paginate-rest/dist-bundle/index.js
@@ -33620,7 +34056,27 @@ throttling.VERSION = dist_bundle_VERSION;
 throttling.triggersNotification = triggersNotification;
 
 
+;// CONCATENATED MODULE: ./src/github/permission-hint.ts
+/**
+ * GitHub answers a write the job's token may not make with 403 "Resource not accessible by integration", which
+ * names neither the permission nor the fix. `needs(line)` turns that answer into one that says which line the
+ * job's `permissions:` block lacks; the status and response stay, so callers that branch on them still can.
+ */
+function needs(permission) {
+    return (error) => {
+        const e = error;
+        if (e?.status === 403 && /Resource not accessible by (integration|personal access token)/i.test(e.message ?? '')) {
+            throw Object.assign(new Error(`${e.message} (the token may not do this: give the job \`${permission}\` under \`permissions:\`)`), {
+                status: e.status,
+                response: e.response,
+            });
+        }
+        throw error;
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/github/github.ts
+
 
 
 
@@ -33712,10 +34168,10 @@ function createGitHub(octokit, owner, repo) {
             return all.map((c) => toComment(c));
         },
         async createIssueComment(issue, body) {
-            return toComment((await octokit.rest.issues.createComment({ ...r, issue_number: issue, body })).data);
+            return toComment((await octokit.rest.issues.createComment({ ...r, issue_number: issue, body }).catch(needs('issues: write'))).data);
         },
         async updateIssueComment(id, body) {
-            return toComment((await octokit.rest.issues.updateComment({ ...r, comment_id: id, body })).data);
+            return toComment((await octokit.rest.issues.updateComment({ ...r, comment_id: id, body }).catch(needs('issues: write'))).data);
         },
         async findOpenPull(branch) {
             const res = await octokit.rest.pulls.list({ ...r, head: `${owner}:${branch}`, state: 'open', per_page: 10 });
@@ -33726,10 +34182,10 @@ function createGitHub(octokit, owner, repo) {
             return toPull((await octokit.rest.pulls.get({ ...r, pull_number: number })).data);
         },
         async createPull(p) {
-            return toPull((await octokit.rest.pulls.create({ ...r, ...p })).data);
+            return toPull((await octokit.rest.pulls.create({ ...r, ...p }).catch(needs('pull-requests: write'))).data);
         },
         async updatePull(number, p) {
-            return toPull((await octokit.rest.pulls.update({ ...r, pull_number: number, ...p })).data);
+            return toPull((await octokit.rest.pulls.update({ ...r, pull_number: number, ...p }).catch(needs('pull-requests: write'))).data);
         },
         async branchProtected(branch) {
             try {
@@ -33754,13 +34210,13 @@ function createGitHub(octokit, owner, repo) {
             }));
         },
         async replyToReviewComment(pull, commentId, body) {
-            await octokit.rest.pulls.createReplyForReviewComment({ ...r, pull_number: pull, comment_id: commentId, body });
+            await octokit.rest.pulls.createReplyForReviewComment({ ...r, pull_number: pull, comment_id: commentId, body }).catch(needs('pull-requests: write'));
         },
         async react(target, content) {
             if (target.kind === 'issue')
-                await octokit.rest.reactions.createForIssueComment({ ...r, comment_id: target.id, content });
+                await octokit.rest.reactions.createForIssueComment({ ...r, comment_id: target.id, content }).catch(needs('issues: write'));
             else
-                await octokit.rest.reactions.createForPullRequestReviewComment({ ...r, comment_id: target.id, content });
+                await octokit.rest.reactions.createForPullRequestReviewComment({ ...r, comment_id: target.id, content }).catch(needs('pull-requests: write'));
         },
     };
 }
@@ -33778,7 +34234,7 @@ async function createOrUpdatePullRequest(github, plan, known) {
         return { pull, operation: 'created' };
     }
     catch (e) {
-        const said = `${(0,errors/* errorMessage */.g)(e)} ${JSON.stringify(e.response?.data ?? '')}`;
+        const said = `${(0,errors/* errorMessage */.gJ)(e)} ${JSON.stringify(e.response?.data ?? '')}`;
         // Draft PRs are not available on every plan: open a ready PR marked as work in progress instead.
         if (plan.draft && /draft pull requests are not supported/i.test(said)) {
             const pull = await github.createPull({ head: plan.branch, base: plan.base, title: `[WIP] ${plan.title}`, body: plan.body, draft: false });
@@ -33788,7 +34244,7 @@ async function createOrUpdatePullRequest(github, plan, known) {
             throw new Error(`GitHub refused to let the workflow open a pull request: allow it under Settings → Actions → General → "Allow GitHub Actions to create and approve pull requests", and give the job pull-requests: write. The work is pushed on ${plan.branch}.`);
         }
         // A concurrent run (or an eventual-consistency gap) opened it first: take the update path.
-        if (!PULL_EXISTS.test((0,errors/* errorMessage */.g)(e)) && !PULL_EXISTS.test(JSON.stringify(e.response ?? '')))
+        if (!PULL_EXISTS.test((0,errors/* errorMessage */.gJ)(e)) && !PULL_EXISTS.test(JSON.stringify(e.response ?? '')))
             throw e;
         const found = await github.findOpenPull(plan.branch);
         if (!found)
@@ -33933,63 +34389,97 @@ function plainTerminalText(text) {
         .replace(CONTROL, '');
 }
 
-;// CONCATENATED MODULE: ./src/action/runner-context.ts
+;// CONCATENATED MODULE: ./src/publish/explain-git-error.ts
 
-
-/**
- * Read the runner's environment. A missing or unreadable event payload is a clear error: without it taskcap
- * cannot know who asked for what, so it does nothing.
- */
-function readRunnerContext(env) {
-    const eventName = env.GITHUB_EVENT_NAME ?? '';
-    if (!eventName)
-        throw new errors/* UserError */.y('GITHUB_EVENT_NAME is not set: taskcap must run as a step of a GitHub Actions job.');
-    const eventPath = env.GITHUB_EVENT_PATH ?? '';
-    if (!eventPath)
-        throw new errors/* UserError */.y('GITHUB_EVENT_PATH is not set: the runner gave no event payload, so taskcap does nothing.');
-    let raw;
-    try {
-        raw = external_node_fs_default().readFileSync(eventPath, 'utf8');
+const GIT_FAILURE = /\bgit (push|fetch|ls-remote|clone|pull)\b(.*?) failed \(exit \d+\): ([\s\S]*)$/;
+/** What a failed git command in `message` means and how to fix it, or undefined when it is not one taskcap knows. */
+function readGitFailure(message) {
+    const m = GIT_FAILURE.exec(message);
+    if (!m)
+        return undefined;
+    const op = m[1] === 'push' ? 'push' : 'fetch';
+    const args = m[2];
+    const said = m[3];
+    const branch = /HEAD:refs\/heads\/(\S+)/.exec(args)?.[1] ?? /refs\/heads\/([^\s:]+)/.exec(args)?.[1];
+    const b = branch ? ` \`${branch}\`` : '';
+    if (/GH006|protected branch hook declined|Protected branch update failed|GH013|repository rule violations|rule violations found/i.test(said)) {
+        return {
+            retry: false,
+            explanation: `GitHub rejected the push to${b || ' the branch'}: a branch protection rule or ruleset covers it. taskcap pushes issue and scheduled work to \`taskcap/…\` branches: ` +
+                'exclude `taskcap/**` from the rule (or let GitHub Actions bypass it). For work on a pull request, ask on a PR whose branch is not protected.',
+        };
     }
-    catch (e) {
-        throw new errors/* UserError */.y(`The event payload '${eventPath}' (GITHUB_EVENT_PATH) cannot be read: ${e.message}. taskcap does nothing without it.`);
+    if (/refusing to allow .* to (create or update|update) workflow/i.test(said)) {
+        return {
+            retry: false,
+            explanation: `GitHub refused the push to${b || ' the branch'} because its commits change files under .github/workflows, which this token may not push (the workflow's GITHUB_TOKEN never may; a GitHub App token needs the workflows permission). ` +
+                'taskcap leaves workflow files out of its own commits: the change comes from earlier commits on the branch. Remove them from the branch, or delete the branch to start over.',
+        };
     }
-    let payload;
-    try {
-        payload = JSON.parse(raw);
+    if (/returned error: 403|Permission to \S+ denied|403 Forbidden|denied to /i.test(said)) {
+        return op === 'push'
+            ? {
+                retry: false,
+                explanation: "GitHub refused the push (HTTP 403): the token may read this repository but not write to it. Give the job `contents: write` under `permissions:`; if the repository (or its organization) limits the workflow token to read, allow read and write under Settings → Actions → General → Workflow permissions. A personal access token passed as `github-token` needs Contents: write on this repository.",
+            }
+            : {
+                retry: false,
+                explanation: "GitHub refused to let the token read this repository (HTTP 403). Give the job `contents: read` (`contents: write` to push) under `permissions:`; a token passed as `github-token` needs access to this repository.",
+            };
     }
-    catch {
-        throw new errors/* UserError */.y(`The event payload '${eventPath}' (GITHUB_EVENT_PATH) is not valid JSON; taskcap does nothing without a readable event.`);
+    if (/Authentication failed|could not read (Username|Password)|terminal prompts disabled|returned error: 401|Invalid username or password|HTTP Basic: Access denied/i.test(said)) {
+        return {
+            retry: false,
+            explanation: `GitHub did not accept taskcap's git credentials for the ${op} (HTTP 401). taskcap uses the credentials actions/checkout persisted, or \`github-token\` when the checkout step sets \`persist-credentials: false\`: ` +
+                'check that the token passed as `github-token` exists as a secret, has not expired, and can access this repository (or remove the input to use the workflow token).',
+        };
     }
-    if (!payload || typeof payload !== 'object' || Array.isArray(payload)) {
-        throw new errors/* UserError */.y(`The event payload '${eventPath}' (GITHUB_EVENT_PATH) is not a JSON object; taskcap does nothing without a readable event.`);
+    if (/Repository not found|returned error: 404|repository '.*' not found/i.test(said)) {
+        return {
+            retry: false,
+            explanation: `The ${op} found no repository at the workspace's \`origin\` with these credentials: the token cannot see it (a token for another repository or owner), or origin points elsewhere.`,
+        };
     }
-    const repository = env.GITHUB_REPOSITORY ?? '';
-    const [owner, repo, ...rest] = repository.split('/');
-    if (!owner || !repo || rest.length > 0) {
-        throw new errors/* UserError */.y(`GITHUB_REPOSITORY '${repository}' is not in the form owner/repo.`);
+    if (/stale info|\(fetch first\)|non-fast-forward|cannot lock ref|incorrect old value/i.test(said)) {
+        return {
+            retry: true,
+            explanation: `The branch${b} moved while taskcap worked (someone else pushed to it), so taskcap did not overwrite it. Re-run to continue from its new tip.`,
+        };
     }
-    const workspace = env.GITHUB_WORKSPACE || process.cwd();
-    return {
-        eventName,
-        payload: payload,
-        owner,
-        repo,
-        apiUrl: (env.GITHUB_API_URL || 'https://api.github.com').replace(/\/+$/, ''),
-        serverUrl: (env.GITHUB_SERVER_URL || 'https://github.com').replace(/\/+$/, ''),
-        workspace,
-        runnerTemp: env.RUNNER_TEMP || '',
-        runId: env.GITHUB_RUN_ID || '0',
-        runAttempt: Number(env.GITHUB_RUN_ATTEMPT || '1') || 1,
-        actor: env.GITHUB_ACTOR || undefined,
-        triggeringActor: env.GITHUB_TRIGGERING_ACTOR || undefined,
-        sha: env.GITHUB_SHA || undefined,
-        ref: env.GITHUB_REF || undefined,
-    };
+    if (/Could not resolve host|Failed to connect|Connection (refused|reset|timed out)|Operation timed out|unable to access .*: (Recv|Send) failure|RPC failed|early EOF|The remote end hung up/i.test(said)) {
+        return { retry: true, explanation: `The ${op} could not reach the git server (a network problem). Re-run to retry.` };
+    }
+    if (/not a git repository/i.test(said)) {
+        return { retry: false, explanation: 'The workspace is not a git repository: add `actions/checkout` before taskcap in the job\'s steps.' };
+    }
+    return undefined;
 }
-/** Link to this workflow run, for the receipt and the PR. */
-function runUrl(ctx) {
-    return `${ctx.serverUrl}/${ctx.owner}/${ctx.repo}/actions/runs/${ctx.runId}${ctx.runAttempt > 1 ? `/attempts/${ctx.runAttempt}` : ''}`;
+/** The last lines git printed, as evidence after the explanation (credentials in URLs masked). */
+function gitSaid(message) {
+    const said = GIT_FAILURE.exec(message)?.[3] ?? message;
+    const lines = said
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l && !/^(hint:|To |Everything up-to-date)/.test(l));
+    return lines
+        .slice(-3)
+        .map((l) => withoutCredentials(l.replace(/(['"])([a-z][a-z0-9+.-]*:\/\/[^'"\s]*)\1/gi, (_m, q, u) => `${q}${withoutCredentials(u)}${q}`)))
+        .join(' / ');
+}
+/** `message` with an explanation and the fix in front when it is a git failure taskcap recognizes, else unchanged. */
+function explainGitError(message) {
+    const known = readGitFailure(message);
+    return known ? `${known.explanation} (git said: ${gitSaid(message)})` : message;
+}
+/**
+ * The reason a run's work could not be published. A failure a re-run can get past says so; one that needs a
+ * setting changed says which, without the misleading "re-run".
+ */
+function publishFailure(message) {
+    const known = readGitFailure(message);
+    if (!known)
+        return `Publishing failed: ${message}. Re-run to retry; the branch keeps what was pushed.`;
+    return `Publishing failed. ${explainGitError(message)}${known.retry ? '' : " This run's commit was not pushed: fix that, then re-run."}`;
 }
 
 ;// CONCATENATED MODULE: ./src/util/defuse.ts
@@ -34087,7 +34577,7 @@ const STATUS_BY_END = {
  */
 function decideStatus(f) {
     if (f.publishError !== undefined)
-        return { status: 'failed', reason: `Publishing failed: ${f.publishError}. Re-run to retry; the branch keeps what was pushed.` };
+        return { status: 'failed', reason: f.publishError };
     if (f.secretFiles.length > 0) {
         // Loud on purpose: a secret in the agent's output means something reached it that should not have.
         return { status: 'failed', reason: `${f.secretFiles.join(', ')} contained a secret or a token and ${f.secretFiles.length === 1 ? 'was' : 'were'} left out of the patch.` };
@@ -34111,6 +34601,7 @@ function decideStatus(f) {
 
 
 
+
 /**
  * From the agent's work to what people see: the figures, one commit without what must never be published, the
  * status, and (unless a dry run) the push and the PR. Publishing failures end as a failed status, never an
@@ -34123,7 +34614,7 @@ async function deliver(task, settings, work, prepared, setup) {
     outcome.branch = prepared.branch.branch;
     const facts = {
         loop: work.loop,
-        crash: work.crash === undefined ? undefined : redactor.redact((0,errors/* errorMessage */.g)(work.crash)),
+        crash: work.crash === undefined ? undefined : redactor.redact((0,errors/* errorMessage */.gJ)(work.crash)),
         secretFiles: [],
         committed: false,
         producesPatch: task.spec.output === 'patch',
@@ -34143,7 +34634,7 @@ async function deliver(task, settings, work, prepared, setup) {
             await publish(task, outcome, prepared, setup);
     }
     catch (e) {
-        facts.publishError = redactor.redact((0,errors/* errorMessage */.g)(e));
+        facts.publishError = redactor.redact(publishFailure((0,errors/* errorMessage */.gJ)(e)));
         Object.assign(outcome, decideStatus(facts));
         log.warn(outcome.reason);
     }
@@ -34938,7 +35429,7 @@ class Toolbox {
         }
         catch (e) {
             // Tool failures are answers for the model, never crashes of the run.
-            text = e instanceof ToolError ? `Error: ${e.message}` : `Error: the tool failed: ${(0,errors/* errorMessage */.g)(e)}`;
+            text = e instanceof ToolError ? `Error: ${e.message}` : `Error: the tool failed: ${(0,errors/* errorMessage */.gJ)(e)}`;
             isError = true;
         }
         text = this.redact(text);
@@ -36232,7 +36723,7 @@ async function runAgent(task, settings, prepared, setup) {
     }
     catch (e) {
         work.crash = e;
-        log.warn(`The run failed: ${redactor.redact((0,errors/* errorMessage */.g)(e))}. Delivering the work done so far.`);
+        log.warn(`The run failed: ${redactor.redact((0,errors/* errorMessage */.gJ)(e))}. Delivering the work done so far.`);
     }
     finally {
         bench.dispose();
@@ -36385,6 +36876,9 @@ function limitsOf(outcome, loop) {
 
 
 
+
+
+
 /**
  * One taskcap run: event → task(s) → gate → capped loop → publication → receipt → ledger. A skipped or refused
  * event makes no model call and no write (a fork PR or a spent monthly cap gets one explanatory comment).
@@ -36401,9 +36895,11 @@ async function runTaskcap(inputs, ctx, ports) {
             return { outcome: emptyOutcome('skipped', decided.reason), redactor };
         case 'refuse':
             log.warn(`Refused: ${decided.reason}.`);
+            await answerWhereAsked(decided.trigger, decided.notice, { github: ports.github, log, runUrl: runUrl(ctx), dryRun: inputs.dryRun });
             return { outcome: { ...emptyOutcome('refused', decided.reason), className: decided.asked?.className, budget: decided.asked?.budget }, redactor };
         case 'invalid':
-            throw new errors/* UserError */.y(decided.reason);
+            // Answered where it was asked by the action's catch (a NoticeError), then the step fails.
+            throw new errors/* NoticeError */.lo(decided.reason, decided.notice);
     }
     const setup = await run_taskcap_settle(decided.value, inputs, ctx, ports, redactor, started);
     const results = await runTasks(decided.value, setup);
@@ -36417,12 +36913,14 @@ async function runTaskcap(inputs, ctx, ports) {
  */
 async function run_taskcap_settle(decided, inputs, ctx, ports, redactor, started) {
     const { config, intents } = decided;
-    const provider = providerForRun(inputs, ports.environment ?? {}, ctx.workspace);
+    const provider = signIn(inputs, ports.environment ?? {}, ctx.workspace);
     for (const secret of provider.secrets)
         redactor.add(secret);
     ports.log.info(`Claude: ${provider.description}.`);
     for (const intent of intents)
         resolveSettings(intent.className, config, inputs, provider);
+    // Nothing is written before the workspace is known to be a checkout of this repository.
+    await checkWorkspace(ports.git, ctx);
     return {
         inputs,
         provider,
@@ -36435,6 +36933,21 @@ async function run_taskcap_settle(decided, inputs, ctx, ports, redactor, started
         // Credential files a cloud's setup step leaves in the workspace (gha-creds-*.json) are never committed.
         protectedGlobs: [...DEFAULT_PROTECTED, inputs.configPath, ...inputs.protectedPaths, ...CREDENTIAL_GLOBS],
     };
+}
+/**
+ * The provider and how taskcap signs in there. A setup that offers no way (or two) is a failure the person who asked
+ * hears about, without the details (those are in the run log, for maintainers).
+ */
+function signIn(inputs, env, workspace) {
+    try {
+        return providerForRun(inputs, env, workspace);
+    }
+    catch (e) {
+        if (!(e instanceof errors/* UserError */.yo) || e instanceof errors/* NoticeError */.lo)
+            throw e;
+        const noKey = e.message.includes("'anthropic-api-key' is empty");
+        throw new errors/* NoticeError */.lo(e.message, noKey ? missingKeyError().notice : { cause: 'setup', text: "taskcap cannot sign in to Claude with this workflow's settings, so nothing was started. A maintainer can see what to change in the run log." });
+    }
 }
 /** Each intent as a task, one after another (several scheduled tasks each start from the default branch's tip). */
 async function runTasks(decided, setup) {
@@ -36455,8 +36968,8 @@ async function runTasks(decided, setup) {
         }
         if (built.kind !== 'go') {
             log.warn(`Refused: ${built.reason}.`);
-            if (built.kind === 'refuse' && built.notice && !inputs.dryRun)
-                await postNotice(github, built.notice.on, built.notice.kind, built.notice.text, log);
+            if (built.kind === 'refuse' && built.notice?.on !== undefined && !inputs.dryRun)
+                await postNotice(github, built.notice.on, built.notice.cause, built.notice.text, log);
             results.push(stopped({ ...emptyOutcome('refused', built.reason), className: intent.className, budget: intent.budget }));
             continue;
         }
@@ -36506,13 +37019,13 @@ const list = (raw) => raw
 function positiveNumber(name, raw, example) {
     const value = Number(raw);
     if (raw === '' || !Number.isFinite(value) || value <= 0) {
-        throw new errors/* UserError */.y(`Input '${name}' must be a positive number, got '${raw}'. Example: ${name}: ${example}`);
+        throw new errors/* UserError */.yo(`Input '${name}' must be a positive number, got '${raw}'. Example: ${name}: ${example}`);
     }
     return value;
 }
 function bounded(name, value, max) {
     if (value > max)
-        throw new errors/* UserError */.y(`Input '${name}' must be at most ${max}, got '${value}'.`);
+        throw new errors/* UserError */.yo(`Input '${name}' must be at most ${max}, got '${value}'.`);
     return value;
 }
 function booleanInput(name, raw) {
@@ -36520,19 +37033,19 @@ function booleanInput(name, raw) {
         return false;
     if (/^(true|false)$/i.test(raw))
         return raw.toLowerCase() === 'true';
-    throw new errors/* UserError */.y(`Input '${name}' must be true or false, got '${raw}'.`);
+    throw new errors/* UserError */.yo(`Input '${name}' must be true or false, got '${raw}'.`);
 }
 /** Parse inputs from a getter (core.getInput in the action; a map in tests) and the step's environment. */
 function parseInputs(get, env = {}) {
     const modelRaw = get('model');
     if (modelRaw !== '' && !models/* MODEL_ID */.SN.test(modelRaw)) {
-        throw new errors/* UserError */.y(`Input 'model' is not a model id, got '${modelRaw}'. Example: model: claude-opus-4-7`);
+        throw new errors/* UserError */.yo(`Input 'model' is not a model id, got '${modelRaw}'. Example: model: claude-opus-4-7`);
     }
     const maxCost = get('max-cost-usd');
     const timeout = get('timeout-minutes');
     return {
         anthropicApiKey: get('anthropic-api-key') || undefined,
-        githubToken: get('github-token'),
+        githubToken: githubToken(get('github-token')),
         model: modelRaw || 'claude-opus-4-7',
         configPath: configPath(get('config-path') || '.github/taskcap.yml'),
         testCommand: get('test-command') || undefined,
@@ -36551,23 +37064,32 @@ function parseInputs(get, env = {}) {
         provider: parseProviderInputs(get),
     };
 }
+/**
+ * The input defaults to the workflow's token, so an empty value was set that way: almost always a secret that does
+ * not exist here. Without a token every API call fails, which would surface as a misleading permission refusal.
+ */
+function githubToken(raw) {
+    if (raw !== '')
+        return raw;
+    throw new errors/* UserError */.yo("Input 'github-token' is empty. It defaults to the workflow's token (${{ github.token }}), so it was set to something empty: usually a secret that does not exist in this repository (`github-token: ${{ secrets.NAME }}`; secrets are also empty in workflows started from forks, and for Dependabot unless set as Dependabot secrets). Remove the input to use the workflow's token, or create the secret.");
+}
 function modeInput(raw) {
     if (raw === '')
         return 'run';
     if ((0,vocabulary/* isOneOf */.EK)(vocabulary/* RUN_MODES */.Px, raw))
         return raw;
-    throw new errors/* UserError */.y(`Input 'mode' must be ${vocabulary/* RUN_MODES */.Px.join(' or ')}, got '${raw}'.`);
+    throw new errors/* UserError */.yo(`Input 'mode' must be ${vocabulary/* RUN_MODES */.Px.join(' or ')}, got '${raw}'.`);
 }
 function issueNumber(raw) {
     if (raw === '')
         return undefined;
     if (/^#?\d+$/.test(raw) && Number(raw.replace('#', '')) > 0)
         return Number(raw.replace('#', ''));
-    throw new errors/* UserError */.y(`Input 'report-issue' must be an issue number such as 42, got '${raw}'.`);
+    throw new errors/* UserError */.yo(`Input 'report-issue' must be an issue number such as 42, got '${raw}'.`);
 }
 function configPath(raw) {
     if (raw.startsWith('/') || raw.split('/').includes('..') || raw.includes('\0')) {
-        throw new errors/* UserError */.y(`Input 'config-path' must be a path inside the repository, like .github/taskcap.yml; got '${raw}'.`);
+        throw new errors/* UserError */.yo(`Input 'config-path' must be a path inside the repository, like .github/taskcap.yml; got '${raw}'.`);
     }
     return raw.replace(/^\.\//, '');
 }
@@ -36576,15 +37098,15 @@ function sandboxMode(raw) {
         return 'auto';
     if ((0,vocabulary/* isOneOf */.EK)(vocabulary/* SANDBOX_MODES */.f, raw))
         return raw;
-    throw new errors/* UserError */.y(`Input 'sandbox' must be ${vocabulary/* SANDBOX_MODES */.f.slice(0, -1).join(', ')} or ${vocabulary/* SANDBOX_MODES */.f[vocabulary/* SANDBOX_MODES */.f.length - 1]}, got '${raw}'.`);
+    throw new errors/* UserError */.yo(`Input 'sandbox' must be ${vocabulary/* SANDBOX_MODES */.f.slice(0, -1).join(', ')} or ${vocabulary/* SANDBOX_MODES */.f[vocabulary/* SANDBOX_MODES */.f.length - 1]}, got '${raw}'.`);
 }
 function allowedEnv(names, env) {
     const out = {};
     for (const name of names) {
         if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
-            throw new errors/* UserError */.y(`Input 'allowed-env' lists '${name}', which is not an environment variable name.`);
+            throw new errors/* UserError */.yo(`Input 'allowed-env' lists '${name}', which is not an environment variable name.`);
         if (neverPassedToAgent(name)) {
-            throw new errors/* UserError */.y(`Input 'allowed-env' lists '${name}': taskcap never passes its own credentials or runner variables to agent commands. Remove it.`);
+            throw new errors/* UserError */.yo(`Input 'allowed-env' lists '${name}': taskcap never passes its own credentials or runner variables to agent commands. Remove it.`);
         }
         if (env[name] !== undefined)
             out[name] = env[name];
@@ -36621,17 +37143,17 @@ function azureCliToken(run, env) {
         });
         if (r.code !== 0) {
             const said = (r.stderr || r.stdout).trim().split('\n').slice(-2).join(' ').slice(0, 400);
-            throw new errors/* UserError */.y(`The Azure CLI could not give an Entra ID token for Microsoft Foundry (az account get-access-token exited ${r.code ?? 'without a code'}: ${said}). Run azure/login before taskcap in the same job.`);
+            throw new errors/* UserError */.yo(`The Azure CLI could not give an Entra ID token for Microsoft Foundry (az account get-access-token exited ${r.code ?? 'without a code'}: ${said}). Run azure/login before taskcap in the same job.`);
         }
         let parsed;
         try {
             parsed = JSON.parse(r.stdout);
         }
         catch {
-            throw new errors/* UserError */.y('The Azure CLI answered az account get-access-token with something that is not JSON.');
+            throw new errors/* UserError */.yo('The Azure CLI answered az account get-access-token with something that is not JSON.');
         }
         if (typeof parsed.accessToken !== 'string' || parsed.accessToken === '')
-            throw new errors/* UserError */.y('The Azure CLI gave no accessToken for Microsoft Foundry.');
+            throw new errors/* UserError */.yo('The Azure CLI gave no accessToken for Microsoft Foundry.');
         const epoch = Number(parsed.expires_on);
         const expiresAt = Number.isFinite(epoch) && epoch > 0 ? epoch * 1000 : Date.parse(String(parsed.expiresOn ?? '')) || Date.now() + 30 * 60_000;
         return { token: parsed.accessToken, expiresAt };
@@ -36908,15 +37430,15 @@ function githubOidcToken(env, fetchImpl = globalThis.fetch) {
         const base = env.ACTIONS_ID_TOKEN_REQUEST_URL;
         const bearer = env.ACTIONS_ID_TOKEN_REQUEST_TOKEN;
         if (!base || !bearer)
-            throw new errors/* UserError */.y('The runner offers no OIDC token: give the job `permissions: id-token: write`.');
+            throw new errors/* UserError */.yo('The runner offers no OIDC token: give the job `permissions: id-token: write`.');
         const url = new URL(base);
         url.searchParams.set('audience', audience);
         const res = await fetchImpl(url, { headers: { Authorization: `Bearer ${bearer}`, Accept: 'application/json; api-version=2.0' } });
         if (!res.ok)
-            throw new errors/* UserError */.y(`The runner refused the workflow's OIDC token (HTTP ${res.status}). Check that the job has \`permissions: id-token: write\`.`);
+            throw new errors/* UserError */.yo(`The runner refused the workflow's OIDC token (HTTP ${res.status}). Check that the job has \`permissions: id-token: write\`.`);
         const body = (await res.json().catch(() => ({})));
         if (typeof body.value !== 'string' || body.value === '')
-            throw new errors/* UserError */.y("The runner's OIDC token answer had no token in it.");
+            throw new errors/* UserError */.yo("The runner's OIDC token answer had no token in it.");
         return body.value;
     };
 }
@@ -37057,7 +37579,7 @@ function bwrapArgs(layout, features) {
 function sandboxLayout(opts) {
     const workspace = realOrUndefined(opts.workspace);
     if (!workspace)
-        throw new errors/* UserError */.y(`The workspace ${opts.workspace} does not exist.`);
+        throw new errors/* UserError */.yo(`The workspace ${opts.workspace} does not exist.`);
     external_node_fs_default().mkdirSync(external_node_path_default().join(opts.agentHome, 'tmp'), { recursive: true });
     const agentHome = external_node_fs_default().realpathSync(opts.agentHome);
     const hide = new Set();
@@ -37222,7 +37744,7 @@ async function createSandboxShell(opts, system = realSystem) {
         return { shell: { ...createHostShell(), home: opts.agentHome }, sandboxed: false, note: 'commands ran without a sandbox: the sandbox input is off', dispose: async () => { } };
     }
     if (!SANDBOX_MODES.includes(opts.mode))
-        throw new errors/* UserError */.y(`Input 'sandbox' must be auto, required or off, got '${String(opts.mode)}'.`);
+        throw new errors/* UserError */.yo(`Input 'sandbox' must be auto, required or off, got '${String(opts.mode)}'.`);
     const found = await detectSandbox(opts, system);
     let disposed = false;
     const dispose = async () => {
@@ -37238,7 +37760,7 @@ async function createSandboxShell(opts, system = realSystem) {
     }
     if (opts.mode === 'required') {
         await dispose();
-        throw new errors/* UserError */.y(`sandbox: required, but no sandbox can be made: ${found.reason}. ${found.fix} Or set \`sandbox: auto\` to run the agent's commands without a sandbox (with a warning).`);
+        throw new errors/* UserError */.yo(`sandbox: required, but no sandbox can be made: ${found.reason}. ${found.fix} Or set \`sandbox: auto\` to run the agent's commands without a sandbox (with a warning).`);
     }
     log.warn(`No sandbox: ${found.reason}. The agent's commands run directly on the runner with a scrubbed environment only; they can read what the runner user can read. ${found.fix} Set \`sandbox: required\` to fail instead.`);
     return { shell: { ...createHostShell(), home: opts.agentHome }, sandboxed: false, note: `commands ran without a sandbox: ${found.reason}`, dispose };
@@ -37316,6 +37838,8 @@ function buildPorts(inputs, ctx, env, io, cancel, clock) {
 
 
 
+
+
 /**
  * The action: read the inputs and the runner, build the real ports, run the mode, publish the outputs. One catch:
  * whatever goes wrong fails the step with a message, never a stack trace and never a green step.
@@ -37338,14 +37862,15 @@ async function run(env, io, cancel, clock = systemClock) {
             await io.appendSummary(markdown);
             return;
         }
-        const { outcome, record, redactor } = await runTaskcap(inputs, ctx, ports);
+        // A request that cannot be served because of what it asked or how taskcap is set up is answered where it was made.
+        const { outcome, record, redactor } = await runTaskcap(inputs, ctx, ports).catch(answerAndRethrow(ctx, { github: ports.github, log, dryRun: inputs.dryRun }));
         await publishOutputs(io, outcome, record, inputs, ctx, redactor);
         if (outcome.status === 'failed')
             io.setFailed(outcome.reason ?? 'taskcap failed.');
     }
     catch (error) {
         io.setOutput('status', 'failed');
-        io.setFailed((0,errors/* errorMessage */.g)(error));
+        io.setFailed(explainGitError((0,errors/* errorMessage */.gJ)(error)));
     }
 }
 async function publishOutputs(io, outcome, record, inputs, ctx, redactor) {
@@ -37386,8 +37911,10 @@ async function publishOutputs(io, outcome, record, inputs, ctx, redactor) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   $e: () => (/* binding */ budgetText),
 /* harmony export */   Nm: () => (/* binding */ parseBudget),
 /* harmony export */   nT: () => (/* binding */ MIN_BUDGET),
+/* harmony export */   pW: () => (/* binding */ DEFAULT_MAX_BUDGET),
 /* harmony export */   sL: () => (/* binding */ BUILT_IN_CLASSES)
 /* harmony export */ });
 /** The API rejects task budgets below this on every model that supports them. */
@@ -37402,13 +37929,25 @@ const BUILT_IN_CLASSES = Object.freeze({
     research: { budget: 250_000, effort: 'high', label: 'agent:research', output: 'report' },
     review: { budget: 40_000, effort: 'medium', output: 'patch' },
 });
-/** "60k", "60000", "1.5m" → tokens; anything else → undefined. */
+/**
+ * The ceiling for `budget:` labels, `budget=` commands and dispatch budgets when the config sets no `max-budget`:
+ * the largest built-in class. A slip of one key (`budget:5m` for `5k`) cannot start a multi-million-token run.
+ */
+const DEFAULT_MAX_BUDGET = 250_000;
+/**
+ * "60k", "60K", "2.5k", "60000" → tokens. Anything else is undefined: no other unit (a typo of `5m` for `5k` must
+ * not ask for five million tokens), no separators, no fractions of a token.
+ */
 function parseBudget(text) {
-    const m = /^\s*(\d+(?:\.\d+)?)\s*([km]?)\s*$/i.exec(text);
+    const m = /^\s*(?:(\d{1,9})|(\d{1,6}(?:\.\d{1,3})?)\s?k)\s*$/i.exec(text);
     if (!m)
         return undefined;
-    const n = Number(m[1]) * (m[2].toLowerCase() === 'k' ? 1_000 : m[2].toLowerCase() === 'm' ? 1_000_000 : 1);
-    return Number.isFinite(n) ? Math.round(n) : undefined;
+    const n = m[1] !== undefined ? Number(m[1]) : Math.round(Number(m[2]) * 1_000);
+    return Number.isSafeInteger(n) ? n : undefined;
+}
+/** How a budget is written in a label: `budget:80k` for whole thousands, else the number. */
+function budgetText(tokens) {
+    return tokens % 1_000 === 0 ? `${tokens / 1_000}k` : String(tokens);
 }
 
 
@@ -37418,6 +37957,7 @@ function parseBudget(text) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   V: () => (/* binding */ budgetCeiling),
 /* harmony export */   s: () => (/* binding */ defaultConfig)
 /* harmony export */ });
 /* harmony import */ var _classes_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(10522);
@@ -37429,6 +37969,15 @@ function defaultConfig() {
     const classes = map(Object.entries(structuredClone(_classes_js__WEBPACK_IMPORTED_MODULE_0__/* .BUILT_IN_CLASSES */ .sL)));
     const labels = map(Object.entries(classes).flatMap(([name, spec]) => (spec.label ? [[spec.label, name]] : [])));
     return { classes, labels, tasks: map(), pricing: map(), models: map() };
+}
+/**
+ * The most an override (`budget:` label, `budget=` command, dispatch input) may ask for: the config's `max-budget`,
+ * else the built-in ceiling, raised to the largest class budget the config sets (the maintainers chose that one).
+ */
+function budgetCeiling(config) {
+    if (config.maxBudget !== undefined)
+        return { tokens: config.maxBudget, configured: true };
+    return { tokens: Math.max(_classes_js__WEBPACK_IMPORTED_MODULE_0__/* .DEFAULT_MAX_BUDGET */ .pW, ...Object.values(config.classes).map((c) => c.budget)), configured: false };
 }
 
 
@@ -37518,7 +38067,7 @@ function effortFor(model, wanted) {
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _action_cancellation_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(54559);
 /* harmony import */ var _action_core_io_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(49484);
-/* harmony import */ var _action_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7469);
+/* harmony import */ var _action_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(31629);
 
 
 
@@ -37535,12 +38084,71 @@ __webpack_async_result__();
 
 /***/ }),
 
+/***/ 16345:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   kp: () => (/* binding */ closest)
+/* harmony export */ });
+/* unused harmony exports editDistance, slipsAllowed */
+/**
+ * "Did you mean …?" for words people type into labels, commands, inputs and config keys. Case is ignored; a swap of
+ * two neighbouring letters counts as one slip, as it is one slip of the fingers.
+ */
+/** Edits (insert, delete, replace, swap of neighbours) that turn `a` into `b`. */
+function editDistance(a, b) {
+    const s = a.toLowerCase();
+    const t = b.toLowerCase();
+    // d[i][j]: distance between the first i letters of s and the first j of t.
+    const d = Array.from({ length: s.length + 1 }, (_, i) => [i, ...new Array(t.length).fill(0)]);
+    for (let j = 1; j <= t.length; j++)
+        d[0][j] = j;
+    for (let i = 1; i <= s.length; i++) {
+        for (let j = 1; j <= t.length; j++) {
+            const cost = s[i - 1] === t[j - 1] ? 0 : 1;
+            d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+            if (i > 1 && j > 1 && s[i - 1] === t[j - 2] && s[i - 2] === t[j - 1])
+                d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+        }
+    }
+    return d[s.length][t.length];
+}
+/**
+ * How many slips a word of this length may carry and still be read as a typo: none for three letters or fewer
+ * ("fit" is a word, not a typo of "fix"), one up to seven ("export" is a word, two slips from "explore"), two up to
+ * eleven, then three.
+ */
+function slipsAllowed(word) {
+    const n = word.length;
+    return n <= 3 ? 0 : n <= 7 ? 1 : n < 12 ? 2 : 3;
+}
+/**
+ * The candidate `word` was most likely meant as, or undefined when none is close enough. An exact match that
+ * differs only in case counts (it is what the person meant); ties go to the earlier candidate.
+ */
+function closest(word, candidates, maxSlips = slipsAllowed(word)) {
+    let best;
+    let bestDistance = Infinity;
+    for (const c of candidates) {
+        const distance = c.toLowerCase() === word.toLowerCase() ? 0 : editDistance(word, c);
+        if (distance < bestDistance) {
+            best = c;
+            bestDistance = distance;
+        }
+    }
+    return bestDistance <= maxSlips ? best : undefined;
+}
+
+
+/***/ }),
+
 /***/ 70017:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   g: () => (/* binding */ errorMessage),
-/* harmony export */   y: () => (/* binding */ UserError)
+/* harmony export */   gJ: () => (/* binding */ errorMessage),
+/* harmony export */   lo: () => (/* binding */ NoticeError),
+/* harmony export */   yo: () => (/* binding */ UserError)
 /* harmony export */ });
 /** Reduce anything thrown to a message; non-Error throws must not turn into a green step. */
 function errorMessage(error) {
@@ -37558,6 +38166,14 @@ function errorMessage(error) {
 /** An error whose message is meant for the workflow author as-is (bad input, bad config, refused event). */
 class UserError extends Error {
     name = 'UserError';
+}
+/** A UserError that also says what to tell the person who asked, where they asked. */
+class NoticeError extends UserError {
+    notice;
+    constructor(message, notice) {
+        super(message);
+        this.notice = notice;
+    }
 }
 
 
@@ -38027,6 +38643,189 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("worker_threa
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("zlib");
+
+/***/ }),
+
+/***/ 56919:
+/***/ ((__unused_webpack_module, exports) => {
+
+var __webpack_unused_export__;
+
+/*!
+ * content-type
+ * Copyright(c) 2015 Douglas Christopher Wilson
+ * MIT Licensed
+ */
+__webpack_unused_export__ = ({ value: true });
+__webpack_unused_export__ = format;
+exports.qg = parse;
+const TEXT_REGEXP = /^[\u0009\u0020-\u007e\u0080-\u00ff]*$/;
+const TOKEN_REGEXP = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/**
+ * RegExp to match chars that must be quoted-pair in RFC 9110 sec 5.6.4
+ */
+const QUOTE_REGEXP = /[\\"]/g;
+/**
+ * RegExp to match type in RFC 9110 sec 8.3.1
+ *
+ * media-type = type "/" subtype
+ * type       = token
+ * subtype    = token
+ */
+const TYPE_REGEXP = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+\/[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/**
+ * Null object perf optimization. Faster than `Object.create(null)` and `{ __proto__: null }`.
+ */
+const NullObject = /* @__PURE__ */ (() => {
+    const C = function () { };
+    C.prototype = Object.create(null);
+    return C;
+})();
+/**
+ * Format an object into a `Content-Type` header.
+ */
+function format(obj) {
+    const { type, parameters } = obj;
+    if (!type || !TYPE_REGEXP.test(type)) {
+        throw new TypeError(`Invalid type: ${type}`);
+    }
+    let result = type;
+    if (parameters) {
+        for (const param of Object.keys(parameters)) {
+            if (!TOKEN_REGEXP.test(param)) {
+                throw new TypeError(`Invalid parameter name: ${param}`);
+            }
+            result += `; ${param}=${qstring(parameters[param])}`;
+        }
+    }
+    return result;
+}
+/**
+ * Parse a `Content-Type` header.
+ */
+function parse(header, options) {
+    const stopChar = options?.comma === true ? COMMA : 65536; // Sentinel for "no stop char".
+    const len = header.length;
+    let index = skipOWS(header, options?.start ?? 0, len);
+    const valueStart = index;
+    index = skipValue(header, index, len, stopChar);
+    const valueEnd = trailingOWS(header, valueStart, index);
+    const type = header.slice(valueStart, valueEnd).toLowerCase();
+    if (options?.parameters === false) {
+        return { type, index, parameters: new NullObject() };
+    }
+    return parseParameters(header, type, index, len, stopChar);
+}
+const SP = 32; // " "
+const HTAB = 9; // "\t"
+const SEMI = 59; // ";"
+const EQ = 61; // "="
+const DQUOTE = 34; // '"'
+const BSLASH = 92; // "\\"
+const COMMA = 44; // ","
+/**
+ * Parses the parameters of a `Content-Type` header starting at the given index.
+ */
+function parseParameters(header, type, index, len, stopChar) {
+    const parameters = new NullObject();
+    parameter: while (index < len) {
+        if (header.charCodeAt(index) === stopChar)
+            break;
+        index = skipOWS(header, index + 1 /* Skip over ; */, len);
+        const keyStart = index;
+        while (index < len) {
+            const code = header.charCodeAt(index);
+            if (code === stopChar)
+                break parameter;
+            if (code === SEMI)
+                continue parameter;
+            if (code === EQ) {
+                const keyEnd = trailingOWS(header, keyStart, index);
+                const key = header.slice(keyStart, keyEnd).toLowerCase();
+                index = skipOWS(header, index + 1, len);
+                if (index < len && header.charCodeAt(index) === DQUOTE) {
+                    index++;
+                    let value = "";
+                    while (index < len) {
+                        const code = header.charCodeAt(index++);
+                        if (code === DQUOTE) {
+                            index = skipValue(header, index, len, stopChar);
+                            if (parameters[key] === undefined)
+                                parameters[key] = value;
+                            break;
+                        }
+                        if (code === BSLASH && index < len) {
+                            value += header[index++];
+                            continue;
+                        }
+                        value += String.fromCharCode(code);
+                    }
+                    continue parameter;
+                }
+                const valueStart = index;
+                index = skipValue(header, index, len, stopChar);
+                if (parameters[key] === undefined) {
+                    const valueEnd = trailingOWS(header, valueStart, index);
+                    parameters[key] = header.slice(valueStart, valueEnd);
+                }
+                continue parameter;
+            }
+            index++;
+        }
+    }
+    return { type, index, parameters };
+}
+/**
+ * Skip over characters until a semicolon or other exit character.
+ */
+function skipValue(str, index, len, stopChar) {
+    while (index < len) {
+        const code = str.charCodeAt(index);
+        if (code === SEMI || code === stopChar)
+            break;
+        index++;
+    }
+    return index;
+}
+/**
+ * Skip optional whitespace (OWS) in an HTTP header value.
+ *
+ * OWS is defined in RFC 9110 sec 5.6.3 as SP (" ") or HTAB ("\t").
+ */
+function skipOWS(header, index, len) {
+    while (index < len) {
+        const char = header.charCodeAt(index);
+        if (char !== SP && char !== HTAB)
+            break;
+        index++;
+    }
+    return index;
+}
+/**
+ * Trim optional whitespace (OWS) from the end of a substring.
+ *
+ * OWS is defined in RFC 9110 sec 5.6.3 as SP (" ") or HTAB ("\t").
+ */
+function trailingOWS(header, start, end) {
+    while (end > start) {
+        const char = header.charCodeAt(end - 1);
+        if (char !== SP && char !== HTAB)
+            break;
+        end--;
+    }
+    return end;
+}
+/**
+ * Serialize a parameter value.
+ */
+function qstring(str) {
+    if (TOKEN_REGEXP.test(str))
+        return str;
+    if (TEXT_REGEXP.test(str))
+        return `"${str.replace(QUOTE_REGEXP, "\\$&")}"`;
+    throw new TypeError(`Invalid parameter value: ${str}`);
+}
+//# sourceMappingURL=index.js.map
 
 /***/ }),
 
@@ -41028,7 +41827,7 @@ const lowercaseKeys = (obj) => Object.keys(obj).reduce((c, k) => ((c[k.toLowerCa
 
 /***/ }),
 
-/***/ 14730:
+/***/ 2012:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -41543,298 +42342,8 @@ function withDefaults(oldDefaults, newDefaults) {
 var endpoint = withDefaults(null, DEFAULTS);
 
 
-;// CONCATENATED MODULE: ./node_modules/content-type/dist/index.js
-/*!
- * content-type
- * Copyright(c) 2015 Douglas Christopher Wilson
- * MIT Licensed
- */
-const SP = 32; // " "
-const HTAB = 9; // "\t"
-const SEMI = 59; // ";"
-const EQ = 61; // "="
-const DQUOTE = 34; // '"'
-const BSLASH = 92; // "\\"
-const COMMA = 44; // ","
-const LOWER_CASE = 1;
-const OWS = 2;
-const SEMI_FLAG = 4;
-const COMMA_FLAG = 8;
-const TOKEN_FLAG = 16;
-const NON_ASCII = 0xff00;
-const CASE_FLAGS = LOWER_CASE | NON_ASCII;
-/**
- * Character flags used to normalize HTTP field values while scanning.
- * Out-of-range reads intentionally coerce to zero in bitwise expressions.
- */
-const CHAR_MAP = new Uint8Array(0x100);
-CHAR_MAP[HTAB] |= OWS;
-CHAR_MAP[SP] |= OWS;
-CHAR_MAP[SEMI] |= SEMI_FLAG;
-CHAR_MAP[COMMA] |= COMMA_FLAG;
-for (let code = 0x80 /* non-ASCII */; code <= 0xff; code++) {
-    CHAR_MAP[code] |= LOWER_CASE;
-}
-for (const char of "!#$%&'*+-.^_`|~") {
-    CHAR_MAP[char.charCodeAt(0)] |= TOKEN_FLAG;
-}
-for (let code = 0x30 /* 0 */; code <= 0x39 /* 9 */; code++) {
-    CHAR_MAP[code] |= TOKEN_FLAG;
-}
-for (let code = 0x41 /* A */; code <= 0x5a /* Z */; code++) {
-    CHAR_MAP[code] |= LOWER_CASE | TOKEN_FLAG;
-}
-for (let code = 0x61 /* a */; code <= 0x7a /* z */; code++) {
-    CHAR_MAP[code] |= TOKEN_FLAG;
-}
-/**
- * Null object perf optimization. Faster than `Object.create(null)` and `{ __proto__: null }`.
- */
-const NullObject = /* @__PURE__ */ (() => {
-    const C = function () { };
-    C.prototype = Object.create(null);
-    return C;
-})();
-/**
- * Validate a type string against RFC 9110.
- */
-function isTypeValid(type, start = 0, end = type.length) {
-    let hasSlash = false;
-    for (let index = start; index < end; index++) {
-        const code = type.charCodeAt(index);
-        if (code === 47 /* / */) {
-            if (hasSlash || index === start || index >= end - 1)
-                return false;
-            hasSlash = true;
-        }
-        else if (!isTokenCode(code)) {
-            return false;
-        }
-    }
-    return hasSlash;
-}
-/**
- * Validate a token against RFC 9110.
- */
-function isTokenValid(token, start = 0, end = token.length) {
-    if (start >= end)
-        return false;
-    for (let index = start; index < end; index++) {
-        if (!isTokenCode(token.charCodeAt(index)))
-            return false;
-    }
-    return true;
-}
-/**
- * Check whether a character code belongs to the token production in RFC 9110.
- */
-function isTokenCode(code) {
-    return (CHAR_MAP[code] & TOKEN_FLAG) !== 0;
-}
-/**
- * Serialize a parameter value.
- */
-function parameterValue(str) {
-    const len = str.length;
-    if (len === 0)
-        return '""';
-    let index = 0;
-    while (index < len && isTokenCode(str.charCodeAt(index)))
-        index++;
-    if (index === len)
-        return str;
-    let result = '"';
-    let start = 0;
-    while (index < len) {
-        const code = str.charCodeAt(index);
-        if (code !== HTAB && (code < SP || code === 127 || code > 255)) {
-            throw new TypeError(`Invalid parameter value: ${str}`);
-        }
-        if (code === 34 /* " */ || code === 92 /* \\ */) {
-            result += `${str.slice(start, index)}\\`;
-            start = index;
-        }
-        index++;
-    }
-    return `${result}${str.slice(start)}"`;
-}
-/**
- * Format an object into a `Content-Type` header.
- */
-function format(obj) {
-    const { type, parameters } = obj;
-    if (!type || !isTypeValid(type)) {
-        throw new TypeError(`Invalid type: ${type}`);
-    }
-    let result = type;
-    if (parameters) {
-        for (const param of Object.keys(parameters)) {
-            if (!isTokenValid(param)) {
-                throw new TypeError(`Invalid parameter name: ${param}`);
-            }
-            result += `; ${param}=${parameterValue(parameters[param])}`;
-        }
-    }
-    return result;
-}
-/**
- * Parse a `Content-Type` header.
- */
-function dist_parse(header, options) {
-    const stopFlags = SEMI_FLAG | (options?.comma === true ? COMMA_FLAG : 0);
-    const len = header.length;
-    let valueStart = options?.start ?? 0;
-    while ((CHAR_MAP[header.charCodeAt(valueStart)] & OWS) !== 0) {
-        valueStart++;
-    }
-    let index = valueStart;
-    let typeFlags = 0;
-    let whitespace = -1;
-    let stop = options?.parameters === false ? COMMA_FLAG : 0;
-    while (index < len) {
-        const code = header.charCodeAt(index);
-        const flags = CHAR_MAP[code];
-        if ((flags & stopFlags) !== 0) {
-            stop |= flags & COMMA_FLAG;
-            break;
-        }
-        if ((flags & OWS) !== 0) {
-            if (whitespace === -1)
-                whitespace = index;
-        }
-        else {
-            whitespace = -1;
-        }
-        typeFlags |= (code & NON_ASCII) | flags;
-        index++;
-    }
-    const valueEnd = whitespace === -1 ? index : whitespace;
-    const value = header.slice(valueStart, valueEnd);
-    const type = (typeFlags & CASE_FLAGS) === 0 ? value : value.toLowerCase();
-    if (index === len || stop !== 0) {
-        return { type, index, parameters: new NullObject() };
-    }
-    return parseParameters(header, type, index, len, stopFlags);
-}
-/**
- * Parses the parameters of a `Content-Type` header starting at the given index.
- */
-function parseParameters(header, type, index, len, stopFlags) {
-    const parameters = new NullObject();
-    parameter: while (index < len) {
-        index++; // Skip over ;
-        while ((CHAR_MAP[header.charCodeAt(index)] & OWS) !== 0) {
-            index++;
-        }
-        const keyStart = index;
-        let keyFlags = 0;
-        let keyWhitespace = -1;
-        while (index < len) {
-            const code = header.charCodeAt(index);
-            const flags = CHAR_MAP[code];
-            if ((flags & stopFlags) !== 0) {
-                if ((flags & COMMA_FLAG) !== 0)
-                    break parameter;
-                continue parameter;
-            }
-            if (code === EQ) {
-                const keyEnd = keyWhitespace === -1 ? index : keyWhitespace;
-                const value = header.slice(keyStart, keyEnd);
-                const key = (keyFlags & CASE_FLAGS) === 0 ? value : value.toLowerCase();
-                index++;
-                while ((CHAR_MAP[header.charCodeAt(index)] & OWS) !== 0) {
-                    index++;
-                }
-                if (index < len && header.charCodeAt(index) === DQUOTE) {
-                    const quotedStart = ++index;
-                    let escaped = false;
-                    while (index < len) {
-                        const code = header.charCodeAt(index);
-                        if (code === DQUOTE) {
-                            if (parameters[key] === undefined) {
-                                parameters[key] = escaped
-                                    ? unescapeQuotedPairs(header, quotedStart, index)
-                                    : header.slice(quotedStart, index);
-                            }
-                            index++;
-                            let stop = 0;
-                            // Discard characters between quote and delimiter.
-                            while (index < len) {
-                                const code = header.charCodeAt(index);
-                                const flags = CHAR_MAP[code];
-                                if ((flags & stopFlags) !== 0) {
-                                    stop = flags & COMMA_FLAG;
-                                    break;
-                                }
-                                index++;
-                            }
-                            if (stop !== 0)
-                                break parameter;
-                            continue parameter;
-                        }
-                        if (code === BSLASH && index + 1 < len) {
-                            escaped = true;
-                            index += 2;
-                            continue;
-                        }
-                        index++;
-                    }
-                    continue parameter;
-                }
-                const valueStart = index;
-                let stop = 0;
-                let valueWhitespace = -1;
-                while (index < len) {
-                    const code = header.charCodeAt(index);
-                    const flags = CHAR_MAP[code];
-                    if ((flags & stopFlags) !== 0) {
-                        stop = flags & COMMA_FLAG;
-                        break;
-                    }
-                    if ((flags & OWS) !== 0) {
-                        if (valueWhitespace === -1)
-                            valueWhitespace = index;
-                    }
-                    else {
-                        valueWhitespace = -1;
-                    }
-                    index++;
-                }
-                if (parameters[key] === undefined) {
-                    const valueEnd = valueWhitespace === -1 ? index : valueWhitespace;
-                    parameters[key] = header.slice(valueStart, valueEnd);
-                }
-                if (stop !== 0)
-                    break parameter;
-                continue parameter;
-            }
-            if ((flags & OWS) !== 0) {
-                if (keyWhitespace === -1)
-                    keyWhitespace = index;
-            }
-            else {
-                keyWhitespace = -1;
-            }
-            keyFlags |= (code & NON_ASCII) | flags;
-            index++;
-        }
-    }
-    return { type, index, parameters };
-}
-/**
- * Remove backslashes from quoted pairs in a known-terminated quoted string body.
- */
-function unescapeQuotedPairs(str, start, end) {
-    let result = "";
-    for (let index = start; index < end; index++) {
-        if (str.charCodeAt(index) === BSLASH) {
-            result += str.slice(start, index);
-            start = ++index;
-        }
-    }
-    return result + str.slice(start, end);
-}
-//# sourceMappingURL=index.js.map
+// EXTERNAL MODULE: ./node_modules/@octokit/request/node_modules/content-type/dist/index.js
+var dist = __nccwpck_require__(56919);
 ;// CONCATENATED MODULE: ./node_modules/json-with-bigint/json-with-bigint.js
 const intRegex = /^-?\d+$/;
 const noiseValue = /^-?\d+n+$/; // Noise - strings that match the custom format before being converted to it
@@ -42575,7 +43084,7 @@ async function getResponseData(response) {
   if (!contentType) {
     return response.text().catch(noop);
   }
-  const mimetype = dist_parse(contentType);
+  const mimetype = (0,dist/* parse */.qg)(contentType);
   if (isJSONResponse(mimetype)) {
     let text = "";
     try {

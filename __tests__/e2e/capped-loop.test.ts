@@ -132,9 +132,10 @@ describe('the hard cap', () => {
     const w = await setup(() => ({ content: [text('x')] }));
     const r = await w.run({ eventName: 'issues', payload: labeled(), inputs: { model: 'claude-imaginary-9' } });
     expect(r.outputs.status).toBe('failed');
-    expect(r.stdout).toMatch(/::error::Model 'claude-imaginary-9' has no price table/);
+    expect(r.stdout).toMatch(/::error::Model 'claude-imaginary-9' \(the workflow's 'model' input\) is not a model taskcap knows .* add its prices \(USD per million tokens\) to the config file/);
     expect(w.anthropic!.requests).toHaveLength(0);
-    expect(w.github.writes()).toHaveLength(0);
+    // The one write answers the labeler: the model setting needs a maintainer.
+    expect(w.github.writes().map((c) => c.operationId)).toEqual(['issues/create-comment']);
   }, 60_000);
 });
 

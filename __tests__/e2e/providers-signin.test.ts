@@ -89,7 +89,10 @@ describe('exactly one way to sign in, checked before any request or write', () =
     expect([r.exitCode, r.outputs.status]).toEqual([1, 'failed']);
     expect(r.stdout).toMatch(message);
     expect(w.anthropic!.requests).toHaveLength(0);
-    expect(w.github.writes()).toHaveLength(0);
+    // The only write: one comment telling the person who asked that a maintainer must fix the setup (no details).
+    const writes = w.github.writes();
+    expect(writes.map((c) => c.operationId)).toEqual(['issues/create-comment']);
+    expect(String(writes[0].body.body)).toMatch(/^<!-- taskcap:notice setup -->\n\*\*taskcap did not start\.\*\*/);
   };
 
   it('refuses an Anthropic key next to keyless sign-in', async () => {
@@ -125,6 +128,6 @@ describe('exactly one way to sign in, checked before any request or write', () =
   it('refuses a Bedrock model id with no price table, suggesting the near miss', async () => {
     const w = await setup('bedrock');
     const r = await w.run({ eventName: 'issues', payload: labeled(), inputs: { model: 'eu.anthropic.claude-opus-4.7' } });
-    expectStoppedEarly(w, r, /::error::Model 'eu\.anthropic\.claude-opus-4\.7' has no price table.*Did you mean 'claude-opus-4-7'\?/);
+    expectStoppedEarly(w, r, /::error::Model 'eu\.anthropic\.claude-opus-4\.7' \(the workflow's 'model' input\) is not a model id taskcap knows\. Did you mean 'claude-opus-4-7'\?/);
   }, 60_000);
 });

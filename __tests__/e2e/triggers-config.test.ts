@@ -1,6 +1,6 @@
 // Issue 4, through the bundle: budget overrides (labels, commands, dispatch input), the repo config read from the
 // default branch only, and a bad config for every validation rule (failed, the key named and the value quoted,
-// no model call, no write).
+// no model call, no push; the only write is the one notice that answers the person on the issue).
 import { describe, expect, it } from '@jest/globals';
 import { bash, text } from '../../test/sim/anthropic.mjs';
 import { issueCommentCreated, issuesLabeled, pullRequestLabeled, workflowDispatch } from '../../test/sim/payloads.mjs';
@@ -24,10 +24,14 @@ const labeled = (label: string, labels: string[]) => issuesLabeled({ ...REPO, nu
 const commented = (body: string, labels: string[] = []) => issueCommentCreated({ ...REPO, number: 4, commentId: 5001, body, sender: 'alice', labels });
 const receipt = (w: World) => w.github.state.comments.filter((c) => c.body.includes(RECEIPT));
 
-function expectFailedUntouched(w: World, r: { exitCode: number | null; outputs: Record<string, string> }) {
+/** Failed before any work: no model call, no push, and one notice of `cause` on issue #4. */
+function expectFailedUntouched(w: World, r: { exitCode: number | null; outputs: Record<string, string> }, cause: string) {
   expect([r.exitCode, r.outputs.status]).toEqual([1, 'failed']);
   expect(w.anthropic!.requests).toHaveLength(0);
-  expect(w.github.writes()).toEqual([]);
+  expect(w.github.writes().map((c) => c.operationId)).toEqual(['issues/create-comment']);
+  expect(w.github.state.comments.filter((c) => c.body.includes('<!-- taskcap:notice')).map((c) => [c.issueNumber, c.body.split('\n')[0]])).toEqual([
+    [4, `<!-- taskcap:notice ${cause} -->`],
+  ]);
   expect(w.origin.pushes).toEqual([]);
 }
 
@@ -83,13 +87,14 @@ describe('budget overrides', () => {
   it.each([
     ['a budget:19k label', () => labeled('budget:19k', ['agent:fix', 'budget:19k']), ['agent:fix', 'budget:19k'], /Label 'budget:19k' asks for 19,000 tokens; the smallest task budget is 20,000/],
     ['a budget:lots label', () => labeled('budget:lots', ['agent:fix', 'budget:lots']), ['agent:fix', 'budget:lots'], /Label 'budget:lots' does not give a budget in tokens/],
+    ['a budget:5m label (m is not a unit)', () => labeled('budget:5m', ['agent:fix', 'budget:5m']), ['agent:fix', 'budget:5m'], /Label 'budget:5m' does not give a budget in tokens; .*"m" is not a unit/],
     ['/agent budget=19999', () => commented('/agent budget=19999', ['agent:fix']), ['agent:fix'], /budget=19999 asks for 19,999 tokens; the smallest task budget is 20,000/],
     ['/agent fix budget=5k', () => commented('/agent fix budget=5k', ['agent:fix']), ['agent:fix'], /budget=5k asks for 5,000 tokens/],
   ])('%s → failed with the reason, no model call, no write', async (_what, payload, labels, message) => {
     const w = await setup({ labels });
     const p = payload();
     const r = await w.run({ eventName: 'action' in p && p.comment ? 'issue_comment' : 'issues', payload: p });
-    expectFailedUntouched(w, r);
+    expectFailedUntouched(w, r, 'budget');
     expect(r.stdout).toMatch(/::error::/);
     expect(r.stdout).toMatch(message);
   }, 60_000);
@@ -97,8 +102,8 @@ describe('budget overrides', () => {
   it('a budget label above the config max-budget fails, no model call', async () => {
     const w = await setup({ labels: ['agent:fix', 'budget:300k'], config: 'max-budget: 250000\n' });
     const r = await w.run({ eventName: 'issues', payload: labeled('budget:300k', ['agent:fix', 'budget:300k']) });
-    expectFailedUntouched(w, r);
-    expect(r.stdout).toMatch(/asks for 300,000 tokens, above the repository's max-budget of 250,000/);
+    expectFailedUntouched(w, r, 'budget');
+    expect(r.stdout).toMatch(/asks for 300,000 tokens, above the repository's max-budget of 250,000\. Use budget:250k or less\./);
   }, 60_000);
 });
 
@@ -126,7 +131,7 @@ describe('the config comes from the default branch only', () => {
     for (const c of reads) expect(c.query.ref).toBe('main');
   }, 90_000);
 
-  it("a label only the PR head's config knows is not a taskcap label", async () => {
+  it("a label only the PR head's config knows is not a taskcap label (the person is told so on the PR)", async () => {
     const w = await setup({ config: MAIN, extraRefs: refs, github: { permissions: { alice: 'write' }, pulls } });
     const head = (await w.branchSha('feature/raise'))!;
     const r = await w.run({
@@ -134,9 +139,11 @@ describe('the config comes from the default branch only', () => {
       payload: pullRequestLabeled({ ...REPO, number: 7, label: 'agent:big', headRef: 'feature/raise', headSha: head, sender: 'alice' }),
       checkoutRef: 'refs/pull/7/merge',
     });
-    expect(r.outputs.status).toBe('skipped');
+    expect(r.outputs.status).toBe('failed');
+    expect(r.stdout).toContain("Label 'agent:big' on pull request #7 is not a taskcap label.");
     expect(w.anthropic!.requests).toHaveLength(0);
-    expect(w.github.writes()).toEqual([]);
+    expect(w.github.writes().map((c) => c.operationId)).toEqual(['issues/create-comment']);
+    expect(w.github.state.comments.find((c) => c.body.includes('<!-- taskcap:notice label -->'))?.issueNumber).toBe(7);
   }, 60_000);
 
   it('the agent cannot edit the config: a change to .github/taskcap.yml is left out of the patch', async () => {
@@ -189,8 +196,8 @@ describe('a bad config: failed, the key named and the value quoted, no model cal
     ['malformed YAML', 'classes:\n  fix: { budget: [60000 }\n', ['is not valid YAML', 'line 2']],
     ['a tab in the indentation', 'classes:\n\tfix: { budget: 60000 }\n', ['is not valid YAML', 'Tabs are not allowed', 'line 2']],
     ['a duplicate key', 'classes:\n  fix:\n    budget: 60000\n    budget: 70000\n', ['is not valid YAML', 'Map keys must be unique', 'line 4', "('budget: 70000')"]],
-    ['an unknown top-level key', 'clases:\n  fix: { budget: 60000 }\n', ["clases: unknown key 'clases'", 'Allowed keys: model, classes']],
-    ['an unknown class key', 'classes:\n  fix: { budjet: 60000 }\n', ["classes.fix.budjet: unknown key 'budjet'"]],
+    ['an unknown top-level key', 'clases:\n  fix: { budget: 60000 }\n', ["clases: unknown key 'clases' (did you mean 'classes'?)", 'Allowed keys: model, classes']],
+    ['an unknown class key', 'classes:\n  fix: { budjet: 60000 }\n', ["classes.fix.budjet: unknown key 'budjet' (did you mean 'budget'?)"]],
     ['a budget of 19999', 'classes:\n  fix: { budget: 19999 }\n', ["classes.fix.budget: '19999' is below 20,000 tokens", 'Use 20000 or more']],
     ['a budget "19k" string', 'classes:\n  fix: { budget: "19k" }\n', ["classes.fix.budget: '19k' is below 20,000 tokens"]],
     ['a budget that is not a number', 'classes:\n  fix: { budget: lots }\n', ["classes.fix.budget: 'lots' is not a whole number of tokens"]],
@@ -210,7 +217,7 @@ describe('a bad config: failed, the key named and the value quoted, no model cal
   it.each(CASES)('%s', async (_what, config, expected) => {
     const w = await setup({ config });
     const r = await w.run({ eventName: 'issues', payload: labeled('agent:fix', ['agent:fix']) });
-    expectFailedUntouched(w, r);
+    expectFailedUntouched(w, r, 'config');
     const error = r.stdout.split('\n').find((l) => l.startsWith('::error::')) ?? '';
     expect(error).toContain(".github/taskcap.yml' (read from the default branch)");
     for (const e of expected) expect(error).toContain(e);
@@ -219,7 +226,7 @@ describe('a bad config: failed, the key named and the value quoted, no model cal
   it('several problems are all reported at once', async () => {
     const w = await setup({ config: 'classes:\n  fix: { budget: 100, effort: huge }\nlabels:\n  "x": nope\n' });
     const r = await w.run({ eventName: 'issues', payload: labeled('agent:fix', ['agent:fix']) });
-    expectFailedUntouched(w, r);
+    expectFailedUntouched(w, r, 'config');
     expect(r.stdout).toMatch(/has 3 problems/);
     expect(r.stdout).toContain("classes.fix.budget: '100'");
     expect(r.stdout).toContain("classes.fix.effort: 'huge'");

@@ -1,6 +1,7 @@
 // Issue 4, through the bundle: the permission gate and the events taskcap must not act on.
-// Every refusal and skip here is proven to make ZERO model requests and ZERO GitHub writes (a fork PR's notice and
-// a moved head's notice are the only writes, and they are asserted exactly).
+// Every refusal and skip here is proven to make ZERO model requests and ZERO pushes. The only GitHub writes are
+// the notices that answer a person where they asked (a permission refusal, a fork PR, a moved head), asserted
+// exactly; skips, bots and re-runs from the Actions tab write nothing at all.
 import { describe, expect, it } from '@jest/globals';
 import {
   issueCommentCreated,
@@ -34,6 +35,16 @@ function expectUntouched(w: World) {
   expect(w.origin.pushes).toEqual([]);
 }
 
+/** Refused with one answer on the item where the person asked (edited on later refusals), and nothing else. */
+function expectRefusalNotice(w: World, on: number, runs = 1) {
+  expect(w.anthropic!.requests).toHaveLength(0);
+  expect(w.origin.pushes).toEqual([]);
+  expect(w.github.writes().map((c) => c.operationId)).toEqual(['issues/create-comment', ...Array<string>(runs - 1).fill('issues/update-comment')]);
+  const notices = w.github.state.comments.filter((c) => c.body.includes('<!-- taskcap:notice permission -->'));
+  expect(notices.map((c) => c.issueNumber)).toEqual([on]);
+  expect(notices[0].body).toContain('so nothing was started');
+}
+
 describe('the permission gate: refused, no model call, no write', () => {
   it.each([
     ['a read user', 'rita', /rita has 'read' permission/],
@@ -47,7 +58,7 @@ describe('the permission gate: refused, no model call, no write', () => {
     expect([r.exitCode, r.outputs.status]).toEqual([0, 'refused']);
     expect(r.stdout).toMatch(reason);
     expect(r.stdout).toMatch(/Refused: /);
-    expectUntouched(w);
+    expectRefusalNotice(w, 4);
     // The gate asked the collaborator-permission API, not author_association.
     expect(w.github.calls.some((c) => c.operationId === 'repos/get-collaborator-permission-level' && c.params.username === sender)).toBe(true);
   }, 60_000);
@@ -59,7 +70,7 @@ describe('the permission gate: refused, no model call, no write', () => {
       payload: issueCommentCreated({ ...REPO, number: 4, commentId: 5001, body: '/agent fix', sender: 'rita', authorAssociation: 'OWNER' }),
     });
     expect(r.outputs.status).toBe('refused');
-    expectUntouched(w);
+    expectRefusalNotice(w, 4);
   }, 60_000);
 
   it('a read user commenting /agent on a PR, and reviewing, is refused', async () => {
@@ -83,7 +94,7 @@ describe('the permission gate: refused, no model call, no write', () => {
     });
     const r4 = await w.run({ eventName: 'pull_request', payload: pullRequestLabeled({ ...REPO, number: 7, label: 'agent:fix', headRef: 'feature/trim', headSha: head, sender: 'rita' }) });
     expect([r1, r2, r3, r4].map((r) => r.outputs.status)).toEqual(['refused', 'refused', 'refused', 'refused']);
-    expectUntouched(w);
+    expectRefusalNotice(w, 7, 4);
   }, 90_000);
 
   it('a read user dispatching is refused', async () => {
@@ -96,7 +107,7 @@ describe('the permission gate: refused, no model call, no write', () => {
   it('a read user asking for an invalid budget is refused (not failed): the gate comes before validating the request', async () => {
     const w = await setup({ github: { comments: [{ issueNumber: 4, id: 5001, user: 'rita', body: '/agent budget=1k' }] } });
     const r = await w.run({ eventName: 'issue_comment', payload: issueCommentCreated({ ...REPO, number: 4, commentId: 5001, body: '/agent budget=1k', sender: 'rita' }) });
-    expectUntouched(w);
+    expectRefusalNotice(w, 4);
     expect([r.exitCode, r.outputs.status]).toEqual([0, 'refused']);
   }, 60_000);
 });

@@ -361,11 +361,11 @@ describe('schedule and workflow_dispatch', () => {
     expect(receiptsOn(w, Number(pr))).toHaveLength(1);
   }, 120_000);
 
-  it('a schedule no task is configured for is skipped, nothing written', async () => {
+  it('a schedule no task is configured for fails with the schedules the config has, nothing written', async () => {
     const w = await setup({ files: { '.github/taskcap.yml': CONFIG } });
     const r = await w.run({ eventName: 'schedule', payload: schedule({ cron: '0 4 * * *' }) });
-    expect([r.exitCode, r.outputs.status]).toEqual([0, 'skipped']);
-    expect(r.stdout).toMatch(/Skipped: no task in the config has schedule '0 4 \* \* \*'/);
+    expect([r.exitCode, r.outputs.status]).toEqual([1, 'failed']);
+    expect(r.stdout).toMatch(/::error::The workflow's schedule '0 4 \* \* \*' matches no task in the config \(its schedules: '0 3 \* \* 1' \(esm-migration\)\)\. Give a task schedule: "0 4 \* \* \*" under tasks:, or change the workflow's cron to a task's schedule\./);
     expect(requests(w)).toHaveLength(0);
     expect(w.github.writes()).toEqual([]);
   }, 60_000);

@@ -59,7 +59,7 @@ describe('renderReceipt', () => {
     expect(body).toContain(`| Cache reads | ${b.cacheRead.toLocaleString('en-US')} | $${r.costByCategory.cacheRead.toFixed(4)} |`);
     const saved = r.uncachedCostUsd - r.costUsd;
     expect(body).toContain(`Caching saved $${saved.toFixed(4)} (${Math.round((saved / r.uncachedCostUsd) * 100)}%) versus no caching.`);
-    expect(body).toContain('10 requests · bash ×7 · editor ×4 · 3m 12s · tests ✅ `npm test`');
+    expect(body).toContain('10 requests · bash ×7 · editor ×4 · 3m 12s · ⚠️ no cost cap: set `max-cost-usd` · tests ✅ `npm test`');
     expect(body).toContain(`PR [#12](${PR_URL}) · [run](${RUN_URL})`);
   });
 

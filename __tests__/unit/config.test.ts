@@ -60,9 +60,10 @@ describe('merging over the defaults', () => {
     expect(parse('classes:\n  refactor: { effort: low }\n').classes.refactor).toMatchObject({ budget: 40_000, effort: 'low' });
   });
 
-  it('budgets may be written 60k, "60k", 60000 or 1.5m', () => {
-    const c = parse('classes:\n  fix: { budget: 60k }\n  refactor: { budget: "25K" }\n  feature: { budget: 90000 }\n  research: { budget: 1.5m }\n');
+  it('budgets may be written 60k, "60k", 60000 or 1500k, not 1.5m', () => {
+    const c = parse('classes:\n  fix: { budget: 60k }\n  refactor: { budget: "25K" }\n  feature: { budget: 90000 }\n  research: { budget: 1500k }\n');
     expect([c.classes.fix.budget, c.classes.refactor.budget, c.classes.feature.budget, c.classes.research.budget]).toEqual([60_000, 25_000, 90_000, 1_500_000]);
+    expect(() => parse('classes:\n  research: { budget: 1.5m }\n')).toThrow(`classes.research.budget: '1.5m' is not a whole number of tokens ("m" is not a unit: write millions in thousands, like 1500k).`);
   });
 
   it('exactly 20,000 (the API minimum) is accepted', () => {
@@ -137,9 +138,9 @@ describe('validation: every error names the key, quotes the value and says the f
     ['tabs', 'classes:\n\tfix: {}\n', [/^is not valid YAML: Tabs are not allowed/]],
     ['a duplicate top-level key', 'model: claude-opus-4-7\nmodel: claude-opus-4-8\n', ["is not valid YAML: Map keys must be unique at line 2, column 1 ('model: claude-opus-4-8'). Check the indentation and quoting around line 2."]],
     ['a duplicate nested key', 'classes:\n  fix:\n    budget: 60000\n    budget: 70000\n', [/Map keys must be unique at line 4, column 5 \('budget: 70000'\)/]],
-    ['an unknown top-level key', 'clases: {}\n', [/^clases: unknown key 'clases'\. Allowed keys: model, classes, labels, tasks, pricing, max-budget, max-cost-usd\b.*\.$/]],
-    ['an unknown class key', 'classes:\n  fix: { budjet: 1 }\n', [/^classes\.fix\.budjet: unknown key 'budjet'\. Allowed keys: budget, effort, label, model, max-cost-usd, output\.$/]],
-    ['an unknown task key', 'tasks:\n  t: { class: fix, prompt: p, cron: "0 3 * * 1" }\n', [/^tasks\.t\.cron: unknown key 'cron'/]],
+    ['an unknown top-level key', 'clases: {}\n', [/^clases: unknown key 'clases' \(did you mean 'classes'\?\)\. Allowed keys: model, classes, labels, tasks, pricing, max-budget, max-cost-usd\b.*\.$/]],
+    ['an unknown class key', 'classes:\n  fix: { budjet: 1 }\n', [/^classes\.fix\.budjet: unknown key 'budjet' \(did you mean 'budget'\?\)\. Allowed keys: budget, effort, label, model, max-cost-usd, output\.$/]],
+    ['an unknown task key', 'tasks:\n  t: { class: fix, prompt: p, cron: "0 3 * * 1" }\n', [/^tasks\.t\.cron: unknown key 'cron'\. Allowed keys: class, schedule, prompt\.$/]],
     ['an unknown pricing key', 'pricing:\n  m: { input: 1, cache-write-5m: 1, cache-write-1h: 1, cache-read: 1, output: 1, extra: 2 }\n', [/^pricing\.m\.extra: unknown key 'extra'/]],
     ['a budget of 19999', 'classes:\n  fix: { budget: 19999 }\n', ["classes.fix.budget: '19999' is below 20,000 tokens, the smallest task budget the API accepts. Use 20000 or more."]],
     ['a budget of "19k"', 'classes:\n  fix: { budget: "19k" }\n', [/^classes\.fix\.budget: '19k' is below 20,000 tokens/]],
@@ -188,7 +189,13 @@ describe('parseBudget', () => {
     ['60k', 60_000],
     ['60K', 60_000],
     [' 60k ', 60_000],
-    ['1.5m', 1_500_000],
+    ['1.5m', undefined],
+    ['5m', undefined],
+    ['1500k', 1_500_000],
+    ['62.5k', 62_500],
+    ['60.5', undefined],
+    ['60k tokens', undefined],
+    ['60,000', undefined],
     ['2.5k', 2_500],
     ['0', 0],
     ['', undefined],

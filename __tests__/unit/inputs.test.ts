@@ -1,7 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { parseInputs } from '../../src/action/inputs.js';
 
-const get = (values: Record<string, string>) => (name: string) => values[name] ?? '';
+// The runner applies action.yml's defaults; github-token's is the workflow token.
+const get = (values: Record<string, string>) => (name: string) => values[name] ?? (name === 'github-token' ? 'ghs_default' : '');
 
 describe('parseInputs', () => {
   it('applies defaults and parses every input', () => {
@@ -53,6 +54,7 @@ describe('parseInputs', () => {
     ['report-issue', 'latest', /Input 'report-issue' must be an issue number such as 42, got 'latest'/],
     ['max-monthly-cost-usd', '0', /Input 'max-monthly-cost-usd' must be a positive number, got '0'/],
     ['config-path', '../outside.yml', /Input 'config-path' must be a path inside the repository/],
+    ['github-token', '', /Input 'github-token' is empty\. It defaults to the workflow's token .* usually a secret that does not exist in this repository .* Remove the input to use the workflow's token, or create the secret\./],
   ])('rejects %s=%s with an error that names the input and quotes the value', (name, value, message) => {
     expect(() => parseInputs(get({ [name]: value }))).toThrow(message);
   });

@@ -67,7 +67,7 @@ describe('a first-party id on each provider', () => {
 
 describe('resolveModel for a provider', () => {
   it('sends the provider id and prices it as the Claude model inside', () => {
-    const spec = resolveModel('eu.anthropic.claude-opus-4-7', defaultConfig(), 'bedrock');
+    const spec = resolveModel('eu.anthropic.claude-opus-4-7', defaultConfig(), { provider: 'bedrock' });
     expect(spec.id).toBe('eu.anthropic.claude-opus-4-7');
     expect(spec.claudeModel).toBe('claude-opus-4-7');
     expect(spec.pricing).toEqual(BUILT_IN_MODELS.get('claude-opus-4-7')!.pricing);
@@ -75,14 +75,14 @@ describe('resolveModel for a provider', () => {
   });
 
   it('maps a first-party id to the provider form', () => {
-    expect(resolveModel('claude-opus-4-7', defaultConfig(), 'bedrock').id).toBe('anthropic.claude-opus-4-7');
-    expect(resolveModel('claude-haiku-4-5', defaultConfig(), 'vertex').id).toBe('claude-haiku-4-5@20251001');
-    expect(resolveModel('claude-opus-4-7', defaultConfig(), 'anthropic')).toBe(BUILT_IN_MODELS.get('claude-opus-4-7'));
+    expect(resolveModel('claude-opus-4-7', defaultConfig(), { provider: 'bedrock' }).id).toBe('anthropic.claude-opus-4-7');
+    expect(resolveModel('claude-haiku-4-5', defaultConfig(), { provider: 'vertex' }).id).toBe('claude-haiku-4-5@20251001');
+    expect(resolveModel('claude-opus-4-7', defaultConfig(), { provider: 'anthropic' })).toBe(BUILT_IN_MODELS.get('claude-opus-4-7'));
   });
 
   it('reads a deployment name through the config `models:` mapping', () => {
     const config = parseConfig('models:\n  team-opus-prod: claude-opus-4-7\n', 'f.yml');
-    const spec = resolveModel('team-opus-prod', config, 'foundry');
+    const spec = resolveModel('team-opus-prod', config, { provider: 'foundry' });
     expect([spec.id, spec.claudeModel, spec.maxOutputTokens]).toEqual(['team-opus-prod', 'claude-opus-4-7', 128_000]);
   });
 
@@ -91,25 +91,26 @@ describe('resolveModel for a provider', () => {
       'pricing:\n  eu.anthropic.claude-opus-4-7: { input: 5.5, cache-write-5m: 6.875, cache-write-1h: 11, cache-read: 0.55, output: 27.5 }\n',
       'f.yml',
     );
-    expect(resolveModel('eu.anthropic.claude-opus-4-7', config, 'bedrock').pricing.base.output).toBe(27.5);
-    expect(resolveModel('us.anthropic.claude-opus-4-7', config, 'bedrock').pricing.base.output).toBe(25);
+    expect(resolveModel('eu.anthropic.claude-opus-4-7', config, { provider: 'bedrock' }).pricing.base.output).toBe(27.5);
+    expect(resolveModel('us.anthropic.claude-opus-4-7', config, { provider: 'bedrock' }).pricing.base.output).toBe(25);
   });
 
   it('keeps the "no price table" error, with a did-you-mean for a near miss and the mapping hint on a cloud', () => {
     const error = (id: string, provider: 'anthropic' | 'bedrock' | 'foundry') => {
       try {
-        resolveModel(id, defaultConfig(), provider);
+        resolveModel(id, defaultConfig(), { provider });
       } catch (e) {
         return (e as Error).message;
       }
       return 'resolved';
     };
-    expect(error('claude-opus-4.7', 'anthropic')).toMatch(/^Model 'claude-opus-4\.7' has no price table.* Did you mean 'claude-opus-4-7'\?/);
+    expect(error('claude-opus-4.7', 'anthropic')).toMatch(/^Model 'claude-opus-4\.7' is not a model id taskcap knows\. Did you mean 'claude-opus-4-7'\?/);
     expect(error('eu.anthropic.claude-sonet-4-6', 'bedrock')).toContain("Did you mean 'claude-sonnet-4-6'?");
     expect(error('my-deployment', 'foundry')).toContain('models: { my-deployment: claude-opus-4-7 }');
     expect(error('my-deployment', 'foundry')).not.toContain('Did you mean');
     // On the Claude API a provider id is not guessed at.
-    expect(error('eu.anthropic.claude-opus-4-7', 'anthropic')).toContain('has no price table');
+    expect(error('eu.anthropic.claude-opus-4-7', 'anthropic')).toMatch(/is not a model (id )?taskcap knows/);
+    expect(error('eu.anthropic.claude-opus-4-7', 'anthropic')).toContain('add its prices');
   });
 
   it('suggests nothing for an id far from every known one', () => {
@@ -123,7 +124,7 @@ describe('config: models and provider ids', () => {
     const arn = 'arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/a1b2c3d4';
     const config = parseConfig(`model: ${arn}\nmodels:\n  ${arn}: claude-sonnet-4-6\n`, 'f.yml');
     expect(config.model).toBe(arn);
-    expect(resolveModel(arn, config, 'bedrock').claudeModel).toBe('claude-sonnet-4-6');
+    expect(resolveModel(arn, config, { provider: 'bedrock' }).claudeModel).toBe('claude-sonnet-4-6');
   });
 
   it('refuses a mapping to a model without prices, naming the key and the fix', () => {
@@ -136,6 +137,6 @@ describe('config: models and provider ids', () => {
       'pricing:\n  claude-imaginary-9: { input: 1, cache-write-5m: 1.25, cache-write-1h: 2, cache-read: 0.1, output: 5 }\nmodels:\n  my-deployment: claude-imaginary-9\n',
       'f.yml',
     );
-    expect(resolveModel('my-deployment', config, 'foundry').pricing.base.output).toBe(5);
+    expect(resolveModel('my-deployment', config, { provider: 'foundry' }).pricing.base.output).toBe(5);
   });
 });

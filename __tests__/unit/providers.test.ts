@@ -6,7 +6,8 @@ import { resolveProvider, type ProviderWorld } from '../../src/agent/providers/r
 import { parseInputs } from '../../src/action/inputs.js';
 import { UserError } from '../../src/util/errors.js';
 
-const get = (values: Record<string, string>) => (name: string) => values[name] ?? '';
+// Every input the runner would give, with the workflow's token as github-token defaults to.
+const get = (values: Record<string, string>) => (name: string) => ({ 'github-token': 'ghs_token', ...values })[name] ?? '';
 const AWS = { AWS_ACCESS_KEY_ID: 'ASIAEXAMPLEEXAMPLE01', AWS_SECRET_ACCESS_KEY: 'secretAccessKeyExample0000000000000000', AWS_SESSION_TOKEN: 'IQoJb3JpZ2luX2VjEXAMPLESESSION' };
 const SA_FILE = '/creds/gha-creds-1234.json';
 const EXTERNAL = JSON.stringify({

@@ -65,15 +65,18 @@ describe('findBudgetLabel and overrideBudget', () => {
     expect(findBudgetLabel(['agent:fix'])).toBeUndefined();
   });
 
-  it.each<[string, number | undefined, { budget: number } | RegExp]>([
-    ['60k', undefined, { budget: 60_000 }],
-    ['60000', undefined, { budget: 60_000 }],
-    ['20k', undefined, { budget: 20_000 }],
-    ['19999', undefined, /asks for 19,999 tokens; the smallest task budget is 20,000 \(budget:20k\)\./],
-    ['0', undefined, /asks for 0 tokens/],
-    ['lots', undefined, /does not give a budget in tokens; write it like budget:60k or budget:60000\./],
-    ['300k', 250_000, /asks for 300,000 tokens, above the repository's max-budget of 250,000\./],
-    ['250k', 250_000, { budget: 250_000 }],
+  const BUILT_IN = { tokens: 250_000, configured: false };
+  it.each<[string, { tokens: number; configured: boolean }, { budget: number } | RegExp]>([
+    ['60k', BUILT_IN, { budget: 60_000 }],
+    ['60000', BUILT_IN, { budget: 60_000 }],
+    ['20k', BUILT_IN, { budget: 20_000 }],
+    ['19999', BUILT_IN, /asks for 19,999 tokens; the smallest task budget is 20,000 \(budget:20k\)\./],
+    ['0', BUILT_IN, /asks for 0 tokens/],
+    ['lots', BUILT_IN, /does not give a budget in tokens; write it like budget:60k or budget:60000, between 20,000 \(budget:20k\) and 250,000 \(budget:250k\)\.$/],
+    ['5m', BUILT_IN, /does not give a budget in tokens; .* "m" is not a unit, so a slip of one key cannot ask for millions of tokens\./],
+    ['300k', { tokens: 250_000, configured: true }, /asks for 300,000 tokens, above the repository's max-budget of 250,000\. Use budget:250k or less\./],
+    ['300k', BUILT_IN, /asks for 300,000 tokens, above taskcap's built-in max-budget of 250,000 \(the repository's config sets none; a maintainer can raise it with max-budget\)\. Use budget:250k or less\./],
+    ['250k', { tokens: 250_000, configured: true }, { budget: 250_000 }],
   ])('%j (max %p)', (text, max, expected) => {
     const r = overrideBudget('Label', text, max);
     if (expected instanceof RegExp) {
@@ -233,7 +236,7 @@ describe('intentsFor: class and budget resolution', () => {
     ['budget above max-budget', T.issueLabel('agent:fix', ['agent:fix', 'budget:400k']), CONFIG, { invalid: /above the repository's max-budget of 300,000/ }],
     ['a custom class label', T.issueLabel('agent:docs'), CONFIG, { className: 'docs', budget: 30_000 }],
     ['an extra label mapping', T.issueLabel('documentation'), CONFIG, { className: 'docs', budget: 30_000 }],
-    ['a custom label is unknown without the config', T.issueLabel('agent:docs'), dflt, { skip: /is not a taskcap label/ }],
+    ['a custom label is unknown without the config', T.issueLabel('agent:docs'), dflt, { invalid: /Label 'agent:docs' on issue #4 is not a taskcap label\. \(taskcap labels: agent:explore/ }],
     ['PR label agent:fix', T.prLabel('agent:fix'), dflt, { className: 'fix', budget: 50_000 }],
     ['PR label budget:60k on an agent:feature PR', T.prLabel('budget:60k', ['agent:feature', 'budget:60k']), dflt, { className: 'feature', budget: 60_000 }],
     ['PR budget label without class', T.prLabel('budget:60k'), dflt, { skip: /the PR has no taskcap class label yet/ }],
@@ -266,8 +269,8 @@ describe('intentsFor: class and budget resolution', () => {
       ['migration', 200_000, { name: 'weekly-a', prompt: 'Do A.' }],
       ['refactor', 40_000, { name: 'weekly-b', prompt: 'Do B.' }],
     ]);
-    check(intents(T.schedule('0 4 * * 1'), CONFIG), { skip: /no task in the config has schedule '0 4 \* \* 1'/ });
-    check(intents(T.schedule('0 3 * * 1'), defaultConfig()), { skip: /no task in the config/ });
+    check(intents(T.schedule('0 4 * * 1'), CONFIG), { invalid: /The workflow's schedule '0 4 \* \* 1' matches no task in the config \(its schedules: '0 3 \* \* 1' \(weekly-a\), '0 3 \* \* 1' \(weekly-b\)\)/ });
+    check(intents(T.schedule('0 3 * * 1'), defaultConfig()), { invalid: /matches no task in the config \(it defines no scheduled task\)\. Give a task schedule: "0 3 \* \* 1" under tasks:/ });
   });
 
   it.each<[string, Record<string, string>, Expect & { configured?: object; adhocName?: string }]>([

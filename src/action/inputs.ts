@@ -82,7 +82,7 @@ export function parseInputs(get: Get, env: Record<string, string | undefined> = 
   const timeout = get('timeout-minutes');
   return {
     anthropicApiKey: get('anthropic-api-key') || undefined,
-    githubToken: get('github-token'),
+    githubToken: githubToken(get('github-token')),
     model: modelRaw || 'claude-opus-4-7',
     configPath: configPath(get('config-path') || '.github/taskcap.yml'),
     testCommand: get('test-command') || undefined,
@@ -100,6 +100,17 @@ export function parseInputs(get: Get, env: Record<string, string | undefined> = 
     maxMonthlyCostUsd: get('max-monthly-cost-usd') === '' ? undefined : positiveNumber('max-monthly-cost-usd', get('max-monthly-cost-usd'), '200'),
     provider: parseProviderInputs(get),
   };
+}
+
+/**
+ * The input defaults to the workflow's token, so an empty value was set that way: almost always a secret that does
+ * not exist here. Without a token every API call fails, which would surface as a misleading permission refusal.
+ */
+function githubToken(raw: string): string {
+  if (raw !== '') return raw;
+  throw new UserError(
+    "Input 'github-token' is empty. It defaults to the workflow's token (${{ github.token }}), so it was set to something empty: usually a secret that does not exist in this repository (`github-token: ${{ secrets.NAME }}`; secrets are also empty in workflows started from forks, and for Dependabot unless set as Dependabot secrets). Remove the input to use the workflow's token, or create the secret.",
+  );
 }
 
 function modeInput(raw: string): RunMode {

@@ -7,6 +7,8 @@ import { renderJobSummary } from '../render/job-summary.js';
 import { renderReceipt } from '../render/receipt.js';
 import { runReportMode } from '../run/report-mode.js';
 import { runTaskcap } from '../run/run-taskcap.js';
+import { explainGitError } from '../publish/explain-git-error.js';
+import { answerAndRethrow } from '../publish/user-notice.js';
 import { bestEffort } from '../util/best-effort.js';
 import { errorMessage } from '../util/errors.js';
 import type { Redactor } from '../util/redact.js';
@@ -36,12 +38,13 @@ export async function run(env: Record<string, string | undefined>, io: ActionIO,
       await io.appendSummary(markdown);
       return;
     }
-    const { outcome, record, redactor } = await runTaskcap(inputs, ctx, ports);
+    // A request that cannot be served because of what it asked or how taskcap is set up is answered where it was made.
+    const { outcome, record, redactor } = await runTaskcap(inputs, ctx, ports).catch(answerAndRethrow(ctx, { github: ports.github, log, dryRun: inputs.dryRun }));
     await publishOutputs(io, outcome, record, inputs, ctx, redactor);
     if (outcome.status === 'failed') io.setFailed(outcome.reason ?? 'taskcap failed.');
   } catch (error) {
     io.setOutput('status', 'failed');
-    io.setFailed(errorMessage(error));
+    io.setFailed(explainGitError(errorMessage(error)));
   }
 }
 

@@ -28,10 +28,24 @@ export const BUILT_IN_CLASSES: Readonly<Record<string, ClassSpec>> = Object.free
   review: { budget: 40_000, effort: 'medium', output: 'patch' },
 });
 
-/** "60k", "60000", "1.5m" → tokens; anything else → undefined. */
+/**
+ * The ceiling for `budget:` labels, `budget=` commands and dispatch budgets when the config sets no `max-budget`:
+ * the largest built-in class. A slip of one key (`budget:5m` for `5k`) cannot start a multi-million-token run.
+ */
+export const DEFAULT_MAX_BUDGET = 250_000;
+
+/**
+ * "60k", "60K", "2.5k", "60000" → tokens. Anything else is undefined: no other unit (a typo of `5m` for `5k` must
+ * not ask for five million tokens), no separators, no fractions of a token.
+ */
 export function parseBudget(text: string): number | undefined {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([km]?)\s*$/i.exec(text);
+  const m = /^\s*(?:(\d{1,9})|(\d{1,6}(?:\.\d{1,3})?)\s?k)\s*$/i.exec(text);
   if (!m) return undefined;
-  const n = Number(m[1]) * (m[2].toLowerCase() === 'k' ? 1_000 : m[2].toLowerCase() === 'm' ? 1_000_000 : 1);
-  return Number.isFinite(n) ? Math.round(n) : undefined;
+  const n = m[1] !== undefined ? Number(m[1]) : Math.round(Number(m[2]) * 1_000);
+  return Number.isSafeInteger(n) ? n : undefined;
+}
+
+/** How a budget is written in a label: `budget:80k` for whole thousands, else the number. */
+export function budgetText(tokens: number): string {
+  return tokens % 1_000 === 0 ? `${tokens / 1_000}k` : String(tokens);
 }

@@ -1,4 +1,4 @@
-import { BUILT_IN_CLASSES, type ClassSpec } from './classes.js';
+import { BUILT_IN_CLASSES, DEFAULT_MAX_BUDGET, type ClassSpec } from './classes.js';
 import type { Prices } from './models.js';
 
 /** A task the config defines for `schedule` and `workflow_dispatch` runs. */
@@ -36,4 +36,13 @@ export function defaultConfig(): TaskcapConfig {
   const classes = map(Object.entries(structuredClone(BUILT_IN_CLASSES) as Record<string, ClassSpec>));
   const labels = map(Object.entries(classes).flatMap(([name, spec]) => (spec.label ? [[spec.label, name] as [string, string]] : [])));
   return { classes, labels, tasks: map(), pricing: map(), models: map() };
+}
+
+/**
+ * The most an override (`budget:` label, `budget=` command, dispatch input) may ask for: the config's `max-budget`,
+ * else the built-in ceiling, raised to the largest class budget the config sets (the maintainers chose that one).
+ */
+export function budgetCeiling(config: TaskcapConfig): { tokens: number; configured: boolean } {
+  if (config.maxBudget !== undefined) return { tokens: config.maxBudget, configured: true };
+  return { tokens: Math.max(DEFAULT_MAX_BUDGET, ...Object.values(config.classes).map((c) => c.budget)), configured: false };
 }

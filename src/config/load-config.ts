@@ -3,7 +3,8 @@ import { BUILT_IN_CLASSES, MIN_BUDGET, parseBudget, type ClassSpec } from './cla
 import { defaultConfig, type ConfiguredTask, type TaskcapConfig } from './config.js';
 import { BUILT_IN_MODELS, EFFORTS, MODEL_ID, type Effort, type Prices } from './models.js';
 import { CLASS_OUTPUTS, isOneOf } from '../vocabulary.js';
-import { UserError } from '../util/errors.js';
+import { closest } from '../util/did-you-mean.js';
+import { NoticeError } from '../util/errors.js';
 import { formatInt } from '../util/format.js';
 
 /**
@@ -24,9 +25,14 @@ export function parseConfig(text: string, file: string): TaskcapConfig {
   return config;
 }
 
-export class ConfigError extends UserError {
+export class ConfigError extends NoticeError {
   constructor(file: string, problems: string[]) {
-    super(`The taskcap config '${file}' (read from the default branch) has ${problems.length === 1 ? 'a problem' : `${problems.length} problems`}:\n- ${problems.join('\n- ')}`);
+    const count = problems.length === 1 ? 'a problem' : `${problems.length} problems`;
+    super(`The taskcap config '${file}' (read from the default branch) has ${count}:\n- ${problems.join('\n- ')}`, {
+      cause: 'config',
+      // The problems quote the file's values: they go to the run log, not to the issue.
+      text: `taskcap's config \`${file.replace(/`/g, '')}\` on the default branch has ${count}, so nothing was started; taskcap serves no request until a maintainer fixes it. The run log lists each problem with its fix.`,
+    });
   }
 }
 
@@ -47,14 +53,17 @@ const PRICE_KEYS: Record<string, keyof Prices> = {
 
 function unknownKeys(where: string, o: Obj, allowed: string[], problems: string[]) {
   for (const k of Object.keys(o)) {
-    if (!allowed.includes(k)) problems.push(`${where}${k}: unknown key ${show(k)}. Allowed keys: ${allowed.join(', ')}.`);
+    if (allowed.includes(k)) continue;
+    const near = closest(k, allowed);
+    problems.push(`${where}${k}: unknown key ${show(k)}${near ? ` (did you mean '${near}'?)` : ''}. Allowed keys: ${allowed.join(', ')}.`);
   }
 }
 
 function budgetValue(key: string, v: unknown, problems: string[]): number | undefined {
   const n = typeof v === 'string' ? parseBudget(v) : v;
   if (typeof n !== 'number' || !Number.isInteger(n)) {
-    problems.push(`${key}: ${show(v)} is not a whole number of tokens. Example: ${key.split('.').pop()}: 60000 (or "60k").`);
+    const millions = typeof v === 'string' && /^\s*[\d.]+\s*m\s*$/i.test(v) ? ' ("m" is not a unit: write millions in thousands, like 1500k)' : '';
+    problems.push(`${key}: ${show(v)} is not a whole number of tokens${millions}. Example: ${key.split('.').pop()}: 60000 (or "60k").`);
     return undefined;
   }
   if (n < MIN_BUDGET) {

@@ -2,6 +2,7 @@ import { Octokit } from '@octokit/rest';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import type { Log } from '../ports.js';
+import { needs } from './permission-hint.js';
 
 export interface IssueComment {
   id: number;
@@ -170,10 +171,10 @@ export function createGitHub(octokit: Octokit, owner: string, repo: string): Git
       return all.map((c) => toComment(c as CommentData));
     },
     async createIssueComment(issue, body) {
-      return toComment((await octokit.rest.issues.createComment({ ...r, issue_number: issue, body })).data as CommentData);
+      return toComment((await octokit.rest.issues.createComment({ ...r, issue_number: issue, body }).catch(needs('issues: write'))).data as CommentData);
     },
     async updateIssueComment(id, body) {
-      return toComment((await octokit.rest.issues.updateComment({ ...r, comment_id: id, body })).data as CommentData);
+      return toComment((await octokit.rest.issues.updateComment({ ...r, comment_id: id, body }).catch(needs('issues: write'))).data as CommentData);
     },
     async findOpenPull(branch) {
       const res = await octokit.rest.pulls.list({ ...r, head: `${owner}:${branch}`, state: 'open', per_page: 10 });
@@ -184,10 +185,10 @@ export function createGitHub(octokit: Octokit, owner: string, repo: string): Git
       return toPull((await octokit.rest.pulls.get({ ...r, pull_number: number })).data as PullData);
     },
     async createPull(p) {
-      return toPull((await octokit.rest.pulls.create({ ...r, ...p })).data as PullData);
+      return toPull((await octokit.rest.pulls.create({ ...r, ...p }).catch(needs('pull-requests: write'))).data as PullData);
     },
     async updatePull(number, p) {
-      return toPull((await octokit.rest.pulls.update({ ...r, pull_number: number, ...p })).data as PullData);
+      return toPull((await octokit.rest.pulls.update({ ...r, pull_number: number, ...p }).catch(needs('pull-requests: write'))).data as PullData);
     },
     async branchProtected(branch) {
       try {
@@ -210,11 +211,11 @@ export function createGitHub(octokit: Octokit, owner: string, repo: string): Git
       }));
     },
     async replyToReviewComment(pull, commentId, body) {
-      await octokit.rest.pulls.createReplyForReviewComment({ ...r, pull_number: pull, comment_id: commentId, body });
+      await octokit.rest.pulls.createReplyForReviewComment({ ...r, pull_number: pull, comment_id: commentId, body }).catch(needs('pull-requests: write'));
     },
     async react(target, content) {
-      if (target.kind === 'issue') await octokit.rest.reactions.createForIssueComment({ ...r, comment_id: target.id, content });
-      else await octokit.rest.reactions.createForPullRequestReviewComment({ ...r, comment_id: target.id, content });
+      if (target.kind === 'issue') await octokit.rest.reactions.createForIssueComment({ ...r, comment_id: target.id, content }).catch(needs('issues: write'));
+      else await octokit.rest.reactions.createForPullRequestReviewComment({ ...r, comment_id: target.id, content }).catch(needs('pull-requests: write'));
     },
   };
 }

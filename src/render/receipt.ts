@@ -121,7 +121,10 @@ function toFinishLines(r: RunOutcome): string[] {
   if (r.status !== 'budget-exhausted') return [];
   const limit = limitOf(r) ?? 'budget';
   let advice: string;
-  if (limit === 'cost') {
+  if (limit === 'cost' && r.turns === 0) {
+    // Nothing was done, so there is nothing to continue: the cap is below what the first request could cost.
+    advice = `raise \`max-cost-usd\`${r.maxCostUsd !== undefined ? ` (${formatMoney(r.maxCostUsd)})` : ''}: it is below what the first request could cost, so no request was sent.`;
+  } else if (limit === 'cost') {
     advice = 're-run to continue from the branch, or raise `max-cost-usd`.';
   } else if (limit === 'timeout') {
     advice = 're-run to continue from the branch, or raise `timeout-minutes`.';
@@ -210,7 +213,8 @@ function factsLine(r: RunOutcome): string {
     `${formatInt(r.turns)} request${r.turns === 1 ? '' : 's'}${failedAttempts ? ` (+${formatInt(failedAttempts)} failed attempt${failedAttempts === 1 ? '' : 's'})` : ''}`,
     toolCallsText(r.toolCalls),
     formatDuration(r.wallMs),
-    r.maxCostUsd !== undefined ? `cost cap ${formatMoney(r.maxCostUsd)}` : undefined,
+    // Without a cost cap only the token budget bounds the bill (cache reads and retries are billed on top of it).
+    r.maxCostUsd !== undefined ? `cost cap ${formatMoney(r.maxCostUsd)}` : '⚠️ no cost cap: set `max-cost-usd`',
     r.tests ? testsText(r.tests) : undefined,
     r.sandbox ? plainText(sandboxText(r.sandbox), 60) : undefined,
     r.hiddenRemoved ? `${formatInt(r.hiddenRemoved)} hidden character${r.hiddenRemoved === 1 ? '' : 's'} removed from the task text` : undefined,

@@ -12,7 +12,7 @@ export interface StatusFacts {
   committed: boolean;
   /** The class produces a patch (a run that changes nothing has then done nothing). */
   producesPatch: boolean;
-  /** Publishing (push, PR) failed with this message (redacted). */
+  /** Publishing (push, PR) failed: the sentence that says why and what to do (redacted). */
   publishError?: string;
 }
 
@@ -32,7 +32,7 @@ const STATUS_BY_END: Record<EndReason, Status> = {
  * in the order they happen: the loop, a crash, a secret in the patch, an empty patch, publishing.
  */
 export function decideStatus(f: StatusFacts): { status: Status; reason?: string } {
-  if (f.publishError !== undefined) return { status: 'failed', reason: `Publishing failed: ${f.publishError}. Re-run to retry; the branch keeps what was pushed.` };
+  if (f.publishError !== undefined) return { status: 'failed', reason: f.publishError };
   if (f.secretFiles.length > 0) {
     // Loud on purpose: a secret in the agent's output means something reached it that should not have.
     return { status: 'failed', reason: `${f.secretFiles.join(', ')} contained a secret or a token and ${f.secretFiles.length === 1 ? 'was' : 'were'} left out of the patch.` };

@@ -2,7 +2,7 @@ import type { Inputs } from '../action/inputs.js';
 import type { RunnerContext } from '../action/runner-context.js';
 import type { TaskcapConfig } from '../config/config.js';
 import { readRepoConfig } from '../config/read-repo-config.js';
-import { go, type Decision, type Stop } from '../decision.js';
+import { go, type Decision, type Go, type Invalid, type Refusal, type Skip } from '../decision.js';
 import type { Ports } from '../ports.js';
 import { checkPermission } from '../trigger/gate.js';
 import { intentsFor, type Intent } from '../trigger/intent.js';
@@ -16,7 +16,7 @@ export interface Decided {
 }
 
 /** A refusal, with what was asked for (the outputs still name the class and the budget). */
-export type Refused = Extract<Stop, { kind: 'refuse' }> & { asked?: Pick<Intent, 'className' | 'budget'> };
+export type Refused = Refusal & { asked?: Pick<Intent, 'className' | 'budget'>; trigger: Trigger };
 
 /**
  * Read the event into intents and check who asked. An event not aimed at taskcap is skipped before anyone is
@@ -24,7 +24,7 @@ export type Refused = Extract<Stop, { kind: 'refuse' }> & { asked?: Pick<Intent,
  * so cannot fail the job). The config comes from the default branch only: a pull request cannot raise its own
  * budget. Both reads (config and permission) run together.
  */
-export async function decideTasks(inputs: Inputs, ctx: RunnerContext, ports: Ports): Promise<Exclude<Decision<Decided>, { kind: 'refuse' }> | Refused> {
+export async function decideTasks(inputs: Inputs, ctx: RunnerContext, ports: Ports): Promise<Go<Decided> | Skip | Invalid | Refused> {
   const trigger = routeEvent(ctx.eventName, ctx.payload);
   if (trigger.kind !== 'go') return trigger;
   const defaultBranch = defaultBranchOf(ctx.payload) ?? (await ports.github.defaultBranch());
@@ -38,9 +38,9 @@ export async function decideTasks(inputs: Inputs, ctx: RunnerContext, ports: Por
   ports.log.debug('config read, permission checked');
   const intents = loaded.config ? intentsFor(trigger.value, loaded.config) : undefined;
   if (intents?.kind === 'skip') return intents;
-  if (verdict.kind === 'refuse') return { ...verdict, asked: intents?.kind === 'go' ? intents.value[0] : undefined };
+  // Only a request the config reads as one is answered on the issue: a refused person is never told about the setup.
+  if (verdict.kind === 'refuse') return { ...verdict, notice: intents ? verdict.notice : undefined, asked: intents?.kind === 'go' ? intents.value[0] : undefined, trigger: trigger.value };
   if (!loaded.config || !intents) throw loaded.error;
-  if (intents.kind === 'refuse') return intents;
   if (intents.kind !== 'go') return intents;
   return go({ config: loaded.config, intents: intents.value, defaultBranch });
 }

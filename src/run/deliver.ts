@@ -10,6 +10,7 @@ import { capText } from '../tools/output-cap.js';
 import { ProtectedPaths } from '../tools/protected-paths.js';
 import type { Task } from '../trigger/task.js';
 import { errorMessage } from '../util/errors.js';
+import { publishFailure } from '../publish/explain-git-error.js';
 import { buildOutcome } from './build-outcome.js';
 import { decideStatus, type StatusFacts } from './decide-status.js';
 import type { Prepared } from './prepare.js';
@@ -45,7 +46,7 @@ export async function deliver(task: Task, settings: TaskSettings, work: AgentWor
     Object.assign(outcome, decideStatus(facts));
     if (!setup.inputs.dryRun) await publish(task, outcome, prepared, setup);
   } catch (e) {
-    facts.publishError = redactor.redact(errorMessage(e));
+    facts.publishError = redactor.redact(publishFailure(errorMessage(e)));
     Object.assign(outcome, decideStatus(facts));
     log.warn(outcome.reason!);
   }

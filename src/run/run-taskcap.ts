@@ -10,7 +10,10 @@ import { buildRunRecord, type RunRecord } from '../records/run-record.js';
 import { combineOutcomes, emptyOutcome, type RunOutcome } from '../records/run-outcome.js';
 import { DEFAULT_PROTECTED } from '../tools/protected-paths.js';
 import { buildTask } from '../trigger/build-task.js';
-import { UserError } from '../util/errors.js';
+import { NoticeError, UserError } from '../util/errors.js';
+import { runUrl } from '../action/runner-context.js';
+import { answerWhereAsked, missingKeyError } from '../publish/user-notice.js';
+import { checkWorkspace } from '../publish/workspace-check.js';
 import { Redactor } from '../util/redact.js';
 import { decideTasks, type Decided } from './decide-tasks.js';
 import { recordInLedger, refuseOverMonthlyCap, spentThisMonth } from './spend-guard.js';
@@ -39,9 +42,11 @@ export async function runTaskcap(inputs: Inputs, ctx: RunnerContext, ports: Port
       return { outcome: emptyOutcome('skipped', decided.reason), redactor };
     case 'refuse':
       log.warn(`Refused: ${decided.reason}.`);
+      await answerWhereAsked(decided.trigger, decided.notice, { github: ports.github, log, runUrl: runUrl(ctx), dryRun: inputs.dryRun });
       return { outcome: { ...emptyOutcome('refused', decided.reason), className: decided.asked?.className, budget: decided.asked?.budget }, redactor };
     case 'invalid':
-      throw new UserError(decided.reason);
+      // Answered where it was asked by the action's catch (a NoticeError), then the step fails.
+      throw new NoticeError(decided.reason, decided.notice);
   }
   const setup = await settle(decided.value, inputs, ctx, ports, redactor, started);
   const results = await runTasks(decided.value, setup);
@@ -56,10 +61,12 @@ export async function runTaskcap(inputs: Inputs, ctx: RunnerContext, ports: Port
  */
 async function settle(decided: Decided, inputs: Inputs, ctx: RunnerContext, ports: Ports, redactor: Redactor, started: number): Promise<RunSetup> {
   const { config, intents } = decided;
-  const provider = providerForRun(inputs, ports.environment ?? {}, ctx.workspace);
+  const provider = signIn(inputs, ports.environment ?? {}, ctx.workspace);
   for (const secret of provider.secrets) redactor.add(secret);
   ports.log.info(`Claude: ${provider.description}.`);
   for (const intent of intents) resolveSettings(intent.className, config, inputs, provider);
+  // Nothing is written before the workspace is known to be a checkout of this repository.
+  await checkWorkspace(ports.git, ctx);
   return {
     inputs,
     provider,
@@ -72,6 +79,20 @@ async function settle(decided: Decided, inputs: Inputs, ctx: RunnerContext, port
     // Credential files a cloud's setup step leaves in the workspace (gha-creds-*.json) are never committed.
     protectedGlobs: [...DEFAULT_PROTECTED, inputs.configPath, ...inputs.protectedPaths, ...CREDENTIAL_GLOBS],
   };
+}
+
+/**
+ * The provider and how taskcap signs in there. A setup that offers no way (or two) is a failure the person who asked
+ * hears about, without the details (those are in the run log, for maintainers).
+ */
+function signIn(inputs: Inputs, env: Record<string, string | undefined>, workspace: string): ReturnType<typeof providerForRun> {
+  try {
+    return providerForRun(inputs, env, workspace);
+  } catch (e) {
+    if (!(e instanceof UserError) || e instanceof NoticeError) throw e;
+    const noKey = e.message.includes("'anthropic-api-key' is empty");
+    throw new NoticeError(e.message, noKey ? missingKeyError().notice : { cause: 'setup', text: "taskcap cannot sign in to Claude with this workflow's settings, so nothing was started. A maintainer can see what to change in the run log." });
+  }
 }
 
 /** Each intent as a task, one after another (several scheduled tasks each start from the default branch's tip). */
@@ -92,7 +113,7 @@ async function runTasks(decided: Decided, setup: RunSetup): Promise<(TaskResult 
     }
     if (built.kind !== 'go') {
       log.warn(`Refused: ${built.reason}.`);
-      if (built.kind === 'refuse' && built.notice && !inputs.dryRun) await postNotice(github, built.notice.on, built.notice.kind, built.notice.text, log);
+      if (built.kind === 'refuse' && built.notice?.on !== undefined && !inputs.dryRun) await postNotice(github, built.notice.on, built.notice.cause, built.notice.text, log);
       results.push(stopped({ ...emptyOutcome('refused', built.reason), className: intent.className, budget: intent.budget }));
       continue;
     }

@@ -121,7 +121,7 @@ async function pullTask(
     const from = pull.headRepo ? `the fork ${pull.headRepo}` : 'a deleted fork';
     return refuse(`pull request #${number} comes from ${from}`, {
       on: number,
-      kind: 'fork',
+      cause: 'fork',
       text: `taskcap does not work on pull requests from forks: it would run the fork's code with this repository's secrets and push to a branch it does not control. A maintainer can check the change out into a branch of this repository and ask there.`,
     });
   }
@@ -129,7 +129,7 @@ async function pullTask(
   if (pull.headRef === ctx.defaultBranch || (await ctx.github.branchProtected(pull.headRef))) {
     return refuse(`pull request #${number} has its head on ${pull.headRef === ctx.defaultBranch ? 'the default branch' : 'a protected branch'} (${pull.headRef})`, {
       on: number,
-      kind: 'protected-head',
+      cause: 'protected-head',
       text: `taskcap does not push to \`${pull.headRef.replace(/`/g, '')}\`: it is ${pull.headRef === ctx.defaultBranch ? 'the default branch' : 'a protected branch'}, and commits there would skip review. Open the change from a topic branch and ask there.`,
     });
   }

@@ -1,4 +1,4 @@
-import { go, skip, type Decision } from '../decision.js';
+import { go, skip, type Go, type Skip } from '../decision.js';
 import { AGENT_COMMAND } from './command.js';
 
 type Json = Record<string, unknown>;
@@ -100,7 +100,7 @@ function pullOf(v: unknown): PullInfo | undefined {
 }
 
 /** Read the event payload into a Trigger, or say in one line why it is not taskcap work. Pure: no I/O. */
-export function routeEvent(eventName: string, payload: Json): Decision<Trigger> {
+export function routeEvent(eventName: string, payload: Json): Go<Trigger> | Skip {
   const action = str(payload.action);
   const where = `${eventName}${action ? `.${action}` : ''}`;
   const sender = actorOf(payload.sender);

@@ -253,6 +253,8 @@ export async function listRefs(gitDir) {
  * @property {string} url                 http://127.0.0.1:<port>; repos at <url>/<owner>/<repo>(.git)
  * @property {Push[]} pushes
  * @property {OriginRequest[]} requests   every HTTP request, with the status it got
+ * @property {(deny?: boolean) => void} denyPushes  answer pushes 403 from now on, as GitHub does for a token
+ *   without `contents: write` (reads still work)
  * @property {() => Promise<void>} close
  */
 
@@ -277,6 +279,7 @@ export async function startGitOrigin({ token, root }) {
   const pushes = [];
   /** @type {OriginRequest[]} */
   const requests = [];
+  let pushesDenied = false;
 
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://origin');
@@ -304,6 +307,11 @@ export async function startGitOrigin({ token, root }) {
     if (!entry.authorized) {
       req.resume();
       return reply(401, 'Authentication required.', { 'www-authenticate': 'Basic realm="sim-git-origin"' });
+    }
+
+    if (pushesDenied && (rest === '/git-receive-pack' || url.searchParams.get('service') === 'git-receive-pack')) {
+      req.resume();
+      return reply(403, `Permission to ${owner}/${repo}.git denied to github-actions[bot].`);
     }
 
     const isPush = req.method === 'POST' && rest === '/git-receive-pack';
@@ -406,6 +414,9 @@ export async function startGitOrigin({ token, root }) {
     url: `http://127.0.0.1:${port}`,
     pushes,
     requests,
+    denyPushes(deny = true) {
+      pushesDenied = deny;
+    },
     async close() {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(() => resolve(undefined)));
