@@ -40,6 +40,10 @@ export interface Inputs {
   reportIssue?: number;
   /** Refuse new runs once this month's ledger spend reaches this (USD). */
   maxMonthlyCostUsd?: number;
+  /** Fan-out: the configured task a plan, shard or collect works on. */
+  task?: string;
+  /** Fan-out: the shard a matrix job runs (`shard: ${{ matrix.shard }}`). */
+  shard?: string;
 }
 
 type Get = (name: string) => string;
@@ -95,6 +99,8 @@ export function parseInputs(get: Get, env: Record<string, string | undefined> = 
     uploadRecord: booleanInput('upload-record', get('upload-record')),
     reportIssue: issueNumber(get('report-issue')),
     maxMonthlyCostUsd: get('max-monthly-cost-usd') === '' ? undefined : positiveNumber('max-monthly-cost-usd', get('max-monthly-cost-usd'), '200'),
+    task: get('task') || undefined,
+    shard: get('shard') || undefined,
   };
 }
 

@@ -1,5 +1,6 @@
 import type { Inputs } from '../action/inputs.js';
 import type { RunnerContext } from '../action/runner-context.js';
+import type { TaskcapConfig } from '../config/config.js';
 import { monthlyCapOf, resolveSettings } from '../config/settings.js';
 import type { Ports, RunSetup } from '../ports.js';
 import { resolveGitCredentials } from '../publish/credentials.js';
@@ -41,7 +42,7 @@ export async function runTaskcap(inputs: Inputs, ctx: RunnerContext, ports: Port
     case 'invalid':
       throw new UserError(decided.reason);
   }
-  const setup = await settle(decided.value, inputs, ctx, ports, redactor, started);
+  const setup = await settle(decided.value.config, decided.value.intents.map((i) => i.className), inputs, ctx, ports, redactor, started);
   const results = await runTasks(decided.value, setup);
   const outcome = combineOutcomes(results.map((r) => r.outcome));
   const last = results.filter((r) => r.ran).pop();
@@ -49,14 +50,21 @@ export async function runTaskcap(inputs: Inputs, ctx: RunnerContext, ports: Port
 }
 
 /** What every task shares; a run that will call the model needs its key. Unknown models fail here, before any write. */
-async function settle(decided: Decided, inputs: Inputs, ctx: RunnerContext, ports: Ports, redactor: Redactor, started: number): Promise<RunSetup> {
-  const { config, intents } = decided;
+export async function settle(
+  config: TaskcapConfig,
+  classNames: string[],
+  inputs: Inputs,
+  ctx: RunnerContext,
+  ports: Ports,
+  redactor: Redactor,
+  started: number,
+): Promise<RunSetup> {
   if (!inputs.anthropicApiKey) {
     throw new UserError(
       "Input 'anthropic-api-key' is empty. Pass it from a repository secret: `anthropic-api-key: ${{ secrets.ANTHROPIC_API_KEY }}` (secrets are not available to workflows triggered from forks).",
     );
   }
-  for (const intent of intents) resolveSettings(intent.className, config, inputs);
+  for (const className of classNames) resolveSettings(className, config, inputs);
   return {
     inputs: { ...inputs, anthropicApiKey: inputs.anthropicApiKey },
     ctx,
@@ -107,7 +115,8 @@ async function runTasks(decided: Decided, setup: RunSetup): Promise<(TaskResult 
   return results;
 }
 
-function recordOf(result: TaskResult, ctx: RunnerContext): RunRecord {
+/** The run record of one task that ran. */
+export function recordOf(result: TaskResult, ctx: RunnerContext): RunRecord {
   return buildRunRecord(result.outcome, {
     repository: `${ctx.owner}/${ctx.repo}`,
     runId: ctx.runId,
