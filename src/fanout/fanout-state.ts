@@ -171,9 +171,12 @@ export function eligibleUnits(state: FanoutState, workList: readonly string[], m
   });
 }
 
-/** The open plan this run already made (a re-run of the plan job gets it back instead of a second plan). */
+/**
+ * The plan this workflow run already made: a re-run of the run (or of its plan job) gets it back instead of a second
+ * plan, so re-running a run never does more than the run did. Progress comes from the next run.
+ */
 export function planOfRun(state: FanoutState, run: string): PlanRecord | undefined {
-  return state.plans.find((p) => p.run === run && !p.collected);
+  return state.plans.find((p) => p.run === run);
 }
 
 /** Record a new plan: its shards numbered from 1, their units in progress. */

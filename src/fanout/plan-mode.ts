@@ -66,9 +66,10 @@ async function planTask(f: Fanout, t: FanoutTask): Promise<{ plan?: PlanRecord; 
   let discovery: { loopTokens: number; costUsd: number } | undefined;
   const made = planOfRun(await readState(git, credentials.auth, t.name, t.kind), ctx.runId);
   if (made) {
-    // A re-run of this run's plan job: the plan it made, nothing spent or listed again.
+    // A re-run of this run's plan job: the plan it made (nothing listed or spent again); none once it is collected.
     const state = await readState(git, credentials.auth, t.name, t.kind);
-    return { plan: made, summary: renderPlanSummary({ task: t.name, plan: made, progress: progressOf(state, spec.pool), pool: spec.pool, reused: true }) };
+    const note = made.collected ? `This run's plan ${made.id} was already collected: nothing more to do in this run (the next run continues).` : undefined;
+    return { plan: made.collected ? undefined : made, summary: renderPlanSummary({ task: t.name, plan: made.collected ? undefined : made, progress: progressOf(state, spec.pool), pool: spec.pool, reused: true, note }) };
   }
   if (spec.sweep) {
     sweep = await sweepCandidates(spec.sweep, t.task.class, spec.sweep.maxIssues * 2, { github: ports.github, config: f.config, allowedBots: f.inputs.allowedBots });
@@ -88,9 +89,12 @@ async function planTask(f: Fanout, t: FanoutTask): Promise<{ plan?: PlanRecord; 
   let reused = false;
   const state = await updateState(git, credentials.auth, clock, t.name, t.kind, (state) => {
     const before = JSON.stringify(state);
-    plan = planOfRun(state, ctx.runId);
-    reused = plan !== undefined;
-    if (plan) return false;
+    const earlier = planOfRun(state, ctx.runId);
+    reused = earlier !== undefined;
+    if (earlier) {
+      plan = earlier.collected ? undefined : earlier;
+      return false;
+    }
     let wishes: ShardWish[];
     let skipped: { unit: string; reason: string }[] = [];
     if (sweep) {
