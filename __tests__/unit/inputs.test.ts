@@ -39,7 +39,7 @@ describe('parseInputs', () => {
     ['allowed-env', 'GITHUB_TOKEN', /Input 'allowed-env' lists 'GITHUB_TOKEN': taskcap never passes its own credentials/],
     ['allowed-env', 'INPUT_ANTHROPIC-API-KEY', /is not an environment variable name/],
     ['allowed-env', 'ANTHROPIC_API_KEY', /never passes its own credentials/],
-    ['mode', 'audit', /Input 'mode' must be run or report, got 'audit'/],
+    ['mode', 'audit', /Input 'mode' must be one of run, report, plan, shard, collect; got 'audit'/],
     ['report-issue', 'latest', /Input 'report-issue' must be an issue number such as 42, got 'latest'/],
     ['max-monthly-cost-usd', '0', /Input 'max-monthly-cost-usd' must be a positive number, got '0'/],
     ['config-path', '../outside.yml', /Input 'config-path' must be a path inside the repository/],

@@ -107,7 +107,7 @@ export function parseInputs(get: Get, env: Record<string, string | undefined> = 
 function modeInput(raw: string): RunMode {
   if (raw === '') return 'run';
   if (isOneOf(RUN_MODES, raw)) return raw;
-  throw new UserError(`Input 'mode' must be ${RUN_MODES.join(' or ')}, got '${raw}'.`);
+  throw new UserError(`Input 'mode' must be one of ${RUN_MODES.join(', ')}; got '${raw}'.`);
 }
 
 function issueNumber(raw: string): number | undefined {
