@@ -179,6 +179,46 @@ describe('re-runs and races', () => {
   }, 300_000);
 });
 
+describe('work lists', () => {
+  const plan = (w: World, runId: string) => steps(w, { runId }).plan();
+
+  it('from a command: one unit per output line, run in the sandbox; bad lines are left out and said so', async () => {
+    const config = 'tasks:\n  esm:\n    class: migration\n    prompt: p\n    units: { command: "ls src/*.js; printf \'\\n  \\n%0400d\\n\' 0" }\n    shard: { size: 2, max-shards: 8, budget: 20k }\n';
+    const w = await setup({ files: { ...cjsRepo(3), '.github/taskcap.yml': config }, anthropic: { script: migrationModel(() => 'convert') as never } });
+    const r = await plan(w, '4001');
+    expect(matrixOf(r.outputs)).toEqual(['esm/1/1', 'esm/1/2']);
+    expect(r.summary).toContain('1 line was not a unit (too long, or with control characters) and left out.');
+    const state = await stateOf(w);
+    expect(state.plans[0].shards.map((s: { units: string[] }) => s.units)).toEqual([['src/dep.js', 'src/m01.js'], ['src/m02.js', 'src/m03.js']]);
+    expect(w.anthropic!.requests).toHaveLength(0);
+  }, 120_000);
+
+  it('from a discovery pass: one capped explore request whose answer is the list, paid from the pool', async () => {
+    const config = 'tasks:\n  esm:\n    class: migration\n    prompt: "Convert the CommonJS modules."\n    units: { discover: true, discover-budget: 20k }\n    shard: { size: 2, max-shards: 8, budget: 20k }\n    pool: { tokens: 60k }\n';
+    const w = await setup({
+      files: { ...cjsRepo(3), '.github/taskcap.yml': config },
+      anthropic: {
+        script: ((req: Req) =>
+          /Do not change any file/.test(JSON.stringify(req.body.messages[0]))
+            ? { content: [text('Found three.\n\n```units\nsrc/m03.js\nsrc/m01.js\nsrc/m02.js\n```')] }
+            : migrationModel(() => 'convert')(req)) as never,
+      },
+    });
+    const r = await plan(w, '4002');
+    expect(r.exitCode).toBe(0);
+    const state = await stateOf(w);
+    const spent = state.spent.loopTokens;
+    expect(spent).toBeGreaterThan(0);
+    // Two 20k shards would need 40k; what discovery spent comes off the 60k pool first.
+    expect(state.plans[0].pool.tokens).toBe(60_000 - spent);
+    expect(state.plans[0].shards.map((s: { units: string[] }) => s.units)).toEqual([['src/m01.js', 'src/m02.js'], ['src/m03.js']]);
+    expect((await ledgerOf(w)).map((e) => e.shard)).toEqual(['esm/discover']);
+    // Re-running the plan job discovers nothing again.
+    await steps(w, { runId: '4002' }).plan('2');
+    expect(w.anthropic!.requests).toHaveLength(1);
+  }, 120_000);
+});
+
 describe('a sweep', () => {
   it('works 5 labeled issues as labeled issues within its pool: 5 PRs, 5 receipts; skips one with an open PR and one labeled by a reader', async () => {
     const issues = [1, 2, 3, 4, 5, 6].map((n) => ({ number: n, title: `Bug ${n}`, body: `Fix bug ${n}.`, labels: ['agent:queue', ...(n === 2 ? ['agent:refactor'] : [])], user: 'acme', createdAt: `2026-01-0${n}T00:00:00Z` }));

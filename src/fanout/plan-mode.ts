@@ -80,7 +80,7 @@ async function planTask(f: Fanout, t: FanoutTask): Promise<{ plan?: PlanRecord; 
       discovery = discovered.spent;
       found = discovered;
     } else found = await findUnits(spec.units, { git, ports, task: t.name });
-    if (found.rejected) note = `${found.rejected} line${found.rejected === 1 ? ' was' : 's were'} not a unit (empty, too long or with control characters) and left out.`;
+    if (found.rejected) note = `${found.rejected} line${found.rejected === 1 ? ' was' : 's were'} not a unit (too long, or with control characters) and left out.`;
     workList = found.units;
     log.info(`Work list of ${t.name}: ${workList.length} units.`);
   } else throw new UserError(`tasks.${t.name} has neither units nor sweep.`);
