@@ -47,6 +47,11 @@ describe('parseInputs', () => {
     expect(() => parseInputs(get({ [name]: value }))).toThrow(message);
   });
 
+  it('reads the fan-out inputs: mode shard with its matrix value, mode plan with a task', () => {
+    expect(parseInputs(get({ mode: 'shard', shard: 'esm/3/1' }))).toMatchObject({ mode: 'shard', shard: 'esm/3/1', task: undefined });
+    expect(parseInputs(get({ mode: 'plan', task: 'esm' }))).toMatchObject({ mode: 'plan', task: 'esm' });
+  });
+
   it('passes only the allow-listed variables, with their values from the step environment', () => {
     const inputs = parseInputs(get({ 'allowed-env': 'NPM_CONFIG_REGISTRY, MISSING' }), { NPM_CONFIG_REGISTRY: 'https://registry.example', SECRET: 'x' });
     expect(inputs.allowedEnv).toEqual({ NPM_CONFIG_REGISTRY: 'https://registry.example' });
