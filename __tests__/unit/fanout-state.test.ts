@@ -80,6 +80,10 @@ describe('plans and collects', () => {
     applyCollect(state, plan2.id, new Map([[1, { reason: 'shard 1 ended failed without pushing work' }]]), { run: '2', at: NOW, maxAttempts: 2 });
     expect(state.units[list[1]]).toEqual({ status: 'parked', attempts: 2, reason: 'shard 1 ended failed without pushing work' });
     expect(eligibleUnits(state, list, 2)).not.toContain(list[1]);
+    // Raising max-attempts brings it back; a parked unit no longer listed (fixed by hand) is dropped.
+    expect(eligibleUnits(state, list, 3)).toContain(list[1]);
+    syncWorkList(state, list.filter((u) => u !== list[1]), NOW);
+    expect(state.units[list[1]]).toBeUndefined();
   });
 
   it('a shard that never ran gives its units back without counting an attempt; so does a plan nobody collected in time', () => {

@@ -142,13 +142,13 @@ export function shareThePool(wishes: ShardWish[], pool: FanoutSpec['pool']): Omi
 
 /**
  * Bring the units in line with the work list just computed: new units become pending; pending or failed units no
- * longer listed are gone (someone did them, or the file went away); done, parked and in-progress units stay.
+ * longer listed are gone (someone did them by hand, or the file went away); done and in-progress units stay.
  * Plans nobody collected within PLAN_EXPIRES_MS give their units without a run back.
  */
 export function syncWorkList(state: FanoutState, workList: readonly string[], now: string): void {
   const listed = new Set(workList);
   for (const [unit, u] of Object.entries(state.units)) {
-    if (!listed.has(unit) && (u.status === 'pending' || u.status === 'failed')) delete state.units[unit];
+    if (!listed.has(unit) && (u.status === 'pending' || u.status === 'failed' || u.status === 'parked')) delete state.units[unit];
   }
   for (const unit of workList) state.units[unit] ??= { status: 'pending', attempts: 0 };
   for (const plan of state.plans) {
@@ -163,13 +163,16 @@ export function syncWorkList(state: FanoutState, workList: readonly string[], no
   }
 }
 
-/** Units a new plan may hand out, in work-list order: pending, or failed fewer than `maxAttempts` times. */
+/**
+ * Units a new plan may hand out, in work-list order: pending, or failed fewer than `maxAttempts` times (a parked
+ * unit comes back when `max-attempts` is raised above its attempts).
+ */
 export function eligibleUnits(state: FanoutState, workList: readonly string[], maxAttempts: number): string[] {
-  return workList.filter((unit) => {
-    const u = state.units[unit];
-    return u !== undefined && (u.status === 'pending' || (u.status === 'failed' && u.attempts < maxAttempts));
-  });
+  return workList.filter((unit) => retryable(state.units[unit], maxAttempts));
 }
+
+export const retryable = (u: UnitState | undefined, maxAttempts: number): boolean =>
+  u !== undefined && (u.status === 'pending' || ((u.status === 'failed' || u.status === 'parked') && u.attempts < maxAttempts));
 
 /**
  * The plan this workflow run already made: a re-run of the run (or of its plan job) gets it back instead of a second

@@ -7,7 +7,7 @@ import { ledgerEntry, monthToDateCost, parseLedger } from '../records/ledger.js'
 import { UserError } from '../util/errors.js';
 import { formatUsd } from '../util/format.js';
 import { discoverUnits } from './discover-units.js';
-import { addPlan, eligibleUnits, planOfRun, progressOf, shareThePool, syncWorkList, type PlanRecord, type ShardWish } from './fanout-state.js';
+import { addPlan, eligibleUnits, planOfRun, progressOf, retryable, shareThePool, syncWorkList, type PlanRecord, type ShardWish } from './fanout-state.js';
 import type { FanoutModeResult } from './fanout-mode.js';
 import { openFanout, type Fanout, type FanoutTask } from './open-fanout.js';
 import { renderPlanSummary } from './render-fanout.js';
@@ -108,8 +108,7 @@ async function planTask(f: Fanout, t: FanoutTask): Promise<{ plan?: PlanRecord; 
         if (u.status === 'done') state.units[c.unit] = { status: 'pending', attempts: 0 };
         const unitNow = state.units[c.unit];
         if (unitNow.status === 'in-progress') skipped.push({ unit: c.unit, reason: `already in plan ${unitNow.plan}, not collected yet` });
-        else if (unitNow.status === 'parked') skipped.push({ unit: c.unit, reason: `parked after ${unitNow.attempts} attempts: ${unitNow.reason ?? ''}` });
-        else if (unitNow.attempts >= spec.shard.maxAttempts) skipped.push({ unit: c.unit, reason: `failed ${unitNow.attempts} times` });
+        else if (!retryable(unitNow, spec.shard.maxAttempts)) skipped.push({ unit: c.unit, reason: `parked after ${unitNow.attempts} attempts: ${unitNow.reason ?? ''}` });
         else eligible.push(c);
       }
       wishes = eligible.slice(0, spec.sweep!.maxIssues).map((c) => ({ units: [c.unit], budget: c.budget, issue: { number: c.issue.number, className: c.className, actor: c.actor } }));

@@ -63,7 +63,7 @@ export function renderMigrationBody(o: { task: string; prompt: string; state: Fa
     '',
   ];
   if (o.tests) lines.push(`Tests on the merged work: \`${o.tests.command.replace(/`/g, "'")}\` ${o.tests.passed ? 'passed ✅' : 'failed ❌ (this PR stays a draft)'}.`, '');
-  if (progress.parked) lines.push(`⛔ Parked units failed ${'several'} times and are not retried; see their notes. Fix them by hand, or start the task over (README: fan-out).`, '');
+  if (progress.parked) lines.push('⛔ Parked units failed `shard.max-attempts` times and are not retried; their notes say why. Fix them by hand on this branch, or raise `shard.max-attempts`.', '');
   lines.push('## Units', '', ...unitTable(state, 400), '', `<sub>taskcap fan-out · [state](${safeUrl(o.stateUrl) ?? ''}) · each run merges its shards here; re-run the workflow to continue</sub>`, '', FANOUT_PR_MARKER(o.task));
   return fitComment(lines.join('\n'));
 }
