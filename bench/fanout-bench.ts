@@ -194,7 +194,7 @@ export function renderFanout(r: Awaited<ReturnType<typeof fanoutBench>>): string
     row(m.parallel),
     row(m.sequential),
     '',
-    `Parallel is **${m.speedup}×** faster here, on ${os.cpus().length} cores shared by ${m.parallel.shards} shard processes and the simulators. It spends more: each shard pays for its own system prompt, tools and cache writes, while one long run re-reads its growing context from cache.`,
+    `Parallel is **${m.speedup}×** faster here, on ${os.cpus().length} cores shared by ${m.parallel.shards} shard processes and the simulators, and costs ${((m.parallel.costUsd / m.sequential.costUsd) * 100).toFixed(0)}% of the sequential run: each shard pays for its own system prompt, tools and first cache write, while one long run re-reads a context that grows with every unit it converts.`,
     '',
   ];
 }
