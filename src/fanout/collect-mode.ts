@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import type { Inputs } from '../action/inputs.js';
 import { runUrl, type RunnerContext } from '../action/runner-context.js';
 import type { Ports } from '../ports.js';
@@ -18,7 +19,6 @@ import { openFanout, type Fanout, type FanoutTask } from './open-fanout.js';
 import { renderCombinedReceipt, renderMigrationBody, renderSweepSummary, shardRows, sumRows } from './render-fanout.js';
 import { shardBranchOf, shardId, taskBranchOf } from './shard-id.js';
 import { statePath, updateState } from './state-store.js';
-import fs from 'node:fs';
 
 /** A collect's claim on its plans holds others off this long at most (a collect that died without releasing it). */
 const CLAIM_STALE_MS = 20 * 60_000;
