@@ -95,7 +95,7 @@ export function steps(w: World, o: { runId: string; tier?: 'bundle'; shardTier?:
   return {
     plan: (attempt = '1') => w.run({ ...base, runAttempt: attempt, inputs: { mode: 'plan', task: 'esm' } }),
     shard: (shard: string, attempt = '1') => w.run({ ...base, ...(o.shardTier ? { tier: o.shardTier } : {}), runAttempt: attempt, inputs: { mode: 'shard', shard, ...(o.testCommand ? { 'test-command': o.testCommand } : {}) } }),
-    collect: (attempt = '1') => w.run({ ...base, runAttempt: attempt, inputs: { mode: 'collect', task: 'esm' } }),
+    collect: (attempt = '1') => w.run({ ...base, runAttempt: attempt, inputs: { mode: 'collect', task: 'esm', ...(o.testCommand ? { 'test-command': o.testCommand } : {}) } }),
   };
 }
 

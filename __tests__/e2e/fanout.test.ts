@@ -142,6 +142,9 @@ describe('a 40-unit migration over several runs', () => {
     expect(w.github.state.pulls).toHaveLength(1);
     expect(w.github.state.pulls[0].head).toBe('taskcap/task-esm');
     expect(w.github.state.pulls[0].body).toContain('**40 / 40 done**');
+    // The test command ran on the merged work too.
+    expect(w.github.state.pulls[0].body).toContain("Tests on the merged work: `test ! -e BROKEN` passed ✅");
+    expect(w.github.state.pulls[0].draft).toBe(false);
     // Every shard run is in the ledger once.
     const ledger = await ledgerOf(w);
     const keys = ledger.map((e) => `${e.runId} ${e.shard}`);
