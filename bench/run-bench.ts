@@ -18,6 +18,7 @@ import { runAction } from '../test/sim/run-action.mjs';
 import { countTokens } from '../test/sim/tokens.mjs';
 import { API_KEY, createWorld, TOKEN } from '../test/sim/world.mjs';
 import type { FuzzResult } from '../test/fuzz/capped-loop-fuzz.js';
+import { fanoutBench, renderFanout } from './fanout-bench.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SAMPLE = path.join(ROOT, 'demo/sample-repo');
@@ -334,6 +335,15 @@ async function bundle() {
 }
 
 async function main() {
+  // `npm run bench -- --only=fanout`: the fan-out section alone, merged into the last full results.
+  if (process.argv.includes('--only=fanout')) {
+    const previous = JSON.parse(fs.readFileSync(path.join(ROOT, 'bench/results.json'), 'utf8'));
+    const results = { ...previous, fanout: await fanoutBench(quick) };
+    fs.writeFileSync(path.join(ROOT, 'bench/results.json'), `${JSON.stringify(results, null, 2)}\n`);
+    fs.writeFileSync(path.join(ROOT, 'bench/results.md'), renderMarkdown(results));
+    log('wrote bench/results.md and bench/results.json (fan-out section)');
+    return;
+  }
   const startedAt = new Date().toISOString();
   log('tokens before the task …');
   const before = await tokensBeforeTask();
@@ -352,7 +362,9 @@ async function main() {
   log('bundle …');
   const dist = await bundle();
   const nodeBoot = await nodeBootMs();
-  const results = { startedAt, node: process.version, cpus: os.cpus().length, tokensBeforeTask: before, cache, capped, selfTime: [sample, big], nodeBootMs: nodeBoot, fuzz, bundle: dist };
+  log('fan-out …');
+  const fanout = await fanoutBench(quick);
+  const results = { startedAt, node: process.version, cpus: os.cpus().length, tokensBeforeTask: before, cache, capped, selfTime: [sample, big], nodeBootMs: nodeBoot, fuzz, bundle: dist, fanout };
   fs.writeFileSync(path.join(ROOT, 'bench/results.json'), `${JSON.stringify(results, null, 2)}\n`);
   fs.writeFileSync(path.join(ROOT, 'bench/results.md'), renderMarkdown(results));
   log('wrote bench/results.md and bench/results.json');
@@ -369,6 +381,7 @@ function renderMarkdown(r: {
   nodeBootMs: number;
   fuzz: Awaited<ReturnType<typeof overshootFuzz>>;
   bundle: Awaited<ReturnType<typeof bundle>>;
+  fanout?: Awaited<ReturnType<typeof fanoutBench>>;
 }): string {
   const ok = (pass: boolean) => (pass ? '✅' : '❌');
   const maxBefore = Math.max(...r.tokensBeforeTask.map((x) => x.beforeTask));
@@ -449,6 +462,7 @@ function renderMarkdown(r: {
     `- \`dist/\`: ${(r.bundle.totalBytes / 1024 / 1024).toFixed(2)} MB (${r.bundle.files.map((f) => `${f.file} ${(f.bytes / 1024).toFixed(0)} KB`).join(', ')})`,
     `- Cold start on the skip path (\`node dist/index.js\`, a push event): **${r.bundle.coldStartSkipMs} ms** (median of 10).`,
     '',
+    ...(r.fanout ? renderFanout(r.fanout) : []),
   ];
   return lines.join('\n');
 }

@@ -29980,7 +29980,7 @@ const inert = (m) => m.replace(/^(\s*)::/gm, '$1:\u200b:').replace(/##\[/g, '#\u
 
 /***/ }),
 
-/***/ 31629:
+/***/ 61554:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -30011,813 +30011,16 @@ const systemClock = {
     }),
 };
 
-;// CONCATENATED MODULE: ./src/records/run-outcome.ts
-function emptyOutcome(status, reason) {
-    return {
-        status,
-        reason,
-        loopTokens: 0,
-        billed: { input: 0, cacheWrite5m: 0, cacheWrite1h: 0, cacheRead: 0, output: 0, thinking: 0 },
-        costByCategory: { input: 0, cacheWrite: 0, cacheRead: 0, output: 0 },
-        costUsd: 0,
-        turns: 0,
-        toolCalls: {},
-        wallMs: 0,
-        changedFiles: [],
-        dryRun: false,
-        requests: [],
-        uncachedCostUsd: 0,
-    };
-}
-/** The action's outputs, as the contract names them. */
-function outputsOf(report) {
-    return {
-        status: report.status,
-        'budget-class': report.className ?? '',
-        budget: report.budget !== undefined ? String(report.budget) : '',
-        'loop-tokens': String(report.loopTokens),
-        'input-tokens': String(report.billed.input),
-        'cache-write-tokens': String(report.billed.cacheWrite5m + report.billed.cacheWrite1h),
-        'cache-read-tokens': String(report.billed.cacheRead),
-        'output-tokens': String(report.billed.output),
-        'cost-usd': report.costUsd.toFixed(6),
-        turns: String(report.turns),
-        branch: report.branch ?? '',
-        'pr-number': report.pr ? String(report.pr.number) : '',
-        'pr-url': report.pr?.url ?? '',
-        'comment-url': report.commentUrl ?? '',
-    };
-}
-const SEVERITY = ['failed', 'budget-exhausted', 'completed', 'no-changes', 'refused', 'skipped'];
-/** One report for a run of several tasks (a schedule with several due tasks): sums, and the most severe status. */
-function combineOutcomes(reports) {
-    if (reports.length === 1)
-        return reports[0];
-    if (reports.length === 0)
-        return emptyOutcome('skipped', 'nothing to do');
-    const status = SEVERITY.find((s) => reports.some((r) => r.status === s)) ?? 'skipped';
-    const last = reports[reports.length - 1];
-    const sum = (f) => reports.reduce((a, r) => a + f(r), 0);
-    return {
-        ...last,
-        status,
-        reason: reports.map((r) => r.reason).filter(Boolean).join(' ') || undefined,
-        loopTokens: sum((r) => r.loopTokens),
-        budget: sum((r) => r.budget ?? 0),
-        billed: {
-            input: sum((r) => r.billed.input),
-            cacheWrite5m: sum((r) => r.billed.cacheWrite5m),
-            cacheWrite1h: sum((r) => r.billed.cacheWrite1h),
-            cacheRead: sum((r) => r.billed.cacheRead),
-            output: sum((r) => r.billed.output),
-            thinking: sum((r) => r.billed.thinking),
-        },
-        costUsd: sum((r) => r.costUsd),
-        uncachedCostUsd: sum((r) => r.uncachedCostUsd),
-        costByCategory: {
-            input: sum((r) => r.costByCategory.input),
-            cacheWrite: sum((r) => r.costByCategory.cacheWrite),
-            cacheRead: sum((r) => r.costByCategory.cacheRead),
-            output: sum((r) => r.costByCategory.output),
-        },
-        requests: reports.flatMap((r) => r.requests),
-        turns: sum((r) => r.turns),
-        className: [...new Set(reports.map((r) => r.className).filter(Boolean))].join(',') || undefined,
-    };
-}
-
+// EXTERNAL MODULE: ./src/records/run-outcome.ts
+var run_outcome = __nccwpck_require__(16766);
 // EXTERNAL MODULE: ./src/util/format.ts
 var format = __nccwpck_require__(32693);
-;// CONCATENATED MODULE: ./src/render/chart.ts
-
-/**
- * Mermaid `xychart-beta` charts. GitHub renders mermaid in comments and job summaries; every chart taskcap draws
- * also has its numbers in a table next to it, so nothing depends on the chart rendering.
- */
-/** More points than this make the x-axis labels unreadable. */
-const MAX_CHART_POINTS = 60;
-/** Mermaid strings are quoted and cannot contain quotes; charts only label with our own text, but be safe. */
-function quote(text) {
-    return `"${text.replace(/["\\\n\r`]/g, ' ')}"`;
-}
-/** Integers stay integers; anything else gets at most 4 decimals (dollars). No exponents, no thousands separators. */
-function plotNumber(n) {
-    if (!Number.isFinite(n))
-        return '0';
-    return Number.isInteger(n) ? String(n) : String(Math.round(n * 1e4) / 1e4);
-}
-/** The mermaid source of an xy chart (without the ``` fence). */
-function xyChart(c) {
-    const lines = [];
-    if (c.palette?.length) {
-        // Per-diagram config in frontmatter: the only way to choose series colors in xychart-beta.
-        lines.push('---', 'config:', '  themeVariables:', '    xyChart:', `      plotColorPalette: "${c.palette.join(', ')}"`, '---');
-    }
-    lines.push('xychart-beta', `  title ${quote(c.title)}`, `  x-axis ${quote(c.xLabel)} [${c.categories.map(quote).join(', ')}]`, `  y-axis ${quote(c.yLabel)} 0 --> ${plotNumber(niceCeiling(c.yMax))}`, ...c.series.map((s) => `  ${s.kind} [${s.values.map(plotNumber).join(', ')}]`));
-    return lines.join('\n');
-}
-/** Wrap mermaid source in a fenced block. */
-function mermaidBlock(source) {
-    return ['```mermaid', source, '```'].join('\n');
-}
-/** A round axis top at or above `n` (1, 2 or 5 times a power of ten, halved steps above 10): 46,210 → 50,000. */
-function niceCeiling(n) {
-    if (!Number.isFinite(n) || n <= 0)
-        return 1;
-    const power = 10 ** Math.floor(Math.log10(n));
-    for (const step of [1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10]) {
-        const top = step * power;
-        if (top >= n)
-            return power >= 1 ? Math.round(top) : top;
-    }
-    return 10 * power;
-}
-/**
- * Evenly spread indices into an array of `length`, at most `max` of them, always keeping the first and the last
- * (the last point of a run is the one a reader checks against the budget).
- */
-function sampleIndices(length, max = MAX_CHART_POINTS) {
-    if (length <= 0)
-        return [];
-    if (length <= max)
-        return Array.from({ length }, (_, i) => i);
-    if (max <= 1)
-        return [length - 1];
-    const picked = new Set();
-    for (let k = 0; k < max; k++)
-        picked.add(Math.round((k * (length - 1)) / (max - 1)));
-    return [...picked].sort((a, b) => a - b);
-}
-/**
- * One point per request number (a retried request counts once, with its last attempt's figure), downsampled to at
- * most `max` points. Loop tokens only grow, so the sampled line keeps the shape of the whole run.
- */
-function loopPoints(requests, max = MAX_CHART_POINTS) {
-    const byRequest = new Map();
-    for (const r of requests)
-        byRequest.set(r.index, r.loopAfter);
-    const all = [...byRequest.entries()].sort((a, b) => a[0] - b[0]).map(([request, loopAfter]) => ({ request, loopAfter }));
-    return sampleIndices(all.length, max).map((i) => all[i]);
-}
-/** Bar: cumulative loop tokens after each request. Line: the budget. Blue bars, red budget line. */
-function loopChart(requests, budget) {
-    const points = loopPoints(requests);
-    const shown = points.length ? points : [{ request: 0, loopAfter: 0 }];
-    const top = Math.max(budget ?? 0, ...shown.map((p) => p.loopAfter));
-    const series = [{ kind: 'bar', values: shown.map((p) => p.loopAfter) }];
-    if (budget !== undefined && budget > 0)
-        series.push({ kind: 'line', values: shown.map(() => budget) });
-    return xyChart({
-        title: budget ? `Loop tokens per request (budget ${(0,format/* formatInt */.Dw)(budget)})` : 'Loop tokens per request',
-        xLabel: points.length < requestCount(requests) ? 'request (sampled)' : 'request',
-        categories: shown.map((p) => String(p.request)),
-        yLabel: 'loop tokens',
-        yMax: top,
-        series,
-        palette: ['#4C78A8', '#E45756'],
-    });
-}
-function requestCount(requests) {
-    return new Set(requests.map((r) => r.index)).size;
-}
-
-// EXTERNAL MODULE: ./src/vocabulary.ts
-var vocabulary = __nccwpck_require__(47819);
-;// CONCATENATED MODULE: ./src/records/history.ts
-
-const HISTORY_TAG = 'taskcap:history';
-const DEFAULT_HISTORY_MAX = 200;
-/** The runId of the row that stands for the folded oldest runs. */
-const FOLDED_RUN_ID = 'earlier';
-/** Run ids are GitHub's numeric ids, optionally with an attempt suffix ("123456-2"), or the folded marker. */
-const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-/** Class names are config keys; anything that could break a table cell or a link is rejected. */
-const CLASS_NAME = /^[A-Za-z0-9][A-Za-z0-9 ._-]{0,39}$/;
-const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/;
-/** Rows beyond this in a block are ignored: nobody re-runs an issue ten thousand times, and parsing must stay cheap. */
-const MAX_ROWS_READ = 2_000;
-/** A single run costing more than this is not a plausible figure; a row claiming it was tampered with. */
-const MAX_PLAUSIBLE_COST_USD = 100_000;
-const MAX_PLAUSIBLE_TOKENS = 1e10;
-const isCount = (v, max = MAX_PLAUSIBLE_TOKENS) => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= max;
-const isAmount = (v) => typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= MAX_PLAUSIBLE_COST_USD;
-/** One row from untrusted JSON, or undefined when any field is malformed. Unknown fields are dropped. */
-function validHistoryRow(raw) {
-    if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
-        return undefined;
-    const r = raw;
-    if (typeof r.runId !== 'string' || !RUN_ID.test(r.runId))
-        return undefined;
-    if (typeof r.at !== 'string' || !ISO_TIME.test(r.at) || Number.isNaN(Date.parse(r.at)))
-        return undefined;
-    if (typeof r.status !== 'string' || !(0,vocabulary/* isOneOf */.EK)(vocabulary/* STATUSES */.yx, r.status))
-        return undefined;
-    if (!isCount(r.loopTokens) || !isAmount(r.costUsd) || !isCount(r.turns, 1e6))
-        return undefined;
-    if (r.className !== undefined && (typeof r.className !== 'string' || !CLASS_NAME.test(r.className)))
-        return undefined;
-    if (r.budget !== undefined && !isCount(r.budget))
-        return undefined;
-    if (r.runs !== undefined && (!isCount(r.runs, 1e6) || r.runs < 1))
-        return undefined;
-    const row = {
-        runId: r.runId,
-        at: r.at,
-        status: r.status,
-        loopTokens: r.loopTokens,
-        costUsd: roundUsd(r.costUsd),
-        turns: r.turns,
-    };
-    if (r.className !== undefined)
-        row.className = r.className;
-    if (r.budget !== undefined)
-        row.budget = r.budget;
-    if (r.runs !== undefined && r.runs > 1)
-        row.runs = r.runs;
-    return row;
-}
-/** Micro-dollars are plenty, and keep JSON numbers free of exponents ("1e-7"). */
-function roundUsd(n) {
-    return Math.round(n * 1e6) / 1e6;
-}
-/**
- * JSON that can sit inside an HTML comment: no `--` (which ends a comment), no `<`/`>`, no `&`. Every `-`, `<`, `>`
- * and `&` is escaped as a \u sequence; outside strings none can occur, because numbers are validated non-negative
- * and rounded so they never print with an exponent.
- */
-function commentSafeJson(value) {
-    return JSON.stringify(value).replace(/[-<>&]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
-/**
- * The hidden block for a receipt. Rows go through the same validation as on reading, so what is written always
- * reads back whole; a class name the reader would reject is left out rather than losing the row and its cost.
- */
-function historyBlock(rows) {
-    const clean = rows
-        .map((r) => validHistoryRow(r.className === undefined || CLASS_NAME.test(r.className) ? r : { ...r, className: undefined }))
-        .filter((r) => r !== undefined);
-    return `<!-- ${HISTORY_TAG} ${commentSafeJson({ v: 1, rows: clean })} -->`;
-}
-const OPENER = `<!-- ${HISTORY_TAG} `;
-const CLOSER = ' -->';
-/** Where the history block that ends `body` starts (only whitespace after it), or -1. Linear time. */
-function trailingBlockStart(body) {
-    const start = body.lastIndexOf(OPENER);
-    if (start < 0)
-        return -1;
-    const rest = body.slice(start + OPENER.length).trimEnd();
-    return rest.endsWith(CLOSER) && !rest.slice(0, -CLOSER.length).includes('-->') ? start : -1;
-}
-function trailingBlockJson(body) {
-    const start = trailingBlockStart(body);
-    return start < 0 ? undefined : body.slice(start + OPENER.length).trimEnd().slice(0, -CLOSER.length);
-}
-/**
- * The history kept in a previous receipt, oldest first. Only a block that ends the comment counts: taskcap always
- * writes it last, and every untrusted text it renders ends before it (inside inline code or HTML-escaped), so a
- * look-alike block smuggled into a command, a path or a step is never read. Never throws.
- */
-function readHistory(commentBody) {
-    if (typeof commentBody !== 'string')
-        return [];
-    const json = trailingBlockJson(commentBody);
-    if (json === undefined)
-        return [];
-    let parsed;
-    try {
-        parsed = JSON.parse(json);
-    }
-    catch {
-        return [];
-    }
-    const rows = Array.isArray(parsed) ? parsed : parsed?.rows;
-    if (!Array.isArray(rows))
-        return [];
-    return rows
-        .slice(-MAX_ROWS_READ)
-        .map(validHistoryRow)
-        .filter((r) => r !== undefined);
-}
-/** How many runs a row stands for. */
-function runsOf(row) {
-    return row.runs ?? 1;
-}
-function historyTotals(rows) {
-    return rows.reduce((t, r) => ({ runs: t.runs + runsOf(r), loopTokens: t.loopTokens + r.loopTokens, costUsd: t.costUsd + r.costUsd, turns: t.turns + r.turns }), { runs: 0, loopTokens: 0, costUsd: 0, turns: 0 });
-}
-/**
- * Fold the oldest rows into one `earlier` row so at most `max` rows remain; totals are unchanged. The folded row
- * keeps the time and status of the newest run it absorbed.
- */
-function foldHistory(rows, max) {
-    const keep = Math.max(1, Math.floor(max));
-    if (rows.length <= keep)
-        return [...rows];
-    if (keep === 1)
-        return [foldRows(rows)];
-    const cut = rows.length - (keep - 1);
-    return [foldRows(rows.slice(0, cut)), ...rows.slice(cut)];
-}
-function foldRows(rows) {
-    const t = historyTotals(rows);
-    const newest = rows[rows.length - 1];
-    return { runId: FOLDED_RUN_ID, at: newest.at, status: newest.status, loopTokens: t.loopTokens, costUsd: roundUsd(t.costUsd), turns: t.turns, runs: t.runs };
-}
-/**
- * Add this run's row. A row with the same runId is replaced, not duplicated: the working receipt and the final
- * receipt of one run both write it. Beyond `max` rows the oldest are folded, keeping the totals.
- */
-function appendHistory(rows, row, max = DEFAULT_HISTORY_MAX) {
-    const others = rows.filter((r) => r.runId !== row.runId || r.runId === FOLDED_RUN_ID);
-    return foldHistory([...others, row], max);
-}
-/** This run as a history row. `runId` is GitHub's run id (add "-<attempt>" for re-run attempts); `at` ISO time. */
-function historyRowOf(report, meta) {
-    const row = {
-        runId: meta.runId,
-        at: meta.at,
-        status: report.status,
-        loopTokens: report.loopTokens,
-        costUsd: roundUsd(report.costUsd),
-        turns: report.turns,
-    };
-    if (report.className !== undefined)
-        row.className = report.className;
-    if (report.budget !== undefined)
-        row.budget = report.budget;
-    return row;
-}
-
-;// CONCATENATED MODULE: ./src/render/markdown.ts
-
-
-/** Markdown for GitHub: money, fitting under the comment limit, and untrusted text that renders as itself. */
-/** GitHub rejects comment bodies above 65,536 characters. */
-const COMMENT_LIMIT = 65_536;
-/**
- * Dollars with 4 decimals and en-US thousands separators: `$0.1234`, `$1,465.7500`. Same digits as formatUsd (the
- * outputs and e2e checks use it), separators added for the totals of long histories and ledgers.
- */
-function formatMoney(n) {
-    const [whole, fraction] = (0,format/* formatUsd */.UK)(Math.abs(n)).slice(1).split('.');
-    return `${n < 0 ? '-' : ''}$${whole.replace(/\B(?=(\d{3})+$)/g, ',')}.${fraction}`;
-}
-// ---------------------------------------------------------------------------------------------------------------
-// Fitting under GitHub's limit
-const TRUNCATION_NOTE = '\n\n… (truncated by taskcap to fit GitHub’s comment limit)';
-/** Room for the closing fence and `</details>` that `closeOpenBlocks` may add. */
-const CLOSER_RESERVE = '\n```\n</details>'.length;
-/**
- * Keep any comment under GitHub's limit, cutting from the end with a note. A trailing history block is kept whole
- * (it carries the totals of earlier runs); the cut is made at a line break, and an open code fence or `<details>`
- * is closed so the note and the block are not swallowed by it.
- */
-function fitComment(body, limit = COMMENT_LIMIT) {
-    if (body.length <= limit)
-        return body;
-    const blockStart = trailingBlockStart(body);
-    const tail = blockStart >= 0 ? `\n\n${body.slice(blockStart).trimEnd()}` : '';
-    const keepTail = tail.length > 0 && tail.length < limit / 2;
-    const head = keepTail ? body.slice(0, blockStart) : body;
-    const room = limit - TRUNCATION_NOTE.length - CLOSER_RESERVE - (keepTail ? tail.length : 0);
-    let cut = head.slice(0, Math.max(0, room));
-    const lastBreak = cut.lastIndexOf('\n');
-    if (lastBreak > room / 2)
-        cut = cut.slice(0, lastBreak);
-    cut = cut.replace(/[\uD800-\uDBFF]$/, ''); // never leave half a surrogate pair
-    return cut + closeOpenBlocks(cut) + TRUNCATION_NOTE + (keepTail ? tail : '');
-}
-/** The markup that closes a fenced block and `<details>` left open by a cut. */
-function closeOpenBlocks(text) {
-    let out = '';
-    if ((text.match(/^```/gm)?.length ?? 0) % 2 === 1)
-        out += '\n```';
-    const open = (text.match(/<details>/g)?.length ?? 0) - (text.match(/<\/details>/g)?.length ?? 0);
-    if (open > 0)
-        out += '\n</details>'.repeat(Math.min(open, 1));
-    return out;
-}
-// ---------------------------------------------------------------------------------------------------------------
-// Untrusted text → markdown
-/** Control and invisible formatting characters (bidi overrides, zero-width joiners): never worth rendering. */
-const INVISIBLE = /[\p{Cc}\p{Cf}\u2028\u2029]/gu;
-/** One line of at most `max` characters (an ellipsis marks a cut). */
-function oneLine(text, max) {
-    const flat = String(text).replace(INVISIBLE, ' ').replace(/\s+/g, ' ').trim();
-    if (flat.length <= max)
-        return flat;
-    return `${[...flat].slice(0, Math.max(0, max - 1)).join('').trimEnd()}…`;
-}
-/**
- * Text that renders as itself: one line, no HTML (so no comment markers and no hidden blocks), no links or images,
- * no table-breaking pipes.
- */
-function plainText(text, max) {
-    return oneLine(text, max)
-        .replace(/&/g, '&amp;')
-        .replace(/</g, '&lt;')
-        .replace(/>/g, '&gt;')
-        .replace(/([[\]|\\!])/g, '\\$1');
-}
-/**
- * Inline code that cannot break out: no backticks (which would end the span), no line breaks, capped. Inside a
- * code span `<!--` and `@name` render as text. Not for table cells (a `|` would split the cell). Empty input gives ''.
- */
-function inlineCode(text, max) {
-    const flat = oneLine(String(text).replace(/`/g, "'"), max);
-    return flat ? `\`${flat}\`` : '';
-}
-/** An http(s) URL without characters that could end a markdown link, or undefined. */
-function safeUrl(url) {
-    return url && /^https?:\/\/[^\s()<>"'`\\]+$/.test(url) ? url : undefined;
-}
-
-;// CONCATENATED MODULE: ./src/agent/providers/features.ts
-const FEATURES = ['task-budget', 'effort', 'cache-control'];
-const TASK_BUDGET_BETA = 'task-budgets-2026-03-13';
-const FEATURE_NAMES = { 'task-budget': 'the task budget', effort: 'effort', 'cache-control': 'top-level cache_control' };
-const INSTEAD = {
-    'task-budget': 'the budget countdown comes in the tool results instead (the hard cap is unchanged)',
-    effort: "the model's default effort applies",
-    'cache-control': 'an explicit cache breakpoint on the newest block replaces automatic caching',
-};
-const isFeature = (v) => FEATURES.includes(v);
-
-;// CONCATENATED MODULE: ./src/agent/providers/provider-name.ts
-/** Where Claude is reached. The contract's `provider` input takes exactly these. */
-const PROVIDERS = ['anthropic', 'bedrock', 'vertex', 'foundry'];
-/** How the receipt and the log name each provider. */
-const provider_name_PROVIDER_LABELS = {
-    anthropic: 'the Claude API',
-    bedrock: 'Amazon Bedrock',
-    vertex: 'Google Vertex AI',
-    foundry: 'Microsoft Foundry',
-};
-const isProviderName = (v) => PROVIDERS.includes(v);
-
-// EXTERNAL MODULE: ./src/config/classes.ts
-var classes = __nccwpck_require__(10522);
-;// CONCATENATED MODULE: ./src/render/receipt.ts
-
-
-
-
-
-
-
-/**
- * The receipt comment: one sticky comment per issue/PR, edited in place. A reviewer must find in five seconds:
- * did it work, what did it cost, how much of the budget, where is the PR. Everything else sits below that, and the
- * bulky parts (the chart, per-request numbers) are collapsed.
- *
- * Pure functions of their inputs: no clock, no I/O. Untrusted text (reasons, commands, paths, steps) goes through
- * the helpers at the bottom of this file before it reaches markdown.
- */
-/** The marker that identifies taskcap's receipt comment (one per issue/PR, edited in place). */
-const RECEIPT_MARKER = '<!-- taskcap:receipt -->';
-const BAR_WIDTH = 20;
-/** `██████████░░░░░░░░░░` for used/budget, clamped to the bar. */
-function budgetBar(used, budget) {
-    const filled = budget > 0 ? Math.max(0, Math.min(BAR_WIDTH, Math.round((used / budget) * BAR_WIDTH))) : 0;
-    return '█'.repeat(filled) + '░'.repeat(BAR_WIDTH - filled);
-}
-/** `` `██████░░…` 31,204 / 50,000 loop tokens (62%) `` */
-function budgetLine(used, budget) {
-    return `\`${budgetBar(used, budget)}\` ${(0,format/* formatInt */.Dw)(used)} / ${(0,format/* formatInt */.Dw)(budget)} loop tokens (${(0,format/* formatPercent */.l9)(used, budget)})`;
-}
-/** Which limit stopped a budget-exhausted run, when the loop said so. */
-function limitOf(r) {
-    return r.endReason === 'budget' || r.endReason === 'cost' || r.endReason === 'timeout' ? r.endReason : undefined;
-}
-const LIMIT_LABEL = { budget: 'the token budget', cost: 'the cost cap', timeout: 'the time limit' };
-/** Failure reasons longer than this go below the outcome line instead of into it. */
-const REASON_IN_HEADING = 200;
-function prLink(r) {
-    if (!r.pr)
-        return '';
-    const url = safeUrl(r.pr.url);
-    return url ? `[#${r.pr.number}](${url})` : `#${r.pr.number}`;
-}
-/** The first line of the receipt: the answer to "did it work, and where is the work". */
-function outcomeLine(r) {
-    const pr = prLink(r);
-    switch (r.status) {
-        case 'completed':
-            if (!r.pr)
-                return r.dryRun ? '✅ Completed (dry run: nothing published)' : '✅ Completed';
-            if (r.pr.operation === 'unchanged')
-                return `✅ Completed · PR ${pr} unchanged`;
-            return `✅ ${r.pr.draft ? 'Draft PR' : 'PR'} ${r.pr.operation === 'created' ? 'opened' : 'updated'} ${pr}${r.tests && !r.tests.passed ? ' (tests failed)' : ''}`;
-        case 'budget-exhausted': {
-            const limit = limitOf(r);
-            const where = r.pr ? ` · partial work in draft PR ${pr}` : r.dryRun ? ' (dry run: nothing published)' : ' · no changes to deliver';
-            return `⏸ Stopped at ${limit ? LIMIT_LABEL[limit] : 'a limit'}${where}`;
-        }
-        case 'no-changes':
-            return r.pr ? `➖ No new changes · PR ${pr} unchanged` : '➖ No changes: finished without changing any file';
-        case 'failed': {
-            const reason = r.reason ? plainText(r.reason, Infinity) : '';
-            const short = reason && reason.length <= REASON_IN_HEADING ? `: ${reason}` : '';
-            return `❌ Failed${short}${r.pr ? ` · work so far in draft PR ${pr}` : ''}`;
-        }
-        case 'refused':
-            return '⛔ Refused';
-        case 'skipped':
-            return '➖ Skipped';
-    }
-}
-/** The reason as its own line, unless the outcome line already says it. */
-function reasonLines(r) {
-    if (!r.reason)
-        return [];
-    const reason = plainText(r.reason, 1_000);
-    if (!reason)
-        return [];
-    if (r.status === 'failed' && plainText(r.reason, Infinity).length <= REASON_IN_HEADING)
-        return [];
-    return ['', `> ${reason}`];
-}
-function identityLine(c) {
-    const via = c.provider && isProviderName(c.provider) ? `via ${provider_name_PROVIDER_LABELS[c.provider]}` : undefined;
-    const parts = [c.className && `**${plainText(c.className, 40)}**`, c.model && inlineCode(c.model, 100), via, c.effort && `effort ${plainText(c.effort, 20)}`];
-    const shown = parts.filter(Boolean);
-    return shown.length ? shown.join(' · ') : undefined;
-}
-/** What the provider did not take, and what taskcap did instead. */
-function switchedOffLines(r) {
-    const features = (r.switchedOff ?? []).filter(isFeature);
-    if (features.length === 0)
-        return [];
-    const who = r.provider && isProviderName(r.provider) ? provider_name_PROVIDER_LABELS[r.provider] : 'The provider';
-    return ['', ...features.map((f) => `> ${who} does not take ${FEATURE_NAMES[f]} here: ${INSTEAD[f]}.`)];
-}
-// ---------------------------------------------------------------------------------------------------------------
-// What it would take to finish
-/** ≈ 1.5× the budget, rounded up to 10k: enough room for most runs that stopped at the cap to finish. */
-function suggestedBudget(budget) {
-    return Math.max(classes/* MIN_BUDGET */.nT, Math.ceil((budget * 1.5) / 10_000) * 10_000);
-}
-/** `80000` → `budget:80k` (the label form taskcap reads). */
-function budgetLabelFor(tokens) {
-    return tokens % 1000 === 0 ? `budget:${tokens / 1000}k` : `budget:${tokens}`;
-}
-function toFinishLines(r) {
-    if (r.status !== 'budget-exhausted')
-        return [];
-    const limit = limitOf(r) ?? 'budget';
-    let advice;
-    if (limit === 'cost' && r.turns === 0) {
-        // Nothing was done, so there is nothing to continue: the cap is below what the first request could cost.
-        advice = `raise \`max-cost-usd\`${r.maxCostUsd !== undefined ? ` (${formatMoney(r.maxCostUsd)})` : ''}: it is below what the first request could cost, so no request was sent.`;
-    }
-    else if (limit === 'cost') {
-        advice = 're-run to continue from the branch, or raise `max-cost-usd`.';
-    }
-    else if (limit === 'timeout') {
-        advice = 're-run to continue from the branch, or raise `timeout-minutes`.';
-    }
-    else {
-        const label = r.budget ? ` such as \`${budgetLabelFor(suggestedBudget(r.budget))}\`` : '';
-        advice = `re-run to continue from the branch, or add a \`budget:\` label${label} for more room.`;
-    }
-    return ['', `**To finish:** ${advice}`];
-}
-// ---------------------------------------------------------------------------------------------------------------
-// Billed tokens and dollars
-function billedLines(r) {
-    const b = r.billed;
-    const c = r.costByCategory;
-    const writes = b.cacheWrite5m + b.cacheWrite1h;
-    const total = b.input + writes + b.cacheRead + b.output;
-    const thinking = b.thinking > 0 ? ` (incl. ${(0,format/* formatInt */.Dw)(b.thinking)} thinking, ${(0,format/* formatPercent */.l9)(b.thinking, b.output)})` : '';
-    const lines = [
-        '',
-        '| billed | tokens | cost |',
-        '|---|---:|---:|',
-        `| Input (uncached) | ${(0,format/* formatInt */.Dw)(b.input)} | ${formatMoney(c.input)} |`,
-        `| Cache writes | ${(0,format/* formatInt */.Dw)(writes)} | ${formatMoney(c.cacheWrite)} |`,
-        `| Cache reads | ${(0,format/* formatInt */.Dw)(b.cacheRead)} | ${formatMoney(c.cacheRead)} |`,
-        `| Output${thinking} | ${(0,format/* formatInt */.Dw)(b.output)} | ${formatMoney(c.output)} |`,
-        `| **Total** | **${(0,format/* formatInt */.Dw)(total)}** | **${formatMoney(r.costUsd)}** |`,
-    ];
-    const caching = cachingLine(r);
-    return caching ? [...lines, '', caching] : lines;
-}
-/** What prompt caching saved (or, on very short runs, cost extra) against sending every prompt token uncached. */
-function cachingLine(r) {
-    if (!(r.uncachedCostUsd > 0))
-        return undefined;
-    const saved = r.uncachedCostUsd - r.costUsd;
-    const share = (0,format/* formatPercent */.l9)(Math.abs(saved), r.uncachedCostUsd);
-    return saved >= 0
-        ? `Caching saved ${formatMoney(saved)} (${share}) versus no caching.`
-        : `Caching cost ${formatMoney(-saved)} (${share}) more than no caching (cache writes did not pay off on a run this short).`;
-}
-// ---------------------------------------------------------------------------------------------------------------
-// The facts line
-const TOOL_LABEL = { bash: 'bash', str_replace_based_edit_tool: 'editor' };
-/** Tool names beyond this many (a model can name any tool) are counted together. */
-const SHOWN_TOOLS = 4;
-/** `bash ×7 · editor ×4`, most used first. */
-function toolCallsText(toolCalls) {
-    const used = Object.entries(toolCalls)
-        .filter(([, n]) => n > 0)
-        .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
-    if (used.length === 0)
-        return 'no tool calls';
-    const shown = used.slice(0, SHOWN_TOOLS).map(([name, n]) => `${TOOL_LABEL[name] ?? plainText(name, 40)} ×${(0,format/* formatInt */.Dw)(n)}`);
-    const rest = used.slice(SHOWN_TOOLS).reduce((sum, [, n]) => sum + n, 0);
-    return [...shown, ...(rest ? [`other tools ×${(0,format/* formatInt */.Dw)(rest)}`] : [])].join(' · ');
-}
-function testsText(t) {
-    const command = inlineCode(t.command, 120);
-    if (t.passed)
-        return `tests ✅ ${command}`;
-    return `tests ❌ ${command} (${t.timedOut ? 'timed out' : `exit ${t.exitCode ?? 'unknown'}`})`;
-}
-const SHOWN_DROPPED_PATHS = 5;
-function droppedText(paths) {
-    const shown = paths.slice(0, SHOWN_DROPPED_PATHS).map((p) => inlineCode(p, 80));
-    const more = paths.length > SHOWN_DROPPED_PATHS ? ` and ${(0,format/* formatInt */.Dw)(paths.length - SHOWN_DROPPED_PATHS)} more` : '';
-    return `${(0,format/* formatInt */.Dw)(paths.length)} path${paths.length === 1 ? '' : 's'} left out of the patch: ${shown.join(', ')}${more}`;
-}
-/** Where the agent's commands ran, in the receipt's words. */
-function sandboxText(s) {
-    return s.kind === 'bubblewrap' ? 'bubblewrap sandbox' : (s.note ?? 'host (no sandbox)');
-}
-function factsLine(r) {
-    const runUrl = safeUrl(r.runUrl);
-    const failedAttempts = r.requests.filter((q) => q.error !== undefined).length;
-    const facts = [
-        `${(0,format/* formatInt */.Dw)(r.turns)} request${r.turns === 1 ? '' : 's'}${failedAttempts ? ` (+${(0,format/* formatInt */.Dw)(failedAttempts)} failed attempt${failedAttempts === 1 ? '' : 's'})` : ''}`,
-        toolCallsText(r.toolCalls),
-        (0,format/* formatDuration */.a3)(r.wallMs),
-        // Without a cost cap only the token budget bounds the bill (cache reads and retries are billed on top of it).
-        r.maxCostUsd !== undefined ? `cost cap ${formatMoney(r.maxCostUsd)}` : '⚠️ no cost cap: set `max-cost-usd`',
-        r.tests ? testsText(r.tests) : undefined,
-        r.sandbox ? plainText(sandboxText(r.sandbox), 60) : undefined,
-        r.hiddenRemoved ? `${(0,format/* formatInt */.Dw)(r.hiddenRemoved)} hidden character${r.hiddenRemoved === 1 ? '' : 's'} removed from the task text` : undefined,
-        r.droppedPaths?.length ? droppedText(r.droppedPaths) : undefined,
-        r.summaryIsFallback ? 'summary written by taskcap (Claude wrote none)' : undefined,
-        r.dryRun ? 'dry run' : undefined,
-        r.pr ? `PR ${prLink(r)}` : r.branch && !r.dryRun ? `branch ${inlineCode(r.branch, 100)}` : undefined,
-        runUrl ? `[run](${runUrl})` : undefined,
-    ];
-    return facts.filter(Boolean).join(' · ');
-}
-// ---------------------------------------------------------------------------------------------------------------
-// The running total across runs
-const STATUS_TEXT = {
-    completed: '✅ completed',
-    'budget-exhausted': '⏸ stopped at a limit',
-    'no-changes': '➖ no changes',
-    failed: '❌ failed',
-    refused: '⛔ refused',
-    skipped: '➖ skipped',
-};
-/** `https://github.com/o/r/actions/runs/` from this run's link, to link earlier runs by id. */
-function runsBase(runUrl) {
-    const m = safeUrl(runUrl)?.match(/^(https?:\/\/\S+?\/actions\/runs\/)\d+/);
-    return m?.[1];
-}
-/** The run's end time (UTC, to the minute), linked to the run when its id is a GitHub run id. */
-function runCell(row, base, isThisRun) {
-    if (row.runId === FOLDED_RUN_ID)
-        return `${(0,format/* formatInt */.Dw)(runsOf(row))} earlier runs`;
-    const label = `${row.at.slice(0, 10)} ${row.at.slice(11, 16)}`;
-    const id = row.runId.match(/^(\d+)(?:-(\d+))?$/);
-    const link = base && id ? `[${label}](${base}${id[1]}${id[2] ? `/attempts/${id[2]}` : ''})` : label;
-    return isThisRun ? `${link} (this run)` : link;
-}
-/** One row per run (the oldest folded beyond `maxRows`), and a total row. Nothing when this is the only run. */
-function historyLines(r, maxRows) {
-    const rows = r.history ?? [];
-    const totals = historyTotals(rows);
-    if (totals.runs < 2)
-        return [];
-    const base = runsBase(r.runUrl);
-    const shown = foldHistory(rows, maxRows);
-    const target = r.target?.startsWith('#') ? plainText(r.target, 20) : 'this task';
-    return [
-        '',
-        `**All runs on ${target}**`,
-        '',
-        '| run | class | status | loop tokens | cost |',
-        '|---|---|---|---:|---:|',
-        ...shown.map((row, i) => `| ${runCell(row, base, i === shown.length - 1)} | ${row.runId === FOLDED_RUN_ID ? '' : plainText(row.className ?? '', 40)} | ${row.runId === FOLDED_RUN_ID ? '' : STATUS_TEXT[row.status]} | ${(0,format/* formatInt */.Dw)(row.loopTokens)} | ${formatMoney(row.costUsd)} |`),
-        `| **Total (${(0,format/* formatInt */.Dw)(totals.runs)} runs)** | | | **${(0,format/* formatInt */.Dw)(totals.loopTokens)}** | **${formatMoney(totals.costUsd)}** |`,
-    ];
-}
-const REQUEST_COLUMNS = {
-    request: { header: 'request', right: true, cell: (q) => String(q.index) },
-    attempt: { header: 'attempt', right: true, cell: (q) => String(q.attempt) },
-    input: { header: 'input', right: true, cell: (q) => (0,format/* formatInt */.Dw)(q.input) },
-    cacheRead: { header: 'cache read', right: true, cell: (q) => (0,format/* formatInt */.Dw)(q.cacheRead) },
-    cacheWrite: { header: 'cache write', right: true, cell: (q) => (0,format/* formatInt */.Dw)(q.cacheWrite) },
-    output: { header: 'output', right: true, cell: (q) => (0,format/* formatInt */.Dw)(q.output) },
-    loopAfter: { header: 'loop after', right: true, cell: (q) => (0,format/* formatInt */.Dw)(q.loopAfter) },
-    cost: { header: 'cost', right: true, cell: (q) => formatMoney(q.costUsd) },
-    stopReason: { header: 'stop reason', cell: (q) => (q.stopReason ? plainText(q.stopReason, 40) : q.error ? 'error' : '—') },
-    duration: { header: 'duration', right: true, cell: (q) => (0,format/* formatDuration */.a3)(q.durationMs) },
-    requestId: { header: 'request id', cell: (q) => (q.requestId && /^[\w-]{1,128}$/.test(q.requestId) ? `\`${q.requestId}\`` : '') },
-};
-/** A markdown table of the first `maxRows` requests, with a line saying how many more there were. */
-function requestTable(requests, columns, maxRows, moreNote = '') {
-    const shown = requests.slice(0, Math.max(0, maxRows));
-    const lines = [
-        `| ${columns.map((c) => c.header).join(' | ')} |`,
-        `|${columns.map((c) => (c.right ? '---:' : '---')).join('|')}|`,
-        ...shown.map((q) => `| ${columns.map((c) => c.cell(q)).join(' | ')} |`),
-    ];
-    const hidden = requests.length - shown.length;
-    if (hidden > 0)
-        lines.push('', `… and ${(0,format/* formatInt */.Dw)(hidden)} more request row${hidden === 1 ? '' : 's'}${moreNote}.`);
-    return lines;
-}
-const RECEIPT_REQUEST_COLUMNS = [
-    REQUEST_COLUMNS.request,
-    REQUEST_COLUMNS.input,
-    REQUEST_COLUMNS.cacheRead,
-    REQUEST_COLUMNS.cacheWrite,
-    REQUEST_COLUMNS.output,
-    REQUEST_COLUMNS.loopAfter,
-    REQUEST_COLUMNS.cost,
-];
-function chartDetails(r, maxRows) {
-    if (r.requests.length === 0)
-        return [];
-    return [
-        '',
-        '<details><summary>Loop tokens per request</summary>',
-        '',
-        mermaidBlock(loopChart(r.requests, r.budget)),
-        '',
-        ...requestTable(r.requests, RECEIPT_REQUEST_COLUMNS, maxRows, ' (all of them are in the job summary of the run)'),
-        '',
-        '</details>',
-    ];
-}
-/** Ordered from full to minimal: drop per-request rows first, then summarize the oldest runs. */
-const RECEIPT_DETAIL_LADDER = [
-    { requestRows: 100, historyRows: 20, hiddenHistoryRows: 200 },
-    { requestRows: 30, historyRows: 20, hiddenHistoryRows: 200 },
-    { requestRows: 0, historyRows: 20, hiddenHistoryRows: 200 },
-    { requestRows: 0, historyRows: 10, hiddenHistoryRows: 100 },
-    { requestRows: 0, historyRows: 5, hiddenHistoryRows: 20 },
-];
-/** Everything a reader sees, shared by the receipt and the job summary. */
-function receiptVisibleLines(r, detail) {
-    const lines = [`### ${outcomeLine(r)}`];
-    const identity = identityLine(r);
-    if (identity)
-        lines.push(identity);
-    if (r.budget)
-        lines.push('', budgetLine(r.loopTokens, r.budget));
-    lines.push(...switchedOffLines(r), ...reasonLines(r), ...toFinishLines(r), ...billedLines(r), '', factsLine(r), ...historyLines(r, detail.historyRows));
-    return lines;
-}
-function receiptAt(r, detail) {
-    const lines = [RECEIPT_MARKER, ...receiptVisibleLines(r, detail), ...chartDetails(r, detail.requestRows)];
-    // Last, always: readHistory only trusts a block that ends the comment.
-    if (r.history)
-        lines.push('', historyBlock(foldHistory(r.history, detail.hiddenHistoryRows)));
-    return lines.join('\n');
-}
-/** The receipt comment body: did it work, what did it cost, how much of the budget, where is the PR. */
-function renderReceipt(r) {
-    return renderWithin(RECEIPT_DETAIL_LADDER, (d) => receiptAt(r, d));
-}
-/** The most detailed rendering that fits the limit; the least detailed one cut to fit as a last resort. */
-function renderWithin(ladder, render, limit = COMMENT_LIMIT) {
-    let body = '';
-    for (const detail of ladder) {
-        body = render(detail);
-        if (body.length <= limit)
-            return body;
-    }
-    return fitComment(body, limit);
-}
-/** The receipt while the loop runs: the bar at the current spend and the current step. */
-function renderWorkingReceipt(p) {
-    const step = p.step ? inlineCode(p.step, 80) : '';
-    const lines = [RECEIPT_MARKER, `### ⏳ Working…${step ? ` ${step}` : ''}`];
-    const identity = identityLine(p);
-    if (identity)
-        lines.push(identity);
-    if (p.budget)
-        lines.push('', budgetLine(p.loopTokens, p.budget));
-    const runUrl = safeUrl(p.runUrl);
-    const facts = [`${(0,format/* formatInt */.Dw)(p.requests)} request${p.requests === 1 ? '' : 's'}`, `${formatMoney(p.costUsd)} so far`, runUrl ? `[run](${runUrl})` : undefined];
-    lines.push('', facts.filter(Boolean).join(' · '));
-    const earlier = p.history ?? [];
-    if (earlier.length) {
-        const t = historyTotals(earlier);
-        lines.push('', `Earlier runs here: ${(0,format/* formatInt */.Dw)(t.runs)} · ${(0,format/* formatInt */.Dw)(t.loopTokens)} loop tokens · ${formatMoney(t.costUsd)}.`);
-    }
-    // The block is written even when empty, so the comment always ends with taskcap's own block.
-    return renderWithin([200, 50, 10].map((hidden) => ({ requestRows: 0, historyRows: 0, hiddenHistoryRows: hidden })), (d) => [...lines, '', historyBlock(foldHistory(earlier, d.hiddenHistoryRows))].join('\n'));
-}
-
+// EXTERNAL MODULE: ./src/render/chart.ts
+var render_chart = __nccwpck_require__(12556);
+// EXTERNAL MODULE: ./src/render/markdown.ts
+var markdown = __nccwpck_require__(42495);
+// EXTERNAL MODULE: ./src/render/receipt.ts
+var receipt = __nccwpck_require__(97028);
 ;// CONCATENATED MODULE: ./src/render/job-summary.ts
 
 
@@ -30832,21 +30035,21 @@ const SUMMARY_LIMIT = 1024 * 1024;
 /** Enough for any run the budgets allow; a pathological run still leaves room under the limit. */
 const MAX_SUMMARY_REQUEST_ROWS = 5_000;
 const SUMMARY_REQUEST_COLUMNS = [
-    REQUEST_COLUMNS.request,
-    REQUEST_COLUMNS.attempt,
-    REQUEST_COLUMNS.input,
-    REQUEST_COLUMNS.cacheRead,
-    REQUEST_COLUMNS.cacheWrite,
-    REQUEST_COLUMNS.output,
-    REQUEST_COLUMNS.loopAfter,
-    REQUEST_COLUMNS.cost,
-    REQUEST_COLUMNS.stopReason,
-    REQUEST_COLUMNS.duration,
-    REQUEST_COLUMNS.requestId,
+    receipt/* REQUEST_COLUMNS */.Of.request,
+    receipt/* REQUEST_COLUMNS */.Of.attempt,
+    receipt/* REQUEST_COLUMNS */.Of.input,
+    receipt/* REQUEST_COLUMNS */.Of.cacheRead,
+    receipt/* REQUEST_COLUMNS */.Of.cacheWrite,
+    receipt/* REQUEST_COLUMNS */.Of.output,
+    receipt/* REQUEST_COLUMNS */.Of.loopAfter,
+    receipt/* REQUEST_COLUMNS */.Of.cost,
+    receipt/* REQUEST_COLUMNS */.Of.stopReason,
+    receipt/* REQUEST_COLUMNS */.Of.duration,
+    receipt/* REQUEST_COLUMNS */.Of.requestId,
 ];
 /** The points the chart plots, as a table, so the figures read the same whether or not mermaid renders. */
 function chartNumbers(r) {
-    const points = loopPoints(r.requests);
+    const points = (0,render_chart/* loopPoints */.Mp)(r.requests);
     return [
         `| request | loop tokens after${r.budget ? ' | of budget' : ''} |`,
         `|---:|---:|${r.budget ? '---:|' : ''}`,
@@ -30856,486 +30059,35 @@ function chartNumbers(r) {
 function loopSection(r) {
     if (r.requests.length === 0)
         return [];
-    const sampled = loopPoints(r.requests).length < new Set(r.requests.map((q) => q.index)).size;
+    const sampled = (0,render_chart/* loopPoints */.Mp)(r.requests).length < new Set(r.requests.map((q) => q.index)).size;
     return [
         '',
         '#### Loop tokens per request',
         '',
-        mermaidBlock(loopChart(r.requests, r.budget)),
+        (0,render_chart/* mermaidBlock */.tW)((0,render_chart/* loopChart */.Nu)(r.requests, r.budget)),
         '',
         ...(sampled ? ['Sampled evenly (first and last request always shown):', ''] : []),
         ...chartNumbers(r),
         '',
         '#### Requests',
         '',
-        ...requestTable(r.requests, SUMMARY_REQUEST_COLUMNS, MAX_SUMMARY_REQUEST_ROWS),
+        ...(0,receipt/* requestTable */.Kn)(r.requests, SUMMARY_REQUEST_COLUMNS, MAX_SUMMARY_REQUEST_ROWS),
     ];
 }
 /** Markdown for the job summary of a run. */
 function renderJobSummary(r) {
-    const lines = ['## taskcap', '', ...receiptVisibleLines(r, { historyRows: 200 }), ...loopSection(r)];
-    return fitComment(lines.join('\n'), SUMMARY_LIMIT);
+    const lines = ['## taskcap', '', ...(0,receipt/* receiptVisibleLines */.gW)(r, { historyRows: 200 }), ...loopSection(r)];
+    return (0,markdown/* fitComment */.pI)(lines.join('\n'), SUMMARY_LIMIT);
 }
 
-;// CONCATENATED MODULE: ./src/publish/credentials.ts
-
-
-const headerKey = (serverUrl) => `http.${new URL(serverUrl).origin}/.extraheader`;
-async function findCheckoutCredentials(git, serverUrl) {
-    const key = headerKey(serverUrl);
-    const config = external_node_path_default().join(git.dir, '.git', 'config');
-    const get = async (file) => (await git.run(['config', '--file', file, '--get', key], { allowFailure: true })).stdout.trim();
-    const [includes, inRepo] = await Promise.all([
-        git.run(['config', '--file', config, '--get-regexp', '^includeif\\..*\\.path$'], { allowFailure: true }),
-        get(config),
-    ]);
-    const files = [
-        ...new Set(includes.stdout
-            .split('\n')
-            .map((l) => l.trim().split(/\s+/).slice(1).join(' '))
-            .filter((f) => f && external_node_fs_default().existsSync(f))),
-    ];
-    const included = (await Promise.all(files.map(get))).filter(Boolean);
-    // The repository's own config wins over included files, as in git.
-    const header = inRepo || included[included.length - 1] || undefined;
-    return { header, files, inRepoConfig: inRepo !== '' };
-}
-/**
- * Move persisted credentials out of the agent's reach: credential files are read into memory and deleted,
- * the header in .git/config is removed. `restore()` puts everything back exactly (checkout's post step expects it).
- */
-async function hideCredentials(git, creds, serverUrl) {
-    const saved = creds.files.map((file) => ({ file, content: external_node_fs_default().readFileSync(file), mode: external_node_fs_default().statSync(file).mode }));
-    for (const s of saved)
-        external_node_fs_default().rmSync(s.file, { force: true });
-    const key = headerKey(serverUrl);
-    const config = external_node_path_default().join(git.dir, '.git', 'config');
-    if (creds.inRepoConfig && creds.header)
-        await git.run(['config', '--file', config, '--unset-all', key], { allowFailure: true });
-    return async () => {
-        for (const s of saved)
-            external_node_fs_default().writeFileSync(s.file, s.content, { mode: s.mode & 0o777 });
-        if (creds.inRepoConfig && creds.header)
-            await git.run(['config', '--file', config, '--add', key, creds.header]);
-    };
-}
-/** Command-scoped auth for taskcap's own fetch/push: resets inherited headers, then sets ours. Never written to disk. */
-function authEnv(serverUrl, header) {
-    const key = headerKey(serverUrl);
-    return {
-        GIT_CONFIG_COUNT: '2',
-        GIT_CONFIG_KEY_0: key,
-        GIT_CONFIG_VALUE_0: '',
-        GIT_CONFIG_KEY_1: key,
-        GIT_CONFIG_VALUE_1: header,
-    };
-}
-/**
- * Read once per run: the header checkout persisted (or one made from the token). Both forms are registered with
- * the redactor so neither can ever be echoed.
- */
-async function resolveGitCredentials(git, serverUrl, token, redactor) {
-    const checkout = await findCheckoutCredentials(git, serverUrl);
-    const header = checkout.header ?? headerForToken(token);
-    redactor.add(header);
-    redactor.add(header.replace(/^AUTHORIZATION:\s*basic\s+/i, ''));
-    return { checkout, auth: authEnv(serverUrl, header) };
-}
-/** The header actions/checkout would write for a token. */
-function headerForToken(token) {
-    return `AUTHORIZATION: basic ${Buffer.from(`x-access-token:${token}`).toString('base64')}`;
-}
-
-// EXTERNAL MODULE: external "node:os"
-var external_node_os_ = __nccwpck_require__(48161);
-var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_);
-;// CONCATENATED MODULE: ./src/publish/identity.ts
-/** Who taskcap commits as: the identity GitHub shows for the workflow token's own commits. */
-const BOT_NAME = 'github-actions[bot]';
-const BOT_EMAIL = '41898282+github-actions[bot]@users.noreply.github.com';
-/** Command-scoped author and committer, so no git config (the repository's or the runner's) decides it. */
-const BOT_IDENTITY_ENV = Object.freeze({
-    GIT_AUTHOR_NAME: BOT_NAME,
-    GIT_AUTHOR_EMAIL: BOT_EMAIL,
-    GIT_COMMITTER_NAME: BOT_NAME,
-    GIT_COMMITTER_EMAIL: BOT_EMAIL,
-});
-
-;// CONCATENATED MODULE: ./src/publish/ledger-store.ts
-
-
-
-
-const LEDGER_BRANCH = 'taskcap/ledger';
-const LEDGER_FILE = 'ledger.jsonl';
-const REF = `refs/heads/${LEDGER_BRANCH}`;
-const TRACKING = `refs/taskcap/ledger`;
-/**
- * The ledger branch's tip and file, read without touching the working tree. The tip is the commit the fetch
- * brought (not a separate ls-remote answer, which a concurrent run could make stale before the fetch).
- */
-async function fetchLedger(git, auth) {
-    const fetched = await git.run(['fetch', '--no-tags', '--depth=1', 'origin', `+${REF}:${TRACKING}`], { env: auth, allowFailure: true });
-    if (fetched.exitCode !== 0) {
-        // Only a missing branch means an empty ledger; anything else (auth, network) is an error.
-        const listed = await git.run(['ls-remote', '--heads', 'origin', REF], { env: auth });
-        if (listed.stdout.trim())
-            throw new Error(`the ledger branch could not be fetched: ${fetched.stderr.trim()}`);
-        return { text: '' };
-    }
-    const tip = (await git.run(['rev-parse', '--verify', `${TRACKING}^{commit}`])).stdout.trim();
-    const blob = await git.run(['cat-file', '-p', `${tip}:${LEDGER_FILE}`], { allowFailure: true });
-    return { tip, text: blob.exitCode === 0 ? blob.stdout : '' };
-}
-/** The whole ledger (empty when the branch does not exist yet). */
-async function readLedger(git, auth) {
-    return (await fetchLedger(git, auth)).text;
-}
-/**
- * Append one line to `ledger.jsonl` on the `taskcap/ledger` branch: a commit built with git plumbing (no checkout,
- * the workspace is untouched), pushed leased on the tip it was built on. Concurrent runs race on that lease: the
- * loser re-reads the ledger and tries again, so no line is lost.
- */
-async function appendLedgerLine(git, auth, line, clock, attempts = 6) {
-    const scratch = external_node_fs_default().mkdtempSync(external_node_path_default().join(external_node_os_default().tmpdir(), 'taskcap-ledger-'));
-    try {
-        for (let attempt = 1;; attempt++) {
-            // A fetch can lose a race too (the origin's ref moving under it): that is retried like a lost lease.
-            const read = await fetchLedger(git, auth).catch((e) => (attempt < attempts ? undefined : Promise.reject(e)));
-            if (!read) {
-                await clock.sleep(200 * attempt + Math.floor(Math.random() * 300));
-                continue;
-            }
-            const { tip, text } = read;
-            const content = `${text}${text && !text.endsWith('\n') ? '\n' : ''}${line.trimEnd()}\n`;
-            const index = { GIT_INDEX_FILE: external_node_path_default().join(scratch, `index-${attempt}`) };
-            const blob = (await git.run(['hash-object', '-w', '--stdin'], { input: content })).stdout.trim();
-            await git.run(['update-index', '--add', '--cacheinfo', `100644,${blob},${LEDGER_FILE}`], { env: index });
-            const tree = (await git.run(['write-tree'], { env: index })).stdout.trim();
-            const commit = (await git.run(['commit-tree', tree, ...(tip ? ['-p', tip] : []), '-m', 'taskcap: ledger entry'], { env: { ...BOT_IDENTITY_ENV } })).stdout.trim();
-            const pushed = await git.run(['push', '--no-verify', `--force-with-lease=${REF}:${tip ?? ''}`, 'origin', `${commit}:${REF}`], { env: auth, allowFailure: true });
-            if (pushed.exitCode === 0)
-                return;
-            if (attempt >= attempts)
-                throw new Error(`the ledger line could not be pushed after ${attempts} attempts: ${pushed.stderr.trim()}`);
-            await clock.sleep(200 * attempt + Math.floor(Math.random() * 300));
-        }
-    }
-    finally {
-        external_node_fs_default().rmSync(scratch, { recursive: true, force: true });
-    }
-}
-
-;// CONCATENATED MODULE: ./src/github/people.ts
-/** The repository permissions that may spend taskcap's budget (and whose comments count as the maintainers'). */
-const WRITER_PERMISSIONS = ['admin', 'maintain', 'write'];
-const isWriter = (permission) => WRITER_PERMISSIONS.includes(permission);
-/** A bot account: GitHub says so in `type`, or the login carries the `[bot]` suffix apps act under. */
-const isBot = (login, type) => type === 'Bot' || login.endsWith('[bot]');
-
-// EXTERNAL MODULE: ./src/util/errors.ts
-var errors = __nccwpck_require__(70017);
-;// CONCATENATED MODULE: ./src/util/best-effort.ts
-
-/**
- * Run a step whose failure must not fail the run (a reaction, a comment, a ledger line). A failure becomes one
- * warning, `<failed>: <message>`, the message passed through `redact`.
- */
-async function bestEffort(log, failed, work, redact = (s) => s) {
-    try {
-        await work();
-    }
-    catch (e) {
-        log.warn(`${failed}: ${redact((0,errors/* errorMessage */.gJ)(e))}`);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/publish/receipt-comment.ts
-
-
-
-/**
- * Whether taskcap wrote this comment: its own login when the token can tell (a personal token), else a bot
- * (an installation token acts as `<app>[bot]`). Anyone can paste a marker; a human's comment is never taken over.
- */
-function byTaskcap(c, self) {
-    return self !== undefined ? c.author === self : isBot(c.author, c.authorType);
-}
-/** taskcap's own comment carrying `marker` on an issue/PR. */
-async function findMarked(github, issue, marker) {
-    const [self, comments] = await Promise.all([github.selfLogin(), github.listIssueComments(issue)]);
-    return comments.find((c) => byTaskcap(c, self) && c.body.includes(marker));
-}
-/** taskcap's own receipt on an issue/PR. */
-function findReceipt(github, issue) {
-    return findMarked(github, issue, RECEIPT_MARKER);
-}
-/** Edit comment `id`, or create a new one when it cannot be edited (deleted, or another bot's look-alike). */
-async function editOrCreate(github, issue, id, body) {
-    if (id !== undefined) {
-        try {
-            return await github.updateIssueComment(id, body);
-        }
-        catch (e) {
-            const status = e.status;
-            if (status !== 403 && status !== 404)
-                throw e;
-        }
-    }
-    return github.createIssueComment(issue, body);
-}
-/** Create the receipt, or edit the existing one in place: one receipt per issue/PR across re-runs. */
-async function upsertReceipt(github, issue, body, knownId) {
-    return editOrCreate(github, issue, knownId ?? (await findReceipt(github, issue))?.id, body);
-}
-/** Create or edit taskcap's comment carrying `marker` (a result, a notice): one per issue/PR and marker. */
-async function upsertMarkedComment(github, issue, marker, body) {
-    return editOrCreate(github, issue, (await findMarked(github, issue, marker))?.id, body);
-}
-/** taskcap's explanatory comments (a fork PR, a moved head, a spent monthly cap): one per issue/PR and kind. */
-const NOTICE_MARKER = (kind) => `<!-- taskcap:notice ${kind} -->`;
-/** Post or edit the notice of this kind. It explains a stop; failing to post it is logged, never fatal. */
-async function postNotice(github, on, kind, text, log) {
-    const marker = NOTICE_MARKER(kind);
-    await bestEffort(log, 'The notice could not be posted', () => upsertMarkedComment(github, on, marker, `${marker}\n${text}`));
-}
-
-;// CONCATENATED MODULE: ./src/records/ledger.ts
-
-
-/** The class of a run that had none (a run that failed before its class was known). */
-const UNKNOWN_CLASS = 'unknown';
-const usd = (n) => Math.round(n * 1e6) / 1e6;
-function ledgerEntry(report, meta) {
-    const b = report.billed;
-    const limit = report.status === 'budget-exhausted' ? vocabulary/* CLOSING_CAUSES */.TZ.find((l) => l === report.endReason) : undefined;
-    const entry = {
-        v: 1,
-        at: meta.at,
-        repo: meta.repository,
-        class: report.className ?? UNKNOWN_CLASS,
-        budget: report.budget ?? null,
-        model: report.model ?? null,
-        outcome: report.status,
-        limit: limit ?? null,
-        loopTokens: report.loopTokens,
-        billed: { input: b.input, cacheWrite: b.cacheWrite5m + b.cacheWrite1h, cacheRead: b.cacheRead, output: b.output, thinking: b.thinking },
-        costUsd: usd(report.costUsd),
-        turns: report.turns,
-        runId: meta.runId,
-    };
-    const pr = meta.pr ?? report.pr?.number;
-    if (meta.issue !== undefined)
-        entry.issue = meta.issue;
-    if (pr !== undefined)
-        entry.pr = pr;
-    return entry;
-}
-/** One line of `ledger.jsonl` (JSON escapes line breaks inside strings, so it is always a single line). */
-function formatLedgerLine(entry) {
-    return JSON.stringify(entry);
-}
-// ---------------------------------------------------------------------------------------------------------------
-// Reading
-const ledger_isCount = (v) => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 1e10;
-const ledger_isAmount = (v) => typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= 1e5;
-const isShortString = (v, max) => typeof v === 'string' && v.length > 0 && v.length <= max;
-/** One parsed line, or undefined when it is not a well-formed entry. */
-function validLedgerEntry(raw) {
-    if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
-        return undefined;
-    const e = raw;
-    if (!isShortString(e.at, 40) || Number.isNaN(Date.parse(e.at)))
-        return undefined;
-    if (!isShortString(e.repo, 200) || !isShortString(e.class, 100) || !isShortString(e.runId, 100))
-        return undefined;
-    if (typeof e.outcome !== 'string' || !(0,vocabulary/* isOneOf */.EK)(vocabulary/* STATUSES */.yx, e.outcome))
-        return undefined;
-    if (!ledger_isCount(e.loopTokens) || !ledger_isAmount(e.costUsd) || !ledger_isCount(e.turns))
-        return undefined;
-    const billed = e.billed;
-    if (typeof billed !== 'object' || billed === null)
-        return undefined;
-    const billedKeys = ['input', 'cacheWrite', 'cacheRead', 'output', 'thinking'];
-    if (!billedKeys.every((k) => ledger_isCount(billed[k])))
-        return undefined;
-    const entry = {
-        v: 1,
-        at: e.at,
-        repo: e.repo,
-        class: e.class,
-        budget: ledger_isCount(e.budget) ? e.budget : null,
-        model: isShortString(e.model, 100) ? e.model : null,
-        outcome: e.outcome,
-        limit: (0,vocabulary/* isOneOf */.EK)(vocabulary/* CLOSING_CAUSES */.TZ, e.limit) ? e.limit : null,
-        loopTokens: e.loopTokens,
-        billed: Object.fromEntries(billedKeys.map((k) => [k, billed[k]])),
-        costUsd: e.costUsd,
-        turns: e.turns,
-        runId: e.runId,
-    };
-    if (ledger_isCount(e.issue))
-        entry.issue = e.issue;
-    if (ledger_isCount(e.pr))
-        entry.pr = e.pr;
-    return entry;
-}
-/** Every well-formed line of a ledger file; blank, partial (a torn write) and garbage lines are skipped. */
-function parseLedger(text) {
-    const entries = [];
-    for (const line of String(text).split(/\r?\n/)) {
-        const trimmed = line.trim();
-        if (!trimmed.startsWith('{'))
-            continue;
-        try {
-            const entry = validLedgerEntry(JSON.parse(trimmed));
-            if (entry)
-                entries.push(entry);
-        }
-        catch {
-            // not JSON: skip the line
-        }
-    }
-    return entries;
-}
-// ---------------------------------------------------------------------------------------------------------------
-// Statistics
-/** Nearest-rank percentile of already sorted (ascending) values; undefined for no values. */
-function nearestRank(sorted, p) {
-    if (sorted.length === 0)
-        return undefined;
-    const rank = Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length)));
-    return sorted[rank - 1];
-}
-const MIN_RECOMMENDED_BUDGET = classes/* MIN_BUDGET */.nT;
-/** Below this many completed runs the recommendation is shown but marked as not enough data. */
-const ENOUGH_COMPLETED_RUNS = 5;
-/** max(20,000, p90 × 1.25 rounded up to the next 1,000). Integer arithmetic: p90 × 5 / 4 has no rounding error. */
-function recommendedBudget(p90) {
-    return Math.max(MIN_RECOMMENDED_BUDGET, Math.ceil((p90 * 5) / 4000) * 1000);
-}
-/** The chart reads well up to this many periods; older ones are left out of the chart and its table. */
-const MAX_PERIODS = 60;
-const isRun = (e) => e.outcome !== 'skipped' && e.outcome !== 'refused';
-function summarizeClass(className, entries) {
-    const runs = entries.filter(isRun);
-    const completed = runs.filter((e) => e.outcome === 'completed');
-    const capHits = runs.filter((e) => e.outcome === 'budget-exhausted').length;
-    const sorted = completed.map((e) => e.loopTokens).sort((a, b) => a - b);
-    const p90 = nearestRank(sorted, 90);
-    const totalCostUsd = usd(entries.reduce((s, e) => s + e.costUsd, 0));
-    const latest = [...entries].sort((a, b) => Date.parse(a.at) - Date.parse(b.at)).pop();
-    const summary = {
-        className,
-        runs: runs.length,
-        completed: completed.length,
-        capHits,
-        capHitRate: runs.length ? capHits / runs.length : 0,
-        p50: nearestRank(sorted, 50),
-        p90,
-        meanCostUsd: runs.length ? usd(totalCostUsd / runs.length) : 0,
-        totalCostUsd,
-        enoughData: completed.length >= ENOUGH_COMPLETED_RUNS,
-    };
-    if (latest?.budget !== null && latest?.budget !== undefined)
-        summary.currentBudget = latest.budget;
-    if (p90 !== undefined)
-        summary.recommendedBudget = recommendedBudget(p90);
-    return summary;
-}
-/**
- * Per-class statistics of the entries whose time falls in [since, now] (either bound optional, inclusive).
- * `bucket` picks days or ISO weeks for the spend series; by default days when the window spans ≤ 31 days.
- */
-function summarizeLedger(entries, opts = {}) {
-    const from = opts.since !== undefined ? Date.parse(opts.since) : -Infinity;
-    const to = opts.now !== undefined ? Date.parse(opts.now) : Infinity;
-    const inWindow = entries
-        .filter((e) => {
-        const t = Date.parse(e.at);
-        return t >= from && t <= to;
-    })
-        .sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
-    const byClass = new Map();
-    for (const e of inWindow)
-        byClass.set(e.class, [...(byClass.get(e.class) ?? []), e]);
-    const classes = [...byClass.entries()]
-        .map(([name, list]) => summarizeClass(name, list))
-        .sort((a, b) => b.totalCostUsd - a.totalCostUsd || a.className.localeCompare(b.className));
-    const first = inWindow[0]?.at;
-    const last = inWindow[inWindow.length - 1]?.at;
-    const spanDays = first && last ? (Date.parse(last) - Date.parse(first)) / 86_400_000 : 0;
-    const bucket = opts.bucket ?? (spanDays <= 31 ? 'day' : 'week');
-    return {
-        since: opts.since,
-        now: opts.now,
-        first,
-        last,
-        entries: inWindow.length,
-        runs: inWindow.filter(isRun).length,
-        totalCostUsd: usd(inWindow.reduce((s, e) => s + e.costUsd, 0)),
-        classes,
-        bucket,
-        spend: spendSeries(inWindow, bucket),
-    };
-}
-// ---------------------------------------------------------------------------------------------------------------
-// Time buckets (UTC)
-const DAY_MS = 86_400_000;
-/** `2026-11-29` */
-function dayLabel(time) {
-    return new Date(time).toISOString().slice(0, 10);
-}
-/** ISO 8601 week, e.g. `2026-W48`: weeks start on Monday; week 1 holds the year's first Thursday. */
-function isoWeekLabel(time) {
-    const d = new Date(time);
-    const weekday = d.getUTCDay() || 7;
-    const thursday = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()) + (4 - weekday) * DAY_MS;
-    const year = new Date(thursday).getUTCFullYear();
-    const week = Math.floor((thursday - Date.UTC(year, 0, 1)) / DAY_MS / 7) + 1;
-    return `${year}-W${String(week).padStart(2, '0')}`;
-}
-/** Midnight UTC of the day, or of the Monday of the week, holding `time`. */
-function periodStart(time, bucket) {
-    const d = new Date(time);
-    const midnight = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate());
-    return bucket === 'day' ? midnight : midnight - ((d.getUTCDay() || 7) - 1) * DAY_MS;
-}
-function spendSeries(entries, bucket) {
-    if (entries.length === 0)
-        return [];
-    const label = bucket === 'day' ? dayLabel : isoWeekLabel;
-    const step = bucket === 'day' ? DAY_MS : 7 * DAY_MS;
-    const firstStart = periodStart(Date.parse(entries[0].at), bucket);
-    const lastStart = periodStart(Date.parse(entries[entries.length - 1].at), bucket);
-    const periodsFrom = Math.max(firstStart, lastStart - (MAX_PERIODS - 1) * step);
-    const periods = [];
-    // Every period from the first to the last, empty ones included, so the x-axis is a true time axis.
-    for (let t = periodsFrom; t <= lastStart; t += step)
-        periods.push({ label: label(t), byClass: {}, totalUsd: 0 });
-    for (const e of entries) {
-        const index = Math.round((periodStart(Date.parse(e.at), bucket) - periodsFrom) / step);
-        const period = periods[index];
-        if (!period)
-            continue;
-        period.byClass[e.class] = usd((period.byClass[e.class] ?? 0) + e.costUsd);
-        period.totalUsd = usd(period.totalUsd + e.costUsd);
-    }
-    return periods;
-}
-/** What runs cost in the UTC calendar month of `now`, up to `now`. */
-function monthToDateCost(entries, now) {
-    const end = Date.parse(now);
-    if (Number.isNaN(end))
-        return 0;
-    const d = new Date(end);
-    const start = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
-    return usd(entries.reduce((sum, e) => {
-        const t = Date.parse(e.at);
-        return t >= start && t <= end ? sum + e.costUsd : sum;
-    }, 0));
-}
-
+// EXTERNAL MODULE: ./src/publish/credentials.ts
+var credentials = __nccwpck_require__(43525);
+// EXTERNAL MODULE: ./src/publish/ledger-store.ts
+var ledger_store = __nccwpck_require__(36642);
+// EXTERNAL MODULE: ./src/publish/receipt-comment.ts
+var receipt_comment = __nccwpck_require__(13287);
+// EXTERNAL MODULE: ./src/records/ledger.ts
+var ledger = __nccwpck_require__(44009);
 ;// CONCATENATED MODULE: ./src/render/ledger-report.ts
 
 
@@ -31367,14 +30119,14 @@ function classTable(classes) {
         '| class | runs | completed | cap-hit rate | p50 loop tokens | p90 loop tokens | mean cost | total cost | budget now | recommended budget |',
         '|---|---:|---:|---:|---:|---:|---:|---:|---:|---|',
         ...classes.map((c) => [
-            plainText(c.className, 40),
+            (0,markdown/* plainText */.wh)(c.className, 40),
             (0,format/* formatInt */.Dw)(c.runs),
             (0,format/* formatInt */.Dw)(c.completed),
             `${(0,format/* formatPercent */.l9)(c.capHits, c.runs)}${c.runs && c.capHitRate >= HIGH_CAP_HIT_RATE ? ' ⚠' : ''}`,
             c.p50 !== undefined ? (0,format/* formatInt */.Dw)(c.p50) : '—',
             c.p90 !== undefined ? (0,format/* formatInt */.Dw)(c.p90) : '—',
-            formatMoney(c.meanCostUsd),
-            formatMoney(c.totalCostUsd),
+            (0,markdown/* formatMoney */.up)(c.meanCostUsd),
+            (0,markdown/* formatMoney */.up)(c.totalCostUsd),
             c.currentBudget !== undefined ? (0,format/* formatInt */.Dw)(c.currentBudget) : '—',
             recommendationCell(c),
         ].join(' | ')).map((row) => `| ${row} |`),
@@ -31394,7 +30146,7 @@ function spendSection(summary) {
     const columns = rest.length ? [...names, OTHER_CLASSES] : names;
     const valueOf = (p, column) => column === OTHER_CLASSES ? rest.reduce((s, n) => s + (p.byClass[n] ?? 0), 0) : (p.byClass[column] ?? 0);
     const unit = summary.bucket === 'day' ? 'day' : 'week';
-    const chart = xyChart({
+    const chart = (0,render_chart/* xyChart */.Gp)({
         title: `Spend per class per ${unit} (USD)`,
         xLabel: unit === 'day' ? 'day (UTC)' : 'ISO week',
         // `11-29` or `W48`: the year is in the table below.
@@ -31404,196 +30156,54 @@ function spendSection(summary) {
         series: columns.map((c) => ({ kind: 'line', values: summary.spend.map((p) => valueOf(p, c)) })),
         palette: columns.map((_, i) => PALETTE[i].hex),
     });
-    const header = columns.map((c, i) => `${PALETTE[i].square} ${c === OTHER_CLASSES ? c : plainText(c, 40)}`);
+    const header = columns.map((c, i) => `${PALETTE[i].square} ${c === OTHER_CLASSES ? c : (0,markdown/* plainText */.wh)(c, 40)}`);
     return [
         '',
         `#### Spend per class per ${unit}`,
         '',
-        mermaidBlock(chart),
+        (0,render_chart/* mermaidBlock */.tW)(chart),
         '',
         `| ${unit} | ${header.join(' | ')} | total |`,
         `|---|${columns.map(() => '---:').join('|')}|---:|`,
         // The chart keeps empty periods (a true time axis); the table lists only the ones with runs.
         ...summary.spend
             .filter((p) => p.totalUsd > 0)
-            .map((p) => `| ${p.label} | ${columns.map((c) => formatMoney(valueOf(p, c))).join(' | ')} | ${formatMoney(p.totalUsd)} |`),
+            .map((p) => `| ${p.label} | ${columns.map((c) => (0,markdown/* formatMoney */.up)(valueOf(p, c))).join(' | ')} | ${(0,markdown/* formatMoney */.up)(p.totalUsd)} |`),
     ];
 }
 function windowLine(summary) {
     const from = (summary.since ?? summary.first)?.slice(0, 10);
     const to = (summary.now ?? summary.last)?.slice(0, 10);
     const span = from && to ? ` from ${from} to ${to} (UTC)` : '';
-    return `${(0,format/* formatInt */.Dw)(summary.runs)} run${summary.runs === 1 ? '' : 's'}${span} · total ${formatMoney(summary.totalCostUsd)}`;
+    return `${(0,format/* formatInt */.Dw)(summary.runs)} run${summary.runs === 1 ? '' : 's'}${span} · total ${(0,markdown/* formatMoney */.up)(summary.totalCostUsd)}`;
 }
 function monthLine(opts) {
     if (opts.monthToDateUsd === undefined)
         return [];
     const cap = opts.monthlyCapUsd;
-    const of = cap !== undefined ? ` of the ${formatMoney(cap)} monthly cap (${(0,format/* formatPercent */.l9)(opts.monthToDateUsd, cap)})` : '';
-    return ['', `Month to date: **${formatMoney(opts.monthToDateUsd)}**${of}.`];
+    const of = cap !== undefined ? ` of the ${(0,markdown/* formatMoney */.up)(cap)} monthly cap (${(0,format/* formatPercent */.l9)(opts.monthToDateUsd, cap)})` : '';
+    return ['', `Month to date: **${(0,markdown/* formatMoney */.up)(opts.monthToDateUsd)}**${of}.`];
 }
 const HOW_TO_READ = '_How to read this:_ loop tokens are what the budget caps. p50/p90 are nearest-rank percentiles of completed runs. ' +
-    `The recommended budget is p90 × 1.25, rounded up to 1,000, at least ${(0,format/* formatInt */.Dw)(MIN_RECOMMENDED_BUDGET)}; below ${ENOUGH_COMPLETED_RUNS} completed runs it is a first guess. ` +
+    `The recommended budget is p90 × 1.25, rounded up to 1,000, at least ${(0,format/* formatInt */.Dw)(ledger/* MIN_RECOMMENDED_BUDGET */.H5)}; below ${ledger/* ENOUGH_COMPLETED_RUNS */.wC} completed runs it is a first guess. ` +
     'The cap-hit rate is the share of runs that stopped at a limit (budget, cost cap or time); ⚠ marks a class where a quarter or more did, ' +
     'so its completed runs understate what the work needs: treat the recommendation as a floor.';
 /** Markdown for the job summary (and an optional issue comment) of `mode: report`. */
 function renderLedgerReport(summary, opts = {}) {
-    const lines = [`## ${plainText(opts.title ?? 'taskcap spend by class', 80)}`, ''];
+    const lines = [`## ${(0,markdown/* plainText */.wh)(opts.title ?? 'taskcap spend by class', 80)}`, ''];
     if (summary.entries === 0) {
         lines.push('No runs in the ledger for this period yet.', ...monthLine(opts));
         return lines.join('\n');
     }
     lines.push(windowLine(summary), ...monthLine(opts), '', ...classTable(summary.classes), ...spendSection(summary), '', HOW_TO_READ);
     // Fits a comment too (`report-issue`), even with a ledger full of odd class names.
-    return fitComment(lines.join('\n'), COMMENT_LIMIT);
+    return (0,markdown/* fitComment */.pI)(lines.join('\n'), markdown/* COMMENT_LIMIT */.W$);
 }
 
-;// CONCATENATED MODULE: ./src/util/redact.ts
-/**
- * Outbound redaction: every text that leaves taskcap (tool results to the model, logs, commit messages, PR and
- * comment bodies) passes through here. Known secrets are replaced in their plain form, in the simple encodings
- * an injected agent might use to slip them past a scanner (reversed, URL/percent, hex in its usual spellings,
- * base64 at any alignment, rot13), and as fragments (any run of FRAGMENT_CHARS characters of a secret, so
- * "print it without the first 7 characters" does not work); token-shaped strings are replaced too.
- *
- * This is the last line, not the wall: the sandbox keeps secrets out of the agent's reach in the first place.
- */
-const MASK = '***';
-/** Needles shorter than this would redact ordinary text. */
-const MIN_NEEDLE = 8;
-/** A run of this many characters of a secret (in order, from anywhere in it) counts as the secret. */
-const FRAGMENT_CHARS = 12;
-/** Token shapes worth hiding even when the value is not one of ours. */
-const TOKEN_PATTERNS = [
-    /sk-ant-[A-Za-z0-9_-]{16,}/g,
-    /\bgh[pousr]_[A-Za-z0-9]{20,}\b/g,
-    /\bgithub_pat_[A-Za-z0-9_]{30,}\b/g,
-    /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g,
-    /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\b/g,
-    /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g,
-];
-/** Base64 runs that encode `secret` wherever it sits in a larger text: one stable middle part per alignment. */
-function base64Needles(secret) {
-    const out = [];
-    for (let offset = 0; offset < 3; offset++) {
-        const encoded = Buffer.from('\0'.repeat(offset) + secret, 'utf8').toString('base64');
-        // Characters touched by the padding prefix or by whatever follows the secret are unstable: drop them.
-        const start = Math.ceil((offset * 4) / 3) + (offset > 0 ? 1 : 0);
-        const stableEnd = Math.floor(((offset + Buffer.byteLength(secret)) * 4) / 3) - 1;
-        const middle = encoded.slice(start, Math.max(start, stableEnd));
-        if (middle.length >= MIN_NEEDLE) {
-            out.push(middle, middle.replace(/\+/g, '-').replace(/\//g, '_'));
-        }
-    }
-    return out;
-}
-const rot13 = (s) => s.replace(/[a-z]/gi, (c) => {
-    const base = c <= 'Z' ? 65 : 97;
-    return String.fromCharCode(((c.charCodeAt(0) - base + 13) % 26) + base);
-});
-/** The spellings of a secret's bytes in hex that tools print: xxd -p, od/hexdump pairs, \x escapes, %XX, 0x... */
-function hexNeedles(secret) {
-    const bytes = [...Buffer.from(secret, 'utf8')].map((b) => b.toString(16).padStart(2, '0'));
-    const spellings = [bytes.join(''), bytes.join(' '), bytes.join(':'), bytes.map((b) => `\\x${b}`).join(''), bytes.map((b) => `%${b}`).join('')];
-    return spellings.flatMap((s) => [s, s.toUpperCase()]);
-}
-/**
- * A fragment counts only when it looks like key material: letters and digits mixed. Fragments of a header's
- * fixed words ("AUTHORIZATION: basic") or of a run of zeros would otherwise hide ordinary text.
- */
-const keyLike = (fragment) => /[A-Za-z]/.test(fragment) && /[0-9]/.test(fragment);
-/**
- * Environment variables whose values are secrets by their name: what a workflow passes as `env: FOO_TOKEN: ${{
- * secrets.X }}`, the runner's ACTIONS_* tokens, the inputs' keys and tokens. Used to register the action's own
- * environment, so a value read without a sandbox (`/proc/<pid>/environ`) is still masked on the way out.
- */
-const SECRET_NAME = /TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|API[-_]?KEY|ACCESS[-_]?KEY|PRIVATE|CREDENTIAL|AUTH|COOKIE|SESSION|DSN|WEBHOOK/i;
-/** Values of the secret-named variables in `env` (long enough to be worth masking). */
-function secretLikeValues(env) {
-    return Object.entries(env)
-        .filter(([name, value]) => SECRET_NAME.test(name) && value !== undefined && value.length >= MIN_NEEDLE && !/^(true|false|\d+)$/i.test(value))
-        .map(([, value]) => value);
-}
-class Redactor {
-    needles = [];
-    fragments = new Set();
-    /** Register a secret value; its encodings and fragments are registered with it. */
-    add(secret) {
-        if (!secret || secret.length < MIN_NEEDLE)
-            return this;
-        const reversed = [...secret].reverse().join('');
-        const variants = [
-            secret,
-            reversed,
-            encodeURIComponent(secret),
-            rot13(secret),
-            ...hexNeedles(secret),
-            Buffer.from(secret, 'utf8').toString('base64').replace(/=+$/, ''),
-            ...base64Needles(secret),
-            ...base64Needles(reversed),
-        ];
-        this.needles = [...new Set([...this.needles, ...variants.filter((v) => v.length >= MIN_NEEDLE)])].sort((a, b) => b.length - a.length);
-        for (const s of [secret, reversed]) {
-            for (let i = 0; i + FRAGMENT_CHARS <= s.length; i++) {
-                const f = s.slice(i, i + FRAGMENT_CHARS);
-                if (keyLike(f))
-                    this.fragments.add(f);
-            }
-        }
-        return this;
-    }
-    /** Register the values of every secret-named variable of an environment (the action's own `process.env`). */
-    addEnvironment(env) {
-        for (const value of secretLikeValues(env))
-            this.add(value);
-        return this;
-    }
-    redact(text) {
-        let out = text;
-        for (const n of this.needles)
-            if (out.includes(n))
-                out = out.split(n).join(MASK);
-        out = this.maskFragments(out);
-        for (const re of TOKEN_PATTERNS)
-            out = out.replace(re, MASK);
-        return out;
-    }
-    /** True when the text holds a known secret (in any registered form or fragment) or a token-shaped string. */
-    leaks(text) {
-        return (this.needles.some((n) => text.includes(n)) ||
-            this.fragmentSpans(text).length > 0 ||
-            TOKEN_PATTERNS.some((re) => new RegExp(re.source).test(text)));
-    }
-    /** [start, end) spans of the text covered by secret fragments, merged. */
-    fragmentSpans(text) {
-        const spans = [];
-        if (this.fragments.size === 0 || text.length < FRAGMENT_CHARS)
-            return spans;
-        for (let i = 0; i + FRAGMENT_CHARS <= text.length; i++) {
-            if (!this.fragments.has(text.slice(i, i + FRAGMENT_CHARS)))
-                continue;
-            const last = spans[spans.length - 1];
-            if (last && i <= last[1])
-                last[1] = i + FRAGMENT_CHARS;
-            else
-                spans.push([i, i + FRAGMENT_CHARS]);
-        }
-        return spans;
-    }
-    maskFragments(text) {
-        const spans = this.fragmentSpans(text);
-        if (spans.length === 0)
-            return text;
-        let out = '';
-        let at = 0;
-        for (const [start, end] of spans) {
-            out += text.slice(at, start) + MASK;
-            at = end;
-        }
-        return out + text.slice(at);
-    }
-}
-
+// EXTERNAL MODULE: ./src/util/best-effort.ts
+var best_effort = __nccwpck_require__(90039);
+// EXTERNAL MODULE: ./src/util/redact.ts
+var redact = __nccwpck_require__(50767);
 ;// CONCATENATED MODULE: ./src/run/report-mode.ts
 
 
@@ -31608,29 +30218,1205 @@ const REPORT_MARKER = '<!-- taskcap:report -->';
  * summary (and as a comment on `report-issue`). No model call.
  */
 async function runReportMode(inputs, ctx, ports) {
-    const redactor = new Redactor().add(inputs.anthropicApiKey).add(inputs.githubToken);
-    const { auth } = await resolveGitCredentials(ports.git, ctx.serverUrl, inputs.githubToken, redactor);
-    const text = await readLedger(ports.git, auth);
-    const entries = parseLedger(text);
+    const redactor = new redact/* Redactor */.pO().add(inputs.anthropicApiKey).add(inputs.githubToken);
+    const { auth } = await (0,credentials/* resolveGitCredentials */.Zs)(ports.git, ctx.serverUrl, inputs.githubToken, redactor);
+    const text = await (0,ledger_store/* readLedger */.SC)(ports.git, auth);
+    const entries = (0,ledger/* parseLedger */.h8)(text);
     const now = new Date(ports.clock.now()).toISOString();
     const markdown = entries.length
-        ? renderLedgerReport(summarizeLedger(entries, { now }), {
-            monthToDateUsd: monthToDateCost(entries, now),
+        ? renderLedgerReport((0,ledger/* summarizeLedger */.Zf)(entries, { now }), {
+            monthToDateUsd: (0,ledger/* monthToDateCost */.ZI)(entries, now),
             monthlyCapUsd: inputs.maxMonthlyCostUsd,
         })
-        : `## taskcap spend by class\n\nThe ledger is empty: no run has been recorded on the \`${LEDGER_BRANCH}\` branch yet. Set \`ledger: true\` on the workflows that run taskcap.`;
+        : `## taskcap spend by class\n\nThe ledger is empty: no run has been recorded on the \`${ledger_store/* LEDGER_BRANCH */.jF}\` branch yet. Set \`ledger: true\` on the workflows that run taskcap.`;
     ports.log.info(`Report: ${entries.length} ledger entries.`);
     let commentUrl;
     const issue = inputs.reportIssue;
     if (issue !== undefined) {
-        await bestEffort(ports.log, `The report comment on #${issue} could not be written`, async () => {
-            commentUrl = (await upsertMarkedComment(ports.github, issue, REPORT_MARKER, `${REPORT_MARKER}\n${markdown}`)).url;
+        await (0,best_effort/* bestEffort */.z)(ports.log, `The report comment on #${issue} could not be written`, async () => {
+            commentUrl = (await (0,receipt_comment/* upsertMarkedComment */.Zd)(ports.github, issue, REPORT_MARKER, `${REPORT_MARKER}\n${markdown}`)).url;
         });
     }
     return { markdown, commentUrl };
 }
 
-;// CONCATENATED MODULE: ./src/agent/providers/credential-vault.ts
+// EXTERNAL MODULE: ./src/run/run-taskcap.ts + 4 modules
+var run_taskcap = __nccwpck_require__(14957);
+// EXTERNAL MODULE: ./src/publish/explain-git-error.ts
+var explain_git_error = __nccwpck_require__(43234);
+// EXTERNAL MODULE: ./src/publish/user-notice.ts
+var user_notice = __nccwpck_require__(18469);
+;// CONCATENATED MODULE: ./src/fanout/run-fanout-mode.ts
+/** The fan-out modes, loaded (as one chunk of the bundle) only when a job runs one: most jobs run `run`. */
+async function runFanoutMode(mode, inputs, ctx, ports) {
+    const modes = await __nccwpck_require__.e(/* import() */ 459).then(__nccwpck_require__.bind(__nccwpck_require__, 98459));
+    switch (mode) {
+        case 'plan':
+            return modes.runPlanMode(inputs, ctx, ports);
+        case 'shard':
+            return modes.runShardMode(inputs, ctx, ports);
+        case 'collect':
+            return modes.runCollectMode(inputs, ctx, ports);
+    }
+}
+
+// EXTERNAL MODULE: ./src/util/errors.ts
+var errors = __nccwpck_require__(70017);
+// EXTERNAL MODULE: ./src/action/io.ts
+var action_io = __nccwpck_require__(23152);
+// EXTERNAL MODULE: ./src/vocabulary.ts
+var vocabulary = __nccwpck_require__(47819);
+// EXTERNAL MODULE: ./src/config/models.ts
+var models = __nccwpck_require__(12350);
+// EXTERNAL MODULE: ./src/tools/workbench.ts + 3 modules
+var workbench = __nccwpck_require__(43603);
+// EXTERNAL MODULE: ./src/agent/providers/provider-inputs.ts
+var provider_inputs = __nccwpck_require__(365);
+;// CONCATENATED MODULE: ./src/action/inputs.ts
+
+
+
+
+
+const list = (raw) => raw
+    .split(/[,\n]/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+function positiveNumber(name, raw, example) {
+    const value = Number(raw);
+    if (raw === '' || !Number.isFinite(value) || value <= 0) {
+        throw new errors/* UserError */.yo(`Input '${name}' must be a positive number, got '${raw}'. Example: ${name}: ${example}`);
+    }
+    return value;
+}
+function bounded(name, value, max) {
+    if (value > max)
+        throw new errors/* UserError */.yo(`Input '${name}' must be at most ${max}, got '${value}'.`);
+    return value;
+}
+function booleanInput(name, raw) {
+    if (raw === '')
+        return false;
+    if (/^(true|false)$/i.test(raw))
+        return raw.toLowerCase() === 'true';
+    throw new errors/* UserError */.yo(`Input '${name}' must be true or false, got '${raw}'.`);
+}
+/** Parse inputs from a getter (core.getInput in the action; a map in tests) and the step's environment. */
+function parseInputs(get, env = {}) {
+    const modelRaw = get('model');
+    if (modelRaw !== '' && !models/* MODEL_ID */.SN.test(modelRaw)) {
+        throw new errors/* UserError */.yo(`Input 'model' is not a model id, got '${modelRaw}'. Example: model: claude-opus-4-7`);
+    }
+    const maxCost = get('max-cost-usd');
+    const timeout = get('timeout-minutes');
+    return {
+        anthropicApiKey: get('anthropic-api-key') || undefined,
+        githubToken: githubToken(get('github-token')),
+        model: modelRaw || 'claude-opus-4-7',
+        configPath: configPath(get('config-path') || '.github/taskcap.yml'),
+        testCommand: get('test-command') || undefined,
+        maxCostUsd: maxCost === '' ? undefined : positiveNumber('max-cost-usd', maxCost, '2.50'),
+        timeoutMinutes: timeout === '' ? 30 : bounded('timeout-minutes', positiveNumber('timeout-minutes', timeout, '30'), 1440),
+        allowedBots: list(get('allowed-bots')),
+        dryRun: booleanInput('dry-run', get('dry-run')),
+        sandbox: sandboxMode(get('sandbox')),
+        protectedPaths: list(get('protected-paths')),
+        allowedEnv: allowedEnv(list(get('allowed-env')), env),
+        mode: modeInput(get('mode')),
+        ledger: booleanInput('ledger', get('ledger')),
+        uploadRecord: booleanInput('upload-record', get('upload-record')),
+        reportIssue: issueNumber(get('report-issue')),
+        maxMonthlyCostUsd: get('max-monthly-cost-usd') === '' ? undefined : positiveNumber('max-monthly-cost-usd', get('max-monthly-cost-usd'), '200'),
+        provider: (0,provider_inputs/* parseProviderInputs */.Oo)(get),
+        task: get('task') || undefined,
+        shard: get('shard') || undefined,
+    };
+}
+/**
+ * The input defaults to the workflow's token, so an empty value was set that way: almost always a secret that does
+ * not exist here. Without a token every API call fails, which would surface as a misleading permission refusal.
+ */
+function githubToken(raw) {
+    if (raw !== '')
+        return raw;
+    throw new errors/* UserError */.yo("Input 'github-token' is empty. It defaults to the workflow's token (${{ github.token }}), so it was set to something empty: usually a secret that does not exist in this repository (`github-token: ${{ secrets.NAME }}`; secrets are also empty in workflows started from forks, and for Dependabot unless set as Dependabot secrets). Remove the input to use the workflow's token, or create the secret.");
+}
+function modeInput(raw) {
+    if (raw === '')
+        return 'run';
+    if ((0,vocabulary/* isOneOf */.EK)(vocabulary/* RUN_MODES */.Px, raw))
+        return raw;
+    throw new errors/* UserError */.yo(`Input 'mode' must be one of ${vocabulary/* RUN_MODES */.Px.join(', ')}; got '${raw}'.`);
+}
+function issueNumber(raw) {
+    if (raw === '')
+        return undefined;
+    if (/^#?\d+$/.test(raw) && Number(raw.replace('#', '')) > 0)
+        return Number(raw.replace('#', ''));
+    throw new errors/* UserError */.yo(`Input 'report-issue' must be an issue number such as 42, got '${raw}'.`);
+}
+function configPath(raw) {
+    if (raw.startsWith('/') || raw.split('/').includes('..') || raw.includes('\0')) {
+        throw new errors/* UserError */.yo(`Input 'config-path' must be a path inside the repository, like .github/taskcap.yml; got '${raw}'.`);
+    }
+    return raw.replace(/^\.\//, '');
+}
+function sandboxMode(raw) {
+    if (raw === '')
+        return 'auto';
+    if ((0,vocabulary/* isOneOf */.EK)(vocabulary/* SANDBOX_MODES */.f, raw))
+        return raw;
+    throw new errors/* UserError */.yo(`Input 'sandbox' must be ${vocabulary/* SANDBOX_MODES */.f.slice(0, -1).join(', ')} or ${vocabulary/* SANDBOX_MODES */.f[vocabulary/* SANDBOX_MODES */.f.length - 1]}, got '${raw}'.`);
+}
+function allowedEnv(names, env) {
+    const out = {};
+    for (const name of names) {
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+            throw new errors/* UserError */.yo(`Input 'allowed-env' lists '${name}', which is not an environment variable name.`);
+        if ((0,workbench/* neverPassedToAgent */.TR)(name)) {
+            throw new errors/* UserError */.yo(`Input 'allowed-env' lists '${name}': taskcap never passes its own credentials or runner variables to agent commands. Remove it.`);
+        }
+        if (env[name] !== undefined)
+            out[name] = env[name];
+    }
+    return out;
+}
+/** Read the inputs from the runner and mask the secrets before anything can print them. */
+function readInputs(io, env) {
+    const inputs = parseInputs((name) => io.getInput(name), env);
+    if (inputs.anthropicApiKey)
+        io.setSecret(inputs.anthropicApiKey);
+    if (inputs.githubToken)
+        io.setSecret(inputs.githubToken);
+    if (inputs.provider.foundryApiKey)
+        io.setSecret(inputs.provider.foundryApiKey);
+    return inputs;
+}
+
+// EXTERNAL MODULE: external "node:child_process"
+var external_node_child_process_ = __nccwpck_require__(31421);
+;// CONCATENATED MODULE: ./src/agent/providers/azure-cli.ts
+/**
+ * A Microsoft Entra ID access token from the Azure CLI session azure/login leaves (`az account get-access-token`),
+ * the way Azure's own credential chain reads it in CI. The command runs with a minimal environment: PATH, HOME and
+ * the session directory, nothing else of the step's.
+ */
+
+function azureCliToken(run, env) {
+    return async (resource, configDir) => {
+        const r = await run('az', ['account', 'get-access-token', '--resource', resource, '--output', 'json'], {
+            PATH: env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+            HOME: env.HOME ?? '/',
+            AZURE_CONFIG_DIR: configDir,
+            AZURE_CORE_NO_COLOR: '1',
+            AZURE_CORE_COLLECT_TELEMETRY: '0',
+        });
+        if (r.code !== 0) {
+            const said = (r.stderr || r.stdout).trim().split('\n').slice(-2).join(' ').slice(0, 400);
+            throw new errors/* UserError */.yo(`The Azure CLI could not give an Entra ID token for Microsoft Foundry (az account get-access-token exited ${r.code ?? 'without a code'}: ${said}). Run azure/login before taskcap in the same job.`);
+        }
+        let parsed;
+        try {
+            parsed = JSON.parse(r.stdout);
+        }
+        catch {
+            throw new errors/* UserError */.yo('The Azure CLI answered az account get-access-token with something that is not JSON.');
+        }
+        if (typeof parsed.accessToken !== 'string' || parsed.accessToken === '')
+            throw new errors/* UserError */.yo('The Azure CLI gave no accessToken for Microsoft Foundry.');
+        const epoch = Number(parsed.expires_on);
+        const expiresAt = Number.isFinite(epoch) && epoch > 0 ? epoch * 1000 : Date.parse(String(parsed.expiresOn ?? '')) || Date.now() + 30 * 60_000;
+        return { token: parsed.accessToken, expiresAt };
+    };
+}
+
+// EXTERNAL MODULE: ./src/agent/model.ts
+var agent_model = __nccwpck_require__(88492);
+// EXTERNAL MODULE: ./src/agent/providers/features.ts
+var features = __nccwpck_require__(67417);
+;// CONCATENATED MODULE: ./src/agent/providers/capabilities.ts
+
+
+/**
+ * Sources: anthropic-api.md §5 (top-level cache_control refused on legacy Bedrock for models up to Opus 4.6), §10
+ * (platform packages; Bedrock's InvokeModel client has no token counting); the SDK clients themselves (betas travel
+ * in `anthropic_beta` on InvokeModel, in the header elsewhere). Where nothing is documented: `detect`.
+ */
+const CAPABILITIES = {
+    anthropic: { taskBudget: 'yes', effort: 'yes', cacheControl: 'yes', tokenCounting: 'yes' },
+    'bedrock-invoke': { taskBudget: 'detect', effort: 'detect', cacheControl: 'detect', tokenCounting: 'no' },
+    'bedrock-mantle': { taskBudget: 'detect', effort: 'detect', cacheControl: 'detect', tokenCounting: 'yes' },
+    vertex: { taskBudget: 'detect', effort: 'detect', cacheControl: 'detect', tokenCounting: 'yes' },
+    foundry: { taskBudget: 'detect', effort: 'detect', cacheControl: 'detect', tokenCounting: 'yes' },
+};
+/** Models served on Bedrock's InvokeModel under ARN-versioned ids: top-level cache_control is a 400 there. */
+const LEGACY_BEDROCK_MODELS = /^claude-(?:opus-4(?:-[0-6])?|sonnet-4(?:-[0-6])?|haiku-4-5|3-[a-z0-9-]+)(?:-\d{8})?$/;
+function surfaceOf(provider, bedrockApi) {
+    if (provider === 'bedrock')
+        return bedrockApi === 'mantle' ? 'bedrock-mantle' : 'bedrock-invoke';
+    return provider;
+}
+/** Features to switch off before the first request, from the table (and the model, where the table says so). */
+function featuresOffAtStart(surface, claudeModel) {
+    const caps = CAPABILITIES[surface];
+    const off = [];
+    if (caps.taskBudget === 'no')
+        off.push('task-budget');
+    if (caps.effort === 'no')
+        off.push('effort');
+    if (caps.cacheControl === 'no' || (surface === 'bedrock-invoke' && LEGACY_BEDROCK_MODELS.test(claudeModel)))
+        off.push('cache-control');
+    return off;
+}
+const hasTaskBudget = (c) => c.betas.includes(features/* TASK_BUDGET_BETA */.hl) || Boolean(c.params.output_config?.task_budget);
+const hasEffort = (c) => Boolean(c.params.output_config?.effort);
+const hasCacheControl = (c) => Boolean(c.params.cache_control);
+/**
+ * The feature a 400 refused, when its message names one the request carried. Wording differs per platform ("Extra
+ * inputs are not permitted: output_config.task_budget", "invalid beta flag", "extraneous key [cache_control]"), so
+ * the match is on the names in it; a refusal of `output_config` as a whole drops the task budget first, then effort.
+ */
+function refusedFeature(failure, call) {
+    if (failure.details.status !== 400)
+        return undefined;
+    const said = failure.message;
+    const namesTaskBudget = /task[_ -]?budget/i.test(said) || said.includes(features/* TASK_BUDGET_BETA */.hl) || /anthropic[-_]beta|beta (flag|header)/i.test(said);
+    const namesEffort = /\beffort\b/i.test(said);
+    if (namesTaskBudget)
+        return hasTaskBudget(call) ? 'task-budget' : undefined;
+    if (namesEffort)
+        return hasEffort(call) ? 'effort' : undefined;
+    if (hasCacheControl(call) && /cache[_ ]control/i.test(said))
+        return 'cache-control';
+    if (/output_config/i.test(said)) {
+        if (hasTaskBudget(call))
+            return 'task-budget';
+        if (hasEffort(call))
+            return 'effort';
+    }
+    return undefined;
+}
+/**
+ * The call without the switched-off features. A refused top-level `cache_control` becomes an explicit breakpoint
+ * on the last block of the last message, which every platform accepts: the growing history stays cached.
+ */
+function withoutFeatures(call, off) {
+    if (off.size === 0)
+        return call;
+    const params = { ...call.params };
+    let betas = call.betas;
+    if (params.output_config && (off.has('task-budget') || off.has('effort'))) {
+        const config = { ...params.output_config };
+        if (off.has('task-budget'))
+            delete config.task_budget;
+        if (off.has('effort'))
+            delete config.effort;
+        if (Object.keys(config).length > 0)
+            params.output_config = config;
+        else
+            delete params.output_config;
+    }
+    if (off.has('task-budget'))
+        betas = betas.filter((b) => b !== features/* TASK_BUDGET_BETA */.hl);
+    if (off.has('cache-control') && params.cache_control) {
+        const breakpoint = params.cache_control;
+        delete params.cache_control;
+        params.messages = withLastBlockBreakpoint(params.messages, breakpoint);
+    }
+    return { params, betas };
+}
+function withLastBlockBreakpoint(messages, breakpoint) {
+    const last = messages[messages.length - 1];
+    if (!last)
+        return messages;
+    const blocks = (typeof last.content === 'string' ? [{ type: 'text', text: last.content }] : [...last.content]);
+    const end = blocks[blocks.length - 1];
+    if (!end || end.type === 'thinking' || end.type === 'redacted_thinking')
+        return messages;
+    blocks[blocks.length - 1] = { ...end, cache_control: breakpoint };
+    return [...messages.slice(0, -1), { ...last, content: blocks }];
+}
+/**
+ * The model port with features switched off as the table says, and again whenever the platform answers 400 for one:
+ * the request is re-sent at once without it (a 400 reports no usage, so nothing is metered twice). Each feature is
+ * switched off at most once, so a platform that keeps refusing fails like any other 400.
+ */
+function withCapabilityFallback(port, opts) {
+    const off = new Set(opts.startOff);
+    for (const f of off)
+        opts.log.info(`${opts.providerLabel} does not take ${features/* FEATURE_NAMES */.K7[f]} for this model: ${features/* INSTEAD */.Z[f]}.`);
+    return {
+        switchedOff: () => features/* FEATURES */.Gv.filter((f) => off.has(f)),
+        async send(call, options) {
+            for (;;) {
+                const adapted = withoutFeatures(call, off);
+                try {
+                    return await port.send(adapted, options);
+                }
+                catch (e) {
+                    const feature = e instanceof agent_model/* ModelFailure */.c5 ? refusedFeature(e, adapted) : undefined;
+                    if (!feature || off.has(feature))
+                        throw e;
+                    off.add(feature);
+                    opts.log.info(`${opts.providerLabel} refused ${features/* FEATURE_NAMES */.K7[feature]} (${e.message}); re-sending without it: ${features/* INSTEAD */.Z[feature]}.`);
+                }
+            }
+        },
+    };
+}
+
+// EXTERNAL MODULE: ./src/agent/providers/provider-name.ts
+var provider_name = __nccwpck_require__(46755);
+// EXTERNAL MODULE: ./src/agent/providers/resolve-provider.ts
+var resolve_provider = __nccwpck_require__(19000);
+;// CONCATENATED MODULE: ./src/agent/providers/create-model.ts
+
+
+
+
+/** Body version Bedrock's InvokeModel documents; the SDK's default API version is refused there by older models. */
+const BEDROCK_INVOKE_VERSION = 'bedrock-2023-05-31';
+const WORDING = {
+    anthropic: { name: 'the Anthropic API', authHint: 'Check the `anthropic-api-key` secret (or the federation rule, for keyless sign-in).', retryBare429: false },
+    bedrock: {
+        name: 'Amazon Bedrock',
+        authHint: "Check the role taskcap runs as: it needs bedrock:InvokeModelWithResponseStream (bedrock-mantle:CreateInference on the Messages API endpoint) on the model, and the model must be enabled in the account's Bedrock model access.",
+        retryBare429: true,
+    },
+    vertex: { name: 'Google Vertex AI', authHint: 'Check that the service account has roles/aiplatform.user on the project and that the Claude model is enabled in Vertex AI Model Garden.', retryBare429: true },
+    foundry: { name: 'Microsoft Foundry', authHint: "Check 'foundry-api-key', or that the signed-in identity has the Cognitive Services User role on the Foundry resource.", retryBare429: true },
+};
+/** Build the model port for a resolved provider and a model. Sign-in problems surface on the first request. */
+async function createProviderModel(resolved, model, world) {
+    const { plan } = resolved;
+    const sdk = await world.loadSdk();
+    const wording = WORDING[plan.provider];
+    let port;
+    switch (plan.provider) {
+        case 'anthropic':
+            port = (0,agent_model/* createAnthropicModel */.uM)(sdk, await anthropicClient(plan, sdk, world), wording);
+            break;
+        case 'bedrock':
+            port = await bedrockPort(plan, sdk, wording);
+            break;
+        case 'vertex':
+            port = (0,agent_model/* createAnthropicModel */.uM)(sdk, await vertexClient(plan), wording);
+            break;
+        case 'foundry':
+            port = (0,agent_model/* createAnthropicModel */.uM)(sdk, await foundryClient(plan, world, resolved.vault), wording);
+            break;
+    }
+    world.log.debug(`model client ready: ${resolved.description}`);
+    const surface = surfaceOf(plan.provider, plan.provider === 'bedrock' ? plan.api : undefined);
+    return withCapabilityFallback(port, { providerLabel: provider_name/* PROVIDER_LABELS */.oU[plan.provider], startOff: featuresOffAtStart(surface, model.claudeModel ?? model.id), log: world.log });
+}
+async function anthropicClient(plan, sdk, world) {
+    const baseURL = plan.baseURL;
+    if (plan.auth.kind === 'api-key')
+        return new sdk.default({ apiKey: plan.auth.apiKey, baseURL, maxRetries: 0 });
+    const auth = plan.auth;
+    const { oidcFederationProvider } = await __nccwpck_require__.e(/* import() */ 490).then(__nccwpck_require__.bind(__nccwpck_require__, 31490));
+    const exchange = oidcFederationProvider({
+        // GitHub's OIDC tokens live minutes and each is accepted once: mint a fresh one for every exchange.
+        identityTokenProvider: async () => {
+            const token = await world.fetchIdToken(auth.audience);
+            world.onSecret(token);
+            return token;
+        },
+        federationRuleId: auth.ruleId,
+        organizationId: auth.organizationId,
+        serviceAccountId: auth.serviceAccountId,
+        workspaceId: auth.workspaceId,
+        baseURL: baseURL ?? world.env.ANTHROPIC_BASE_URL ?? 'https://api.anthropic.com',
+        fetch: globalThis.fetch,
+    });
+    return new sdk.default({
+        credentials: async (opts) => {
+            const access = await exchange(opts);
+            world.onSecret(access.token);
+            return access;
+        },
+        baseURL,
+        maxRetries: 0,
+    });
+}
+async function bedrockPort(plan, sdk, wording) {
+    const { AnthropicBedrock, AnthropicBedrockMantle } = await Promise.all(/* import() */[__nccwpck_require__.e(490), __nccwpck_require__.e(737), __nccwpck_require__.e(820)]).then(__nccwpck_require__.bind(__nccwpck_require__, 41820));
+    const auth = plan.auth;
+    const keys = auth.kind === 'aws-credentials'
+        ? { accessKey: auth.accessKeyId, secret: auth.secretAccessKey, session: auth.sessionToken ?? null }
+        : { accessKey: null, secret: null, session: null };
+    // `apiKey: null` when signing with AWS credentials: the clients must not fall back to AWS_BEARER_TOKEN_BEDROCK.
+    const apiKey = auth.kind === 'bedrock-api-key' ? auth.apiKey : null;
+    if (plan.api === 'mantle') {
+        const client = new AnthropicBedrockMantle({
+            awsRegion: plan.region,
+            baseURL: plan.baseURL,
+            apiKey,
+            awsAccessKey: keys.accessKey,
+            awsSecretAccessKey: keys.secret,
+            awsSessionToken: keys.session,
+            maxRetries: 0,
+        });
+        return (0,agent_model/* createAnthropicModel */.uM)(sdk, client, wording);
+    }
+    const common = { awsRegion: plan.region, ...(plan.baseURL ? { baseURL: plan.baseURL } : {}), maxRetries: 0 };
+    const client = keys.accessKey && keys.secret
+        ? new AnthropicBedrock({ ...common, apiKey: null, awsAccessKey: keys.accessKey, awsSecretKey: keys.secret, awsSessionToken: keys.session })
+        : new AnthropicBedrock({ ...common, apiKey });
+    const inner = (0,agent_model/* createAnthropicModel */.uM)(sdk, client, wording);
+    return {
+        // InvokeModel takes the API version in the body; the Messages API's dated versions are refused by older models.
+        send: (call, options) => inner.send({ ...call, params: { ...call.params, anthropic_version: BEDROCK_INVOKE_VERSION } }, options),
+    };
+}
+async function vertexClient(plan) {
+    const [{ AnthropicVertex }, { GoogleAuth }] = await Promise.all([Promise.all(/* import() */[__nccwpck_require__.e(490), __nccwpck_require__.e(737), __nccwpck_require__.e(492), __nccwpck_require__.e(33)]).then(__nccwpck_require__.bind(__nccwpck_require__, 82033)), __nccwpck_require__.e(/* import() */ 492).then(__nccwpck_require__.t.bind(__nccwpck_require__, 492, 23))]);
+    // From memory, not from GOOGLE_APPLICATION_CREDENTIALS: the file is out of the agent's reach during the loop.
+    const googleAuth = new GoogleAuth({ credentials: plan.auth.credentials.json, scopes: 'https://www.googleapis.com/auth/cloud-platform' });
+    return new AnthropicVertex({ region: plan.region, projectId: plan.projectId, ...(plan.baseURL ? { baseURL: plan.baseURL } : {}), googleAuth, maxRetries: 0 });
+}
+async function foundryClient(plan, world, vault) {
+    const { AnthropicFoundry } = await Promise.all(/* import() */[__nccwpck_require__.e(490), __nccwpck_require__.e(737), __nccwpck_require__.e(651)]).then(__nccwpck_require__.bind(__nccwpck_require__, 69651));
+    const where = plan.baseURL ? { baseURL: plan.baseURL, resource: null } : { resource: plan.resource };
+    if (plan.auth.kind === 'api-key')
+        return new AnthropicFoundry({ ...where, apiKey: plan.auth.apiKey, maxRetries: 0 });
+    const configDir = plan.auth.azureConfigDir;
+    // One token for as long as it lives (less a margin): the Azure CLI is slow to start.
+    let cached;
+    const azureADTokenProvider = async () => {
+        if (!cached || cached.expiresAt - Date.now() < 5 * 60_000) {
+            // The session directory is out of the agent's reach during the loop: the CLI gets a private copy then.
+            cached = vault ? await vault.withPath(configDir, (dir) => world.azureToken(resolve_provider/* FOUNDRY_ENTRA_RESOURCE */.qX, dir)) : await world.azureToken(resolve_provider/* FOUNDRY_ENTRA_RESOURCE */.qX, configDir);
+            world.onSecret(cached.token);
+        }
+        return cached.token;
+    };
+    return new AnthropicFoundry({ ...where, azureADTokenProvider, maxRetries: 0 });
+}
+
+;// CONCATENATED MODULE: ./src/agent/providers/oidc-token.ts
+/**
+ * The workflow's OIDC token for an audience, from the runner (ACTIONS_ID_TOKEN_REQUEST_URL with
+ * ACTIONS_ID_TOKEN_REQUEST_TOKEN as a bearer; the job needs `permissions: id-token: write`). Asked for afresh each
+ * time: GitHub's tokens live minutes and a federation exchange accepts each once. Unlike the toolkit's helper, this
+ * never logs the request URL, which the contract counts among the credentials.
+ */
+
+function githubOidcToken(env, fetchImpl = globalThis.fetch) {
+    return async (audience) => {
+        const base = env.ACTIONS_ID_TOKEN_REQUEST_URL;
+        const bearer = env.ACTIONS_ID_TOKEN_REQUEST_TOKEN;
+        if (!base || !bearer)
+            throw new errors/* UserError */.yo('The runner offers no OIDC token: give the job `permissions: id-token: write`.');
+        const url = new URL(base);
+        url.searchParams.set('audience', audience);
+        const res = await fetchImpl(url, { headers: { Authorization: `Bearer ${bearer}`, Accept: 'application/json; api-version=2.0' } });
+        if (!res.ok)
+            throw new errors/* UserError */.yo(`The runner refused the workflow's OIDC token (HTTP ${res.status}). Check that the job has \`permissions: id-token: write\`.`);
+        const body = (await res.json().catch(() => ({})));
+        if (typeof body.value !== 'string' || body.value === '')
+            throw new errors/* UserError */.yo("The runner's OIDC token answer had no token in it.");
+        return body.value;
+    };
+}
+
+// EXTERNAL MODULE: ./src/github/github.ts + 4 modules
+var github = __nccwpck_require__(82428);
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(48161);
+var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_);
+;// CONCATENATED MODULE: ./src/publish/git.ts
+
+
+
+
+class GitError extends Error {
+    name = 'GitError';
+}
+/**
+ * Git for taskcap's own operations (never for the agent). No shell; an environment of its own with an empty
+ * HOME and no system config; and hardening flags on every command, because the agent could have planted
+ * hooks, an fsmonitor or a pager in the repository's config and taskcap's commands run with its secrets.
+ */
+class Git {
+    dir;
+    env;
+    constructor(dir, home = external_node_fs_default().mkdtempSync(external_node_path_default().join(external_node_os_default().tmpdir(), 'taskcap-git-home-'))) {
+        this.dir = dir;
+        this.env = {
+            PATH: process.env.PATH ?? '/usr/bin:/bin',
+            HOME: home,
+            LANG: 'C.UTF-8',
+            GIT_CONFIG_NOSYSTEM: '1',
+            GIT_TERMINAL_PROMPT: '0',
+            GCM_INTERACTIVE: 'Never',
+            GIT_ASKPASS: '/bin/false',
+            SSH_ASKPASS: '/bin/false',
+        };
+    }
+    static HARDENING = [
+        '-c', 'core.hooksPath=/dev/null',
+        '-c', 'core.fsmonitor=false',
+        '-c', 'core.pager=cat',
+        '-c', 'core.sshCommand=false',
+        '-c', 'protocol.ext.allow=never',
+        '-c', 'protocol.file.allow=never',
+        '-c', 'credential.helper=',
+        '-c', 'commit.gpgSign=false',
+    ];
+    /** Run `git <args>`; throws GitError with stderr unless `allowFailure`. `env` adds command-scoped variables (auth). */
+    run(args, options = {}) {
+        return new Promise((resolve, reject) => {
+            const child = (0,external_node_child_process_.execFile)('git', [...Git.HARDENING, ...args], { cwd: this.dir, env: { ...this.env, ...options.env }, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' }, (error, stdout, stderr) => {
+                const exitCode = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+                if (exitCode !== 0 && !options.allowFailure) {
+                    reject(new GitError(`git ${args.join(' ')} failed (exit ${exitCode}): ${stderr.trim() || stdout.trim()}`));
+                    return;
+                }
+                resolve({ exitCode, stdout, stderr });
+            });
+            if (options.input !== undefined)
+                child.stdin?.end(options.input);
+        });
+    }
+    async output(args) {
+        return (await this.run(args)).stdout.trim();
+    }
+}
+
+// EXTERNAL MODULE: ./src/tools/shell.ts
+var tools_shell = __nccwpck_require__(94665);
+;// CONCATENATED MODULE: ./src/tools/sandbox.ts
+
+
+
+
+
+const SANDBOX_MODES = ['auto', 'required', 'off'];
+/** Directories masked on every run besides the caller's: sockets (a docker.sock is root on the host) and temp. */
+const ALWAYS_HIDDEN = ['/run', '/var/run', '/var/tmp', '/dev/shm'];
+/** Where Ubuntu (23.10+, the 24.04 runner image) keeps unprivileged user namespaces behind AppArmor. */
+const APPARMOR_USERNS_SYSCTL = 'kernel.apparmor_restrict_unprivileged_userns';
+/** Debian's older switch for unprivileged user namespaces. */
+const USERNS_CLONE_SYSCTL = 'kernel.unprivileged_userns_clone';
+const sysctlFile = (name) => `/proc/sys/${name.replace(/\./g, '/')}`;
+const PROBE_MARK = 'taskcap-sandbox-ok';
+const PROBE_TIMEOUT_MS = 20_000;
+const depth = (p) => (p === '/' ? 0 : p.split('/').length - 1);
+const isWithin = (parent, child) => child === parent || child.startsWith(parent.endsWith('/') ? parent : `${parent}/`);
+/** A real, absolute path, or undefined when it does not exist. */
+function realOrUndefined(p) {
+    try {
+        return external_node_fs_default().realpathSync(external_node_path_default().resolve(p));
+    }
+    catch {
+        return undefined;
+    }
+}
+/**
+ * The bubblewrap arguments before `--`. Mounts are ordered by depth so a deeper mount is never covered by a
+ * shallower one: the runner's HOME is masked, then the workspace inside it is bound back, then its `.git`
+ * read-only on top.
+ */
+function bwrapArgs(layout, features) {
+    const args = [
+        '--unshare-all', // user, pid, net, ipc, uts, cgroup: no network, no view of the runner's processes
+        ...(features.disableUserns ? ['--unshare-user', '--disable-userns'] : []),
+        ...(features.dropCaps ? ['--cap-drop', 'ALL'] : []),
+        '--die-with-parent', // the action dies → every command dies
+        '--new-session', // no controlling terminal to inject keystrokes into
+        '--hostname', 'taskcap-sandbox',
+        '--ro-bind', '/', '/',
+        '--proc', '/proc', // a fresh procfs of the new PID namespace: the action's /proc/<pid>/environ is not there
+        '--dev', '/dev',
+    ];
+    const mounts = [];
+    const protectedRoots = [layout.workspace, layout.agentHome];
+    for (const hidden of layout.hide) {
+        // Masking the workspace (or the agent's HOME) itself would only be undone by the bind below; skip it.
+        if (hidden === '/' || protectedRoots.includes(hidden))
+            continue;
+        let st;
+        try {
+            st = external_node_fs_default().statSync(hidden);
+        }
+        catch {
+            continue;
+        }
+        if (st.isDirectory())
+            mounts.push({ op: '--tmpfs', dest: hidden, rank: 0 });
+        else
+            mounts.push({ op: '--ro-bind', src: '/dev/null', dest: hidden, rank: 0 });
+    }
+    mounts.push({ op: '--bind', src: external_node_path_default().join(layout.agentHome, 'tmp'), dest: '/tmp', rank: 1 });
+    mounts.push({ op: '--bind', src: layout.workspace, dest: layout.workspace, rank: 1 });
+    mounts.push({ op: '--bind', src: layout.agentHome, dest: layout.agentHome, rank: 1 });
+    const gitDir = external_node_path_default().join(layout.workspace, '.git');
+    if (external_node_fs_default().existsSync(gitDir))
+        mounts.push({ op: '--ro-bind', src: gitDir, dest: gitDir, rank: 2 });
+    mounts.sort((a, b) => depth(a.dest) - depth(b.dest) || a.rank - b.rank);
+    for (const m of mounts)
+        args.push(m.op, ...(m.src !== undefined ? [m.src] : []), m.dest);
+    return args;
+}
+/** The paths the sandbox needs, resolved; the agent's /tmp directory is created if missing. */
+function sandboxLayout(opts) {
+    const workspace = realOrUndefined(opts.workspace);
+    if (!workspace)
+        throw new errors/* UserError */.yo(`The workspace ${opts.workspace} does not exist.`);
+    external_node_fs_default().mkdirSync(external_node_path_default().join(opts.agentHome, 'tmp'), { recursive: true });
+    const agentHome = external_node_fs_default().realpathSync(opts.agentHome);
+    const hide = new Set();
+    for (const h of [...opts.hide, ...ALWAYS_HIDDEN]) {
+        if (!h)
+            continue;
+        const real = realOrUndefined(h);
+        if (real && real !== '/')
+            hide.add(real);
+    }
+    hide.delete('/tmp'); // /tmp is replaced by the agent's own tmp, not masked
+    return { workspace, agentHome, hide: [...hide] };
+}
+function bwrapShell(bwrap, layout, features) {
+    const prefix = bwrapArgs(layout, features);
+    const writable = (p) => p !== undefined && external_node_path_default().isAbsolute(p) && (isWithin(layout.agentHome, p) || isWithin(layout.workspace, p));
+    const shell = (0,tools_shell/* createProcessShell */.io)('bubblewrap', (req) => {
+        // Commands start in the workspace; a root outside it would not exist inside the sandbox.
+        const chdir = isWithin(layout.workspace, req.root) ? req.root : layout.workspace;
+        // A HOME or TMPDIR the sandbox does not bind would not exist inside: point them at the agent's HOME.
+        const fixEnv = [
+            ...(writable(req.env.HOME) ? [] : ['--setenv', 'HOME', layout.agentHome]),
+            ...(req.env.TMPDIR === undefined || writable(req.env.TMPDIR) ? [] : ['--setenv', 'TMPDIR', external_node_path_default().join(layout.agentHome, 'tmp')]),
+        ];
+        return {
+            file: bwrap,
+            args: [...prefix, ...fixEnv, '--chdir', chdir, '--', '/bin/bash', '--noprofile', '--norc', '-c', tools_shell/* BASH_WRAPPER */.bO, 'taskcap-bash', req.cwd, chdir, req.command],
+        };
+    });
+    return { ...shell, home: layout.agentHome };
+}
+const realSystem = {
+    uid: () => (typeof process.getuid === 'function' ? process.getuid() : -1),
+    findBwrap() {
+        const dirs = [...(process.env.PATH ?? '').split((external_node_path_default()).delimiter), '/usr/bin', '/bin', '/usr/local/bin'];
+        for (const dir of dirs) {
+            if (!dir || !external_node_path_default().isAbsolute(dir))
+                continue;
+            const candidate = external_node_path_default().join(dir, 'bwrap');
+            try {
+                external_node_fs_default().accessSync(candidate, (external_node_fs_default()).constants.X_OK);
+                if (external_node_fs_default().statSync(candidate).isFile())
+                    return candidate;
+            }
+            catch {
+                /* not here */
+            }
+        }
+        return undefined;
+    },
+    exec: (file, args, timeoutMs) => new Promise((resolve) => {
+        (0,external_node_child_process_.execFile)(file, args, { timeout: timeoutMs, env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C' }, encoding: 'utf8', maxBuffer: 1024 * 1024 }, (error, stdout, stderr) => {
+            const code = error ? (typeof error.code === 'number' ? Number(error.code) : 1) : 0;
+            resolve({ code, stdout: String(stdout ?? ''), stderr: String(stderr ?? error?.message ?? '') });
+        }).stdin?.end();
+    }),
+    readFile(file) {
+        try {
+            return external_node_fs_default().readFileSync(file, 'utf8');
+        }
+        catch {
+            return undefined;
+        }
+    },
+    probe: (shell, request) => shell.run(request),
+};
+async function probeShell(system, shell, layout) {
+    const result = await system.probe(shell, {
+        command: `echo ${PROBE_MARK}`,
+        cwd: layout.workspace,
+        root: layout.workspace,
+        env: { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: layout.agentHome, LANG: 'C.UTF-8' },
+        timeoutMs: PROBE_TIMEOUT_MS,
+        maxOutputBytes: 4000,
+    });
+    if (result.exitCode === 0 && result.output.trim() === PROBE_MARK && result.cwd === layout.workspace)
+        return { ok: true };
+    const said = result.output.trim().split('\n').filter(Boolean).slice(-3).join(' / ');
+    const how = result.timedOut ? 'timed out' : `exit ${result.exitCode ?? 'none'}`;
+    return { ok: false, detail: `${how}${said ? `: ${said.slice(0, 300)}` : ''}` };
+}
+/**
+ * Find bubblewrap and prove it works here with a trivial command. When user namespaces are restricted (Ubuntu's
+ * AppArmor switch, Debian's userns_clone) and sudo works without a password, lift the restriction the way other
+ * agent actions do on GitHub's ubuntu-24.04 runners, and probe again. Every step taken is logged and returned.
+ */
+async function detectSandbox(opts, system = realSystem) {
+    const steps = [];
+    const undo = [];
+    const log = opts.log ?? { info: () => { }, warn: () => { } };
+    const note = (m) => {
+        steps.push(m);
+        log.info(`Sandbox: ${m}`);
+    };
+    const bwrap = system.findBwrap();
+    if (!bwrap) {
+        return {
+            ok: false,
+            reason: 'bubblewrap (bwrap) is not installed on this runner',
+            fix: 'Install it in a step before taskcap: `sudo apt-get install -y bubblewrap`.',
+            steps,
+            undo,
+        };
+    }
+    const layout = sandboxLayout(opts);
+    // The probe runs beside `--help`, assuming a bubblewrap recent enough for --disable-userns (0.8+, as on
+    // ubuntu-24.04); only an older one costs a second probe.
+    const dropCaps = system.uid() === 0;
+    const recent = bwrapShell(bwrap, layout, { disableUserns: true, dropCaps });
+    const [help, recentProbe] = await Promise.all([system.exec(bwrap, ['--help'], 10_000), probeShell(system, recent, layout)]);
+    const features = { disableUserns: `${help.stdout}${help.stderr}`.includes('--disable-userns'), dropCaps };
+    const shell = features.disableUserns ? recent : bwrapShell(bwrap, layout, features);
+    let probe = features.disableUserns ? recentProbe : await probeShell(system, shell, layout);
+    if (probe.ok)
+        return { ok: true, bwrap, features, layout, shell, steps, undo };
+    note(`bubblewrap (${bwrap}) failed its probe (${probe.detail}).`);
+    // Namespaces restricted by a host switch: lift it when sudo needs no password (GitHub-hosted runners).
+    const switches = [
+        { name: APPARMOR_USERNS_SYSCTL, blocked: '1', allowed: '0' },
+        { name: USERNS_CLONE_SYSCTL, blocked: '0', allowed: '1' },
+    ].filter((s) => system.readFile(sysctlFile(s.name))?.trim() === s.blocked);
+    let sudoOk;
+    if (switches.length > 0 && system.uid() !== 0) {
+        sudoOk = (await system.exec('sudo', ['-n', 'true'], 10_000)).code === 0;
+        if (sudoOk) {
+            for (const s of switches) {
+                note(`${s.name}=${s.blocked} blocks the user namespaces bubblewrap needs; running \`sudo -n sysctl -w ${s.name}=${s.allowed}\` for this job (as other agent actions do on ubuntu-24.04 runners).`);
+                const r = await system.exec('sudo', ['-n', 'sysctl', '-w', `${s.name}=${s.allowed}`], 15_000);
+                if (r.code !== 0) {
+                    note(`sysctl failed: ${(r.stderr || r.stdout).trim().slice(0, 200)}`);
+                    continue;
+                }
+                undo.push(async () => {
+                    await system.exec('sudo', ['-n', 'sysctl', '-w', `${s.name}=${s.blocked}`], 15_000);
+                });
+            }
+            probe = await probeShell(system, shell, layout);
+            if (probe.ok) {
+                note('bubblewrap works after the change.');
+                return { ok: true, bwrap, features, layout, shell, steps, undo };
+            }
+            note(`bubblewrap still fails (${probe.detail}).`);
+        }
+        else {
+            note('sudo needs a password here, so the restriction cannot be lifted by taskcap.');
+        }
+    }
+    const restricted = switches.map((s) => `${s.name}=${s.blocked}`).join(', ');
+    const fix = restricted
+        ? `User namespaces are restricted on this machine (${restricted})${sudoOk === false ? ' and sudo needs a password' : ''}: allow them in an earlier step, e.g. \`sudo sysctl -w ${switches[0].name}=${switches[0].allowed}\` (or load an AppArmor profile that grants bwrap \`userns\`).`
+        : 'Allow unprivileged user namespaces for bwrap on this machine (in a container: run it with a seccomp/AppArmor profile that permits them).';
+    return { ok: false, reason: `bubblewrap cannot create its sandbox here (${probe.detail})`, fix, steps, undo };
+}
+/**
+ * The shell the agent's commands run in. `required` throws (a UserError that says what failed and how to fix
+ * it) rather than run unsandboxed; `auto` falls back to the host shell with a warning and a receipt note.
+ */
+async function createSandboxShell(opts, system = realSystem) {
+    const { log } = opts;
+    if (opts.mode === 'off') {
+        log.warn('Sandbox is off (input sandbox: off): the agent\'s commands run directly on the runner with a scrubbed environment only.');
+        return { shell: { ...(0,tools_shell/* createHostShell */.xx)(), home: opts.agentHome }, sandboxed: false, note: 'commands ran without a sandbox: the sandbox input is off', dispose: async () => { } };
+    }
+    if (!SANDBOX_MODES.includes(opts.mode))
+        throw new errors/* UserError */.yo(`Input 'sandbox' must be auto, required or off, got '${String(opts.mode)}'.`);
+    const found = await detectSandbox(opts, system);
+    let disposed = false;
+    const dispose = async () => {
+        if (disposed)
+            return;
+        disposed = true;
+        for (const u of found.undo.reverse())
+            await u().catch(() => { });
+    };
+    if (found.ok) {
+        log.info(`Sandbox: bubblewrap (${found.bwrap}): own user, PID, network, IPC and UTS namespaces; read-only root; the workspace writable except .git; hidden: ${found.layout.hide.join(', ')}${found.features.disableUserns ? '; nested user namespaces disabled' : ''}.`);
+        return { shell: found.shell, sandboxed: true, dispose };
+    }
+    if (opts.mode === 'required') {
+        await dispose();
+        throw new errors/* UserError */.yo(`sandbox: required, but no sandbox can be made: ${found.reason}. ${found.fix} Or set \`sandbox: auto\` to run the agent's commands without a sandbox (with a warning).`);
+    }
+    log.warn(`No sandbox: ${found.reason}. The agent's commands run directly on the runner with a scrubbed environment only; they can read what the runner user can read. ${found.fix} Set \`sandbox: required\` to fail instead.`);
+    return { shell: { ...(0,tools_shell/* createHostShell */.xx)(), home: opts.agentHome }, sandboxed: false, note: `commands ran without a sandbox: ${found.reason}`, dispose };
+}
+
+;// CONCATENATED MODULE: ./src/action/real-ports.ts
+
+
+
+
+
+
+
+/** A command without a shell, with exactly the given environment (the Azure CLI for a Foundry token). */
+const runCommand = (file, args, env) => new Promise((resolve) => {
+    (0,external_node_child_process_.execFile)(file, args, { env, timeout: 120_000, encoding: 'utf8', maxBuffer: 1024 * 1024 }, (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? Number(error.code) : 1) : 0;
+        resolve({ code, stdout: String(stdout ?? ''), stderr: String(stderr || (error?.message ?? '')) });
+    }).stdin?.end();
+});
+/**
+ * The real world for one run: Octokit, git in the workspace, the Anthropic SDK, the sandbox, the system clock.
+ * Everything it needs from the environment is passed in (`env`), so the same wiring serves the runner and the
+ * in-process test tier.
+ */
+function buildPorts(inputs, ctx, env, io, cancel, clock) {
+    const { log } = io;
+    // The SDK is large: it loads once a task is known to need it, while the sandbox probe and the lookups run.
+    let sdk;
+    // Tests and simulators turn GitHub's request spacing off; a real run always keeps it.
+    const throttle = env.TASKCAP_GITHUB_THROTTLE !== 'off';
+    const octokit = (0,github/* createOctokit */.Qi)(inputs.githubToken, ctx.apiUrl, log, { throttle });
+    return {
+        github: (0,github/* createGitHub */.Cl)(octokit, ctx.owner, ctx.repo),
+        // The client for the run's provider; its platform package loads only when that provider is used.
+        makeModel: (provider, model, onSecret) => createProviderModel(provider, model, {
+            loadSdk: () => (sdk ??= Promise.all(/* import() */[__nccwpck_require__.e(490), __nccwpck_require__.e(737), __nccwpck_require__.e(582)]).then(__nccwpck_require__.bind(__nccwpck_require__, 8582))),
+            fetchIdToken: githubOidcToken(env),
+            azureToken: azureCliToken(runCommand, env),
+            onSecret: (secret) => {
+                io.setSecret(secret);
+                onSecret(secret);
+            },
+            log,
+            env,
+        }),
+        git: new Git(ctx.workspace),
+        // Made per task, after the gate: a skipped or refused event never touches the machine's sandbox settings.
+        makeShell: ({ workspace, agentHome }) => createSandboxShell({
+            mode: inputs.sandbox,
+            workspace,
+            agentHome,
+            hide: [ctx.runnerTemp, env.HOME ?? ''].filter((d) => d && d !== '/'),
+            log,
+        }),
+        clock,
+        log,
+        cancel,
+        environment: env,
+    };
+}
+
+// EXTERNAL MODULE: ./src/action/runner-context.ts
+var runner_context = __nccwpck_require__(6860);
+;// CONCATENATED MODULE: ./src/action/main.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/**
+ * The action: read the inputs and the runner, build the real ports, run the mode, publish the outputs. One catch:
+ * whatever goes wrong fails the step with a message, never a stack trace and never a green step.
+ */
+async function run(env, io, cancel, clock = systemClock) {
+    const { log } = io;
+    try {
+        const { inputs, ctx } = await log.group('Inputs', async () => {
+            const inputs = readInputs(io, env);
+            const ctx = (0,runner_context/* readRunnerContext */.g)(env);
+            log.debug(`inputs read (${ctx.eventName})`);
+            return { inputs, ctx };
+        });
+        const ports = buildPorts(inputs, ctx, env, io, cancel, clock);
+        if (inputs.mode === 'report' || (ctx.eventName === 'workflow_dispatch' && ctx.payload.inputs?.mode === 'report')) {
+            const { markdown, commentUrl } = await runReportMode(inputs, ctx, ports);
+            io.setOutput('status', 'completed');
+            if (commentUrl)
+                io.setOutput('comment-url', commentUrl);
+            await io.appendSummary(markdown);
+            return;
+        }
+        if (inputs.mode === 'plan' || inputs.mode === 'shard' || inputs.mode === 'collect') {
+            await publishFanout(io, await runFanoutMode(inputs.mode, inputs, ctx, ports), inputs, ctx);
+            return;
+        }
+        // A request that cannot be served because of what it asked or how taskcap is set up is answered where it was made.
+        const { outcome, record, redactor } = await (0,run_taskcap/* runTaskcap */.xu)(inputs, ctx, ports).catch((0,user_notice/* answerAndRethrow */.h3)(ctx, { github: ports.github, log, dryRun: inputs.dryRun }));
+        await publishOutputs(io, outcome, record, inputs, ctx, redactor);
+        if (outcome.status === 'failed')
+            io.setFailed(outcome.reason ?? 'taskcap failed.');
+    }
+    catch (error) {
+        io.setOutput('status', 'failed');
+        io.setFailed((0,explain_git_error/* explainGitError */.et)((0,errors/* errorMessage */.gJ)(error)));
+    }
+}
+/**
+ * A fan-out mode's result. A shard's run is published like a `run`'s; its failure is a warning, not a red job: it is
+ * recorded, its units return to the work list at collect, and the matrix and collect go on.
+ */
+async function publishFanout(io, result, inputs, ctx) {
+    if (result.run)
+        await publishOutputs(io, result.run.outcome, result.run.record, inputs, ctx, result.run.redactor);
+    else
+        io.setOutput('status', result.status);
+    for (const [name, value] of Object.entries(result.outputs))
+        io.setOutput(name, value);
+    if (result.reason && (result.status === 'skipped' || result.status === 'refused'))
+        io.log.info(`${result.status === 'skipped' ? 'Skipped' : 'Refused'}: ${result.reason}.`);
+    else if (result.run && result.status !== 'completed' && result.status !== 'no-changes')
+        io.log.warn(`The shard ended ${result.status}${result.reason ? `: ${result.reason}` : ''}. Its units go back to the work list at collect.`);
+    if (result.summary)
+        await io.appendSummary(result.summary);
+    if (result.failure)
+        io.setFailed(result.failure);
+}
+async function publishOutputs(io, outcome, record, inputs, ctx, redactor) {
+    for (const [name, value] of Object.entries((0,run_outcome/* outputsOf */.Yz)(outcome)))
+        io.setOutput(name, value);
+    if (record && ctx.runnerTemp) {
+        const json = JSON.stringify(record, null, 2);
+        // The record carries no free text by construction; a leak check is the second line of defence.
+        if (redactor.leaks(json))
+            io.log.warn('The run record was not written: it matched a secret pattern.');
+        else {
+            const file = external_node_path_default().join(ctx.runnerTemp, `taskcap-run-record-${ctx.runId}-${ctx.runAttempt}.json`);
+            external_node_fs_default().writeFileSync(file, json);
+            io.setOutput('run-record', file);
+            if (inputs.uploadRecord) {
+                await (0,best_effort/* bestEffort */.z)(io.log, 'The run record could not be uploaded as an artifact', async () => {
+                    await io.uploadArtifact(`taskcap-run-record-${ctx.runId}-${ctx.runAttempt}`, file);
+                    io.log.info('Uploaded the run record as a workflow artifact.');
+                });
+            }
+        }
+    }
+    if (outcome.status === 'skipped' || outcome.status === 'refused')
+        return;
+    if (outcome.dryRun)
+        io.log.info(`Receipt (dry run):\n${(0,action_io/* inert */.t)((0,receipt/* renderReceipt */.pB)(outcome))}`);
+    // An explore/research result with nowhere to comment (a scheduled run that changed no file) still reaches people.
+    const result = outcome.result ? `\n\n## Result\n\n${outcome.result}` : '';
+    if (outcome.result && !outcome.commentUrl)
+        io.log.info(`Result:\n${(0,action_io/* inert */.t)(outcome.result)}`);
+    await io.appendSummary(renderJobSummary(outcome) + result);
+}
+
+
+/***/ }),
+
+/***/ 6860:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   V: () => (/* binding */ runUrl),
+/* harmony export */   g: () => (/* binding */ readRunnerContext)
+/* harmony export */ });
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(73024);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var _util_errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(70017);
+
+
+/**
+ * Read the runner's environment. A missing or unreadable event payload is a clear error: without it taskcap
+ * cannot know who asked for what, so it does nothing.
+ */
+function readRunnerContext(env) {
+    const eventName = env.GITHUB_EVENT_NAME ?? '';
+    if (!eventName)
+        throw new _util_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserError */ .yo('GITHUB_EVENT_NAME is not set: taskcap must run as a step of a GitHub Actions job.');
+    const eventPath = env.GITHUB_EVENT_PATH ?? '';
+    if (!eventPath)
+        throw new _util_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserError */ .yo('GITHUB_EVENT_PATH is not set: the runner gave no event payload, so taskcap does nothing.');
+    let raw;
+    try {
+        raw = node_fs__WEBPACK_IMPORTED_MODULE_0___default().readFileSync(eventPath, 'utf8');
+    }
+    catch (e) {
+        throw new _util_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserError */ .yo(`The event payload '${eventPath}' (GITHUB_EVENT_PATH) cannot be read: ${e.message}. taskcap does nothing without it.`);
+    }
+    let payload;
+    try {
+        payload = JSON.parse(raw);
+    }
+    catch {
+        throw new _util_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserError */ .yo(`The event payload '${eventPath}' (GITHUB_EVENT_PATH) is not valid JSON; taskcap does nothing without a readable event.`);
+    }
+    if (!payload || typeof payload !== 'object' || Array.isArray(payload)) {
+        throw new _util_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserError */ .yo(`The event payload '${eventPath}' (GITHUB_EVENT_PATH) is not a JSON object; taskcap does nothing without a readable event.`);
+    }
+    const repository = env.GITHUB_REPOSITORY ?? '';
+    const [owner, repo, ...rest] = repository.split('/');
+    if (!owner || !repo || rest.length > 0) {
+        throw new _util_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .UserError */ .yo(`GITHUB_REPOSITORY '${repository}' is not in the form owner/repo.`);
+    }
+    const workspace = env.GITHUB_WORKSPACE || process.cwd();
+    return {
+        eventName,
+        payload: payload,
+        owner,
+        repo,
+        apiUrl: (env.GITHUB_API_URL || 'https://api.github.com').replace(/\/+$/, ''),
+        serverUrl: (env.GITHUB_SERVER_URL || 'https://github.com').replace(/\/+$/, ''),
+        workspace,
+        runnerTemp: env.RUNNER_TEMP || '',
+        runId: env.GITHUB_RUN_ID || '0',
+        runAttempt: Number(env.GITHUB_RUN_ATTEMPT || '1') || 1,
+        actor: env.GITHUB_ACTOR || undefined,
+        triggeringActor: env.GITHUB_TRIGGERING_ACTOR || undefined,
+        sha: env.GITHUB_SHA || undefined,
+        ref: env.GITHUB_REF || undefined,
+    };
+}
+/** Link to this workflow run, for the receipt and the PR. */
+function runUrl(ctx) {
+    return `${ctx.serverUrl}/${ctx.owner}/${ctx.repo}/actions/runs/${ctx.runId}${ctx.runAttempt > 1 ? `/attempts/${ctx.runAttempt}` : ''}`;
+}
+
+
+/***/ }),
+
+/***/ 88492:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   c5: () => (/* binding */ ModelFailure),
+/* harmony export */   uM: () => (/* binding */ createAnthropicModel)
+/* harmony export */ });
+/* unused harmony exports ANTHROPIC_WORDING, classifyFailure */
+/** A failed model request, classified once here so the loop never inspects SDK error classes. */
+class ModelFailure extends Error {
+    kind;
+    details;
+    name = 'ModelFailure';
+    constructor(message, kind, details = {}) {
+        super(message);
+        this.kind = kind;
+        this.details = details;
+    }
+}
+/**
+ * Error types worth another attempt: the API's own, and the AWS exception frames Bedrock streams (the Bedrock client
+ * names them in camel case: throttlingException, …).
+ */
+const TRANSIENT_TYPES = new Set(['overloaded_error', 'api_error', 'timeout_error', 'rate_limit_error', 'throttlingException', 'serviceUnavailableException', 'internalServerException', 'modelStreamErrorException', 'modelNotReadyException'].map((t) => t.toLowerCase()));
+const ANTHROPIC_WORDING = { name: 'the Anthropic API', authHint: 'Check the `anthropic-api-key` secret.', retryBare429: false };
+function retryAfterMs(headers) {
+    const ms = Number(headers?.get('retry-after-ms'));
+    if (Number.isFinite(ms) && ms > 0)
+        return ms;
+    const raw = headers?.get('retry-after');
+    if (!raw)
+        return undefined;
+    const s = Number(raw);
+    if (Number.isFinite(s) && s >= 0)
+        return s * 1000;
+    const date = Date.parse(raw);
+    return Number.isFinite(date) ? Math.max(0, date - Date.now()) : undefined;
+}
+/** Map whatever the SDK threw to a ModelFailure with the cause named for the workflow author. */
+function classifyFailure(error, sdk, requestId, partialUsage, streamedBytes, wording = ANTHROPIC_WORDING) {
+    const { APIConnectionError, APIError, APIUserAbortError } = sdk;
+    const api = wording.name;
+    const base = { requestId, partialUsage, streamedBytes };
+    if (error instanceof ModelFailure)
+        return error;
+    if (error instanceof APIUserAbortError)
+        return new ModelFailure('request aborted', 'aborted', base);
+    if (error instanceof APIConnectionError) {
+        return new ModelFailure(`connection to ${api} failed: ${error.message}${error.cause instanceof Error && error.cause.message !== error.message ? ` (${error.cause.message})` : ''}`, 'transient', base);
+    }
+    if (error instanceof APIError) {
+        const status = error.status;
+        const errorType = error.type ?? undefined;
+        const errorCode = error.errorCode ?? undefined;
+        const wait = retryAfterMs(error.headers);
+        const details = { ...base, status, errorType, errorCode, retryAfterMs: wait, requestId: error.requestID ?? requestId };
+        // Platforms that answer with their own error body ({message}) leave only the SDK's `<status> <body>` text.
+        const said = error.apiMessage ?? error.message.replace(/^\d{3}\s+/, '');
+        if (status === undefined) {
+            // An `error` event inside a 200 stream: the SDK does not retry these, taskcap does when the type is transient.
+            const kind = errorType && TRANSIENT_TYPES.has(errorType.toLowerCase()) ? 'transient' : 'fatal';
+            return new ModelFailure(`the stream failed: ${errorType ?? 'error'}: ${said}`, kind, details);
+        }
+        if (status === 429) {
+            // On the Anthropic API a 429 without retry-after is a spend limit that keeps failing until access resumes:
+            // stop, don't hammer. A cloud platform's bare 429 is throttling: back off.
+            if ((wait === undefined && !wording.retryBare429) || errorCode?.includes('spend_limit')) {
+                return new ModelFailure(`${api} refused with a spend limit (429 ${errorCode ?? errorType ?? ''}): ${said}. Raise the workspace or organization spend limit, then re-run.`, 'fatal', details);
+            }
+            return new ModelFailure(`rate limited (429): ${said}`, 'transient', details);
+        }
+        if (status === 401)
+            return new ModelFailure(`${api} rejected the credentials (401): ${said}. ${wording.authHint}`, 'fatal', details);
+        if (status === 402)
+            return new ModelFailure(`billing problem (402): ${said}. Check the Anthropic account's billing.`, 'fatal', details);
+        if (status === 403)
+            return new ModelFailure(`permission denied (403): ${said}${api === ANTHROPIC_WORDING.name ? '' : `. ${wording.authHint}`}`, 'fatal', details);
+        if (status === 408 || status === 409 || status >= 500)
+            return new ModelFailure(`${api} answered ${status}: ${said}`, 'transient', details);
+        return new ModelFailure(`${api} rejected the request (${status}): ${said}`, 'fatal', details);
+    }
+    // A stream that ended without a message, a socket reset surfaced as a plain Error, a JSON glitch: retry.
+    const message = error instanceof Error ? error.message : String(error);
+    return new ModelFailure(`the response stream broke: ${message}`, 'transient', base);
+}
+/**
+ * The model port over the real SDK: one streaming request, SDK retries off. `client` is the Anthropic client or one
+ * of the platform clients (Bedrock, Vertex, Foundry), which share its `beta.messages.stream`.
+ */
+function createAnthropicModel(sdk, client, wording = ANTHROPIC_WORDING) {
+    return {
+        async send(call, { signal, timeoutMs }) {
+            const stream = client.beta.messages.stream({ ...call.params, ...(call.betas.length > 0 ? { betas: call.betas } : {}) }, { signal, timeout: timeoutMs, maxRetries: 0 });
+            try {
+                const message = await stream.finalMessage();
+                return { message, requestId: stream.request_id ?? undefined };
+            }
+            catch (e) {
+                const snapshot = stream.currentMessage;
+                const streamedBytes = snapshot ? Buffer.byteLength(JSON.stringify(snapshot.content), 'utf8') : undefined;
+                if (signal.aborted && !(e instanceof ModelFailure)) {
+                    return Promise.reject(new ModelFailure('request aborted', 'aborted', { requestId: stream.request_id ?? undefined, partialUsage: snapshot?.usage, streamedBytes }));
+                }
+                throw classifyFailure(e, sdk, stream.request_id ?? undefined, snapshot?.usage, streamedBytes, wording);
+            }
+        },
+    };
+}
+
+
+/***/ }),
+
+/***/ 78338:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   AB: () => (/* binding */ credentialPaths),
+/* harmony export */   AX: () => (/* binding */ CREDENTIAL_GLOBS),
+/* harmony export */   qE: () => (/* binding */ CredentialVault)
+/* harmony export */ });
+/* unused harmony export GHA_CREDS_FILE */
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(73024);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(48161);
+/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_os__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(76760);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_2__);
 /**
  * Credential files and directories the workflow's setup steps leave on the runner: google-github-actions/auth's
  * `gha-creds-*.json` in the workspace (GOOGLE_APPLICATION_CREDENTIALS), token files named by the environment, and the
@@ -31664,37 +31450,37 @@ function credentialPaths(env, workspace, dirs = []) {
     const found = new Set();
     for (const name of FILE_VARIABLES) {
         const file = env[name];
-        if (file && external_node_path_default().isAbsolute(file))
-            found.add(external_node_path_default().resolve(file));
+        if (file && node_path__WEBPACK_IMPORTED_MODULE_2___default().isAbsolute(file))
+            found.add(node_path__WEBPACK_IMPORTED_MODULE_2___default().resolve(file));
         else if (file)
-            found.add(external_node_path_default().resolve(workspace, file));
+            found.add(node_path__WEBPACK_IMPORTED_MODULE_2___default().resolve(workspace, file));
     }
     try {
-        for (const entry of external_node_fs_default().readdirSync(workspace))
+        for (const entry of node_fs__WEBPACK_IMPORTED_MODULE_0___default().readdirSync(workspace))
             if (GHA_CREDS_FILE.test(entry))
-                found.add(external_node_path_default().join(workspace, entry));
+                found.add(node_path__WEBPACK_IMPORTED_MODULE_2___default().join(workspace, entry));
     }
     catch {
         /* no workspace listing: nothing found there */
     }
     for (const dir of dirs)
-        found.add(external_node_path_default().resolve(dir));
+        found.add(node_path__WEBPACK_IMPORTED_MODULE_2___default().resolve(dir));
     return [...found];
 }
 function save(p, skip) {
     let st;
     try {
-        st = external_node_fs_default().lstatSync(p);
+        st = node_fs__WEBPACK_IMPORTED_MODULE_0___default().lstatSync(p);
     }
     catch {
         return undefined;
     }
     if (st.isFile() && st.size <= MAX_FILE_BYTES)
-        return { file: p, content: external_node_fs_default().readFileSync(p), mode: st.mode & 0o777 };
+        return { file: p, content: node_fs__WEBPACK_IMPORTED_MODULE_0___default().readFileSync(p), mode: st.mode & 0o777 };
     if (st.isDirectory()) {
-        const entries = external_node_fs_default().readdirSync(p)
+        const entries = node_fs__WEBPACK_IMPORTED_MODULE_0___default().readdirSync(p)
             .filter((e) => !skip?.has(e))
-            .map((e) => save(external_node_path_default().join(p, e)))
+            .map((e) => save(node_path__WEBPACK_IMPORTED_MODULE_2___default().join(p, e)))
             .filter((s) => s !== undefined);
         return { dir: p, mode: st.mode & 0o777, entries };
     }
@@ -31702,11 +31488,11 @@ function save(p, skip) {
 }
 function write(saved, at) {
     if ('file' in saved)
-        external_node_fs_default().writeFileSync(at, saved.content, { mode: saved.mode });
+        node_fs__WEBPACK_IMPORTED_MODULE_0___default().writeFileSync(at, saved.content, { mode: saved.mode });
     else {
-        external_node_fs_default().mkdirSync(at, { recursive: true, mode: saved.mode });
+        node_fs__WEBPACK_IMPORTED_MODULE_0___default().mkdirSync(at, { recursive: true, mode: saved.mode });
         for (const e of saved.entries)
-            write(e, external_node_path_default().join(at, external_node_path_default().basename('file' in e ? e.file : e.dir)));
+            write(e, node_path__WEBPACK_IMPORTED_MODULE_2___default().join(at, node_path__WEBPACK_IMPORTED_MODULE_2___default().basename('file' in e ? e.file : e.dir)));
     }
 }
 class CredentialVault {
@@ -31725,7 +31511,7 @@ class CredentialVault {
                 continue;
             let saved;
             try {
-                saved = save(p, external_node_path_default().basename(p) === '.azure' ? AZURE_SKIP : undefined);
+                saved = save(p, node_path__WEBPACK_IMPORTED_MODULE_2___default().basename(p) === '.azure' ? AZURE_SKIP : undefined);
             }
             catch {
                 continue;
@@ -31734,10 +31520,10 @@ class CredentialVault {
                 continue;
             // Only what was saved is removed: the skipped parts of a directory (logs) stay where they are.
             if ('file' in saved)
-                external_node_fs_default().rmSync(p, { force: true });
+                node_fs__WEBPACK_IMPORTED_MODULE_0___default().rmSync(p, { force: true });
             else
                 for (const e of saved.entries)
-                    external_node_fs_default().rmSync('file' in e ? e.file : e.dir, { recursive: true, force: true });
+                    node_fs__WEBPACK_IMPORTED_MODULE_0___default().rmSync('file' in e ? e.file : e.dir, { recursive: true, force: true });
             this.hidden.set(p, saved);
         }
         return () => this.restore();
@@ -31756,22 +31542,57 @@ class CredentialVault {
     }
     /** Run `fn` with `dir` readable: the directory itself, or a private copy while it is hidden. */
     async withPath(dir, fn) {
-        const saved = this.hidden.get(external_node_path_default().resolve(dir));
+        const saved = this.hidden.get(node_path__WEBPACK_IMPORTED_MODULE_2___default().resolve(dir));
         if (!saved)
             return fn(dir);
-        const copy = external_node_fs_default().mkdtempSync(external_node_path_default().join(external_node_os_default().tmpdir(), 'taskcap-cred-'));
+        const copy = node_fs__WEBPACK_IMPORTED_MODULE_0___default().mkdtempSync(node_path__WEBPACK_IMPORTED_MODULE_2___default().join(node_os__WEBPACK_IMPORTED_MODULE_1___default().tmpdir(), 'taskcap-cred-'));
         try {
-            external_node_fs_default().chmodSync(copy, 0o700);
-            write(saved, external_node_path_default().join(copy, 'dir'));
-            return await fn(external_node_path_default().join(copy, 'dir'));
+            node_fs__WEBPACK_IMPORTED_MODULE_0___default().chmodSync(copy, 0o700);
+            write(saved, node_path__WEBPACK_IMPORTED_MODULE_2___default().join(copy, 'dir'));
+            return await fn(node_path__WEBPACK_IMPORTED_MODULE_2___default().join(copy, 'dir'));
         }
         finally {
-            external_node_fs_default().rmSync(copy, { recursive: true, force: true });
+            node_fs__WEBPACK_IMPORTED_MODULE_0___default().rmSync(copy, { recursive: true, force: true });
         }
     }
 }
 
-;// CONCATENATED MODULE: ./src/agent/providers/provider-inputs.ts
+
+/***/ }),
+
+/***/ 67417:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Gv: () => (/* binding */ FEATURES),
+/* harmony export */   K7: () => (/* binding */ FEATURE_NAMES),
+/* harmony export */   Z: () => (/* binding */ INSTEAD),
+/* harmony export */   hl: () => (/* binding */ TASK_BUDGET_BETA),
+/* harmony export */   lQ: () => (/* binding */ isFeature)
+/* harmony export */ });
+const FEATURES = ['task-budget', 'effort', 'cache-control'];
+const TASK_BUDGET_BETA = 'task-budgets-2026-03-13';
+const FEATURE_NAMES = { 'task-budget': 'the task budget', effort: 'effort', 'cache-control': 'top-level cache_control' };
+const INSTEAD = {
+    'task-budget': 'the budget countdown comes in the tool results instead (the hard cap is unchanged)',
+    effort: "the model's default effort applies",
+    'cache-control': 'an explicit cache breakpoint on the newest block replaces automatic caching',
+};
+const isFeature = (v) => FEATURES.includes(v);
+
+
+/***/ }),
+
+/***/ 365:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Oo: () => (/* binding */ parseProviderInputs),
+/* harmony export */   Wl: () => (/* binding */ givenProviderInputs),
+/* harmony export */   cD: () => (/* binding */ PROVIDER_INPUT_NAMES)
+/* harmony export */ });
+/* harmony import */ var _util_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(70017);
+/* harmony import */ var _provider_name_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(46755);
 
 
 /** The names of the inputs that belong to each provider: one set for another provider is a mistake worth naming. */
@@ -31785,7 +31606,7 @@ function matching(name, raw, pattern, example) {
     if (raw === '')
         return undefined;
     if (!pattern.test(raw))
-        throw new errors/* UserError */.yo(`Input '${name}' does not look right, got '${raw}'. Example: ${name}: ${example}`);
+        throw new _util_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo(`Input '${name}' does not look right, got '${raw}'. Example: ${name}: ${example}`);
     return raw;
 }
 function url(name, raw) {
@@ -31796,17 +31617,17 @@ function url(name, raw) {
         parsed = new URL(raw);
     }
     catch {
-        throw new errors/* UserError */.yo(`Input '${name}' must be a URL such as https://llm-gateway.example.com, got '${raw}'.`);
+        throw new _util_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo(`Input '${name}' must be a URL such as https://llm-gateway.example.com, got '${raw}'.`);
     }
     if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')
-        throw new errors/* UserError */.yo(`Input '${name}' must be an http(s) URL, got '${raw}'.`);
+        throw new _util_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo(`Input '${name}' must be an http(s) URL, got '${raw}'.`);
     return raw;
 }
 /** Parse the provider inputs. Formats are checked so a value pasted into the wrong input is caught before any request. */
 function parseProviderInputs(get) {
     const provider = get('provider') || 'anthropic';
-    if (!isProviderName(provider))
-        throw new errors/* UserError */.yo(`Input 'provider' must be one of ${PROVIDERS.join(', ')}, got '${provider}'.`);
+    if (!(0,_provider_name_js__WEBPACK_IMPORTED_MODULE_1__/* .isProviderName */ .X2)(provider))
+        throw new _util_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo(`Input 'provider' must be one of ${_provider_name_js__WEBPACK_IMPORTED_MODULE_1__/* .PROVIDERS */ .xq.join(', ')}, got '${provider}'.`);
     return {
         provider,
         baseUrl: url('base-url', get('base-url')),
@@ -31844,7 +31665,48 @@ function givenProviderInputs(p, anthropicApiKey) {
     return given.filter(([, v]) => v !== undefined && v !== '').map(([name]) => name);
 }
 
-;// CONCATENATED MODULE: ./src/agent/providers/resolve-provider.ts
+
+/***/ }),
+
+/***/ 46755:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   X2: () => (/* binding */ isProviderName),
+/* harmony export */   oU: () => (/* binding */ PROVIDER_LABELS),
+/* harmony export */   xq: () => (/* binding */ PROVIDERS)
+/* harmony export */ });
+/** Where Claude is reached. The contract's `provider` input takes exactly these. */
+const PROVIDERS = ['anthropic', 'bedrock', 'vertex', 'foundry'];
+/** How the receipt and the log name each provider. */
+const PROVIDER_LABELS = {
+    anthropic: 'the Claude API',
+    bedrock: 'Amazon Bedrock',
+    vertex: 'Google Vertex AI',
+    foundry: 'Microsoft Foundry',
+};
+const isProviderName = (v) => PROVIDERS.includes(v);
+
+
+/***/ }),
+
+/***/ 19000:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Kd: () => (/* binding */ resolveProvider),
+/* harmony export */   qX: () => (/* binding */ FOUNDRY_ENTRA_RESOURCE)
+/* harmony export */ });
+/* unused harmony exports DEFAULT_OIDC_AUDIENCE, providerLabel */
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(73024);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(48161);
+/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_os__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(76760);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_2__);
+/* harmony import */ var _util_errors_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(70017);
+/* harmony import */ var _provider_inputs_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(365);
+/* harmony import */ var _provider_name_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(46755);
 /**
  * Where Claude is reached and how taskcap signs in there, decided once from the inputs and the step's environment,
  * before any request or write. Exactly one way to authenticate must be configured: none, two, or inputs meant for
@@ -31863,16 +31725,16 @@ const DEFAULT_OIDC_AUDIENCE = 'https://api.anthropic.com';
 const FOUNDRY_ENTRA_RESOURCE = 'https://cognitiveservices.azure.com';
 const value = (env, name) => (env[name] !== undefined && env[name] !== '' ? env[name] : undefined);
 function refuseForeignInputs(provider, given) {
-    const own = PROVIDER_INPUT_NAMES[provider];
+    const own = _provider_inputs_js__WEBPACK_IMPORTED_MODULE_4__/* .PROVIDER_INPUT_NAMES */ .cD[provider];
     const foreign = given.filter((name) => !own.includes(name));
     if (foreign.length === 0)
         return;
-    const owners = foreign.map((name) => (Object.entries(PROVIDER_INPUT_NAMES).find(([, names]) => names.includes(name)) ?? ['?'])[0]);
-    throw new errors/* UserError */.yo(`provider is '${provider}', but ${foreign.map((n, i) => `'${n}' (for ${owners[i]})`).join(', ')} ${foreign.length === 1 ? 'is' : 'are'} set too: taskcap signs in exactly one way per run. Remove ${foreign.length === 1 ? 'it' : 'them'}, or set provider: ${owners[0]}.`);
+    const owners = foreign.map((name) => (Object.entries(_provider_inputs_js__WEBPACK_IMPORTED_MODULE_4__/* .PROVIDER_INPUT_NAMES */ .cD).find(([, names]) => names.includes(name)) ?? ['?'])[0]);
+    throw new _util_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo(`provider is '${provider}', but ${foreign.map((n, i) => `'${n}' (for ${owners[i]})`).join(', ')} ${foreign.length === 1 ? 'is' : 'are'} set too: taskcap signs in exactly one way per run. Remove ${foreign.length === 1 ? 'it' : 'them'}, or set provider: ${owners[0]}.`);
 }
 /** Decide the provider plan. `inputs` are the parsed provider inputs plus the Anthropic key input. */
 function resolveProvider(inputs, world) {
-    const given = givenProviderInputs(inputs, inputs.anthropicApiKey);
+    const given = (0,_provider_inputs_js__WEBPACK_IMPORTED_MODULE_4__/* .givenProviderInputs */ .Wl)(inputs, inputs.anthropicApiKey);
     refuseForeignInputs(inputs.provider, given);
     switch (inputs.provider) {
         case 'anthropic':
@@ -31899,20 +31761,20 @@ function anthropic(inputs, env) {
     const baseURL = inputs.baseUrl ?? value(env, 'ANTHROPIC_BASE_URL');
     const where = inputs.baseUrl ? ` at ${baseURL}` : baseURL ? ` at ${baseURL} (ANTHROPIC_BASE_URL)` : '';
     if (inputs.anthropicApiKey && keyless) {
-        throw new errors/* UserError */.yo(`Two ways to sign in to the Claude API are configured: 'anthropic-api-key' and keyless sign-in (${federationInputs.map(([n]) => `'${n}'`).join(', ')}). taskcap uses exactly one: remove the key to sign in with the workflow's OIDC token, or remove the anthropic-federation-* inputs.`);
+        throw new _util_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo(`Two ways to sign in to the Claude API are configured: 'anthropic-api-key' and keyless sign-in (${federationInputs.map(([n]) => `'${n}'`).join(', ')}). taskcap uses exactly one: remove the key to sign in with the workflow's OIDC token, or remove the anthropic-federation-* inputs.`);
     }
     if (inputs.anthropicApiKey) {
         return { plan: { provider: 'anthropic', auth: { kind: 'api-key', apiKey: inputs.anthropicApiKey }, baseURL }, secrets: [inputs.anthropicApiKey], description: `the Claude API${where}, with an API key` };
     }
     if (!keyless) {
-        throw new errors/* UserError */.yo("No way to sign in to the Claude API is configured: input 'anthropic-api-key' is empty. Pass it from a repository secret (`anthropic-api-key: ${{ secrets.ANTHROPIC_API_KEY }}`; secrets are not available to workflows triggered from forks), or sign in without a key: set 'anthropic-federation-rule-id' and 'anthropic-organization-id' and give the job `permissions: id-token: write`. For Amazon Bedrock, Google Vertex AI or Microsoft Foundry, set 'provider'.");
+        throw new _util_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo("No way to sign in to the Claude API is configured: input 'anthropic-api-key' is empty. Pass it from a repository secret (`anthropic-api-key: ${{ secrets.ANTHROPIC_API_KEY }}`; secrets are not available to workflows triggered from forks), or sign in without a key: set 'anthropic-federation-rule-id' and 'anthropic-organization-id' and give the job `permissions: id-token: write`. For Amazon Bedrock, Google Vertex AI or Microsoft Foundry, set 'provider'.");
     }
     if (!f.ruleId || !f.organizationId) {
         const missing = [!f.ruleId && 'anthropic-federation-rule-id', !f.organizationId && 'anthropic-organization-id'].filter(Boolean);
-        throw new errors/* UserError */.yo(`Keyless sign-in needs ${missing.map((m) => `'${m}'`).join(' and ')} as well (from the Console's workload identity page).`);
+        throw new _util_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo(`Keyless sign-in needs ${missing.map((m) => `'${m}'`).join(' and ')} as well (from the Console's workload identity page).`);
     }
     if (!value(env, 'ACTIONS_ID_TOKEN_REQUEST_URL') || !value(env, 'ACTIONS_ID_TOKEN_REQUEST_TOKEN')) {
-        throw new errors/* UserError */.yo("Keyless sign-in needs the workflow's OIDC token, but the runner did not offer one (ACTIONS_ID_TOKEN_REQUEST_URL is not set). Give the job `permissions: id-token: write` (and keep the other permissions it needs).");
+        throw new _util_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo("Keyless sign-in needs the workflow's OIDC token, but the runner did not offer one (ACTIONS_ID_TOKEN_REQUEST_URL is not set). Give the job `permissions: id-token: write` (and keep the other permissions it needs).");
     }
     const audience = f.audience ?? DEFAULT_OIDC_AUDIENCE;
     return {
@@ -31928,25 +31790,25 @@ function anthropic(inputs, env) {
 function bedrock(inputs, env) {
     const region = inputs.awsRegion ?? value(env, 'AWS_REGION') ?? value(env, 'AWS_DEFAULT_REGION');
     if (!region) {
-        throw new errors/* UserError */.yo("provider: bedrock needs an AWS region: set input 'aws-region' (e.g. aws-region: us-east-1), or run aws-actions/configure-aws-credentials with aws-region before taskcap (it sets AWS_REGION).");
+        throw new _util_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo("provider: bedrock needs an AWS region: set input 'aws-region' (e.g. aws-region: us-east-1), or run aws-actions/configure-aws-credentials with aws-region before taskcap (it sets AWS_REGION).");
     }
     const mantleUrl = value(env, 'ANTHROPIC_BEDROCK_MANTLE_BASE_URL');
     const runtimeUrl = value(env, 'ANTHROPIC_BEDROCK_BASE_URL');
     if (mantleUrl && runtimeUrl) {
-        throw new errors/* UserError */.yo(`Both ANTHROPIC_BEDROCK_BASE_URL ('${runtimeUrl}') and ANTHROPIC_BEDROCK_MANTLE_BASE_URL ('${mantleUrl}') are set: the first selects Bedrock's InvokeModel endpoint, the second its Messages API endpoint. Keep one.`);
+        throw new _util_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo(`Both ANTHROPIC_BEDROCK_BASE_URL ('${runtimeUrl}') and ANTHROPIC_BEDROCK_MANTLE_BASE_URL ('${mantleUrl}') are set: the first selects Bedrock's InvokeModel endpoint, the second its Messages API endpoint. Keep one.`);
     }
     const bearer = value(env, 'AWS_BEARER_TOKEN_BEDROCK');
     const accessKeyId = value(env, 'AWS_ACCESS_KEY_ID');
     const secretAccessKey = value(env, 'AWS_SECRET_ACCESS_KEY');
     const sessionToken = value(env, 'AWS_SESSION_TOKEN');
     if (Boolean(accessKeyId) !== Boolean(secretAccessKey)) {
-        throw new errors/* UserError */.yo(`AWS credentials are incomplete: ${accessKeyId ? 'AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not' : 'AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not'}. Let aws-actions/configure-aws-credentials set both (role-to-assume with id-token: write).`);
+        throw new _util_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo(`AWS credentials are incomplete: ${accessKeyId ? 'AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not' : 'AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not'}. Let aws-actions/configure-aws-credentials set both (role-to-assume with id-token: write).`);
     }
     if (bearer && accessKeyId) {
-        throw new errors/* UserError */.yo('Two ways to sign in to Amazon Bedrock are configured: a Bedrock API key (AWS_BEARER_TOKEN_BEDROCK) and AWS credentials (AWS_ACCESS_KEY_ID). taskcap uses exactly one: unset AWS_BEARER_TOKEN_BEDROCK to sign requests with the credentials, or drop the credentials step.');
+        throw new _util_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo('Two ways to sign in to Amazon Bedrock are configured: a Bedrock API key (AWS_BEARER_TOKEN_BEDROCK) and AWS credentials (AWS_ACCESS_KEY_ID). taskcap uses exactly one: unset AWS_BEARER_TOKEN_BEDROCK to sign requests with the credentials, or drop the credentials step.');
     }
     if (!bearer && !accessKeyId) {
-        throw new errors/* UserError */.yo('No way to sign in to Amazon Bedrock is configured: run aws-actions/configure-aws-credentials before taskcap (role-to-assume, with `permissions: id-token: write`), which sets AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN; or pass a Bedrock API key as AWS_BEARER_TOKEN_BEDROCK in the step\'s env.');
+        throw new _util_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo('No way to sign in to Amazon Bedrock is configured: run aws-actions/configure-aws-credentials before taskcap (role-to-assume, with `permissions: id-token: write`), which sets AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN; or pass a Bedrock API key as AWS_BEARER_TOKEN_BEDROCK in the step\'s env.');
     }
     const api = mantleUrl ? 'mantle' : 'invoke';
     const baseURL = mantleUrl ?? runtimeUrl;
@@ -31963,34 +31825,34 @@ function vertex(inputs, world) {
     const env = world.env;
     const region = inputs.gcpRegion ?? value(env, 'CLOUD_ML_REGION');
     if (!region) {
-        throw new errors/* UserError */.yo("provider: vertex needs a region: set input 'gcp-region' (e.g. gcp-region: us-east5, or global), or CLOUD_ML_REGION in the step's env.");
+        throw new _util_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo("provider: vertex needs a region: set input 'gcp-region' (e.g. gcp-region: us-east5, or global), or CLOUD_ML_REGION in the step's env.");
     }
     const file = value(env, 'GOOGLE_APPLICATION_CREDENTIALS');
     if (!file) {
-        throw new errors/* UserError */.yo("No way to sign in to Google Vertex AI is configured: GOOGLE_APPLICATION_CREDENTIALS is not set. Run google-github-actions/auth before taskcap (workload_identity_provider and service_account, with `permissions: id-token: write`); it writes the credentials file and sets the variable.");
+        throw new _util_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo("No way to sign in to Google Vertex AI is configured: GOOGLE_APPLICATION_CREDENTIALS is not set. Run google-github-actions/auth before taskcap (workload_identity_provider and service_account, with `permissions: id-token: write`); it writes the credentials file and sets the variable.");
     }
     let text;
     try {
-        text = (world.readFile ?? ((f) => external_node_fs_default().readFileSync(f, 'utf8')))(file);
+        text = (world.readFile ?? ((f) => node_fs__WEBPACK_IMPORTED_MODULE_0___default().readFileSync(f, 'utf8')))(file);
     }
     catch (e) {
-        throw new errors/* UserError */.yo(`The Google credentials file '${file}' (GOOGLE_APPLICATION_CREDENTIALS) cannot be read: ${e.message}. Run google-github-actions/auth in the same job, before taskcap.`);
+        throw new _util_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo(`The Google credentials file '${file}' (GOOGLE_APPLICATION_CREDENTIALS) cannot be read: ${e.message}. Run google-github-actions/auth in the same job, before taskcap.`);
     }
     let json;
     try {
         json = JSON.parse(text);
     }
     catch {
-        throw new errors/* UserError */.yo(`The Google credentials file '${file}' (GOOGLE_APPLICATION_CREDENTIALS) is not JSON. Point it at the file google-github-actions/auth writes.`);
+        throw new _util_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo(`The Google credentials file '${file}' (GOOGLE_APPLICATION_CREDENTIALS) is not JSON. Point it at the file google-github-actions/auth writes.`);
     }
     const type = typeof json.type === 'string' ? json.type : '';
     if (!GOOGLE_TYPES.includes(type)) {
-        throw new errors/* UserError */.yo(`The Google credentials file '${file}' has type '${type || 'none'}'; Vertex AI needs one of ${GOOGLE_TYPES.join(', ')}.`);
+        throw new _util_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo(`The Google credentials file '${file}' has type '${type || 'none'}'; Vertex AI needs one of ${GOOGLE_TYPES.join(', ')}.`);
     }
     const fromFile = [json.project_id, json.quota_project_id].find((p) => typeof p === 'string' && p !== '');
     const projectId = inputs.gcpProject ?? value(env, 'ANTHROPIC_VERTEX_PROJECT_ID') ?? value(env, 'GOOGLE_CLOUD_PROJECT') ?? fromFile;
     if (!projectId) {
-        throw new errors/* UserError */.yo("provider: vertex needs a Google Cloud project: set input 'gcp-project' (e.g. gcp-project: my-project-123), or ANTHROPIC_VERTEX_PROJECT_ID in the step's env.");
+        throw new _util_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo("provider: vertex needs a Google Cloud project: set input 'gcp-project' (e.g. gcp-project: my-project-123), or ANTHROPIC_VERTEX_PROJECT_ID in the step's env.");
     }
     const secrets = googleSecrets(json);
     return {
@@ -32018,22 +31880,22 @@ function foundry(inputs, world) {
     const baseURL = value(env, 'ANTHROPIC_FOUNDRY_BASE_URL');
     const resource = baseURL ? undefined : (inputs.foundryResource ?? value(env, 'ANTHROPIC_FOUNDRY_RESOURCE'));
     if (!baseURL && !resource) {
-        throw new errors/* UserError */.yo("provider: foundry needs the Foundry resource: set input 'foundry-resource' (the name in https://<resource>.services.ai.azure.com), or ANTHROPIC_FOUNDRY_RESOURCE / ANTHROPIC_FOUNDRY_BASE_URL in the step's env.");
+        throw new _util_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo("provider: foundry needs the Foundry resource: set input 'foundry-resource' (the name in https://<resource>.services.ai.azure.com), or ANTHROPIC_FOUNDRY_RESOURCE / ANTHROPIC_FOUNDRY_BASE_URL in the step's env.");
     }
     const inputKey = inputs.foundryApiKey;
     const envKey = value(env, 'ANTHROPIC_FOUNDRY_API_KEY');
     if (inputKey && envKey && inputKey !== envKey) {
-        throw new errors/* UserError */.yo("Two Foundry API keys are configured: input 'foundry-api-key' and ANTHROPIC_FOUNDRY_API_KEY differ. Keep one.");
+        throw new _util_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo("Two Foundry API keys are configured: input 'foundry-api-key' and ANTHROPIC_FOUNDRY_API_KEY differ. Keep one.");
     }
     const where = baseURL ? `at ${baseURL} (ANTHROPIC_FOUNDRY_BASE_URL)` : `resource ${resource}`;
     const apiKey = inputKey ?? envKey;
     if (apiKey) {
         return { plan: { provider: 'foundry', resource, baseURL, auth: { kind: 'api-key', apiKey } }, secrets: [apiKey], description: `Microsoft Foundry ${where}, with an API key` };
     }
-    const azureConfigDir = value(env, 'AZURE_CONFIG_DIR') ?? external_node_path_default().join(world.home ?? external_node_os_default().homedir(), '.azure');
-    const exists = world.exists ?? ((f) => external_node_fs_default().existsSync(f));
-    if (!exists(external_node_path_default().join(azureConfigDir, 'azureProfile.json'))) {
-        throw new errors/* UserError */.yo(`No way to sign in to Microsoft Foundry is configured: input 'foundry-api-key' is empty and there is no Azure CLI session (no ${external_node_path_default().join(azureConfigDir, 'azureProfile.json')}). Run azure/login before taskcap (client-id, tenant-id, subscription-id, with \`permissions: id-token: write\`) to sign in with Microsoft Entra ID, or pass 'foundry-api-key' from a secret.`);
+    const azureConfigDir = value(env, 'AZURE_CONFIG_DIR') ?? node_path__WEBPACK_IMPORTED_MODULE_2___default().join(world.home ?? node_os__WEBPACK_IMPORTED_MODULE_1___default().homedir(), '.azure');
+    const exists = world.exists ?? ((f) => node_fs__WEBPACK_IMPORTED_MODULE_0___default().existsSync(f));
+    if (!exists(node_path__WEBPACK_IMPORTED_MODULE_2___default().join(azureConfigDir, 'azureProfile.json'))) {
+        throw new _util_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .UserError */ .yo(`No way to sign in to Microsoft Foundry is configured: input 'foundry-api-key' is empty and there is no Azure CLI session (no ${node_path__WEBPACK_IMPORTED_MODULE_2___default().join(azureConfigDir, 'azureProfile.json')}). Run azure/login before taskcap (client-id, tenant-id, subscription-id, with \`permissions: id-token: write\`) to sign in with Microsoft Entra ID, or pass 'foundry-api-key' from a secret.`);
     }
     return {
         plan: { provider: 'foundry', resource, baseURL, auth: { kind: 'entra', azureConfigDir } },
@@ -32043,25 +31905,241 @@ function foundry(inputs, world) {
 }
 const providerLabel = (p) => PROVIDER_LABELS[p.provider];
 
-;// CONCATENATED MODULE: ./src/agent/providers/run-provider.ts
+
+/***/ }),
+
+/***/ 45455:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   g: () => (/* binding */ providerForRun),
+/* harmony export */   k: () => (/* binding */ providerRegion)
+/* harmony export */ });
+/* harmony import */ var _credential_vault_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(78338);
+/* harmony import */ var _resolve_provider_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(19000);
 
 
 function providerForRun(inputs, env, workspace) {
-    const resolved = resolveProvider({ ...inputs.provider, anthropicApiKey: inputs.anthropicApiKey }, { env, home: env.HOME });
+    const resolved = (0,_resolve_provider_js__WEBPACK_IMPORTED_MODULE_1__/* .resolveProvider */ .Kd)({ ...inputs.provider, anthropicApiKey: inputs.anthropicApiKey }, { env, home: env.HOME });
     const plan = resolved.plan;
     const dirs = plan.provider === 'foundry' && plan.auth.kind === 'entra' ? [plan.auth.azureConfigDir] : [];
     // The runner's OIDC request URL is a credential whichever provider is used (a job may have id-token: write for a
     // cloud's setup step): never echoed, like its request token (secret by its name).
     const secrets = env.ACTIONS_ID_TOKEN_REQUEST_URL ? [...new Set([...resolved.secrets, env.ACTIONS_ID_TOKEN_REQUEST_URL])] : resolved.secrets;
-    return { ...resolved, secrets, vault: new CredentialVault(credentialPaths(env, workspace, dirs)) };
+    return { ...resolved, secrets, vault: new _credential_vault_js__WEBPACK_IMPORTED_MODULE_0__/* .CredentialVault */ .qE((0,_credential_vault_js__WEBPACK_IMPORTED_MODULE_0__/* .credentialPaths */ .AB)(env, workspace, dirs)) };
 }
 /** The region that shapes a provider's model ids (Bedrock's geo prefixes), if any. */
 const providerRegion = (plan) => (plan.provider === 'bedrock' ? plan.region : undefined);
 
+
+/***/ }),
+
+/***/ 10522:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   $e: () => (/* binding */ budgetText),
+/* harmony export */   Nm: () => (/* binding */ parseBudget),
+/* harmony export */   nT: () => (/* binding */ MIN_BUDGET),
+/* harmony export */   pW: () => (/* binding */ DEFAULT_MAX_BUDGET),
+/* harmony export */   sL: () => (/* binding */ BUILT_IN_CLASSES)
+/* harmony export */ });
+/** The API rejects task budgets below this on every model that supports them. */
+const MIN_BUDGET = 20_000;
+/** Built-in classes (contract v1). Budget guidance per class is in the README. */
+const BUILT_IN_CLASSES = Object.freeze({
+    fix: { budget: 50_000, effort: 'high', label: 'agent:fix', output: 'patch' },
+    refactor: { budget: 40_000, effort: 'medium', label: 'agent:refactor', output: 'patch' },
+    feature: { budget: 80_000, effort: 'high', label: 'agent:feature', output: 'patch' },
+    migration: { budget: 200_000, effort: 'high', label: 'agent:migrate', output: 'patch' },
+    explore: { budget: 150_000, effort: 'high', label: 'agent:explore', output: 'report' },
+    research: { budget: 250_000, effort: 'high', label: 'agent:research', output: 'report' },
+    review: { budget: 40_000, effort: 'medium', output: 'patch' },
+});
+/**
+ * The ceiling for `budget:` labels, `budget=` commands and dispatch budgets when the config sets no `max-budget`:
+ * the largest built-in class. A slip of one key (`budget:5m` for `5k`) cannot start a multi-million-token run.
+ */
+const DEFAULT_MAX_BUDGET = 250_000;
+/**
+ * "60k", "60K", "2.5k", "60000" → tokens. Anything else is undefined: no other unit (a typo of `5m` for `5k` must
+ * not ask for five million tokens), no separators, no fractions of a token.
+ */
+function parseBudget(text) {
+    const m = /^\s*(?:(\d{1,9})|(\d{1,6}(?:\.\d{1,3})?)\s?k)\s*$/i.exec(text);
+    if (!m)
+        return undefined;
+    const n = m[1] !== undefined ? Number(m[1]) : Math.round(Number(m[2]) * 1_000);
+    return Number.isSafeInteger(n) ? n : undefined;
+}
+/** How a budget is written in a label: `budget:80k` for whole thousands, else the number. */
+function budgetText(tokens) {
+    return tokens % 1_000 === 0 ? `${tokens / 1_000}k` : String(tokens);
+}
+
+
+/***/ }),
+
+/***/ 81122:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   V: () => (/* binding */ budgetCeiling),
+/* harmony export */   s: () => (/* binding */ defaultConfig)
+/* harmony export */ });
+/* harmony import */ var _classes_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(10522);
+
+/** The configuration when the repository has no config file. */
+function defaultConfig() {
+    // Maps without a prototype: a label called "constructor" or a task called "toString" is just a missing key.
+    const map = (entries = []) => Object.assign(Object.create(null), Object.fromEntries(entries));
+    const classes = map(Object.entries(structuredClone(_classes_js__WEBPACK_IMPORTED_MODULE_0__/* .BUILT_IN_CLASSES */ .sL)));
+    const labels = map(Object.entries(classes).flatMap(([name, spec]) => (spec.label ? [[spec.label, name]] : [])));
+    return { classes, labels, tasks: map(), pricing: map(), models: map() };
+}
+/**
+ * The most an override (`budget:` label, `budget=` command, dispatch input) may ask for: the config's `max-budget`,
+ * else the built-in ceiling, raised to the largest class budget the config sets (the maintainers chose that one).
+ */
+function budgetCeiling(config) {
+    if (config.maxBudget !== undefined)
+        return { tokens: config.maxBudget, configured: true };
+    return { tokens: Math.max(_classes_js__WEBPACK_IMPORTED_MODULE_0__/* .DEFAULT_MAX_BUDGET */ .pW, ...Object.values(config.classes).map((c) => c.budget)), configured: false };
+}
+
+
+/***/ }),
+
+/***/ 12350:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Ry: () => (/* binding */ unknownModelSpec),
+/* harmony export */   SN: () => (/* binding */ MODEL_ID),
+/* harmony export */   a$: () => (/* binding */ BUILT_IN_MODELS),
+/* harmony export */   eh: () => (/* binding */ effortFor),
+/* harmony export */   ig: () => (/* binding */ EFFORTS)
+/* harmony export */ });
+/**
+ * What taskcap must know about each model: whether it takes a task budget, which effort levels it accepts,
+ * how much it may write in one response, whether adaptive thinking is on, and its list prices.
+ * Sources: ../shared/reference/anthropic-api.md §1.8 (task budgets), §2 (effort), §3 (prices).
+ */
+const EFFORTS = ['low', 'medium', 'high', 'xhigh', 'max'];
+/**
+ * What a model id looks like (inputs and config are checked against it before it reaches a request): a first-party
+ * id, a provider's id (`us.anthropic.…`, `…@20251001`) or a Bedrock ARN (with `/`).
+ */
+const MODEL_ID = /^[a-z0-9][a-z0-9.@:_/-]*$/i;
+const ALL_EFFORTS = EFFORTS;
+const UP_TO_MAX = ['low', 'medium', 'high', 'max'];
+const UP_TO_HIGH = ['low', 'medium', 'high'];
+const NONE = [];
+const p = (input, cacheWrite5m, cacheWrite1h, cacheRead, output) => ({
+    base: { input, cacheWrite5m, cacheWrite1h, cacheRead, output },
+});
+// Max output: 128k where documented for the 4.7+ Opus line and Fable/Mythos; 64k elsewhere. A value above the
+// model's real maximum is a 400, so unknowns are set low.
+const ROWS = [
+    // Fable/Mythos 5.2 (released 2026-11-09) are in no task-budget list seen; the hard cap works without it.
+    // Mythos 5.2 prices are unverified and assumed equal to Fable 5.2, as for 5 and 5.1. Override with `pricing:`.
+    [['claude-fable-5-2', 'claude-mythos-5-2'], false, ALL_EFFORTS, true, 128_000, p(8, 10, 16, 0.2, 40)],
+    [['claude-fable-5-1', 'claude-mythos-5-1'], true, ALL_EFFORTS, true, 128_000, p(10, 12.5, 20, 0.25, 50)],
+    [['claude-fable-5', 'claude-mythos-5'], true, ALL_EFFORTS, true, 128_000, p(10, 12.5, 20, 1, 50)],
+    [['claude-opus-5-5'], true, ALL_EFFORTS, true, 128_000, p(4, 5, 8, 0.2, 20)],
+    [['claude-opus-5'], true, ALL_EFFORTS, true, 128_000, p(5, 6.25, 10, 0.5, 25)],
+    [['claude-opus-4-8', 'claude-opus-4-7'], true, ALL_EFFORTS, true, 128_000, p(5, 6.25, 10, 0.5, 25)],
+    [['claude-opus-4-6'], false, UP_TO_MAX, true, 64_000, p(5, 6.25, 10, 0.5, 25)],
+    [['claude-opus-4-5', 'claude-opus-4-5-20251101'], false, UP_TO_HIGH, false, 64_000, p(5, 6.25, 10, 0.5, 25)],
+    [['claude-sonnet-5-5'], true, ALL_EFFORTS, true, 64_000, p(2, 2.5, 4, 0.1, 10)],
+    [['claude-sonnet-5'], false, ALL_EFFORTS, true, 64_000, p(2, 2.5, 4, 0.2, 10)],
+    [['claude-sonnet-4-6'], false, UP_TO_MAX, true, 64_000, p(3, 3.75, 6, 0.3, 15)],
+    [['claude-sonnet-4-5', 'claude-sonnet-4-5-20250929'], false, NONE, false, 64_000, p(3, 3.75, 6, 0.3, 15)],
+    [
+        ['claude-haiku-5-5'],
+        true,
+        ALL_EFFORTS,
+        true,
+        64_000,
+        {
+            base: { input: 0.1, cacheWrite5m: 0.125, cacheWrite1h: 0.2, cacheRead: 0.01, output: 0.5 },
+            longContext: {
+                aboveInputTokens: 100_000,
+                prices: { input: 0.5, cacheWrite5m: 0.625, cacheWrite1h: 1, cacheRead: 0.05, output: 2.5 },
+            },
+        },
+    ],
+    [['claude-haiku-4-5', 'claude-haiku-4-5-20251001'], false, NONE, false, 64_000, p(1, 1.25, 2, 0.1, 5)],
+];
+const BUILT_IN_MODELS = new Map(ROWS.flatMap(([ids, taskBudget, efforts, adaptiveThinking, maxOutputTokens, pricing]) => ids.map((id) => [id, { id, taskBudget, efforts, adaptiveThinking, maxOutputTokens, pricing }])));
+/** A model unknown to taskcap: no beta, no effort, no thinking, a modest output cap; prices must come from the config. */
+function unknownModelSpec(id, pricing) {
+    return { id, taskBudget: false, efforts: NONE, adaptiveThinking: false, maxOutputTokens: 32_000, pricing };
+}
+/** The effort to send: the requested one if the model takes it, else the nearest lower one it takes, else none. */
+function effortFor(model, wanted) {
+    for (let i = EFFORTS.indexOf(wanted); i >= 0; i--) {
+        if (model.efforts.includes(EFFORTS[i]))
+            return EFFORTS[i];
+    }
+    return undefined;
+}
+
+
+/***/ }),
+
+/***/ 30548:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   b: () => (/* binding */ readRepoConfig)
+/* harmony export */ });
+/* harmony import */ var _util_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(70017);
+/* harmony import */ var _config_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(81122);
+
+
+/** The repository's config from the default branch, merged over the built-in classes (none: the built-ins alone). */
+async function readRepoConfig(github, configPath, defaultBranch, log) {
+    const text = await github.readFile(configPath, defaultBranch);
+    if (text === undefined) {
+        log.debug(`No ${configPath} on ${defaultBranch}; using the built-in classes.`);
+        return (0,_config_js__WEBPACK_IMPORTED_MODULE_1__/* .defaultConfig */ .s)();
+    }
+    // The YAML parser loads only when there is YAML to parse: most repositories run on the built-in classes.
+    const { ConfigError, parseConfig } = await Promise.all(/* import() */[__nccwpck_require__.e(815), __nccwpck_require__.e(936)]).then(__nccwpck_require__.bind(__nccwpck_require__, 38936));
+    try {
+        return parseConfig(text, configPath);
+    }
+    catch (e) {
+        if (e instanceof ConfigError)
+            throw e;
+        throw new _util_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .UserError */ .yo(`The taskcap config '${configPath}' could not be read: ${e.message}`);
+    }
+}
+
+
+/***/ }),
+
+/***/ 71610:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  bs: () => (/* binding */ monthlyCapOf),
+  Mo: () => (/* binding */ resolveSettings)
+});
+
+// UNUSED EXPORTS: chooseModel
+
+// EXTERNAL MODULE: ./src/agent/providers/run-provider.ts
+var run_provider = __nccwpck_require__(45455);
 // EXTERNAL MODULE: ./src/config/models.ts
 var models = __nccwpck_require__(12350);
 // EXTERNAL MODULE: ./src/util/did-you-mean.ts
 var did_you_mean = __nccwpck_require__(16345);
+// EXTERNAL MODULE: ./src/util/errors.ts
+var errors = __nccwpck_require__(70017);
 ;// CONCATENATED MODULE: ./src/config/provider-models.ts
 
 /**
@@ -32288,7 +32366,7 @@ function resolveSettings(className, config, inputs, provider) {
     const spec = config.classes[className];
     const { id, where } = chooseModel(className, config, inputs);
     // The provider names models its own way (regional prefixes, deployments): the id is read in its terms.
-    const model = resolveModel(id, config, { provider: provider?.plan.provider, region: provider && providerRegion(provider.plan), where });
+    const model = resolveModel(id, config, { provider: provider?.plan.provider, region: provider && (0,run_provider/* providerRegion */.k)(provider.plan), where });
     return { model, effort: (0,models/* effortFor */.eh)(model, spec.effort), maxCostUsd: spec.maxCostUsd ?? config.maxCostUsd ?? inputs.maxCostUsd };
 }
 /** The model a class runs on, and the setting that chose it (a class's `model`, the config's, else the input). */
@@ -32305,1485 +32383,36 @@ function monthlyCapOf(config, inputs) {
     return config.maxMonthlyCostUsd ?? inputs.maxMonthlyCostUsd;
 }
 
-;// CONCATENATED MODULE: ./src/records/run-record.ts
 
+/***/ }),
 
+/***/ 27033:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-
-/**
- * The run record: a machine-readable account of one run (a JSON file in RUNNER_TEMP, optionally uploaded as an
- * artifact). It is built only from figures and fixed vocabularies: no summary, no reason text, no command line,
- * no file path, no tool input or output. Anything that is free text upstream is either left out or mapped onto an
- * enum here, so the record cannot carry a secret or anything a model or a user wrote.
- */
-const RUN_RECORD_SCHEMA_ID = 'taskcap.run-record/v1';
-// Identifiers that come from GitHub or from the workflow author's config: kept only when they look like what they
-// are, so a crafted value cannot smuggle text into the record.
-const PATTERNS = {
-    repository: '^[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}$',
-    runId: '^[0-9]{1,20}$',
-    eventName: '^[a-z_]{1,40}$',
-    target: '^(#[0-9]{1,10}|[A-Za-z0-9][A-Za-z0-9_.-]{0,63})$',
-    isoTime: '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,3})?Z$',
-    className: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$',
-    model: '^[A-Za-z0-9][A-Za-z0-9_.:@/-]{0,159}$',
-    requestId: '^[A-Za-z0-9_-]{1,128}$',
-};
-/**
- * Token shapes (Anthropic, GitHub, AWS, JWT). An identifier field could hold one only by mistake or on purpose
- * (a config key, a model id): such a value is dropped, not recorded.
- */
-const SECRET_SHAPES = [/sk-ant-/i, /gh[pousr]_[A-Za-z0-9]{8,}/, /github_pat_/i, /(?:AKIA|ASIA)[0-9A-Z]{16}/, /eyJ[A-Za-z0-9_-]{8,}/];
-function run_record_matching(value, pattern) {
-    if (typeof value !== 'string' || !new RegExp(pattern).test(value))
-        return null;
-    return SECRET_SHAPES.some((shape) => shape.test(value)) ? null : value;
-}
-function oneOf(value, allowed, fallback) {
-    if (value === null || value === undefined)
-        return null;
-    return allowed.includes(value) ? value : fallback;
-}
-/** Counts and durations are never negative or fractional in the record. */
-const count = (n) => (typeof n === 'number' && Number.isFinite(n) && n > 0 ? Math.round(n) : 0);
-const run_record_usd = (n) => (typeof n === 'number' && Number.isFinite(n) && n > 0 ? Math.round(n * 1e8) / 1e8 : 0);
-/** Normalize an ISO time to `…Z` (the runner passes Date#toISOString already). */
-function isoTime(value) {
-    const t = Date.parse(value);
-    return Number.isNaN(t) ? null : run_record_matching(new Date(t).toISOString(), PATTERNS.isoTime);
-}
-function buildRunRecord(report, meta) {
-    const toolCalls = meta.toolCalls.map((t) => ({
-        name: oneOf(t.name, vocabulary/* TOOL_NAMES */.K2, 'other') ?? 'other',
-        durationMs: count(t.durationMs),
-        resultBytes: count(t.resultBytes),
-        isError: t.isError === true,
-    }));
-    const toolCallCounts = { bash: 0, str_replace_based_edit_tool: 0, other: 0 };
-    for (const [name, n] of Object.entries(report.toolCalls))
-        toolCallCounts[oneOf(name, vocabulary/* TOOL_NAMES */.K2, 'other') ?? 'other'] += count(n);
-    return {
-        schema: RUN_RECORD_SCHEMA_ID,
-        repository: run_record_matching(meta.repository, PATTERNS.repository),
-        runId: run_record_matching(meta.runId, PATTERNS.runId),
-        runAttempt: Math.max(1, count(meta.runAttempt)),
-        eventName: run_record_matching(meta.eventName, PATTERNS.eventName),
-        target: run_record_matching(meta.target, PATTERNS.target),
-        startedAt: isoTime(meta.startedAt),
-        endedAt: isoTime(meta.endedAt),
-        status: oneOf(report.status, vocabulary/* STATUSES */.yx, 'failed') ?? 'failed',
-        endReason: oneOf(report.endReason, vocabulary/* END_REASONS */.sj, null),
-        className: run_record_matching(report.className, PATTERNS.className),
-        budget: report.budget !== undefined ? count(report.budget) : null,
-        model: run_record_matching(report.model, PATTERNS.model),
-        provider: oneOf(report.provider, PROVIDERS, null),
-        switchedOff: [...new Set((report.switchedOff ?? []).filter(isFeature))],
-        effort: oneOf(report.effort, models/* EFFORTS */.ig, null),
-        maxCostUsd: report.maxCostUsd !== undefined ? run_record_usd(report.maxCostUsd) : null,
-        dryRun: report.dryRun === true,
-        limitsHit: [...new Set(meta.limitsHit.map((l) => oneOf(l, vocabulary/* LIMIT_NAMES */.x3, 'other') ?? 'other'))],
-        totals: {
-            loopTokens: count(report.loopTokens),
-            billed: {
-                input: count(report.billed.input),
-                cacheWrite5m: count(report.billed.cacheWrite5m),
-                cacheWrite1h: count(report.billed.cacheWrite1h),
-                cacheRead: count(report.billed.cacheRead),
-                output: count(report.billed.output),
-                thinking: count(report.billed.thinking),
-            },
-            costUsd: run_record_usd(report.costUsd),
-            costByCategory: {
-                input: run_record_usd(report.costByCategory.input),
-                cacheWrite: run_record_usd(report.costByCategory.cacheWrite),
-                cacheRead: run_record_usd(report.costByCategory.cacheRead),
-                output: run_record_usd(report.costByCategory.output),
-            },
-            uncachedCostUsd: run_record_usd(report.uncachedCostUsd),
-            turns: count(report.turns),
-            wallMs: count(report.wallMs),
-        },
-        requests: report.requests.map((q) => ({
-            index: count(q.index),
-            attempt: Math.max(1, count(q.attempt)),
-            input: count(q.input),
-            cacheRead: count(q.cacheRead),
-            cacheWrite: count(q.cacheWrite),
-            output: count(q.output),
-            loopAfter: count(q.loopAfter),
-            costUsd: run_record_usd(q.costUsd),
-            stopReason: oneOf(q.stopReason, vocabulary/* STOP_REASONS */.Np, 'other'),
-            // Whether the attempt failed, never the error text (it can quote anything the API or a proxy returned).
-            failed: q.error !== undefined,
-            durationMs: count(q.durationMs),
-            requestId: run_record_matching(q.requestId, PATTERNS.requestId),
-        })),
-        toolCalls,
-        toolCallCounts,
-        tests: report.tests
-            ? { passed: report.tests.passed, exitCode: report.tests.exitCode, timedOut: report.tests.timedOut, durationMs: count(report.tests.durationMs) }
-            : null,
-        pr: report.pr ? { number: count(report.pr.number), draft: report.pr.draft, operation: report.pr.operation } : null,
-        changedFiles: report.changedFiles.length,
-        droppedPaths: report.droppedPaths?.length ?? 0,
-        hiddenRemoved: count(report.hiddenRemoved),
-        sandbox: report.sandbox?.kind ?? null,
-        closingTurn: report.closingTurn ?? null,
-        summaryIsFallback: report.summaryIsFallback === true,
-    };
-}
-// ---------------------------------------------------------------------------------------------------------------
-// JSON Schema (draft-07), for consumers of the record and for the tests.
-const nonNegInt = { type: 'integer', minimum: 0 };
-const nonNegNum = { type: 'number', minimum: 0 };
-const nullable = (schema) => ({ anyOf: [schema, { type: 'null' }] });
-const str = (pattern) => ({ type: 'string', pattern });
-const object = (properties) => ({
-    type: 'object',
-    additionalProperties: false,
-    required: Object.keys(properties),
-    properties,
-});
-const RUN_RECORD_SCHEMA = {
-    $schema: 'http://json-schema.org/draft-07/schema#',
-    $id: 'https://taskcap.dev/schemas/run-record-v1.json',
-    title: 'taskcap run record v1',
-    ...object({
-        schema: { const: RUN_RECORD_SCHEMA_ID },
-        repository: nullable(str(PATTERNS.repository)),
-        runId: nullable(str(PATTERNS.runId)),
-        runAttempt: { type: 'integer', minimum: 1 },
-        eventName: nullable(str(PATTERNS.eventName)),
-        target: nullable(str(PATTERNS.target)),
-        startedAt: nullable(str(PATTERNS.isoTime)),
-        endedAt: nullable(str(PATTERNS.isoTime)),
-        status: { enum: vocabulary/* STATUSES */.yx },
-        endReason: nullable({ enum: vocabulary/* END_REASONS */.sj }),
-        className: nullable(str(PATTERNS.className)),
-        budget: nullable(nonNegInt),
-        model: nullable(str(PATTERNS.model)),
-        provider: nullable({ enum: PROVIDERS }),
-        switchedOff: { type: 'array', uniqueItems: true, items: { enum: FEATURES } },
-        effort: nullable({ enum: models/* EFFORTS */.ig }),
-        maxCostUsd: nullable(nonNegNum),
-        dryRun: { type: 'boolean' },
-        limitsHit: { type: 'array', uniqueItems: true, items: { enum: vocabulary/* LIMIT_NAMES */.x3 } },
-        totals: object({
-            loopTokens: nonNegInt,
-            billed: object({ input: nonNegInt, cacheWrite5m: nonNegInt, cacheWrite1h: nonNegInt, cacheRead: nonNegInt, output: nonNegInt, thinking: nonNegInt }),
-            costUsd: nonNegNum,
-            costByCategory: object({ input: nonNegNum, cacheWrite: nonNegNum, cacheRead: nonNegNum, output: nonNegNum }),
-            uncachedCostUsd: nonNegNum,
-            turns: nonNegInt,
-            wallMs: nonNegInt,
-        }),
-        requests: {
-            type: 'array',
-            items: object({
-                index: nonNegInt,
-                attempt: { type: 'integer', minimum: 1 },
-                input: nonNegInt,
-                cacheRead: nonNegInt,
-                cacheWrite: nonNegInt,
-                output: nonNegInt,
-                loopAfter: nonNegInt,
-                costUsd: nonNegNum,
-                stopReason: nullable({ enum: vocabulary/* STOP_REASONS */.Np }),
-                failed: { type: 'boolean' },
-                durationMs: nonNegInt,
-                requestId: nullable(str(PATTERNS.requestId)),
-            }),
-        },
-        toolCalls: {
-            type: 'array',
-            items: object({ name: { enum: vocabulary/* TOOL_NAMES */.K2 }, durationMs: nonNegInt, resultBytes: nonNegInt, isError: { type: 'boolean' } }),
-        },
-        toolCallCounts: object(Object.fromEntries(vocabulary/* TOOL_NAMES */.K2.map((n) => [n, nonNegInt]))),
-        tests: nullable(object({ passed: { type: 'boolean' }, exitCode: nullable({ type: 'integer' }), timedOut: { type: 'boolean' }, durationMs: nonNegInt })),
-        pr: nullable(object({ number: nonNegInt, draft: { type: 'boolean' }, operation: { enum: ['created', 'updated', 'unchanged'] } })),
-        changedFiles: nonNegInt,
-        droppedPaths: nonNegInt,
-        hiddenRemoved: nonNegInt,
-        sandbox: nullable({ enum: vocabulary/* SANDBOX_KINDS */.Gk }),
-        closingTurn: nullable({ enum: ['none', 'sent', 'skipped'] }),
-        summaryIsFallback: { type: 'boolean' },
-    }),
-};
-
-;// CONCATENATED MODULE: ./src/tools/protected-paths.ts
-/**
- * Paths a patch may never touch, whatever wrote them: workflow and action definitions (a pushed workflow runs
- * with the repo's secrets), ownership and git plumbing files, hooks, and taskcap's own config.
- */
-const DEFAULT_PROTECTED = [
-    '.github/workflows/**',
-    '.github/actions/**',
-    'CODEOWNERS',
-    '.github/CODEOWNERS',
-    'docs/CODEOWNERS',
-    '.gitmodules',
-    '.gitattributes',
-    '**/.gitattributes',
-    '.husky/**',
-];
-function globToRegExp(glob) {
-    let re = '';
-    for (let i = 0; i < glob.length; i++) {
-        const c = glob[i];
-        if (c === '*') {
-            if (glob[i + 1] === '*') {
-                // "**/" matches zero or more directories; a trailing "**" matches everything below.
-                if (glob[i + 2] === '/') {
-                    re += '(?:.*/)?';
-                    i += 2;
-                }
-                else {
-                    re += '.*';
-                    i += 1;
-                }
-            }
-            else
-                re += '[^/]*';
-        }
-        else if (c === '?')
-            re += '[^/]';
-        else
-            re += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
-    }
-    // Case-insensitive: `.GitHub/Workflows/x.yml` is the same file on a case-insensitive checkout.
-    return new RegExp(`^${re}$`, 'i');
-}
-/** Matches repo-relative POSIX paths against protected globs; a directory glob also covers the directory itself. */
-class ProtectedPaths {
-    globs;
-    patterns;
-    constructor(globs) {
-        this.globs = globs;
-        this.patterns = globs.map((glob) => ({
-            glob,
-            re: globToRegExp(glob),
-            dir: glob.endsWith('/**') ? globToRegExp(glob.slice(0, -3)) : undefined,
-        }));
-    }
-    /** The glob that protects `rel`, if any. */
-    match(rel) {
-        const p = rel.replace(/\\/g, '/').replace(/^\.\//, '');
-        return this.patterns.find((x) => x.re.test(p) || x.dir?.test(p))?.glob;
-    }
-}
-/**
- * Whether a symlink committed at `rel` (repo-relative POSIX path) with link text `target` points outside the
- * repository or into `.git`: such a link is harmless to git but a trap for whatever later reads the checkout
- * (a CI step, a reviewer's editor), so the final diff should leave it out like a protected path.
- */
-function symlinkEscapes(rel, target) {
-    if (target === '' || target.startsWith('/') || target.includes('\0'))
-        return true;
-    const parts = rel.split('/').slice(0, -1);
-    for (const c of target.split('/')) {
-        if (c === '' || c === '.')
-            continue;
-        if (c === '..') {
-            if (parts.length === 0)
-                return true;
-            parts.pop();
-        }
-        else
-            parts.push(c);
-        if (c.toLowerCase() === '.git')
-            return true;
-    }
-    return false;
-}
-
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(77598);
-var external_node_crypto_default = /*#__PURE__*/__nccwpck_require__.n(external_node_crypto_);
-;// CONCATENATED MODULE: ./src/decision.ts
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Gq: () => (/* binding */ invalid),
+/* harmony export */   TR: () => (/* binding */ refuse),
+/* harmony export */   go: () => (/* binding */ go),
+/* harmony export */   iv: () => (/* binding */ skip)
+/* harmony export */ });
 const go = (value) => ({ kind: 'go', value });
 const skip = (reason) => ({ kind: 'skip', reason });
 const refuse = (reason, notice) => ({ kind: 'refuse', reason, ...(notice ? { notice } : {}) });
 const invalid = (reason, notice) => ({ kind: 'invalid', reason, ...(notice ? { notice } : {}) });
 
-;// CONCATENATED MODULE: ./src/trigger/command.ts
 
+/***/ }),
 
+/***/ 82428:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
-/** A comment (or review) body that starts with `/agent` asks taskcap for work. */
-const AGENT_COMMAND = /^\s*\/agent\b/i;
-const BUDGET = /^budget[=:](\S*)$/i;
-const KEY_VALUE = /^([a-z]+)[=:]\S*$/i;
-/**
- * The command in a comment body, or undefined when the body does not start with `/agent`. The first word (budget
- * aside) selects a class when it names one; other words on the first line join the instructions ("/agent fix the
- * redirect"). `classWords` maps each word that names a class to the class (a plain list: the class names).
- */
-function parseAgentCommand(body, classWords) {
-    if (!body)
-        return undefined;
-    const [first, ...rest] = body.replace(/\r\n?/g, '\n').split('\n');
-    const start = AGENT_COMMAND.exec(first);
-    if (!start)
-        return undefined;
-    const words = first.slice(start[0].length).trim().split(/\s+/).filter(Boolean);
-    const classes = Array.isArray(classWords) ? new Map(classWords.map((c) => [c, c])) : classWords;
-    const command = { instructions: '' };
-    const kept = [];
-    let classDecided = false;
-    for (const w of words) {
-        const budget = BUDGET.exec(w);
-        if (budget) {
-            command.budgetText = budget[1];
-            continue;
-        }
-        const key = KEY_VALUE.exec(w)?.[1];
-        if (key && !command.unclear && (0,did_you_mean/* closest */.kp)(key, ['budget'], 2)) {
-            command.unclear = { word: w, kind: 'budget', suggestion: `budget=${w.slice(key.length + 1)}` };
-            continue;
-        }
-        if (!classDecided) {
-            classDecided = true;
-            // "/agent fix: the redirect" names the class too.
-            const word = w.replace(/[,:;.!?]+$/, '').toLowerCase();
-            const named = classes.get(word);
-            if (named) {
-                command.className = named;
-                continue;
-            }
-            const near = (0,did_you_mean/* closest */.kp)(word, classes.keys());
-            if (near && !command.unclear) {
-                command.unclear = { word: w, kind: 'class', suggestion: near };
-                continue;
-            }
-        }
-        kept.push(w);
-    }
-    command.instructions = [kept.join(' '), rest.join('\n').trim()].filter(Boolean).join('\n');
-    return command;
-}
-/** The `budget:60k` / `budget:60000` label, if any, among an issue's labels. */
-function findBudgetLabel(labels) {
-    return labels.find((l) => /^budget:/i.test(l));
-}
-/**
- * Apply a budget override (from a label, a command or a dispatch input) within [20,000, ceiling]. Every refusal
- * quotes what was written and says what to write instead.
- */
-function overrideBudget(source, text, ceiling) {
-    const n = (0,classes/* parseBudget */.Nm)(text);
-    const range = `between ${(0,format/* formatInt */.Dw)(classes/* MIN_BUDGET */.nT)} (budget:${(0,classes/* budgetText */.$e)(classes/* MIN_BUDGET */.nT)}) and ${(0,format/* formatInt */.Dw)(ceiling.tokens)} (budget:${(0,classes/* budgetText */.$e)(ceiling.tokens)})`;
-    if (n === undefined) {
-        const millions = /^\s*[\d.]+\s*m\s*$/i.test(text) ? ' "m" is not a unit, so a slip of one key cannot ask for millions of tokens.' : '';
-        return invalid(`${source} does not give a budget in tokens; write it like budget:60k or budget:60000, ${range}.${millions}`);
-    }
-    if (n < classes/* MIN_BUDGET */.nT)
-        return invalid(`${source} asks for ${(0,format/* formatInt */.Dw)(n)} tokens; the smallest task budget is ${(0,format/* formatInt */.Dw)(classes/* MIN_BUDGET */.nT)} (budget:${(0,classes/* budgetText */.$e)(classes/* MIN_BUDGET */.nT)}).`);
-    if (n > ceiling.tokens) {
-        const whose = ceiling.configured
-            ? `the repository's max-budget of ${(0,format/* formatInt */.Dw)(ceiling.tokens)}`
-            : `taskcap's built-in max-budget of ${(0,format/* formatInt */.Dw)(ceiling.tokens)} (the repository's config sets none; a maintainer can raise it with max-budget)`;
-        return invalid(`${source} asks for ${(0,format/* formatInt */.Dw)(n)} tokens, above ${whose}. Use budget:${(0,classes/* budgetText */.$e)(ceiling.tokens)} or less.`);
-    }
-    return go(n);
-}
-
-;// CONCATENATED MODULE: ./src/trigger/route-event.ts
-
-
-const obj = (v) => (v && typeof v === 'object' && !Array.isArray(v) ? v : {});
-const route_event_str = (v) => (typeof v === 'string' ? v : '');
-const num = (v) => (typeof v === 'number' && Number.isInteger(v) ? v : undefined);
-/** Text taskcap itself wrote carries this marker; such text never starts work (no loops). */
-const OWN_MARKER = '<!-- taskcap:';
-const labelsOf = (v) => (Array.isArray(v) ? v.map((l) => route_event_str(obj(l).name)).filter(Boolean) : []);
-const actorOf = (v) => ({ login: route_event_str(obj(v).login), type: route_event_str(obj(v).type) || undefined });
-function issueOf(v) {
-    const i = obj(v);
-    const number = num(i.number);
-    if (number === undefined)
-        return undefined;
-    return {
-        number,
-        title: route_event_str(i.title),
-        body: route_event_str(i.body),
-        author: route_event_str(obj(i.user).login) || undefined,
-        state: route_event_str(i.state) || 'open',
-        labels: labelsOf(i.labels),
-        isPull: i.pull_request !== undefined && i.pull_request !== null,
-    };
-}
-function pullOf(v) {
-    const p = obj(v);
-    const number = num(p.number);
-    if (number === undefined)
-        return undefined;
-    const head = obj(p.head);
-    return {
-        number,
-        title: route_event_str(p.title),
-        body: route_event_str(p.body),
-        author: route_event_str(obj(p.user).login) || undefined,
-        state: route_event_str(p.state) || 'open',
-        labels: labelsOf(p.labels),
-        headRef: route_event_str(head.ref) || undefined,
-        headSha: route_event_str(head.sha) || undefined,
-        headRepo: head.repo === null ? null : route_event_str(obj(head.repo).full_name) || undefined,
-        baseRef: route_event_str(obj(p.base).ref) || undefined,
-    };
-}
-/** Read the event payload into a Trigger, or say in one line why it is not taskcap work. Pure: no I/O. */
-function routeEvent(eventName, payload) {
-    const action = route_event_str(payload.action);
-    const where = `${eventName}${action ? `.${action}` : ''}`;
-    const sender = actorOf(payload.sender);
-    switch (eventName) {
-        case 'issues': {
-            if (action !== 'labeled')
-                break;
-            const issue = issueOf(payload.issue);
-            if (!issue)
-                return skip('the issues event has no issue number');
-            return go({ kind: 'issue-label', issue, label: route_event_str(obj(payload.label).name), sender });
-        }
-        case 'pull_request':
-        case 'pull_request_target': {
-            if (action !== 'labeled')
-                break;
-            const pull = pullOf(payload.pull_request);
-            if (!pull)
-                return skip('the pull_request event has no pull request');
-            return go({ kind: 'pr-label', pull, label: route_event_str(obj(payload.label).name), sender });
-        }
-        case 'issue_comment': {
-            if (action !== 'created')
-                return skip(`${where}: only new comments start work (edits and deletions never do)`);
-            const issue = issueOf(payload.issue);
-            const c = obj(payload.comment);
-            const comment = { id: num(c.id) ?? 0, body: route_event_str(c.body), author: route_event_str(obj(c.user).login) || undefined, url: route_event_str(c.html_url) || undefined };
-            if (!issue || !comment.id)
-                return skip('the issue_comment event has no issue or comment');
-            if (comment.body.includes(OWN_MARKER))
-                return skip(`comment ${comment.id} was written by taskcap`);
-            if (!AGENT_COMMAND.test(comment.body))
-                return skip(`comment ${comment.id} does not start with /agent`);
-            return go({ kind: 'issue-comment', issue, comment, sender });
-        }
-        case 'pull_request_review_comment': {
-            if (action !== 'created')
-                return skip(`${where}: only new review comments start work`);
-            const pull = pullOf(payload.pull_request);
-            const c = obj(payload.comment);
-            const comment = {
-                id: num(c.id) ?? 0,
-                body: route_event_str(c.body),
-                author: route_event_str(obj(c.user).login) || undefined,
-                url: route_event_str(c.html_url) || undefined,
-                path: route_event_str(c.path),
-                line: num(c.line) ?? num(c.original_line),
-                diffHunk: route_event_str(c.diff_hunk) || undefined,
-            };
-            if (!pull || !comment.id)
-                return skip('the review comment event has no pull request or comment');
-            if (comment.body.includes(OWN_MARKER))
-                return skip(`review comment ${comment.id} was written by taskcap`);
-            if (!AGENT_COMMAND.test(comment.body))
-                return skip(`review comment ${comment.id} does not start with /agent`);
-            return go({ kind: 'review-comment', pull, comment, sender });
-        }
-        case 'pull_request_review': {
-            if (action !== 'submitted')
-                return skip(`${where}: only submitted reviews start work`);
-            const pull = pullOf(payload.pull_request);
-            const r = obj(payload.review);
-            const review = { id: num(r.id) ?? 0, body: route_event_str(r.body), state: route_event_str(r.state).toLowerCase(), url: route_event_str(r.html_url) || undefined };
-            if (!pull || !review.id)
-                return skip('the review event has no pull request or review');
-            if (review.body.includes(OWN_MARKER))
-                return skip(`review ${review.id} was written by taskcap`);
-            const command = AGENT_COMMAND.test(review.body);
-            // "Request changes" on a PR taskcap opened is a request to taskcap, no mention needed.
-            const ours = (pull.headRef ?? '').startsWith('taskcap/');
-            if (!command && !(review.state === 'changes_requested' && ours)) {
-                return skip(`review ${review.id} neither starts with /agent nor requests changes on a taskcap PR`);
-            }
-            return go({ kind: 'review', pull, review, sender });
-        }
-        case 'schedule': {
-            const cron = route_event_str(payload.schedule);
-            if (!cron)
-                return skip('the schedule event carries no schedule');
-            return go({ kind: 'schedule', cron });
-        }
-        case 'workflow_dispatch': {
-            const inputs = {};
-            for (const [k, v] of Object.entries(obj(payload.inputs)))
-                if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean')
-                    inputs[k] = String(v);
-            return go({ kind: 'dispatch', inputs, sender });
-        }
-    }
-    return skip(`event '${where}' does not start taskcap work`);
-}
-
-;// CONCATENATED MODULE: ./src/trigger/build-task.ts
-
-
-
-
-
-/** Issue threads are long; the newest comments carry the current state of the discussion. */
-const MAX_COMMENTS = 20;
-const MAX_COMMENTERS_CHECKED = 10;
-const hash8 = (s) => external_node_crypto_default().createHash('sha256').update(s).digest('hex').slice(0, 8);
-/** Turn an intent into a task, reading what the payload does not carry (PR heads, review comments, the thread). */
-async function buildTask(intent, ctx) {
-    const t = intent.trigger;
-    const spec = ctx.config.classes[intent.className];
-    const common = { className: intent.className, spec, budget: intent.budget };
-    const instructions = (author) => intent.instructions ? [{ source: 'instructions in the request', author, text: intent.instructions }] : [];
-    switch (t.kind) {
-        case 'schedule':
-        case 'dispatch': {
-            if (intent.configured) {
-                const { name, prompt } = intent.configured;
-                // The prompt comes from the config on the default branch: the maintainers' words, so it is the goal itself.
-                return go({
-                    ...common,
-                    key: `task-${name}`,
-                    goal: prompt,
-                    title: `taskcap: ${name}`,
-                    data: t.kind === 'dispatch' ? instructions(t.sender.login) : [],
-                    target: { kind: 'scheduled', name },
-                    branch: `taskcap/task-${name}`,
-                    baseBranch: ctx.defaultBranch,
-                    actor: t.kind === 'dispatch' ? t.sender.login : undefined,
-                    ownsPull: true,
-                });
-            }
-            const name = intent.adhocName ?? `adhoc-${hash8(intent.instructions ?? '')}`;
-            return go({
-                ...common,
-                key: `task-${name}`,
-                goal: 'Do the task described in the dispatch prompt below.',
-                title: `taskcap: ${name}`,
-                data: [{ source: 'workflow_dispatch prompt', author: t.kind === 'dispatch' ? t.sender.login : undefined, text: intent.instructions ?? '' }],
-                target: { kind: 'scheduled', name },
-                branch: `taskcap/task-${name}`,
-                baseBranch: ctx.defaultBranch,
-                actor: t.kind === 'dispatch' ? t.sender.login : undefined,
-                ownsPull: true,
-            });
-        }
-        case 'issue-label':
-        case 'issue-comment': {
-            const issue = t.issue;
-            const comment = t.kind === 'issue-comment' ? t.comment : undefined;
-            if (issue.isPull)
-                return pullTask(intent, issue.number, ctx, { comment });
-            const thread = await writersComments(issue, comment?.id, ctx);
-            return go({
-                ...common,
-                key: `issue-${issue.number}`,
-                goal: `Resolve issue #${issue.number} (its title, text and discussion follow as data).`,
-                title: issue.title,
-                data: [{ source: `issue #${issue.number}`, author: issue.author, text: `Title: ${issue.title}\n\n${issue.body}` }, ...thread, ...instructions(t.sender.login)],
-                target: { kind: 'issue', number: issue.number },
-                branch: `taskcap/issue-${issue.number}`,
-                baseBranch: ctx.defaultBranch,
-                receiptOn: issue.number,
-                actor: t.sender.login,
-                ownsPull: true,
-                fixes: issue.number,
-                triggerComment: comment ? { kind: 'issue', id: comment.id, url: comment.url } : undefined,
-            });
-        }
-        case 'pr-label':
-            return pullTask(intent, t.pull.number, ctx, { eventHeadSha: t.pull.headSha });
-        case 'review-comment': {
-            const c = t.comment;
-            const thread = { id: c.id, path: c.path, line: c.line, diffHunk: c.diffHunk, body: c.body, author: c.author };
-            return pullTask(intent, t.pull.number, ctx, { eventHeadSha: t.pull.headSha, threads: [thread], triggerReview: c.id });
-        }
-        case 'review': {
-            let threads = [];
-            try {
-                const comments = await ctx.github.listReviewComments(t.pull.number, t.review.id);
-                threads = comments
-                    .filter((c) => !c.body.includes(OWN_MARKER))
-                    .map((c) => ({ id: c.id, path: c.path, line: c.line, diffHunk: c.diffHunk, body: c.body, author: c.author }));
-            }
-            catch (e) {
-                return refuse(`the review's comments could not be read (${(0,errors/* errorMessage */.gJ)(e)})`);
-            }
-            return pullTask(intent, t.pull.number, ctx, { eventHeadSha: t.pull.headSha, threads, reviewBody: t.review.body });
-        }
-    }
-}
-/** Work on a pull request: push to its head branch (same repository only), answer its review threads. */
-async function pullTask(intent, number, ctx, opts) {
-    const repo = `${ctx.github.owner}/${ctx.github.repo}`;
-    const pull = await ctx.github.getPull(number);
-    if (pull.state !== 'open')
-        return skip(`pull request #${number} is ${pull.state}`);
-    if (pull.headRepo !== repo) {
-        const from = pull.headRepo ? `the fork ${pull.headRepo}` : 'a deleted fork';
-        return refuse(`pull request #${number} comes from ${from}`, {
-            on: number,
-            cause: 'fork',
-            text: `taskcap does not work on pull requests from forks: it would run the fork's code with this repository's secrets and push to a branch it does not control. A maintainer can check the change out into a branch of this repository and ask there.`,
-        });
-    }
-    // A PR whose head is the default branch or a protected one: commits there would skip review altogether.
-    if (pull.headRef === ctx.defaultBranch || (await ctx.github.branchProtected(pull.headRef))) {
-        return refuse(`pull request #${number} has its head on ${pull.headRef === ctx.defaultBranch ? 'the default branch' : 'a protected branch'} (${pull.headRef})`, {
-            on: number,
-            cause: 'protected-head',
-            text: `taskcap does not push to \`${pull.headRef.replace(/`/g, '')}\`: it is ${pull.headRef === ctx.defaultBranch ? 'the default branch' : 'a protected branch'}, and commits there would skip review. Open the change from a topic branch and ask there.`,
-        });
-    }
-    const spec = ctx.config.classes[intent.className];
-    const t = intent.trigger;
-    const author = 'sender' in t ? t.sender.login : undefined;
-    const data = [{ source: `pull request #${number}`, author: undefined, text: `Title: ${pull.title}\n\n${pull.body}` }];
-    for (const th of opts.threads ?? []) {
-        data.push({
-            source: `review comment ${th.id} on ${th.path}${th.line ? `:${th.line}` : ''}`,
-            author: th.author,
-            text: `${th.diffHunk ? `Diff hunk:\n${th.diffHunk}\n\n` : ''}Comment:\n${th.body}`,
-        });
-    }
-    if (opts.reviewBody?.trim())
-        data.push({ source: 'review summary', author, text: opts.reviewBody });
-    else if (intent.instructions && !(opts.threads?.length === 1 && opts.threads[0].body.includes(intent.instructions))) {
-        data.push({ source: 'instructions in the request', author, text: intent.instructions });
-    }
-    const goal = opts.threads?.length
-        ? `Address the review comments on pull request #${number} (they follow as data), on its branch.`
-        : `Work on pull request #${number} as requested (its description and the request follow as data), on its branch.`;
-    return go({
-        className: intent.className,
-        spec,
-        budget: intent.budget,
-        key: `pr-${number}`,
-        goal,
-        title: pull.title,
-        data,
-        // The head the request was made against: taskcap works on exactly that commit and never pushes over a newer one.
-        target: { kind: 'pull', number, headRef: pull.headRef, headSha: opts.eventHeadSha ?? pull.headSha },
-        branch: pull.headRef,
-        baseBranch: ctx.defaultBranch,
-        receiptOn: number,
-        actor: author,
-        ownsPull: false,
-        threads: opts.threads,
-        triggerComment: opts.comment ? { kind: 'issue', id: opts.comment.id, url: opts.comment.url } : opts.triggerReview ? { kind: 'review', id: opts.triggerReview } : undefined,
-    });
-}
-/** Recent comments on the issue by people with write access (others may be anyone on the internet). */
-async function writersComments(issue, excludeId, ctx) {
-    let comments;
-    try {
-        comments = await ctx.github.listIssueComments(issue.number);
-    }
-    catch (e) {
-        ctx.log.warn(`The comments of issue #${issue.number} could not be read (${(0,errors/* errorMessage */.gJ)(e)}); working from the issue text alone.`);
-        return [];
-    }
-    const recent = comments
-        .filter((c) => c.id !== excludeId && !c.body.includes(OWN_MARKER) && !isBot(c.author, c.authorType))
-        .slice(-MAX_COMMENTS);
-    const allowed = new Map();
-    for (const login of [...new Set(recent.map((c) => c.author))].slice(-MAX_COMMENTERS_CHECKED)) {
-        try {
-            allowed.set(login, isWriter(await ctx.github.permission(login)));
-        }
-        catch {
-            allowed.set(login, false);
-        }
-    }
-    return recent.filter((c) => allowed.get(c.author)).map((c) => ({ source: `comment on issue #${issue.number}`, author: c.author, text: c.body }));
-}
-
-;// CONCATENATED MODULE: ./src/action/runner-context.ts
-
-
-/**
- * Read the runner's environment. A missing or unreadable event payload is a clear error: without it taskcap
- * cannot know who asked for what, so it does nothing.
- */
-function readRunnerContext(env) {
-    const eventName = env.GITHUB_EVENT_NAME ?? '';
-    if (!eventName)
-        throw new errors/* UserError */.yo('GITHUB_EVENT_NAME is not set: taskcap must run as a step of a GitHub Actions job.');
-    const eventPath = env.GITHUB_EVENT_PATH ?? '';
-    if (!eventPath)
-        throw new errors/* UserError */.yo('GITHUB_EVENT_PATH is not set: the runner gave no event payload, so taskcap does nothing.');
-    let raw;
-    try {
-        raw = external_node_fs_default().readFileSync(eventPath, 'utf8');
-    }
-    catch (e) {
-        throw new errors/* UserError */.yo(`The event payload '${eventPath}' (GITHUB_EVENT_PATH) cannot be read: ${e.message}. taskcap does nothing without it.`);
-    }
-    let payload;
-    try {
-        payload = JSON.parse(raw);
-    }
-    catch {
-        throw new errors/* UserError */.yo(`The event payload '${eventPath}' (GITHUB_EVENT_PATH) is not valid JSON; taskcap does nothing without a readable event.`);
-    }
-    if (!payload || typeof payload !== 'object' || Array.isArray(payload)) {
-        throw new errors/* UserError */.yo(`The event payload '${eventPath}' (GITHUB_EVENT_PATH) is not a JSON object; taskcap does nothing without a readable event.`);
-    }
-    const repository = env.GITHUB_REPOSITORY ?? '';
-    const [owner, repo, ...rest] = repository.split('/');
-    if (!owner || !repo || rest.length > 0) {
-        throw new errors/* UserError */.yo(`GITHUB_REPOSITORY '${repository}' is not in the form owner/repo.`);
-    }
-    const workspace = env.GITHUB_WORKSPACE || process.cwd();
-    return {
-        eventName,
-        payload: payload,
-        owner,
-        repo,
-        apiUrl: (env.GITHUB_API_URL || 'https://api.github.com').replace(/\/+$/, ''),
-        serverUrl: (env.GITHUB_SERVER_URL || 'https://github.com').replace(/\/+$/, ''),
-        workspace,
-        runnerTemp: env.RUNNER_TEMP || '',
-        runId: env.GITHUB_RUN_ID || '0',
-        runAttempt: Number(env.GITHUB_RUN_ATTEMPT || '1') || 1,
-        actor: env.GITHUB_ACTOR || undefined,
-        triggeringActor: env.GITHUB_TRIGGERING_ACTOR || undefined,
-        sha: env.GITHUB_SHA || undefined,
-        ref: env.GITHUB_REF || undefined,
-    };
-}
-/** Link to this workflow run, for the receipt and the PR. */
-function runUrl(ctx) {
-    return `${ctx.serverUrl}/${ctx.owner}/${ctx.repo}/actions/runs/${ctx.runId}${ctx.runAttempt > 1 ? `/attempts/${ctx.runAttempt}` : ''}`;
-}
-
-;// CONCATENATED MODULE: ./src/publish/user-notice.ts
-
-
-
-
-
-/**
- * The issue or PR where a person asked taskcap for work, or undefined when nobody did there: a schedule or a
- * dispatch (the run log is where that was asked), or a bot (no one reads an answer to a bot).
- */
-function whereAsked(trigger) {
-    if (trigger.kind === 'schedule' || trigger.kind === 'dispatch')
-        return undefined;
-    if (!trigger.sender.login || isBot(trigger.sender.login, trigger.sender.type))
-        return undefined;
-    const on = trigger.kind === 'issue-label' || trigger.kind === 'issue-comment' ? trigger.issue.number : trigger.pull.number;
-    return { on, login: trigger.sender.login };
-}
-/**
- * The comment body: what went wrong and how to fix it, then the run. The text may quote what someone wrote (a
- * label, a budget): a mention in it must not notify anyone, and HTML in it must not render.
- */
-function noticeBody(notice, run) {
-    const text = notice.text.replace(/</g, '&lt;').replace(/@(?=[A-Za-z0-9])/g, '@\u200b');
-    return `**taskcap did not start.** ${text}\n\n<sub>[Run log](${run}) · taskcap edits this comment rather than adding another when this happens again.</sub>`;
-}
-/**
- * Post (or edit) the notice where the request was made (or on the issue or PR it names); nothing when nobody asked
- * there. Never fails the run.
- */
-async function answerWhereAsked(trigger, notice, o) {
-    const on = notice && (notice.on ?? whereAsked(trigger)?.on);
-    if (!notice || on === undefined || o.dryRun)
-        return;
-    await postNotice(o.github, on, notice.cause, noticeBody(notice, o.runUrl), o.log);
-    o.log.info(`Answered on #${on}: ${notice.cause} notice.`);
-}
-/**
- * For `runTaskcap(...).catch(…)`: an error that says what to tell the person (a NoticeError) is answered where they
- * asked, then rethrown so the step still fails. Only NoticeErrors are answered, and taskcap raises them only once
- * the requester passed the permission gate, so nobody refused is told about the setup.
- */
-function answerAndRethrow(ctx, o) {
-    return async (error) => {
-        if (error instanceof errors/* NoticeError */.lo && error.notice) {
-            const trigger = routeEvent(ctx.eventName, ctx.payload);
-            if (trigger.kind === 'go')
-                await answerWhereAsked(trigger.value, error.notice, { ...o, runUrl: runUrl(ctx) }).catch((e) => o.log.warn(`The notice could not be posted: ${(0,errors/* errorMessage */.gJ)(e)}`));
-        }
-        throw error;
-    };
-}
-/** The API key input is empty: the message for the run log, the notice for the issue. */
-function missingKeyError() {
-    return new errors/* NoticeError */.lo("Input 'anthropic-api-key' is empty. Pass it from a repository secret: `anthropic-api-key: ${{ secrets.ANTHROPIC_API_KEY }}` (secrets are not available to workflows triggered from forks).", {
-        cause: 'setup',
-        text: 'The workflow gives taskcap no Anthropic API key, so it cannot call Claude. A maintainer needs to add the key as a repository secret and pass it to the taskcap step as `anthropic-api-key: ${{ secrets.ANTHROPIC_API_KEY }}`.',
-    });
-}
-
-;// CONCATENATED MODULE: ./src/publish/workspace-check.ts
-
-
-/**
- * Before anything is written: the workspace must be a checkout of the repository the workflow runs for. Without
- * `actions/checkout` there is nothing to work on; with a checkout of another repository (or, when GITHUB_WORKSPACE
- * is unset, whatever directory the step started in) a push would land somewhere nobody asked for.
- */
-async function checkWorkspace(git, ctx) {
-    const [top, origin] = await Promise.all([
-        git.run(['rev-parse', '--show-toplevel'], { allowFailure: true }),
-        git.run(['config', '--get', 'remote.origin.url'], { allowFailure: true }),
-    ]);
-    const expected = `${ctx.serverUrl}/${ctx.owner}/${ctx.repo}`;
-    if (top.exitCode !== 0) {
-        const why = /dubious ownership/i.test(top.stderr) ? ' (git refuses it: it belongs to another user)' : '';
-        throw setupError(`The workspace '${git.dir}' is not a git repository${why}: add \`actions/checkout\` before taskcap in the job's steps (without a \`path:\`, so the checkout is GITHUB_WORKSPACE itself). taskcap works on a checkout of ${expected} and pushes from it.`, 'The workflow runs taskcap without a checkout of this repository, so nothing was started. A maintainer needs to add `actions/checkout` before the taskcap step.');
-    }
-    if (!sameDir(top.stdout.trim(), git.dir)) {
-        throw setupError(`The workspace '${git.dir}' is inside the git repository at '${top.stdout.trim()}', not the root of a checkout. Run taskcap in the checkout itself: actions/checkout without \`path:\`, and GITHUB_WORKSPACE unchanged.`, 'The workflow runs taskcap outside a checkout of this repository, so nothing was started. A maintainer can see the details in the run log.');
-    }
-    const url = origin.stdout.trim();
-    if (!url || !sameRepository(url, ctx)) {
-        throw setupError(`The workspace's origin is ${url ? `'${withoutCredentials(url)}'` : 'not set'}, not ${expected} (GITHUB_REPOSITORY), so taskcap wrote nothing. ` +
-            'taskcap only writes to the repository the workflow runs for: check out this repository (actions/checkout without `repository:`) and run taskcap in GITHUB_WORKSPACE.', 'The workspace the workflow gives taskcap is not a checkout of this repository, so nothing was started. A maintainer can see the details in the run log.');
-    }
-}
-function setupError(message, notice) {
-    return new errors/* NoticeError */.lo(message, { cause: 'setup', text: notice });
-}
-function sameDir(a, b) {
-    const real = (p) => {
-        try {
-            return external_node_fs_default().realpathSync(p);
-        }
-        catch {
-            return p;
-        }
-    };
-    return real(a) === real(b);
-}
-/** `https://user:token@host/…` → `https://***@host/…`: a remote URL may carry credentials. */
-function withoutCredentials(url) {
-    return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/\s]*@/i, '$1***@');
-}
-/**
- * Whether a remote URL names `owner/repo` on this server: https (with or without `.git`, any credentials), or the
- * ssh forms `git@host:owner/repo.git` and `ssh://git@host/owner/repo`. Owner and repository names are
- * case-insensitive on GitHub.
- */
-function sameRepository(url, ctx) {
-    const host = new URL(ctx.serverUrl).host.toLowerCase();
-    const want = `${ctx.owner}/${ctx.repo}`.toLowerCase();
-    const scp = /^[^@/\s]+@([^:/\s]+):\/?(.+?)(?:\.git)?\/?$/.exec(url);
-    if (scp)
-        return scp[1].toLowerCase() === new URL(ctx.serverUrl).hostname.toLowerCase() && scp[2].toLowerCase() === want;
-    try {
-        const u = new URL(url);
-        const path = u.pathname.replace(/^\/+|\/+$/g, '').replace(/\.git$/, '').toLowerCase();
-        const sameHost = u.protocol.startsWith('ssh') ? u.hostname.toLowerCase() === new URL(ctx.serverUrl).hostname.toLowerCase() : u.host.toLowerCase() === host;
-        // A server under a path prefix (GitHub Enterprise behind a proxy) keeps its prefix before owner/repo.
-        const prefix = new URL(ctx.serverUrl).pathname.replace(/^\/+|\/+$/g, '').toLowerCase();
-        return sameHost && path === (prefix ? `${prefix}/${want}` : want);
-    }
-    catch {
-        return false;
-    }
-}
-
-// EXTERNAL MODULE: ./src/config/config.ts
-var config_config = __nccwpck_require__(81122);
-;// CONCATENATED MODULE: ./src/config/read-repo-config.ts
-
-
-/** The repository's config from the default branch, merged over the built-in classes (none: the built-ins alone). */
-async function readRepoConfig(github, configPath, defaultBranch, log) {
-    const text = await github.readFile(configPath, defaultBranch);
-    if (text === undefined) {
-        log.debug(`No ${configPath} on ${defaultBranch}; using the built-in classes.`);
-        return (0,config_config/* defaultConfig */.s)();
-    }
-    // The YAML parser loads only when there is YAML to parse: most repositories run on the built-in classes.
-    const { ConfigError, parseConfig } = await Promise.all(/* import() */[__nccwpck_require__.e(815), __nccwpck_require__.e(943)]).then(__nccwpck_require__.bind(__nccwpck_require__, 6943));
-    try {
-        return parseConfig(text, configPath);
-    }
-    catch (e) {
-        if (e instanceof ConfigError)
-            throw e;
-        throw new errors/* UserError */.yo(`The taskcap config '${configPath}' could not be read: ${e.message}`);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/util/inline-code.ts
-/**
- * Text someone else wrote (a label, a word of a command), shown as inline code in a comment: backticks and line
- * breaks removed so it cannot close the span or start markdown of its own, and cut to a readable length.
- */
-function code(text, max = 80) {
-    const flat = text.replace(/[`\r\n]+/g, ' ').trim();
-    return `\`${flat.length > max ? `${flat.slice(0, max - 1)}…` : flat || ' '}\``;
-}
-
-;// CONCATENATED MODULE: ./src/trigger/gate.ts
-
-
-
-
-/**
- * May this person spend this budget? Write, maintain or admin per the collaborator-permission API (never
- * `author_association`); bots only when listed exactly; any error refuses. A refusal carries a notice for the
- * sender when they are the person refused (not a bot, not someone re-running the job from the Actions tab): they
- * are looking at the issue, not at the run log.
- */
-async function checkPermission(github, input) {
-    const sender = input.sender;
-    if (!sender?.login)
-        return refuse('the event names no sender');
-    const people = [sender.login, ...(input.triggeringActor && input.triggeringActor !== sender.login ? [input.triggeringActor] : [])];
-    for (const login of people) {
-        if (isBot(login, login === sender.login ? sender.type : undefined)) {
-            if (!input.allowedBots.includes(login))
-                return refuse(`${login} is a bot and is not listed in 'allowed-bots'`);
-            continue;
-        }
-        const tell = (text) => (login === sender.login ? { cause: 'permission', text } : undefined);
-        let permission;
-        try {
-            permission = await github.permission(login);
-        }
-        catch (e) {
-            return refuse(`the permission of ${login} could not be checked (${(0,errors/* errorMessage */.gJ)(e)}); refusing to be safe`, tell(`taskcap could not check the access ${code(login)} has to this repository, so nothing was started (it never starts without that check). Try again in a few minutes; if it keeps happening, a maintainer can see why in the run log.`));
-        }
-        if (!isWriter(permission)) {
-            return refuse(`${login} has '${permission}' permission on the repository; taskcap needs write, maintain or admin`, tell(`${code(login)} has ${permission} access to this repository, and taskcap starts work only for people with write, maintain or admin access (each run spends the repository's API budget and pushes a branch), so nothing was started. Someone with write access can ask instead.`));
-        }
-    }
-    return go(undefined);
-}
-
-;// CONCATENATED MODULE: ./src/trigger/cron-match.ts
-/**
- * A schedule event carries the workflow's cron as written, and taskcap runs the tasks whose `schedule` is written
- * the same. Two spellings of one schedule (`0 3 * * MON` and `0 3 * * 1`) are a silent mismatch; this module tells
- * them apart from real ones, so the mismatch can be explained.
- */
-const FIELDS = [
-    { lo: 0, hi: 59 },
-    { lo: 0, hi: 23 },
-    { lo: 1, hi: 31 },
-    { lo: 1, hi: 12, names: ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'] },
-    { lo: 0, hi: 7, names: ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] },
-];
-/** The values one field fires on, or undefined when it cannot be read. */
-function expand(field, i) {
-    const { lo, hi, names } = FIELDS[i];
-    const value = (v) => {
-        const named = names?.indexOf(v.toLowerCase()) ?? -1;
-        const n = named >= 0 ? named + lo : /^\d+$/.test(v) ? Number(v) : undefined;
-        return n !== undefined && n >= lo && n <= hi ? n : undefined;
-    };
-    const out = new Set();
-    for (const part of field.split(',')) {
-        const m = /^(\*|([a-z0-9]+)(?:-([a-z0-9]+))?)(?:\/(\d+))?$/i.exec(part);
-        if (!m)
-            return undefined;
-        const from = m[1] === '*' ? lo : value(m[2]);
-        const to = m[1] === '*' ? hi : m[3] !== undefined ? value(m[3]) : m[4] !== undefined ? hi : from;
-        const step = m[4] !== undefined ? Number(m[4]) : 1;
-        if (from === undefined || to === undefined || step < 1 || to < from)
-            return undefined;
-        // Sunday is both 0 and 7.
-        for (let v = from; v <= to; v += step)
-            out.add(i === 4 && v === 7 ? 0 : v);
-    }
-    return out;
-}
-/** A cron expression as what it means: the values of each field, and whether the two day fields restrict anything. */
-function meaning(cron) {
-    const fields = cron.trim().split(/\s+/);
-    if (fields.length !== 5)
-        return undefined;
-    const sets = fields.map(expand);
-    if (sets.some((s) => s === undefined))
-        return undefined;
-    // Cron fires when either day field matches if both are restricted, so `*` and `1-31` are not the same thing.
-    const restricted = [fields[2], fields[4]].map((f) => (f.startsWith('*') ? '*' : 'r'));
-    return JSON.stringify([...sets.map((s) => [...s].sort((a, b) => a - b)), restricted]);
-}
-/** Whether two cron expressions fire at the same times, however they are written. */
-function sameSchedule(a, b) {
-    const ma = meaning(a);
-    return ma !== undefined && ma === meaning(b);
-}
-
-;// CONCATENATED MODULE: ./src/trigger/intent.ts
-
-
-
-
-
-
-const classOfLabels = (labels, config) => labels.map((l) => config.labels[l]).find(Boolean);
-const knownLabels = (config) => Object.keys(config.labels).sort().join(', ');
-function withBudget(intent, config, override) {
-    const spec = config.classes[intent.className];
-    if (!override)
-        return go({ ...intent, budget: spec.budget });
-    const budget = overrideBudget(override.source, override.text, (0,config_config/* budgetCeiling */.V)(config));
-    if (budget.kind === 'go')
-        return go({ ...intent, budget: budget.value });
-    return invalid(budget.reason, { cause: 'budget', text: `${budget.reason} Nothing was started.` });
-}
-/**
- * The words that name a class in `/agent <word>`: each class name, and the word of its own `agent:` label
- * (`/agent migrate`, like the label `agent:migrate`).
- */
-function classWords(config) {
-    const words = new Map(Object.keys(config.classes).map((c) => [c, c]));
-    for (const [name, spec] of Object.entries(config.classes)) {
-        const word = /^agent:([a-z][a-z0-9-]*)$/i.exec(spec.label ?? '')?.[1]?.toLowerCase();
-        if (word && !words.has(word))
-            words.set(word, name);
-    }
-    return words;
-}
-/**
- * A label nobody configured that was still meant for taskcap: it shares a taskcap label's prefix (`agent:fixx`,
- * `agent:migration`) or is a slip of one. Any other label (`bug`) is none of taskcap's business.
- */
-function meantForTaskcap(label, config) {
-    const prefix = (l) => (l.indexOf(':') > 0 ? l.slice(0, l.indexOf(':') + 1).toLowerCase() : undefined);
-    const known = Object.keys(config.labels);
-    const p = prefix(label);
-    return (p !== undefined && known.some((l) => prefix(l) === p)) || (0,did_you_mean/* closest */.kp)(label, known) !== undefined;
-}
-/** The label a person most likely meant: a slip of a known label, or a class named instead of its label. */
-function labelMeant(label, config) {
-    const known = Object.keys(config.labels);
-    const cut = (l) => {
-        const i = l.indexOf(':');
-        return i > 0 ? { prefix: l.slice(0, i + 1).toLowerCase(), word: l.slice(i + 1) } : { prefix: '', word: l };
-    };
-    const { prefix, word } = cut(label);
-    // Words are compared after a shared prefix: `agent:big` is not a slip of `agent:fix`, however long `agent:` is.
-    const sameFamily = known.filter((l) => cut(l).prefix === prefix);
-    const near = (0,did_you_mean/* closest */.kp)(word, sameFamily.map((l) => cut(l).word));
-    if (near !== undefined)
-        return { label: sameFamily.find((l) => cut(l).word === near) };
-    const className = config.classes[word.toLowerCase()] ? word.toLowerCase() : (0,did_you_mean/* closest */.kp)(word, Object.keys(config.classes));
-    if (!className)
-        return {};
-    const own = config.classes[className].label;
-    return own ? { label: own } : { classWithoutLabel: className };
-}
-function unknownLabel(label, what, config) {
-    const meant = labelMeant(label, config);
-    const labels = Object.keys(config.labels).sort();
-    const hint = meant.label
-        ? ` Did you mean '${meant.label}'?`
-        : meant.classWithoutLabel
-            ? ` Class '${meant.classWithoutLabel}' has no label: comment '/agent ${meant.classWithoutLabel}' instead.`
-            : '';
-    const fix = meant.label
-        ? ` Did you mean ${code(meant.label)}? Remove ${code(label)} and add ${code(meant.label)}.`
-        : meant.classWithoutLabel
-            ? ` Class ${code(meant.classWithoutLabel)} has no label: comment ${code(`/agent ${meant.classWithoutLabel}`)} instead, with what to do on the next lines.`
-            : ' A maintainer can add a class and its label in the taskcap config.';
-    return invalid(`Label '${label}' on ${what} is not a taskcap label.${hint} (taskcap labels: ${labels.join(', ')})`, { cause: 'label', text: `${code(label)} is not a taskcap label, so nothing was started.${fix} taskcap's labels here: ${labels.map((l) => code(l)).join(', ')}.` });
-}
-/** A `/agent` word that looks like a slip: ask, rather than run the default class with the word as instructions. */
-function unclearCommand(unclear, config) {
-    if (unclear.kind === 'budget') {
-        return invalid(`The command's '${unclear.word}' looks like a budget with a typo; write '${unclear.suggestion}'.`, { cause: 'budget', text: `${code(unclear.word)} looks like a budget with a typo, so nothing was started. Comment again with ${code(unclear.suggestion)}.` });
-    }
-    const classes = Object.keys(config.classes);
-    return invalid(`The command's first word '${unclear.word}' is not a taskcap class. Did you mean '${unclear.suggestion}'? (classes: ${classes.join(', ')})`, {
-        cause: 'class',
-        text: `${code(unclear.word)} is not a taskcap class, so nothing was started. Did you mean ${code(unclear.suggestion)}? ` +
-            `Comment again starting with ${code(`/agent ${unclear.suggestion}`)}, with what to do on the next lines; if ${code(unclear.word)} was part of ` +
-            `the instructions, start with ${code('/agent')} alone and put them on the next line. Classes: ${classes.map((c) => code(c)).join(', ')}.`,
-    });
-}
-/** A schedule that matches no task as written: explain why, and whether a task means the same time written otherwise. */
-function unmatchedSchedule(cron, config) {
-    const scheduled = Object.entries(config.tasks).filter(([, t]) => t.schedule !== undefined);
-    const same = scheduled.filter(([, t]) => sameSchedule(t.schedule, cron));
-    if (same.length > 0) {
-        const [name, t] = same[0];
-        return invalid(`The workflow's schedule '${cron}' matches no task as written, but task '${name}' has schedule '${t.schedule}', which means the same time. ` +
-            `taskcap runs the tasks whose schedule is written exactly like the workflow's cron (the schedule event carries its text): ` +
-            `write both the same way, e.g. schedule: "${cron}" for the task, or cron: "${t.schedule}" in the workflow.`);
-    }
-    const known = scheduled.map(([name, t]) => `'${t.schedule}' (${name})`).join(', ');
-    return invalid(`The workflow's schedule '${cron}' matches no task in the config (${known ? `its schedules: ${known}` : 'it defines no scheduled task'}). ` +
-        `Give a task schedule: "${cron}" under tasks:, or change the workflow's cron to a task's schedule.`);
-}
-/** Decide class and budget for a trigger under the repo config. Pure. */
-function intentsFor(trigger, config) {
-    const classes = Object.keys(config.classes);
-    const one = (d) => (d.kind === 'go' ? go([d.value]) : d);
-    switch (trigger.kind) {
-        case 'issue-label':
-        case 'pr-label': {
-            const item = trigger.kind === 'issue-label' ? trigger.issue : trigger.pull;
-            const what = `${trigger.kind === 'issue-label' ? 'issue' : 'pull request'} #${item.number}`;
-            const labels = item.labels.includes(trigger.label) ? item.labels : [...item.labels, trigger.label];
-            let className = config.labels[trigger.label];
-            // A budget label added to an item that already carries a class label re-runs it with the new budget.
-            if (!className && /^budget:/i.test(trigger.label)) {
-                className = classOfLabels(labels, config) ?? '';
-                if (!className)
-                    return skip(`label '${trigger.label}' on ${what} sets a budget, but the ${trigger.kind === 'issue-label' ? 'issue' : 'PR'} has no taskcap class label yet`);
-            }
-            if (!className && meantForTaskcap(trigger.label, config))
-                return unknownLabel(trigger.label, what, config);
-            if (!className)
-                return skip(`label '${trigger.label}' on ${what} is not a taskcap label (taskcap labels: ${knownLabels(config)})`);
-            if (item.state === 'closed')
-                return skip(`${what} is closed`);
-            const label = findBudgetLabel(labels);
-            return one(withBudget({ trigger, className }, config, label ? { source: `Label '${label}'`, text: label.slice('budget:'.length) } : undefined));
-        }
-        case 'issue-comment':
-        case 'review-comment':
-        case 'review': {
-            const body = trigger.kind === 'review' ? trigger.review.body : trigger.comment.body;
-            const command = parseAgentCommand(body, classWords(config)) ?? { instructions: body.trim() };
-            const onPull = trigger.kind !== 'issue-comment' || trigger.issue.isPull;
-            const labels = trigger.kind === 'issue-comment' ? trigger.issue.labels : trigger.pull.labels;
-            // `/agent` on a PR is a review round unless it names a class; on an issue it follows the issue's class label.
-            const className = command.className ?? (onPull ? 'review' : classOfLabels(labels, config) ?? 'fix');
-            if (!config.classes[className])
-                return invalid(`class '${className}' is not configured; known classes: ${classes.join(', ')}.`);
-            const state = trigger.kind === 'issue-comment' ? trigger.issue.state : trigger.pull.state;
-            if (state === 'closed')
-                return skip(`${onPull ? 'pull request' : 'issue'} #${trigger.kind === 'issue-comment' ? trigger.issue.number : trigger.pull.number} is closed`);
-            if (command.unclear)
-                return unclearCommand(command.unclear, config);
-            const label = findBudgetLabel(labels);
-            const override = command.budgetText
-                ? { source: `The command's budget=${command.budgetText}`, text: command.budgetText }
-                : label
-                    ? { source: `Label '${label}'`, text: label.slice('budget:'.length) }
-                    : undefined;
-            return one(withBudget({ trigger, className, instructions: command.instructions || undefined }, config, override));
-        }
-        case 'schedule': {
-            const due = Object.entries(config.tasks).filter(([, t]) => t.schedule === trigger.cron.trim());
-            if (due.length === 0)
-                return unmatchedSchedule(trigger.cron.trim(), config);
-            const out = [];
-            for (const [name, t] of due) {
-                const intent = withBudget({ trigger, className: t.class, configured: { name, prompt: t.prompt } }, config);
-                if (intent.kind !== 'go')
-                    return intent;
-                out.push(intent.value);
-            }
-            return go(out);
-        }
-        case 'dispatch': {
-            const { task: name, prompt, budget } = trigger.inputs;
-            const override = budget ? { source: `The dispatch input budget='${budget}'`, text: budget } : undefined;
-            if (name) {
-                const t = config.tasks[name];
-                if (!t) {
-                    const near = (0,did_you_mean/* closest */.kp)(name, Object.keys(config.tasks));
-                    return invalid(`workflow_dispatch asked for task '${name}', which the config does not define${near ? `. Did you mean '${near}'?` : ''} (tasks: ${Object.keys(config.tasks).join(', ') || 'none'}).`);
-                }
-                return one(withBudget({ trigger, className: t.class, configured: { name, prompt: t.prompt } }, config, override));
-            }
-            if (!prompt?.trim())
-                return skip("workflow_dispatch gave neither a 'task' nor a 'prompt' input");
-            const className = trigger.inputs.class || 'fix';
-            if (!config.classes[className]) {
-                const near = (0,did_you_mean/* closest */.kp)(className, classes);
-                return invalid(`workflow_dispatch input class='${className}' is not a class${near ? `. Did you mean '${near}'?` : ''}; known classes: ${classes.join(', ')}.`);
-            }
-            const adhocName = (trigger.inputs.name || '').replace(/[^a-z0-9._-]+/gi, '-').replace(/\.{2,}/g, '.').slice(0, 40).replace(/^[-.]+|[-.]+$/g, '').replace(/(\.lock)+$/i, '');
-            return one(withBudget({ trigger, className, instructions: prompt, adhocName: adhocName || undefined }, config, override));
-        }
-    }
-}
-
-;// CONCATENATED MODULE: ./src/run/decide-tasks.ts
-
-
-
-
-
-/**
- * Read the event into intents and check who asked. An event not aimed at taskcap is skipped before anyone is
- * refused, and a broken config is reported only to someone allowed to run taskcap (anyone else is refused first,
- * so cannot fail the job). The config comes from the default branch only: a pull request cannot raise its own
- * budget. Both reads (config and permission) run together.
- */
-async function decideTasks(inputs, ctx, ports) {
-    const trigger = routeEvent(ctx.eventName, ctx.payload);
-    if (trigger.kind !== 'go')
-        return trigger;
-    const defaultBranch = defaultBranchOf(ctx.payload) ?? (await ports.github.defaultBranch());
-    const [loaded, verdict] = await Promise.all([
-        readRepoConfig(ports.github, inputs.configPath, defaultBranch, ports.log).then((config) => ({ config, error: undefined }), (error) => ({ config: undefined, error })),
-        gate(trigger.value, ctx, inputs, ports),
-    ]);
-    ports.log.debug('config read, permission checked');
-    const intents = loaded.config ? intentsFor(trigger.value, loaded.config) : undefined;
-    if (intents?.kind === 'skip')
-        return intents;
-    // Only a request the config reads as one is answered on the issue: a refused person is never told about the setup.
-    if (verdict.kind === 'refuse')
-        return { ...verdict, notice: intents ? verdict.notice : undefined, asked: intents?.kind === 'go' ? intents.value[0] : undefined, trigger: trigger.value };
-    if (!loaded.config || !intents)
-        throw loaded.error;
-    if (intents.kind !== 'go')
-        return intents;
-    return go({ config: loaded.config, intents: intents.value, defaultBranch });
-}
-function defaultBranchOf(payload) {
-    const repo = payload.repository;
-    return typeof repo?.default_branch === 'string' && repo.default_branch ? repo.default_branch : undefined;
-}
-/** Who may spend: the sender (and a re-runner) need write access; schedules run only what the default branch configures. */
-async function gate(trigger, ctx, inputs, ports) {
-    if (trigger.kind === 'schedule')
-        return go(undefined);
-    return checkPermission(ports.github, {
-        sender: trigger.sender.login ? trigger.sender : undefined,
-        triggeringActor: ctx.runAttempt > 1 ? ctx.triggeringActor : undefined,
-        allowedBots: inputs.allowedBots,
-    });
-}
-
-;// CONCATENATED MODULE: ./src/run/run-id.ts
-/** The run id as history rows and ledger lines name it: a re-run attempt gets its own row. */
-const runIdOf = (ctx) => (ctx.runAttempt > 1 ? `${ctx.runId}-${ctx.runAttempt}` : ctx.runId);
-
-;// CONCATENATED MODULE: ./src/run/spend-guard.ts
-
-
-
-
-
-
-
-/** This calendar month's spend, from the ledger on the repository. */
-async function spentThisMonth(setup) {
-    const text = await readLedger(setup.ports.git, setup.credentials.auth);
-    return monthToDateCost(parseLedger(text), new Date(setup.ports.clock.now()).toISOString());
-}
-/** The month's spend reached `max-monthly-cost-usd`: nothing starts, and the person who asked is told why. */
-async function refuseOverMonthlyCap(task, setup, spent, cap) {
-    const { ctx, ports } = setup;
-    const reason = `This month's taskcap spend is ${(0,format/* formatUsd */.UK)(spent)}, which has reached the monthly cap of ${(0,format/* formatUsd */.UK)(cap)} (max-monthly-cost-usd)`;
-    ports.log.warn(`Refused: ${reason}.`);
-    const on = task.receiptOn;
-    if (on !== undefined && !setup.inputs.dryRun) {
-        const ledger = `${ctx.serverUrl}/${ctx.owner}/${ctx.repo}/blob/${LEDGER_BRANCH}/${LEDGER_FILE}`;
-        const text = `⛔ ${reason}, so this request was not started and nothing was spent. The spend per class is in [the ledger](${ledger}); run taskcap with \`mode: report\` for a summary, or raise the cap.`;
-        await postNotice(ports.github, on, 'monthly-cap', text, ports.log);
-    }
-    return { ...emptyOutcome('refused', `${reason}.`), className: task.className, budget: task.budget };
-}
-/** One JSON line per run on the ledger branch (retried on a concurrent push; a failure only warns). */
-async function recordInLedger(task, result, setup) {
-    const { ctx, ports } = setup;
-    await bestEffort(ports.log, 'The ledger line could not be written', async () => {
-        const entry = ledgerEntry(result.outcome, {
-            at: result.endedAt,
-            repository: `${ctx.owner}/${ctx.repo}`,
-            runId: runIdOf(ctx),
-            issue: task.target.kind === 'issue' ? task.target.number : undefined,
-            pr: task.target.kind === 'pull' ? task.target.number : result.outcome.pr?.number,
-        });
-        await appendLedgerLine(ports.git, setup.credentials.auth, formatLedgerLine(entry), ports.clock);
-        ports.log.info(`Ledger: appended this run to ${LEDGER_FILE} on ${LEDGER_BRANCH}.`);
-    }, (s) => setup.redactor.redact(s));
-}
-
-;// CONCATENATED MODULE: ./src/run/announce.ts
-
-
-
-
-
-/** A model reply line that answers a review comment: `- [comment 123] what was done`. */
-const THREAD_ANSWER = /^\s*[-*]\s*\[comment (\d+)\]\s*(.+)$/gm;
-/**
- * Tell people: the written result of explore/research classes, the receipt (with this run added to its history),
- * and an answer in each review thread the task was asked to address. Each is best effort: a comment that cannot be
- * written costs a warning, never the run.
- */
-async function announce(task, outcome, prepared, setup) {
-    const { github, log, clock } = setup.ports;
-    const redact = (s) => setup.redactor.redact(s);
-    const on = task.receiptOn ?? outcome.pr?.number;
-    if (task.spec.output === 'report' && outcome.summary && !outcome.summaryIsFallback)
-        outcome.result = outcome.summary;
-    if (on !== undefined && outcome.result) {
-        const marker = `<!-- taskcap:result key=${task.key} -->`;
-        const body = `${marker}\n### taskcap ${task.className} result\n\n${outcome.summary}`;
-        await bestEffort(log, 'The result comment could not be written', () => upsertMarkedComment(github, on, marker, redact(body)), redact);
-    }
-    if (on !== undefined) {
-        await bestEffort(log, 'The receipt comment could not be written', async () => {
-            const { live } = prepared;
-            // A scheduled task's receipt lives on its PR, found (with its history) once the PR exists.
-            const existing = live ? undefined : await findReceipt(github, on);
-            const history = live ? prepared.history : existing ? readHistory(existing.body) : [];
-            outcome.history = appendHistory(history, historyRowOf(outcome, { runId: runIdOf(setup.ctx), at: new Date(clock.now()).toISOString() }));
-            const body = redact(renderReceipt(outcome));
-            outcome.commentUrl = live ? await live.finish(body) : (await upsertReceipt(github, on, body, existing?.id)).url;
-        }, redact);
-    }
-    if (task.threads?.length && task.target.kind === 'pull')
-        await answerThreads(task, task.target.number, outcome, setup);
-}
-/** Each review comment gets its answer in its own thread, with the commit and a link to the receipt. */
-async function answerThreads(task, pull, outcome, setup) {
-    const redact = (s) => setup.redactor.redact(s);
-    const answers = new Map();
-    for (const m of (outcome.summary ?? '').matchAll(THREAD_ANSWER))
-        answers.set(Number(m[1]), m[2].trim());
-    const pushed = outcome.commitSha && outcome.pr?.operation === 'updated' ? `pushed ${outcome.commitSha.slice(0, 7)}` : 'no commit';
-    const footer = `\n\n<sub>taskcap · ${pushed}${outcome.commentUrl ? ` · [receipt](${outcome.commentUrl})` : ''}</sub>`;
-    for (const thread of task.threads ?? []) {
-        const said = answers.get(thread.id);
-        const text = (said ?? `taskcap did not address this comment in this run${outcome.reason ? `: ${outcome.reason}` : '.'}`) + footer;
-        await bestEffort(setup.ports.log, `The reply to review comment ${thread.id} could not be written`, () => setup.ports.github.replyToReviewComment(pull, thread.id, redact(`<!-- taskcap:reply -->\n${text}`)), redact);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/publish/branch.ts
-
-/** The branch's tip on origin, or undefined when it does not exist. */
-async function remoteTip(git, branch, auth) {
-    const listed = await git.run(['ls-remote', '--heads', 'origin', `refs/heads/${branch}`], { env: auth });
-    return listed.stdout.split(/\s+/)[0] || undefined;
-}
-/**
- * Put the workspace on the task branch before the loop. When the branch already exists and `resume` holds, check
- * it out so the agent continues from the earlier work; otherwise start fresh from the checked-out commit (a stale
- * remote branch is replaced on push, leased on its tip).
- */
-async function prepareBranch(git, branch, auth, resume, remoteSha) {
-    if (remoteSha && resume) {
-        await git.run(['fetch', '--no-tags', '--depth=20', 'origin', `+refs/heads/${branch}:refs/remotes/origin/${branch}`], { env: auth });
-        await git.run(['checkout', '--force', '-B', branch, `refs/remotes/origin/${branch}`]);
-        const log = await git.output(['log', '--format=%h %s', '-n', '10', 'HEAD']);
-        // The tip as fetched (it may have moved since the ls-remote): pushes are leased on it.
-        const startSha = await git.output(['rev-parse', 'HEAD']);
-        return { branch, remoteSha: startSha, startSha, continued: true, earlierWork: log };
-    }
-    // A new branch at the checked-out commit: move HEAD only. `git checkout -B` would refresh the index, which
-    // stats every file of the repository, and nothing in the working tree changes.
-    const startSha = await git.output(['rev-parse', 'HEAD']);
-    await git.run(['update-ref', `refs/heads/${branch}`, startSha]);
-    await git.run(['symbolic-ref', 'HEAD', `refs/heads/${branch}`]);
-    return { branch, remoteSha, startSha, continued: false };
-}
-/** Stage everything the run changed (.gitignore respected) and list it. */
-async function stageAll(git) {
-    await git.run(['add', '--all', '--', '.']);
-    const raw = await git.run(['diff', '--cached', '--raw', '-z', '--no-renames', '--no-abbrev', '--no-ext-diff']);
-    const parts = raw.stdout.split('\0');
-    const changes = [];
-    for (let i = 0; i + 1 < parts.length; i += 2) {
-        // ":100644 100755 <sha> <sha> M" then the path
-        const [oldMode, mode, , , status] = parts[i].replace(/^:/, '').split(' ');
-        changes.push({ status, path: parts[i + 1], mode, oldMode });
-    }
-    return changes;
-}
-/** Take paths out of the commit (they stay in the workspace). */
-async function unstage(git, paths) {
-    if (paths.length > 0)
-        await git.run(['reset', '-q', 'HEAD', '--', ...paths.map((p) => `:(literal)${p}`)], { allowFailure: true });
-}
-/** Commit what is staged as github-actions[bot]; hooks never run. Returns the new commit, or undefined if nothing was staged. */
-async function commitStaged(git, message) {
-    const staged = await git.run(['diff', '--cached', '--quiet', '--no-ext-diff'], { allowFailure: true });
-    if (staged.exitCode === 0)
-        return undefined;
-    await git.run(['commit', '--no-verify', '--no-gpg-sign', '--file', '-'], { env: { ...BOT_IDENTITY_ENV }, input: message });
-    return git.output(['rev-parse', 'HEAD']);
-}
-/** Push HEAD to the branch, leased on the tip seen at the start so a concurrent push is never overwritten. */
-async function pushBranch(git, state, auth) {
-    const lease = `--force-with-lease=refs/heads/${state.branch}:${state.remoteSha ?? ''}`;
-    await git.run(['push', '--no-verify', lease, 'origin', `HEAD:refs/heads/${state.branch}`], { env: auth });
-}
-/**
- * True when `tip` descends from `base` through commits taskcap itself made (github-actions[bot], "taskcap:"
- * subjects): a re-run of a job whose first attempt already pushed, not someone else's new work.
- */
-async function onlyOurCommitsSince(git, base, tip) {
-    const ancestor = await git.run(['merge-base', '--is-ancestor', base, tip], { allowFailure: true });
-    if (ancestor.exitCode !== 0)
-        return false;
-    const log = await git.run(['log', '--format=%ae%x09%s', `${base}..${tip}`], { allowFailure: true });
-    if (log.exitCode !== 0)
-        return false;
-    const lines = log.stdout.split('\n').filter(Boolean);
-    return lines.length > 0 && lines.every((l) => l.startsWith(`${BOT_EMAIL}\ttaskcap:`));
-}
-
-;// CONCATENATED MODULE: ./src/publish/patch.ts
-
-
-
-
-/**
- * Fold whatever the agent did since `startSha` into one change, leave out what must never be published, and
- * commit the rest. Commits the agent made itself (possible without a sandbox) are folded back in and checked as
- * a whole; nothing here pushes.
- */
-async function makePatch(git, opts) {
-    await git.run(['reset', '-q', '--soft', opts.startSha]);
-    const staged = await stageAll(git);
-    // Protected paths, submodules, mode changes and links out of the tree never reach the patch (bash can write anything).
-    const dropped = staged.filter((c) => opts.protectedPaths.match(c.path) || isPlumbing(c) || (c.mode === '120000' && symlinkEscapes(c.path, linkTarget(git.dir, c.path))));
-    await unstage(git, dropped.map((c) => c.path));
-    let changedFiles = staged.filter((c) => !dropped.includes(c)).map((c) => c.path);
-    // A file whose added lines hold a secret (a known value in any encoding, or a token shape) is left out; the rest
-    // of the work still ships. Lines already in the repository (fixtures, examples) do not count.
-    const secretFiles = await filesAddingSecrets(git, changedFiles, opts.leaks);
-    await unstage(git, secretFiles);
-    changedFiles = changedFiles.filter((f) => !secretFiles.includes(f));
-    const commit = await commitStaged(git, opts.message);
-    return { commit, changedFiles, droppedPaths: [...dropped.map((c) => c.path), ...secretFiles], secretFiles };
-}
-/** Submodule pointers and mode changes: git plumbing the agent has no business changing. */
-function isPlumbing(c) {
-    const modeChanged = c.oldMode !== '000000' && c.mode !== '000000' && c.oldMode !== c.mode;
-    return c.mode === '160000' || c.oldMode === '160000' || modeChanged;
-}
-/** Where a symlink in the working tree points (its text), for the escape check. */
-function linkTarget(root, rel) {
-    try {
-        return external_node_fs_default().readlinkSync(external_node_path_default().join(root, rel));
-    }
-    catch {
-        return '';
-    }
-}
-/** Staged files whose added lines (binary content included, read as text) match `leaks`. */
-async function filesAddingSecrets(git, files, leaks) {
-    const found = [];
-    for (const file of files) {
-        const diff = await git.run(['diff', '--cached', '--no-ext-diff', '--no-textconv', '--text', '-U0', '--no-color', '--', `:(literal)${file}`], { allowFailure: true });
-        const added = diff.stdout
-            .split('\n')
-            .filter((l) => l.startsWith('+') && !l.startsWith('+++'))
-            .map((l) => l.slice(1));
-        // Also joined: an encoded secret wrapped over several lines (base64 at 76 columns) is still caught.
-        if (added.some(leaks) || leaks(added.join('')))
-            found.push(file);
-    }
-    return found;
-}
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  Lg: () => (/* binding */ PULL_EXISTS),
+  Cl: () => (/* binding */ createGitHub),
+  Qi: () => (/* binding */ createOctokit)
+});
 
 // EXTERNAL MODULE: ./node_modules/@octokit/core/dist-src/index.js + 11 modules
 var dist_src = __nccwpck_require__(2012);
@@ -34120,6 +32749,14 @@ const toComment = (c) => ({
     url: c.html_url,
 });
 const github_status = (e) => e.status;
+const toIssue = (i) => ({
+    number: i.number,
+    title: i.title,
+    body: i.body ?? '',
+    author: i.user?.login ?? '',
+    labels: i.labels.map((l) => (typeof l === 'string' ? l : (l.name ?? ''))).filter(Boolean),
+    state: i.state,
+});
 /** The GitHub port over Octokit. */
 function createGitHub(octokit, owner, repo) {
     const r = { owner, repo };
@@ -34218,178 +32855,252 @@ function createGitHub(octokit, owner, repo) {
             else
                 await octokit.rest.reactions.createForPullRequestReviewComment({ ...r, comment_id: target.id, content }).catch(needs('pull-requests: write'));
         },
+        async listOpenIssues(label) {
+            const all = await octokit.paginate(octokit.rest.issues.listForRepo, { ...r, labels: label, state: 'open', sort: 'created', direction: 'asc', per_page: 100 });
+            // The issues API lists pull requests too.
+            return all.filter((i) => !i.pull_request).map(toIssue);
+        },
+        async getIssue(number) {
+            return toIssue((await octokit.rest.issues.get({ ...r, issue_number: number })).data);
+        },
+        async labeledBy(issue, label) {
+            const events = await octokit.paginate(octokit.rest.issues.listEvents, { ...r, issue_number: issue, per_page: 100 });
+            const labeled = events
+                .filter((e) => e.event === 'labeled' && e.label?.name === label && e.actor)
+                .pop();
+            return labeled?.actor ? { login: labeled.actor.login, type: labeled.actor.type } : undefined;
+        },
+        async listOpenPulls() {
+            const all = await octokit.paginate(octokit.rest.pulls.list, { ...r, state: 'open', per_page: 100 });
+            return all.map((p) => toPull(p));
+        },
     };
 }
 
-;// CONCATENATED MODULE: ./src/publish/pull-request.ts
+
+/***/ }),
+
+/***/ 8280:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Ui: () => (/* binding */ isWriter),
+/* harmony export */   w2: () => (/* binding */ isBot)
+/* harmony export */ });
+/* unused harmony export WRITER_PERMISSIONS */
+/** The repository permissions that may spend taskcap's budget (and whose comments count as the maintainers'). */
+const WRITER_PERMISSIONS = ['admin', 'maintain', 'write'];
+const isWriter = (permission) => WRITER_PERMISSIONS.includes(permission);
+/** A bot account: GitHub says so in `type`, or the login carries the `[bot]` suffix apps act under. */
+const isBot = (login, type) => type === 'Bot' || login.endsWith('[bot]');
 
 
-/** Open the PR for the branch, or update the open one: a re-run never opens a second PR. */
-async function createOrUpdatePullRequest(github, plan, known) {
-    const existing = known ?? (await github.findOpenPull(plan.branch));
-    if (existing)
-        return { pull: await github.updatePull(existing.number, { title: plan.title, body: plan.body }), operation: 'updated' };
-    try {
-        const pull = await github.createPull({ head: plan.branch, base: plan.base, title: plan.title, body: plan.body, draft: plan.draft });
-        return { pull, operation: 'created' };
-    }
-    catch (e) {
-        const said = `${(0,errors/* errorMessage */.gJ)(e)} ${JSON.stringify(e.response?.data ?? '')}`;
-        // Draft PRs are not available on every plan: open a ready PR marked as work in progress instead.
-        if (plan.draft && /draft pull requests are not supported/i.test(said)) {
-            const pull = await github.createPull({ head: plan.branch, base: plan.base, title: `[WIP] ${plan.title}`, body: plan.body, draft: false });
-            return { pull, operation: 'created' };
-        }
-        if (/not permitted to create or approve pull requests/i.test(said)) {
-            throw new Error(`GitHub refused to let the workflow open a pull request: allow it under Settings → Actions → General → "Allow GitHub Actions to create and approve pull requests", and give the job pull-requests: write. The work is pushed on ${plan.branch}.`);
-        }
-        // A concurrent run (or an eventual-consistency gap) opened it first: take the update path.
-        if (!PULL_EXISTS.test((0,errors/* errorMessage */.gJ)(e)) && !PULL_EXISTS.test(JSON.stringify(e.response ?? '')))
-            throw e;
-        const found = await github.findOpenPull(plan.branch);
-        if (!found)
-            throw e;
-        return { pull: await github.updatePull(found.number, { title: plan.title, body: plan.body }), operation: 'updated' };
-    }
-}
+/***/ }),
 
-;// CONCATENATED MODULE: ./src/render/pull-body.ts
+/***/ 79407:
+/***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
+
+__nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
+/* harmony import */ var _action_cancellation_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(54559);
+/* harmony import */ var _action_core_io_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(49484);
+/* harmony import */ var _action_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(61554);
 
 
-const PR_MARKER = (key) => `<!-- taskcap:pr key=${key} -->`;
-/** The PR description: the closing keyword, the model's summary, the state of the work and what it cost. */
-function renderPullBody(r, opts) {
-    const parts = [];
-    if (opts.fixes !== undefined)
-        parts.push(`Fixes #${opts.fixes}`, '');
-    parts.push('## Summary', '', r.summary?.trim() || '_No summary was written._', '');
-    if (r.status === 'budget-exhausted' || r.status === 'failed') {
-        parts.push('## ⏸ Partial work', '', `${r.reason ?? 'The run stopped before finishing.'} This PR holds what was done so far; re-run taskcap on the issue (or raise its budget with a \`budget:\` label) to continue from this branch.`, '');
-    }
-    if (r.tests) {
-        parts.push(`## Tests ${r.tests.passed ? '✅' : '❌'}`, '', `\`${r.tests.command}\` ${r.tests.passed ? 'passed' : r.tests.timedOut ? 'timed out' : `failed (exit ${r.tests.exitCode ?? 'unknown'})`}.`, ...(r.tests.passed ? [] : ['', '```', r.tests.outputTail, '```']), '');
-    }
-    const spend = `${(0,format/* formatInt */.Dw)(r.loopTokens)}${r.budget ? ` / ${(0,format/* formatInt */.Dw)(r.budget)}` : ''} loop tokens · ${(0,format/* formatUsd */.UK)(r.costUsd)} · ${r.turns} requests`;
-    const links = [opts.receiptUrl && `[receipt](${opts.receiptUrl})`, r.runUrl && `[run](${r.runUrl})`].filter(Boolean).join(' · ');
-    parts.push(`<sub>taskcap · ${r.className ?? ''} · ${spend}${opts.actor ? ` · asked by @${opts.actor}` : ''}${links ? ` · ${links}` : ''}</sub>`, '', PR_MARKER(opts.key));
-    return fitComment(parts.join('\n'));
-}
 
-;// CONCATENATED MODULE: ./src/tools/output-cap.ts
+const io = (0,_action_core_io_js__WEBPACK_IMPORTED_MODULE_0__/* .coreIO */ .I)(process.env);
+const cancel = (0,_action_cancellation_js__WEBPACK_IMPORTED_MODULE_2__/* .cancellation */ .W)(io.log);
+process.on('SIGINT', () => cancel.cancel('SIGINT'));
+process.on('SIGTERM', () => cancel.cancel('SIGTERM'));
+await (0,_action_main_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e)(process.env, io, cancel.signal);
+// Keep-alive sockets or timers must not hold the job open once the work is delivered.
+process.exit(process.exitCode ?? 0);
 
-/**
- * Keeping tool output small: every result the model sees costs tokens once in the budget and again (cached) on
- * every later request. Long output keeps its head and tail with a marker that says how much was left out, so
- * the model knows to narrow its command instead of re-running it.
- */
-const MARKER_ROOM = 96;
-const omittedMarker = (omitted, total) => `\n… ${(0,format/* formatInt */.Dw)(omitted)} bytes omitted (output was ${(0,format/* formatInt */.Dw)(total)} bytes) …\n`;
-/** Cut a buffer at `max` bytes without splitting a UTF-8 sequence (at the end, or at the start when `fromEnd`). */
-function cutUtf8(buf, max, fromEnd = false) {
-    if (buf.length <= max)
-        return buf;
-    if (!fromEnd) {
-        let end = max;
-        while (end > 0 && (buf[end] & 0xc0) === 0x80)
-            end--;
-        return buf.subarray(0, end);
-    }
-    let start = buf.length - max;
-    while (start < buf.length && (buf[start] & 0xc0) === 0x80)
-        start++;
-    return buf.subarray(start);
-}
-/** Head/tail split of a byte allowance: the head shows what started, the tail the errors and the summary. */
-function split(maxBytes) {
-    const room = Math.max(0, maxBytes - MARKER_ROOM);
-    const head = Math.floor(room * 0.4);
-    return { head, tail: room - head };
-}
-/** Cap a string at `maxBytes` UTF-8 bytes (marker included). */
-function capText(text, maxBytes) {
-    const buf = Buffer.from(text, 'utf8');
-    if (buf.length <= maxBytes)
-        return text;
-    const { head, tail } = split(maxBytes);
-    const h = cutUtf8(buf, head);
-    const t = cutUtf8(buf, tail, true);
-    return h.toString('utf8') + omittedMarker(buf.length - h.length - t.length, buf.length) + t.toString('utf8');
+__webpack_async_result__();
+} catch(e) { __webpack_async_result__(e); } }, 1);
+
+/***/ }),
+
+/***/ 61571:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   TV: () => (/* binding */ pushBranch),
+/* harmony export */   W_: () => (/* binding */ remoteTip),
+/* harmony export */   Wc: () => (/* binding */ prepareBranch),
+/* harmony export */   ac: () => (/* binding */ unstage),
+/* harmony export */   g9: () => (/* binding */ stageAll),
+/* harmony export */   tJ: () => (/* binding */ onlyOurCommitsSince),
+/* harmony export */   u$: () => (/* binding */ commitStaged)
+/* harmony export */ });
+/* harmony import */ var _identity_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(23753);
+
+/** The branch's tip on origin, or undefined when it does not exist. */
+async function remoteTip(git, branch, auth) {
+    const listed = await git.run(['ls-remote', '--heads', 'origin', `refs/heads/${branch}`], { env: auth });
+    return listed.stdout.split(/\s+/)[0] || undefined;
 }
 /**
- * Collects a stream's bytes with bounded memory: the first `head` bytes and a ring of the last `tail` bytes.
- * A 100 MB output costs the same few kilobytes as a 10 KB one and never sits in memory whole.
+ * Put the workspace on the task branch before the loop. When the branch already exists and `resume` holds, check
+ * it out so the agent continues from the earlier work; otherwise start fresh from the checked-out commit (a stale
+ * remote branch is replaced on push, leased on its tip).
  */
-class CappedCollector {
-    maxBytes;
-    headBuf;
-    headLen = 0;
-    ring;
-    ringPos = 0;
-    ringFilled = false;
-    total = 0;
-    constructor(maxBytes) {
-        this.maxBytes = maxBytes;
-        const { head, tail } = split(maxBytes);
-        this.headBuf = Buffer.alloc(head);
-        this.ring = Buffer.alloc(Math.max(1, tail));
+async function prepareBranch(git, branch, auth, resume, remoteSha) {
+    if (remoteSha && resume) {
+        await git.run(['fetch', '--no-tags', '--depth=20', 'origin', `+refs/heads/${branch}:refs/remotes/origin/${branch}`], { env: auth });
+        await git.run(['checkout', '--force', '-B', branch, `refs/remotes/origin/${branch}`]);
+        const log = await git.output(['log', '--format=%h %s', '-n', '10', 'HEAD']);
+        // The tip as fetched (it may have moved since the ls-remote): pushes are leased on it.
+        const startSha = await git.output(['rev-parse', 'HEAD']);
+        return { branch, remoteSha: startSha, startSha, continued: true, earlierWork: log };
     }
-    push(chunk) {
-        this.total += chunk.length;
-        let offset = 0;
-        if (this.headLen < this.headBuf.length) {
-            const n = Math.min(chunk.length, this.headBuf.length - this.headLen);
-            chunk.copy(this.headBuf, this.headLen, 0, n);
-            this.headLen += n;
-            offset = n;
-        }
-        // Only the last ring.length bytes of what remains can survive in the ring.
-        if (chunk.length - offset > this.ring.length)
-            offset = chunk.length - this.ring.length;
-        while (offset < chunk.length) {
-            const n = Math.min(chunk.length - offset, this.ring.length - this.ringPos);
-            chunk.copy(this.ring, this.ringPos, offset, offset + n);
-            this.ringPos += n;
-            offset += n;
-            if (this.ringPos === this.ring.length) {
-                this.ringPos = 0;
-                this.ringFilled = true;
-            }
-        }
-    }
-    /** The collected output as text (lossy UTF-8), with the omission marker when bytes were dropped. */
-    text() {
-        const tail = this.ringFilled
-            ? Buffer.concat([this.ring.subarray(this.ringPos), this.ring.subarray(0, this.ringPos)])
-            : this.ring.subarray(0, this.ringPos);
-        const head = this.headBuf.subarray(0, this.headLen);
-        const kept = head.length + tail.length;
-        if (kept >= this.total)
-            return Buffer.concat([head, tail]).toString('utf8');
-        const h = cutUtf8(head, head.length);
-        const t = cutUtf8(tail, tail.length, true);
-        return h.toString('utf8') + omittedMarker(this.total - h.length - t.length, this.total) + t.toString('utf8');
-    }
+    // A new branch at the checked-out commit: move HEAD only. `git checkout -B` would refresh the index, which
+    // stats every file of the repository, and nothing in the working tree changes.
+    const startSha = await git.output(['rev-parse', 'HEAD']);
+    await git.run(['update-ref', `refs/heads/${branch}`, startSha]);
+    await git.run(['symbolic-ref', 'HEAD', `refs/heads/${branch}`]);
+    return { branch, remoteSha, startSha, continued: false };
 }
-// CSI/OSC/other escape sequences: colours and cursor moves are noise to the model and cost tokens.
-// eslint-disable-next-line no-control-regex
-const ANSI = /\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])/g;
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g;
-/** Terminal output as plain text: escapes removed, carriage-return redraws collapsed, control bytes dropped. */
-function plainTerminalText(text) {
-    return text
-        .replace(ANSI, '')
-        .split('\n')
-        .map((line) => {
-        const trimmed = line.endsWith('\r') ? line.slice(0, -1) : line;
-        const i = trimmed.lastIndexOf('\r');
-        return i >= 0 ? trimmed.slice(i + 1) : trimmed;
-    })
-        .join('\n')
-        .replace(CONTROL, '');
+/** Stage everything the run changed (.gitignore respected) and list it. */
+async function stageAll(git) {
+    await git.run(['add', '--all', '--', '.']);
+    const raw = await git.run(['diff', '--cached', '--raw', '-z', '--no-renames', '--no-abbrev', '--no-ext-diff']);
+    const parts = raw.stdout.split('\0');
+    const changes = [];
+    for (let i = 0; i + 1 < parts.length; i += 2) {
+        // ":100644 100755 <sha> <sha> M" then the path
+        const [oldMode, mode, , , status] = parts[i].replace(/^:/, '').split(' ');
+        changes.push({ status, path: parts[i + 1], mode, oldMode });
+    }
+    return changes;
+}
+/** Take paths out of the commit (they stay in the workspace). */
+async function unstage(git, paths) {
+    if (paths.length > 0)
+        await git.run(['reset', '-q', 'HEAD', '--', ...paths.map((p) => `:(literal)${p}`)], { allowFailure: true });
+}
+/** Commit what is staged as github-actions[bot]; hooks never run. Returns the new commit, or undefined if nothing was staged. */
+async function commitStaged(git, message) {
+    const staged = await git.run(['diff', '--cached', '--quiet', '--no-ext-diff'], { allowFailure: true });
+    if (staged.exitCode === 0)
+        return undefined;
+    await git.run(['commit', '--no-verify', '--no-gpg-sign', '--file', '-'], { env: { ..._identity_js__WEBPACK_IMPORTED_MODULE_0__/* .BOT_IDENTITY_ENV */ .zB }, input: message });
+    return git.output(['rev-parse', 'HEAD']);
+}
+/** Push HEAD to the branch, leased on the tip seen at the start so a concurrent push is never overwritten. */
+async function pushBranch(git, state, auth) {
+    const lease = `--force-with-lease=refs/heads/${state.branch}:${state.remoteSha ?? ''}`;
+    await git.run(['push', '--no-verify', lease, 'origin', `HEAD:refs/heads/${state.branch}`], { env: auth });
+}
+/**
+ * True when `tip` descends from `base` through commits taskcap itself made (github-actions[bot], "taskcap:"
+ * subjects): a re-run of a job whose first attempt already pushed, not someone else's new work.
+ */
+async function onlyOurCommitsSince(git, base, tip) {
+    const ancestor = await git.run(['merge-base', '--is-ancestor', base, tip], { allowFailure: true });
+    if (ancestor.exitCode !== 0)
+        return false;
+    const log = await git.run(['log', '--format=%ae%x09%s', `${base}..${tip}`], { allowFailure: true });
+    if (log.exitCode !== 0)
+        return false;
+    const lines = log.stdout.split('\n').filter(Boolean);
+    return lines.length > 0 && lines.every((l) => l.startsWith(`${_identity_js__WEBPACK_IMPORTED_MODULE_0__/* .BOT_EMAIL */ .tW}\ttaskcap:`));
 }
 
-;// CONCATENATED MODULE: ./src/publish/explain-git-error.ts
+
+/***/ }),
+
+/***/ 43525:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   RW: () => (/* binding */ hideCredentials),
+/* harmony export */   Zs: () => (/* binding */ resolveGitCredentials)
+/* harmony export */ });
+/* unused harmony exports findCheckoutCredentials, authEnv, headerForToken */
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(73024);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(76760);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
+
+
+const headerKey = (serverUrl) => `http.${new URL(serverUrl).origin}/.extraheader`;
+async function findCheckoutCredentials(git, serverUrl) {
+    const key = headerKey(serverUrl);
+    const config = node_path__WEBPACK_IMPORTED_MODULE_1___default().join(git.dir, '.git', 'config');
+    const get = async (file) => (await git.run(['config', '--file', file, '--get', key], { allowFailure: true })).stdout.trim();
+    const [includes, inRepo] = await Promise.all([
+        git.run(['config', '--file', config, '--get-regexp', '^includeif\\..*\\.path$'], { allowFailure: true }),
+        get(config),
+    ]);
+    const files = [
+        ...new Set(includes.stdout
+            .split('\n')
+            .map((l) => l.trim().split(/\s+/).slice(1).join(' '))
+            .filter((f) => f && node_fs__WEBPACK_IMPORTED_MODULE_0___default().existsSync(f))),
+    ];
+    const included = (await Promise.all(files.map(get))).filter(Boolean);
+    // The repository's own config wins over included files, as in git.
+    const header = inRepo || included[included.length - 1] || undefined;
+    return { header, files, inRepoConfig: inRepo !== '' };
+}
+/**
+ * Move persisted credentials out of the agent's reach: credential files are read into memory and deleted,
+ * the header in .git/config is removed. `restore()` puts everything back exactly (checkout's post step expects it).
+ */
+async function hideCredentials(git, creds, serverUrl) {
+    const saved = creds.files.map((file) => ({ file, content: node_fs__WEBPACK_IMPORTED_MODULE_0___default().readFileSync(file), mode: node_fs__WEBPACK_IMPORTED_MODULE_0___default().statSync(file).mode }));
+    for (const s of saved)
+        node_fs__WEBPACK_IMPORTED_MODULE_0___default().rmSync(s.file, { force: true });
+    const key = headerKey(serverUrl);
+    const config = node_path__WEBPACK_IMPORTED_MODULE_1___default().join(git.dir, '.git', 'config');
+    if (creds.inRepoConfig && creds.header)
+        await git.run(['config', '--file', config, '--unset-all', key], { allowFailure: true });
+    return async () => {
+        for (const s of saved)
+            node_fs__WEBPACK_IMPORTED_MODULE_0___default().writeFileSync(s.file, s.content, { mode: s.mode & 0o777 });
+        if (creds.inRepoConfig && creds.header)
+            await git.run(['config', '--file', config, '--add', key, creds.header]);
+    };
+}
+/** Command-scoped auth for taskcap's own fetch/push: resets inherited headers, then sets ours. Never written to disk. */
+function authEnv(serverUrl, header) {
+    const key = headerKey(serverUrl);
+    return {
+        GIT_CONFIG_COUNT: '2',
+        GIT_CONFIG_KEY_0: key,
+        GIT_CONFIG_VALUE_0: '',
+        GIT_CONFIG_KEY_1: key,
+        GIT_CONFIG_VALUE_1: header,
+    };
+}
+/**
+ * Read once per run: the header checkout persisted (or one made from the token). Both forms are registered with
+ * the redactor so neither can ever be echoed.
+ */
+async function resolveGitCredentials(git, serverUrl, token, redactor) {
+    const checkout = await findCheckoutCredentials(git, serverUrl);
+    const header = checkout.header ?? headerForToken(token);
+    redactor.add(header);
+    redactor.add(header.replace(/^AUTHORIZATION:\s*basic\s+/i, ''));
+    return { checkout, auth: authEnv(serverUrl, header) };
+}
+/** The header actions/checkout would write for a token. */
+function headerForToken(token) {
+    return `AUTHORIZATION: basic ${Buffer.from(`x-access-token:${token}`).toString('base64')}`;
+}
+
+
+/***/ }),
+
+/***/ 43234:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   et: () => (/* binding */ explainGitError),
+/* harmony export */   yX: () => (/* binding */ publishFailure)
+/* harmony export */ });
+/* unused harmony export readGitFailure */
+/* harmony import */ var _workspace_check_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(85843);
 
 const GIT_FAILURE = /\bgit (push|fetch|ls-remote|clone|pull)\b(.*?) failed \(exit \d+\): ([\s\S]*)$/;
 /** What a failed git command in `message` means and how to fix it, or undefined when it is not one taskcap knows. */
@@ -34463,7 +33174,7 @@ function gitSaid(message) {
         .filter((l) => l && !/^(hint:|To |Everything up-to-date)/.test(l));
     return lines
         .slice(-3)
-        .map((l) => withoutCredentials(l.replace(/(['"])([a-z][a-z0-9+.-]*:\/\/[^'"\s]*)\1/gi, (_m, q, u) => `${q}${withoutCredentials(u)}${q}`)))
+        .map((l) => (0,_workspace_check_js__WEBPACK_IMPORTED_MODULE_0__/* .withoutCredentials */ .ri)(l.replace(/(['"])([a-z][a-z0-9+.-]*:\/\/[^'"\s]*)\1/gi, (_m, q, u) => `${q}${(0,_workspace_check_js__WEBPACK_IMPORTED_MODULE_0__/* .withoutCredentials */ .ri)(u)}${q}`)))
         .join(' / ');
 }
 /** `message` with an explanation and the fix in front when it is a git failure taskcap recognizes, else unchanged. */
@@ -34482,1118 +33193,1537 @@ function publishFailure(message) {
     return `Publishing failed. ${explainGitError(message)}${known.retry ? '' : " This run's commit was not pushed: fix that, then re-run."}`;
 }
 
-;// CONCATENATED MODULE: ./src/util/defuse.ts
+
+/***/ }),
+
+/***/ 23753:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Wm: () => (/* binding */ BOT_NAME),
+/* harmony export */   tW: () => (/* binding */ BOT_EMAIL),
+/* harmony export */   zB: () => (/* binding */ BOT_IDENTITY_ENV)
+/* harmony export */ });
+/** Who taskcap commits as: the identity GitHub shows for the workflow token's own commits. */
+const BOT_NAME = 'github-actions[bot]';
+const BOT_EMAIL = '41898282+github-actions[bot]@users.noreply.github.com';
+/** Command-scoped author and committer, so no git config (the repository's or the runner's) decides it. */
+const BOT_IDENTITY_ENV = Object.freeze({
+    GIT_AUTHOR_NAME: BOT_NAME,
+    GIT_AUTHOR_EMAIL: BOT_EMAIL,
+    GIT_COMMITTER_NAME: BOT_NAME,
+    GIT_COMMITTER_EMAIL: BOT_EMAIL,
+});
+
+
+/***/ }),
+
+/***/ 36642:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   $2: () => (/* binding */ withLine),
+/* harmony export */   SC: () => (/* binding */ readLedger),
+/* harmony export */   Tp: () => (/* binding */ updateLedgerBranch),
+/* harmony export */   _p: () => (/* binding */ appendLedgerLine),
+/* harmony export */   cF: () => (/* binding */ readLedgerBranch),
+/* harmony export */   jF: () => (/* binding */ LEDGER_BRANCH),
+/* harmony export */   th: () => (/* binding */ LEDGER_FILE)
+/* harmony export */ });
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(73024);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(48161);
+/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_os__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(76760);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_2__);
+/* harmony import */ var _identity_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(23753);
+
+
+
+
+const LEDGER_BRANCH = 'taskcap/ledger';
+const LEDGER_FILE = 'ledger.jsonl';
+const REF = `refs/heads/${LEDGER_BRANCH}`;
+const TRACKING = `refs/taskcap/ledger`;
 /**
- * Text from outside (a model's summary, an issue title) that taskcap writes into a PR, a commit or a comment: an
- * @team or @user would notify people from a bot's text, and a "Fixes #123" would close an unrelated issue on merge
- * (an injected instruction could ask for either). The text stays; the ping and the closing keyword are defused.
+ * The ledger branch's tip (undefined: no branch yet), fetched without touching the working tree. Files are read at
+ * the tip the fetch brought (not a separate ls-remote answer, which a concurrent run could make stale).
  */
-function defuseMentions(text) {
-    return text
-        .replace(/(^|[^\w`])@(?=[A-Za-z0-9])/g, '$1@\u200b')
-        .replace(/\b(close[sd]?|fix(?:e[sd])?|resolve[sd]?)(:?\s+)(?=(?:[\w.-]+\/[\w.-]+)?#\d)/gi, '$1$2\u200b');
-}
-
-;// CONCATENATED MODULE: ./src/run/build-outcome.ts
-
-
-
-
-/**
- * The task's figures as the receipt, the job summary, the outputs and the records show them: what was asked, what
- * the loop metered, what the model said. Status and publication are filled in by delivery.
- */
-function buildOutcome(task, settings, work, sandbox, setup) {
-    const outcome = {
-        ...emptyOutcome('completed'),
-        className: task.className,
-        budget: task.budget,
-        model: settings.model.id,
-        provider: setup.provider.plan.provider,
-        switchedOff: work.switchedOff.length ? [...work.switchedOff] : undefined,
-        effort: settings.effort,
-        maxCostUsd: settings.maxCostUsd,
-        runUrl: runUrl(setup.ctx),
-        target: task.receiptOn !== undefined ? `#${task.receiptOn}` : task.key,
-        dryRun: setup.inputs.dryRun,
-        tests: work.tests,
-        sandbox: sandbox.sandboxed ? { kind: 'bubblewrap' } : { kind: 'host', note: sandbox.note },
-        hiddenRemoved: work.hiddenRemoved,
-    };
-    const loop = work.loop;
-    if (!loop)
-        return outcome;
-    const { meter } = loop;
-    Object.assign(outcome, {
-        loopTokens: meter.loopTokens,
-        billed: meter.billed,
-        costUsd: meter.costUsd,
-        costByCategory: meter.costByCategory,
-        uncachedCostUsd: meter.uncachedCostUsd,
-        turns: loop.requests.filter((r) => r.stopReason !== null).length,
-        endReason: loop.endReason,
-        closingTurn: loop.closingTurn,
-    });
-    outcome.requests = loop.requests.map((r) => ({
-        index: r.index + 1,
-        attempt: r.attempt,
-        input: r.counts?.input ?? 0,
-        cacheRead: r.counts?.cacheRead ?? 0,
-        cacheWrite: (r.counts?.cacheWrite5m ?? 0) + (r.counts?.cacheWrite1h ?? 0),
-        output: r.counts?.output ?? 0,
-        loopAfter: r.loopAfter,
-        costUsd: r.costUsd,
-        stopReason: r.stopReason,
-        durationMs: r.durationMs,
-        requestId: r.requestId,
-        error: r.error,
-    }));
-    for (const t of loop.tools)
-        outcome.toolCalls[t.name] = (outcome.toolCalls[t.name] ?? 0) + 1;
-    // Model-written text goes into a PR and comments: redacted, capped, and with its pings and closing keywords defused.
-    if (loop.summary)
-        outcome.summary = defuseMentions(setup.redactor.redact(capText(loop.summary, 20_000)));
-    else {
-        outcome.summaryIsFallback = true;
-        outcome.summary = `Claude did not write a summary${loop.detail ? ` (${loop.detail.replace(/\.$/, '')})` : ''}; see the diff for what changed.`;
+async function fetchLedgerTip(git, auth) {
+    const fetched = await git.run(['fetch', '--no-tags', '--depth=1', 'origin', `+${REF}:${TRACKING}`], { env: auth, allowFailure: true });
+    if (fetched.exitCode !== 0) {
+        // Only a missing branch means an empty ledger; anything else (auth, network) is an error.
+        const listed = await git.run(['ls-remote', '--heads', 'origin', REF], { env: auth });
+        if (listed.stdout.trim())
+            throw new Error(`the ledger branch could not be fetched: ${fetched.stderr.trim()}`);
+        return undefined;
     }
-    return outcome;
+    return (await git.run(['rev-parse', '--verify', `${TRACKING}^{commit}`])).stdout.trim();
 }
-
-;// CONCATENATED MODULE: ./src/run/decide-status.ts
-const STATUS_BY_END = {
-    completed: 'completed',
-    budget: 'budget-exhausted',
-    cost: 'budget-exhausted',
-    timeout: 'budget-exhausted',
-    cancelled: 'failed',
-    refusal: 'failed',
-    'context-window': 'failed',
-    'api-error': 'failed',
-};
-/**
- * The status of a task and the sentence that explains it, from the facts alone. Later facts win over earlier ones
- * in the order they happen: the loop, a crash, a secret in the patch, an empty patch, publishing.
- */
-function decideStatus(f) {
-    if (f.publishError !== undefined)
-        return { status: 'failed', reason: f.publishError };
-    if (f.secretFiles.length > 0) {
-        // Loud on purpose: a secret in the agent's output means something reached it that should not have.
-        return { status: 'failed', reason: `${f.secretFiles.join(', ')} contained a secret or a token and ${f.secretFiles.length === 1 ? 'was' : 'were'} left out of the patch.` };
-    }
-    if (f.crash !== undefined || !f.loop)
-        return { status: 'failed', reason: `The run failed: ${f.crash ?? 'unknown error'}` };
-    const status = STATUS_BY_END[f.loop.endReason];
-    if (status === 'completed' && !f.committed && f.producesPatch)
-        return { status: 'no-changes', reason: f.loop.detail };
-    return { status, reason: f.loop.detail };
+async function readAt(git, tip, file) {
+    if (!tip)
+        return undefined;
+    const blob = await git.run(['cat-file', '-p', `${tip}:${file}`], { allowFailure: true });
+    return blob.exitCode === 0 ? blob.stdout : undefined;
 }
-
-;// CONCATENATED MODULE: ./src/run/deliver.ts
-
-
-
-
-
-
-
-
-
-
-
+/** Files of the ledger branch as they are now (a reader over one fetched tip). */
+async function readLedgerBranch(git, auth) {
+    const tip = await fetchLedgerTip(git, auth);
+    return (file) => readAt(git, tip, file);
+}
+/** The whole ledger (empty when the branch does not exist yet). */
+async function readLedger(git, auth) {
+    return (await (await readLedgerBranch(git, auth))(LEDGER_FILE)) ?? '';
+}
 /**
- * From the agent's work to what people see: the figures, one commit without what must never be published, the
- * status, and (unless a dry run) the push and the PR. Publishing failures end as a failed status, never an
- * exception: the receipt still says what happened.
+ * Change files on the `taskcap/ledger` branch: `change` reads the branch as it is and returns the files to write
+ * (or undefined: nothing to change). The commit is built with git plumbing (no checkout, the workspace is
+ * untouched) and pushed leased on the tip it was built on. Concurrent runs race on that lease: the loser re-reads
+ * and applies its change again to the newer files, so no change is lost and none is applied twice. Returns what
+ * `change` returned on the attempt that won (undefined when there was nothing to write).
  */
-async function deliver(task, settings, work, prepared, setup) {
-    const { redactor, ports } = setup;
-    const { log } = ports;
-    const outcome = buildOutcome(task, settings, work, prepared.sandbox, setup);
-    outcome.branch = prepared.branch.branch;
-    const facts = {
-        loop: work.loop,
-        crash: work.crash === undefined ? undefined : redactor.redact((0,errors/* errorMessage */.gJ)(work.crash)),
-        secretFiles: [],
-        committed: false,
-        producesPatch: task.spec.output === 'patch',
-    };
+async function updateLedgerBranch(git, auth, change, clock, options = {}) {
+    const attempts = options.attempts ?? 6;
+    const scratch = node_fs__WEBPACK_IMPORTED_MODULE_0___default().mkdtempSync(node_path__WEBPACK_IMPORTED_MODULE_2___default().join(node_os__WEBPACK_IMPORTED_MODULE_1___default().tmpdir(), 'taskcap-ledger-'));
     try {
-        const patch = await makePatch(ports.git, {
-            startSha: prepared.branch.startSha,
-            protectedPaths: new ProtectedPaths(setup.protectedGlobs),
-            leaks: (text) => redactor.leaks(text),
-            message: redactor.redact(commitMessage(task, outcome.summary)),
-        });
-        logLeftOut(patch, log);
-        Object.assign(outcome, { commitSha: patch.commit, changedFiles: patch.changedFiles, droppedPaths: patch.droppedPaths });
-        Object.assign(facts, { secretFiles: patch.secretFiles, committed: patch.commit !== undefined });
-        Object.assign(outcome, decideStatus(facts));
-        if (!setup.inputs.dryRun)
-            await publish(task, outcome, prepared, setup);
+        for (let attempt = 1;; attempt++) {
+            // A fetch can lose a race too (the origin's ref moving under it): that is retried like a lost lease.
+            const tip = await fetchLedgerTip(git, auth).catch((e) => (attempt < attempts ? null : Promise.reject(e)));
+            if (tip === null) {
+                await clock.sleep(200 * attempt + Math.floor(Math.random() * 300));
+                continue;
+            }
+            const files = await change((file) => readAt(git, tip, file));
+            if (!files)
+                return undefined;
+            const index = { GIT_INDEX_FILE: node_path__WEBPACK_IMPORTED_MODULE_2___default().join(scratch, `index-${attempt}`) };
+            if (tip)
+                await git.run(['read-tree', tip], { env: index });
+            for (const [file, content] of Object.entries(files)) {
+                const blob = (await git.run(['hash-object', '-w', '--stdin'], { input: content })).stdout.trim();
+                await git.run(['update-index', '--add', '--cacheinfo', `100644,${blob},${file}`], { env: index });
+            }
+            const tree = (await git.run(['write-tree'], { env: index })).stdout.trim();
+            const message = options.message ?? 'taskcap: ledger entry';
+            const commit = (await git.run(['commit-tree', tree, ...(tip ? ['-p', tip] : []), '-m', message], { env: { ..._identity_js__WEBPACK_IMPORTED_MODULE_3__/* .BOT_IDENTITY_ENV */ .zB } })).stdout.trim();
+            const pushed = await git.run(['push', '--no-verify', `--force-with-lease=${REF}:${tip ?? ''}`, 'origin', `${commit}:${REF}`], { env: auth, allowFailure: true });
+            if (pushed.exitCode === 0)
+                return files;
+            if (attempt >= attempts)
+                throw new Error(`the ledger branch could not be updated after ${attempts} attempts: ${pushed.stderr.trim()}`);
+            await clock.sleep(200 * attempt + Math.floor(Math.random() * 300 * attempt));
+        }
+    }
+    finally {
+        node_fs__WEBPACK_IMPORTED_MODULE_0___default().rmSync(scratch, { recursive: true, force: true });
+    }
+}
+/** Append one line to `ledger.jsonl` on the `taskcap/ledger` branch (no line is lost to a concurrent run). */
+async function appendLedgerLine(git, auth, line, clock, attempts = 6) {
+    await updateLedgerBranch(git, auth, async (read) => ({ [LEDGER_FILE]: withLine((await read(LEDGER_FILE)) ?? '', line) }), clock, { attempts });
+}
+/** The ledger text with one more line. */
+function withLine(text, line) {
+    return `${text}${text && !text.endsWith('\n') ? '\n' : ''}${line.trimEnd()}\n`;
+}
+
+
+/***/ }),
+
+/***/ 14780:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   f: () => (/* binding */ createOrUpdatePullRequest)
+/* harmony export */ });
+/* harmony import */ var _github_github_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(82428);
+/* harmony import */ var _util_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(70017);
+
+
+/** Open the PR for the branch, or update the open one: a re-run never opens a second PR. */
+async function createOrUpdatePullRequest(github, plan, known) {
+    const existing = known ?? (await github.findOpenPull(plan.branch));
+    if (existing)
+        return { pull: await github.updatePull(existing.number, { title: plan.title, body: plan.body }), operation: 'updated' };
+    try {
+        const pull = await github.createPull({ head: plan.branch, base: plan.base, title: plan.title, body: plan.body, draft: plan.draft });
+        return { pull, operation: 'created' };
     }
     catch (e) {
-        facts.publishError = redactor.redact(publishFailure((0,errors/* errorMessage */.gJ)(e)));
-        Object.assign(outcome, decideStatus(facts));
-        log.warn(outcome.reason);
-    }
-    return outcome;
-}
-function commitMessage(task, summary) {
-    const subject = `taskcap: ${task.title || task.goal}`.replace(/\s+/g, ' ').slice(0, 72);
-    return `${subject}\n\n${capText(summary ?? '', 4000)}\n\nCo-authored-by: ${BOT_NAME}`;
-}
-function logLeftOut(patch, log) {
-    const other = patch.droppedPaths.filter((p) => !patch.secretFiles.includes(p));
-    if (other.length)
-        log.warn(`Left out of the patch: ${other.join(', ')}.`);
-    if (patch.secretFiles.length)
-        log.warn(`The patch contains a secret or a token in ${patch.secretFiles.join(', ')}: left out; the rest of the work ships.`);
-}
-/** Push the commit and open, update or re-check the PR. */
-async function publish(task, outcome, prepared, setup) {
-    const { github, git, log } = setup.ports;
-    const { redactor } = setup;
-    const { branch } = prepared;
-    const commit = outcome.commitSha;
-    const auth = setup.credentials.auth;
-    if (task.target.kind === 'pull') {
-        // Pinning: push only onto the head the request was made against, and only while the PR is open.
-        const now = await github.getPull(task.target.number);
-        if (now.state !== 'open' || now.headSha !== branch.startSha) {
-            const why = now.state !== 'open' ? `was ${now.state}` : `got new commits (${now.headSha.slice(0, 7)})`;
-            throw new Error(`pull request #${task.target.number} ${why} while taskcap worked, so its work was not pushed`);
+        const said = `${(0,_util_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .errorMessage */ .gJ)(e)} ${JSON.stringify(e.response?.data ?? '')}`;
+        // Draft PRs are not available on every plan: open a ready PR marked as work in progress instead.
+        if (plan.draft && /draft pull requests are not supported/i.test(said)) {
+            const pull = await github.createPull({ head: plan.branch, base: plan.base, title: `[WIP] ${plan.title}`, body: plan.body, draft: false });
+            return { pull, operation: 'created' };
         }
-        if (commit)
-            await pushBranch(git, branch, auth);
-        outcome.pr = { number: now.number, url: now.url, draft: now.draft, operation: commit ? 'updated' : 'unchanged' };
-        if (commit)
-            log.info(`Pushed ${commit.slice(0, 7)} to ${branch.branch} (PR #${now.number}).`);
-        return;
-    }
-    if (commit) {
-        await pushBranch(git, branch, auth);
-        log.info(`Pushed ${commit.slice(0, 7)} to ${branch.branch}.`);
-    }
-    if (!commit && !prepared.existingPull)
-        return;
-    const draft = outcome.status !== 'completed' || (outcome.tests !== undefined && !outcome.tests.passed);
-    const body = redactor.redact(renderPullBody(outcome, { key: task.key, fixes: task.fixes, actor: task.actor }));
-    const title = redactor.redact(`${task.title || task.goal}`.slice(0, 200));
-    const { pull, operation } = await createOrUpdatePullRequest(github, { branch: branch.branch, base: task.baseBranch, title, body, draft }, prepared.existingPull);
-    outcome.pr = { number: pull.number, url: pull.url, draft: pull.draft, operation: commit ? operation : 'unchanged' };
-    log.info(`PR #${pull.number} ${operation}: ${pull.url}`);
-}
-
-;// CONCATENATED MODULE: ./src/publish/live-receipt.ts
-
-
-
-/** GitHub's secondary limits punish bursts of content writes: one update per interval at most. */
-const PROGRESS_INTERVAL_MS = 15_000;
-/**
- * The receipt while the loop runs: created (or taken over) when work starts, then edited in place as the budget
- * drains, never more often than once per interval and never two writes in flight. Writes never block the loop and
- * a failed write only costs a log line.
- */
-class LiveReceipt {
-    github;
-    issue;
-    clock;
-    log;
-    redact;
-    intervalMs;
-    id;
-    lastWrite = -Infinity;
-    inFlight = Promise.resolve();
-    pending;
-    timer;
-    writes = 0;
-    constructor(github, issue, knownId, clock, log, redact, intervalMs = PROGRESS_INTERVAL_MS) {
-        this.github = github;
-        this.issue = issue;
-        this.clock = clock;
-        this.log = log;
-        this.redact = redact;
-        this.intervalMs = intervalMs;
-        this.id = knownId;
-    }
-    /** Post the "working…" receipt now; later updates and the final receipt wait for it. */
-    start(progress) {
-        this.inFlight = this.write(progress);
-        return this.inFlight;
-    }
-    /** Show new progress: written now if the interval has passed, else once it has (latest progress wins). */
-    update(progress) {
-        this.pending = progress;
-        if (this.timer)
-            return;
-        const wait = Math.max(0, this.lastWrite + this.intervalMs - this.clock.now());
-        this.timer = setTimeout(() => {
-            this.timer = undefined;
-            const p = this.pending;
-            this.pending = undefined;
-            if (p)
-                this.inFlight = this.inFlight.then(() => this.write(p));
-        }, wait);
-        this.timer.unref?.();
-    }
-    /** Replace the working receipt with the final one. Returns the comment URL. */
-    async finish(body) {
-        if (this.timer)
-            clearTimeout(this.timer);
-        this.timer = undefined;
-        this.pending = undefined;
-        await this.inFlight;
-        const comment = await editOrCreate(this.github, this.issue, this.id, body);
-        this.id = comment.id;
-        this.writes++;
-        return comment.url;
-    }
-    async write(progress) {
-        this.lastWrite = this.clock.now();
-        const body = this.redact(renderWorkingReceipt(progress));
-        await bestEffort(this.log, 'The live receipt could not be updated', async () => {
-            const comment = await editOrCreate(this.github, this.issue, this.id, body);
-            this.id = comment.id;
-            this.writes++;
-        });
+        if (/not permitted to create or approve pull requests/i.test(said)) {
+            throw new Error(`GitHub refused to let the workflow open a pull request: allow it under Settings → Actions → General → "Allow GitHub Actions to create and approve pull requests", and give the job pull-requests: write. The work is pushed on ${plan.branch}.`);
+        }
+        // A concurrent run (or an eventual-consistency gap) opened it first: take the update path.
+        if (!_github_github_js__WEBPACK_IMPORTED_MODULE_1__/* .PULL_EXISTS */ .Lg.test((0,_util_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .errorMessage */ .gJ)(e)) && !_github_github_js__WEBPACK_IMPORTED_MODULE_1__/* .PULL_EXISTS */ .Lg.test(JSON.stringify(e.response ?? '')))
+            throw e;
+        const found = await github.findOpenPull(plan.branch);
+        if (!found)
+            throw e;
+        return { pull: await github.updatePull(found.number, { title: plan.title, body: plan.body }), operation: 'updated' };
     }
 }
 
-;// CONCATENATED MODULE: ./src/agent/providers/credential-env.ts
+
+/***/ }),
+
+/***/ 13287:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Ok: () => (/* binding */ editOrCreate),
+/* harmony export */   QI: () => (/* binding */ findReceipt),
+/* harmony export */   Zd: () => (/* binding */ upsertMarkedComment),
+/* harmony export */   bY: () => (/* binding */ postNotice),
+/* harmony export */   ep: () => (/* binding */ upsertReceipt)
+/* harmony export */ });
+/* unused harmony export NOTICE_MARKER */
+/* harmony import */ var _github_people_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8280);
+/* harmony import */ var _render_receipt_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(97028);
+/* harmony import */ var _util_best_effort_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(90039);
+
+
+
 /**
- * Cloud credentials a workflow's setup steps put in the step's environment (aws-actions/configure-aws-credentials,
- * google-github-actions/auth, azure/login) and the runner's OIDC request variables. Agent commands never get them,
- * whatever `allowed-env` says: they are how taskcap reaches Claude, exactly like the Anthropic key.
+ * Whether taskcap wrote this comment: its own login when the token can tell (a personal token), else a bot
+ * (an installation token acts as `<app>[bot]`). Anyone can paste a marker; a human's comment is never taken over.
  */
-const CLOUD_CREDENTIAL_ENV = /^(?:AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|AWS_SESSION_TOKEN|AWS_SECURITY_TOKEN|AWS_BEARER_TOKEN_BEDROCK|AWS_WEB_IDENTITY_TOKEN_FILE|AWS_ROLE_ARN|AWS_CONTAINER_.*|AWS_SHARED_CREDENTIALS_FILE|AWS_CONFIG_FILE|AWS_PROFILE|GOOGLE_APPLICATION_CREDENTIALS|GOOGLE_GHA_CREDS_PATH|GOOGLE_OAUTH_ACCESS_TOKEN|CLOUDSDK_AUTH_.*|AZURE_.*|ARM_CLIENT_SECRET|ARM_OIDC_.*|ACTIONS_ID_TOKEN_REQUEST_.*)$/i;
+function byTaskcap(c, self) {
+    return self !== undefined ? c.author === self : (0,_github_people_js__WEBPACK_IMPORTED_MODULE_2__/* .isBot */ .w2)(c.author, c.authorType);
+}
+/** taskcap's own comment carrying `marker` on an issue/PR. */
+async function findMarked(github, issue, marker) {
+    const [self, comments] = await Promise.all([github.selfLogin(), github.listIssueComments(issue)]);
+    return comments.find((c) => byTaskcap(c, self) && c.body.includes(marker));
+}
+/** taskcap's own receipt on an issue/PR. */
+function findReceipt(github, issue) {
+    return findMarked(github, issue, _render_receipt_js__WEBPACK_IMPORTED_MODULE_0__/* .RECEIPT_MARKER */ .OJ);
+}
+/** Edit comment `id`, or create a new one when it cannot be edited (deleted, or another bot's look-alike). */
+async function editOrCreate(github, issue, id, body) {
+    if (id !== undefined) {
+        try {
+            return await github.updateIssueComment(id, body);
+        }
+        catch (e) {
+            const status = e.status;
+            if (status !== 403 && status !== 404)
+                throw e;
+        }
+    }
+    return github.createIssueComment(issue, body);
+}
+/** Create the receipt, or edit the existing one in place: one receipt per issue/PR across re-runs. */
+async function upsertReceipt(github, issue, body, knownId) {
+    return editOrCreate(github, issue, knownId ?? (await findReceipt(github, issue))?.id, body);
+}
+/** Create or edit taskcap's comment carrying `marker` (a result, a notice): one per issue/PR and marker. */
+async function upsertMarkedComment(github, issue, marker, body) {
+    return editOrCreate(github, issue, (await findMarked(github, issue, marker))?.id, body);
+}
+/** taskcap's explanatory comments (a fork PR, a moved head, a spent monthly cap): one per issue/PR and kind. */
+const NOTICE_MARKER = (kind) => `<!-- taskcap:notice ${kind} -->`;
+/** Post or edit the notice of this kind. It explains a stop; failing to post it is logged, never fatal. */
+async function postNotice(github, on, kind, text, log) {
+    const marker = NOTICE_MARKER(kind);
+    await (0,_util_best_effort_js__WEBPACK_IMPORTED_MODULE_1__/* .bestEffort */ .z)(log, 'The notice could not be posted', () => upsertMarkedComment(github, on, marker, `${marker}\n${text}`));
+}
 
-// EXTERNAL MODULE: external "node:child_process"
-var external_node_child_process_ = __nccwpck_require__(31421);
-;// CONCATENATED MODULE: ./src/tools/shell.ts
+
+/***/ }),
+
+/***/ 18469:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   SQ: () => (/* binding */ missingKeyError),
+/* harmony export */   UG: () => (/* binding */ answerWhereAsked),
+/* harmony export */   h3: () => (/* binding */ answerAndRethrow)
+/* harmony export */ });
+/* unused harmony exports whereAsked, noticeBody */
+/* harmony import */ var _action_runner_context_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6860);
+/* harmony import */ var _github_people_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(8280);
+/* harmony import */ var _trigger_route_event_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(43448);
+/* harmony import */ var _util_errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(70017);
+/* harmony import */ var _receipt_comment_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(13287);
+
 
 
 
 
 /**
- * Each command gets a fresh non-interactive bash; the working directory carries over (reported on fd 3), like
- * the persistent session the bash tool describes, without a long-lived shell that a timeout could wedge.
- * stderr joins stdout so the model sees output in the order a terminal would show it. The command itself runs
- * with fd 3 closed: it cannot forge the directory report, and a daemon it starts does not hold the pipe open.
+ * The issue or PR where a person asked taskcap for work, or undefined when nobody did there: a schedule or a
+ * dispatch (the run log is where that was asked), or a bot (no one reads an answer to a bot).
  */
-const BASH_WRAPPER = [
-    'cd -- "$1" 2>/dev/null || cd -- "$2"',
-    'exec 2>&1',
-    'eval "$3" 3>&-',
-    '__taskcap_status=$?',
-    'pwd -P >&3 2>/dev/null',
-    'exit $__taskcap_status',
-].join('\n');
-/** How long pipes may stay open after the shell exits (a daemon holding them) before taskcap stops reading. */
-const DRAIN_GRACE_MS = 200;
+function whereAsked(trigger) {
+    if (trigger.kind === 'schedule' || trigger.kind === 'dispatch')
+        return undefined;
+    if (!trigger.sender.login || (0,_github_people_js__WEBPACK_IMPORTED_MODULE_4__/* .isBot */ .w2)(trigger.sender.login, trigger.sender.type))
+        return undefined;
+    const on = trigger.kind === 'issue-label' || trigger.kind === 'issue-comment' ? trigger.issue.number : trigger.pull.number;
+    return { on, login: trigger.sender.login };
+}
 /**
- * A command that writes this much is stopped: only head and tail are kept anyway, and an endless writer (`yes`,
- * `tail -f` of a growing log) would otherwise burn the whole command timeout.
+ * The comment body: what went wrong and how to fix it, then the run. The text may quote what someone wrote (a
+ * label, a budget): a mention in it must not notify anyone, and HTML in it must not render.
  */
-const OUTPUT_STOP_BYTES = 256 * 1024 * 1024;
-/** Environment variable that tags every process a host command starts, so stragglers can be found and killed. */
-const COMMAND_MARK_VAR = 'TASKCAP_COMMAND_ID';
+function noticeBody(notice, run) {
+    const text = notice.text.replace(/</g, '&lt;').replace(/@(?=[A-Za-z0-9])/g, '@\u200b');
+    return `**taskcap did not start.** ${text}\n\n<sub>[Run log](${run}) · taskcap edits this comment rather than adding another when this happens again.</sub>`;
+}
 /**
- * Kill every process that still carries `mark` in its environment (best effort, Linux /proc). A daemon that
- * left the process group with `setsid` is found this way unless it also cleared its environment; the
- * bubblewrap sandbox does not need this (its PID namespace dies with the command).
+ * Post (or edit) the notice where the request was made (or on the issue or PR it names); nothing when nobody asked
+ * there. Never fails the run.
  */
-function killMarked(mark) {
-    const needle = Buffer.from(`${COMMAND_MARK_VAR}=${mark}\0`);
-    let killed = 0;
-    let pids;
+async function answerWhereAsked(trigger, notice, o) {
+    const on = notice && (notice.on ?? whereAsked(trigger)?.on);
+    if (!notice || on === undefined || o.dryRun)
+        return;
+    await (0,_receipt_comment_js__WEBPACK_IMPORTED_MODULE_3__/* .postNotice */ .bY)(o.github, on, notice.cause, noticeBody(notice, o.runUrl), o.log);
+    o.log.info(`Answered on #${on}: ${notice.cause} notice.`);
+}
+/**
+ * For `runTaskcap(...).catch(…)`: an error that says what to tell the person (a NoticeError) is answered where they
+ * asked, then rethrown so the step still fails. Only NoticeErrors are answered, and taskcap raises them only once
+ * the requester passed the permission gate, so nobody refused is told about the setup.
+ */
+function answerAndRethrow(ctx, o) {
+    return async (error) => {
+        if (error instanceof _util_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .NoticeError */ .lo && error.notice) {
+            const trigger = (0,_trigger_route_event_js__WEBPACK_IMPORTED_MODULE_1__/* .routeEvent */ .Cl)(ctx.eventName, ctx.payload);
+            if (trigger.kind === 'go')
+                await answerWhereAsked(trigger.value, error.notice, { ...o, runUrl: (0,_action_runner_context_js__WEBPACK_IMPORTED_MODULE_0__/* .runUrl */ .V)(ctx) }).catch((e) => o.log.warn(`The notice could not be posted: ${(0,_util_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .errorMessage */ .gJ)(e)}`));
+        }
+        throw error;
+    };
+}
+/** The API key input is empty: the message for the run log, the notice for the issue. */
+function missingKeyError() {
+    return new _util_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .NoticeError */ .lo("Input 'anthropic-api-key' is empty. Pass it from a repository secret: `anthropic-api-key: ${{ secrets.ANTHROPIC_API_KEY }}` (secrets are not available to workflows triggered from forks).", {
+        cause: 'setup',
+        text: 'The workflow gives taskcap no Anthropic API key, so it cannot call Claude. A maintainer needs to add the key as a repository secret and pass it to the taskcap step as `anthropic-api-key: ${{ secrets.ANTHROPIC_API_KEY }}`.',
+    });
+}
+
+
+/***/ }),
+
+/***/ 85843:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   MD: () => (/* binding */ checkWorkspace),
+/* harmony export */   ri: () => (/* binding */ withoutCredentials)
+/* harmony export */ });
+/* unused harmony export sameRepository */
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(73024);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var _util_errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(70017);
+
+
+/**
+ * Before anything is written: the workspace must be a checkout of the repository the workflow runs for. Without
+ * `actions/checkout` there is nothing to work on; with a checkout of another repository (or, when GITHUB_WORKSPACE
+ * is unset, whatever directory the step started in) a push would land somewhere nobody asked for.
+ */
+async function checkWorkspace(git, ctx) {
+    const [top, origin] = await Promise.all([
+        git.run(['rev-parse', '--show-toplevel'], { allowFailure: true }),
+        git.run(['config', '--get', 'remote.origin.url'], { allowFailure: true }),
+    ]);
+    const expected = `${ctx.serverUrl}/${ctx.owner}/${ctx.repo}`;
+    if (top.exitCode !== 0) {
+        const why = /dubious ownership/i.test(top.stderr) ? ' (git refuses it: it belongs to another user)' : '';
+        throw setupError(`The workspace '${git.dir}' is not a git repository${why}: add \`actions/checkout\` before taskcap in the job's steps (without a \`path:\`, so the checkout is GITHUB_WORKSPACE itself). taskcap works on a checkout of ${expected} and pushes from it.`, 'The workflow runs taskcap without a checkout of this repository, so nothing was started. A maintainer needs to add `actions/checkout` before the taskcap step.');
+    }
+    if (!sameDir(top.stdout.trim(), git.dir)) {
+        throw setupError(`The workspace '${git.dir}' is inside the git repository at '${top.stdout.trim()}', not the root of a checkout. Run taskcap in the checkout itself: actions/checkout without \`path:\`, and GITHUB_WORKSPACE unchanged.`, 'The workflow runs taskcap outside a checkout of this repository, so nothing was started. A maintainer can see the details in the run log.');
+    }
+    const url = origin.stdout.trim();
+    if (!url || !sameRepository(url, ctx)) {
+        throw setupError(`The workspace's origin is ${url ? `'${withoutCredentials(url)}'` : 'not set'}, not ${expected} (GITHUB_REPOSITORY), so taskcap wrote nothing. ` +
+            'taskcap only writes to the repository the workflow runs for: check out this repository (actions/checkout without `repository:`) and run taskcap in GITHUB_WORKSPACE.', 'The workspace the workflow gives taskcap is not a checkout of this repository, so nothing was started. A maintainer can see the details in the run log.');
+    }
+}
+function setupError(message, notice) {
+    return new _util_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .NoticeError */ .lo(message, { cause: 'setup', text: notice });
+}
+function sameDir(a, b) {
+    const real = (p) => {
+        try {
+            return node_fs__WEBPACK_IMPORTED_MODULE_0___default().realpathSync(p);
+        }
+        catch {
+            return p;
+        }
+    };
+    return real(a) === real(b);
+}
+/** `https://user:token@host/…` → `https://***@host/…`: a remote URL may carry credentials. */
+function withoutCredentials(url) {
+    return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/\s]*@/i, '$1***@');
+}
+/**
+ * Whether a remote URL names `owner/repo` on this server: https (with or without `.git`, any credentials), or the
+ * ssh forms `git@host:owner/repo.git` and `ssh://git@host/owner/repo`. Owner and repository names are
+ * case-insensitive on GitHub.
+ */
+function sameRepository(url, ctx) {
+    const host = new URL(ctx.serverUrl).host.toLowerCase();
+    const want = `${ctx.owner}/${ctx.repo}`.toLowerCase();
+    const scp = /^[^@/\s]+@([^:/\s]+):\/?(.+?)(?:\.git)?\/?$/.exec(url);
+    if (scp)
+        return scp[1].toLowerCase() === new URL(ctx.serverUrl).hostname.toLowerCase() && scp[2].toLowerCase() === want;
     try {
-        pids = external_node_fs_default().readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+        const u = new URL(url);
+        const path = u.pathname.replace(/^\/+|\/+$/g, '').replace(/\.git$/, '').toLowerCase();
+        const sameHost = u.protocol.startsWith('ssh') ? u.hostname.toLowerCase() === new URL(ctx.serverUrl).hostname.toLowerCase() : u.host.toLowerCase() === host;
+        // A server under a path prefix (GitHub Enterprise behind a proxy) keeps its prefix before owner/repo.
+        const prefix = new URL(ctx.serverUrl).pathname.replace(/^\/+|\/+$/g, '').toLowerCase();
+        return sameHost && path === (prefix ? `${prefix}/${want}` : want);
     }
     catch {
-        return 0;
+        return false;
     }
-    for (const pid of pids) {
-        if (Number(pid) === process.pid)
+}
+
+
+/***/ }),
+
+/***/ 3858:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   E: () => (/* binding */ foldHistory),
+/* harmony export */   Lu: () => (/* binding */ readHistory),
+/* harmony export */   Sd: () => (/* binding */ trailingBlockStart),
+/* harmony export */   Tq: () => (/* binding */ FOLDED_RUN_ID),
+/* harmony export */   Wy: () => (/* binding */ historyBlock),
+/* harmony export */   b8: () => (/* binding */ appendHistory),
+/* harmony export */   cv: () => (/* binding */ historyRowOf),
+/* harmony export */   ky: () => (/* binding */ runsOf),
+/* harmony export */   yc: () => (/* binding */ historyTotals)
+/* harmony export */ });
+/* unused harmony exports HISTORY_TAG, DEFAULT_HISTORY_MAX, validHistoryRow, commentSafeJson */
+/* harmony import */ var _vocabulary_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(47819);
+
+const HISTORY_TAG = 'taskcap:history';
+const DEFAULT_HISTORY_MAX = 200;
+/** The runId of the row that stands for the folded oldest runs. */
+const FOLDED_RUN_ID = 'earlier';
+/** Run ids are GitHub's numeric ids, optionally with an attempt suffix ("123456-2"), or the folded marker. */
+const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+/** Class names are config keys; anything that could break a table cell or a link is rejected. */
+const CLASS_NAME = /^[A-Za-z0-9][A-Za-z0-9 ._-]{0,39}$/;
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/;
+/** Rows beyond this in a block are ignored: nobody re-runs an issue ten thousand times, and parsing must stay cheap. */
+const MAX_ROWS_READ = 2_000;
+/** A single run costing more than this is not a plausible figure; a row claiming it was tampered with. */
+const MAX_PLAUSIBLE_COST_USD = 100_000;
+const MAX_PLAUSIBLE_TOKENS = 1e10;
+const isCount = (v, max = MAX_PLAUSIBLE_TOKENS) => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= max;
+const isAmount = (v) => typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= MAX_PLAUSIBLE_COST_USD;
+/** One row from untrusted JSON, or undefined when any field is malformed. Unknown fields are dropped. */
+function validHistoryRow(raw) {
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+        return undefined;
+    const r = raw;
+    if (typeof r.runId !== 'string' || !RUN_ID.test(r.runId))
+        return undefined;
+    if (typeof r.at !== 'string' || !ISO_TIME.test(r.at) || Number.isNaN(Date.parse(r.at)))
+        return undefined;
+    if (typeof r.status !== 'string' || !(0,_vocabulary_js__WEBPACK_IMPORTED_MODULE_0__/* .isOneOf */ .EK)(_vocabulary_js__WEBPACK_IMPORTED_MODULE_0__/* .STATUSES */ .yx, r.status))
+        return undefined;
+    if (!isCount(r.loopTokens) || !isAmount(r.costUsd) || !isCount(r.turns, 1e6))
+        return undefined;
+    if (r.className !== undefined && (typeof r.className !== 'string' || !CLASS_NAME.test(r.className)))
+        return undefined;
+    if (r.budget !== undefined && !isCount(r.budget))
+        return undefined;
+    if (r.runs !== undefined && (!isCount(r.runs, 1e6) || r.runs < 1))
+        return undefined;
+    const row = {
+        runId: r.runId,
+        at: r.at,
+        status: r.status,
+        loopTokens: r.loopTokens,
+        costUsd: roundUsd(r.costUsd),
+        turns: r.turns,
+    };
+    if (r.className !== undefined)
+        row.className = r.className;
+    if (r.budget !== undefined)
+        row.budget = r.budget;
+    if (r.runs !== undefined && r.runs > 1)
+        row.runs = r.runs;
+    return row;
+}
+/** Micro-dollars are plenty, and keep JSON numbers free of exponents ("1e-7"). */
+function roundUsd(n) {
+    return Math.round(n * 1e6) / 1e6;
+}
+/**
+ * JSON that can sit inside an HTML comment: no `--` (which ends a comment), no `<`/`>`, no `&`. Every `-`, `<`, `>`
+ * and `&` is escaped as a \u sequence; outside strings none can occur, because numbers are validated non-negative
+ * and rounded so they never print with an exponent.
+ */
+function commentSafeJson(value) {
+    return JSON.stringify(value).replace(/[-<>&]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+/**
+ * The hidden block for a receipt. Rows go through the same validation as on reading, so what is written always
+ * reads back whole; a class name the reader would reject is left out rather than losing the row and its cost.
+ */
+function historyBlock(rows) {
+    const clean = rows
+        .map((r) => validHistoryRow(r.className === undefined || CLASS_NAME.test(r.className) ? r : { ...r, className: undefined }))
+        .filter((r) => r !== undefined);
+    return `<!-- ${HISTORY_TAG} ${commentSafeJson({ v: 1, rows: clean })} -->`;
+}
+const OPENER = `<!-- ${HISTORY_TAG} `;
+const CLOSER = ' -->';
+/** Where the history block that ends `body` starts (only whitespace after it), or -1. Linear time. */
+function trailingBlockStart(body) {
+    const start = body.lastIndexOf(OPENER);
+    if (start < 0)
+        return -1;
+    const rest = body.slice(start + OPENER.length).trimEnd();
+    return rest.endsWith(CLOSER) && !rest.slice(0, -CLOSER.length).includes('-->') ? start : -1;
+}
+function trailingBlockJson(body) {
+    const start = trailingBlockStart(body);
+    return start < 0 ? undefined : body.slice(start + OPENER.length).trimEnd().slice(0, -CLOSER.length);
+}
+/**
+ * The history kept in a previous receipt, oldest first. Only a block that ends the comment counts: taskcap always
+ * writes it last, and every untrusted text it renders ends before it (inside inline code or HTML-escaped), so a
+ * look-alike block smuggled into a command, a path or a step is never read. Never throws.
+ */
+function readHistory(commentBody) {
+    if (typeof commentBody !== 'string')
+        return [];
+    const json = trailingBlockJson(commentBody);
+    if (json === undefined)
+        return [];
+    let parsed;
+    try {
+        parsed = JSON.parse(json);
+    }
+    catch {
+        return [];
+    }
+    const rows = Array.isArray(parsed) ? parsed : parsed?.rows;
+    if (!Array.isArray(rows))
+        return [];
+    return rows
+        .slice(-MAX_ROWS_READ)
+        .map(validHistoryRow)
+        .filter((r) => r !== undefined);
+}
+/** How many runs a row stands for. */
+function runsOf(row) {
+    return row.runs ?? 1;
+}
+function historyTotals(rows) {
+    return rows.reduce((t, r) => ({ runs: t.runs + runsOf(r), loopTokens: t.loopTokens + r.loopTokens, costUsd: t.costUsd + r.costUsd, turns: t.turns + r.turns }), { runs: 0, loopTokens: 0, costUsd: 0, turns: 0 });
+}
+/**
+ * Fold the oldest rows into one `earlier` row so at most `max` rows remain; totals are unchanged. The folded row
+ * keeps the time and status of the newest run it absorbed.
+ */
+function foldHistory(rows, max) {
+    const keep = Math.max(1, Math.floor(max));
+    if (rows.length <= keep)
+        return [...rows];
+    if (keep === 1)
+        return [foldRows(rows)];
+    const cut = rows.length - (keep - 1);
+    return [foldRows(rows.slice(0, cut)), ...rows.slice(cut)];
+}
+function foldRows(rows) {
+    const t = historyTotals(rows);
+    const newest = rows[rows.length - 1];
+    return { runId: FOLDED_RUN_ID, at: newest.at, status: newest.status, loopTokens: t.loopTokens, costUsd: roundUsd(t.costUsd), turns: t.turns, runs: t.runs };
+}
+/**
+ * Add this run's row. A row with the same runId is replaced, not duplicated: the working receipt and the final
+ * receipt of one run both write it. Beyond `max` rows the oldest are folded, keeping the totals.
+ */
+function appendHistory(rows, row, max = DEFAULT_HISTORY_MAX) {
+    const others = rows.filter((r) => r.runId !== row.runId || r.runId === FOLDED_RUN_ID);
+    return foldHistory([...others, row], max);
+}
+/** This run as a history row. `runId` is GitHub's run id (add "-<attempt>" for re-run attempts); `at` ISO time. */
+function historyRowOf(report, meta) {
+    const row = {
+        runId: meta.runId,
+        at: meta.at,
+        status: report.status,
+        loopTokens: report.loopTokens,
+        costUsd: roundUsd(report.costUsd),
+        turns: report.turns,
+    };
+    if (report.className !== undefined)
+        row.className = report.className;
+    if (report.budget !== undefined)
+        row.budget = report.budget;
+    return row;
+}
+
+
+/***/ }),
+
+/***/ 44009:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Fs: () => (/* binding */ formatLedgerLine),
+/* harmony export */   H5: () => (/* binding */ MIN_RECOMMENDED_BUDGET),
+/* harmony export */   ZI: () => (/* binding */ monthToDateCost),
+/* harmony export */   Zf: () => (/* binding */ summarizeLedger),
+/* harmony export */   ay: () => (/* binding */ ledgerEntry),
+/* harmony export */   h8: () => (/* binding */ parseLedger),
+/* harmony export */   wC: () => (/* binding */ ENOUGH_COMPLETED_RUNS)
+/* harmony export */ });
+/* unused harmony exports UNKNOWN_CLASS, validLedgerEntry, nearestRank, recommendedBudget, MAX_PERIODS, dayLabel, isoWeekLabel */
+/* harmony import */ var _config_classes_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(10522);
+/* harmony import */ var _vocabulary_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(47819);
+
+
+/** The class of a run that had none (a run that failed before its class was known). */
+const UNKNOWN_CLASS = 'unknown';
+const usd = (n) => Math.round(n * 1e6) / 1e6;
+function ledgerEntry(report, meta) {
+    const b = report.billed;
+    const limit = report.status === 'budget-exhausted' ? _vocabulary_js__WEBPACK_IMPORTED_MODULE_1__/* .CLOSING_CAUSES */ .TZ.find((l) => l === report.endReason) : undefined;
+    const entry = {
+        v: 1,
+        at: meta.at,
+        repo: meta.repository,
+        class: report.className ?? UNKNOWN_CLASS,
+        budget: report.budget ?? null,
+        model: report.model ?? null,
+        outcome: report.status,
+        limit: limit ?? null,
+        loopTokens: report.loopTokens,
+        billed: { input: b.input, cacheWrite: b.cacheWrite5m + b.cacheWrite1h, cacheRead: b.cacheRead, output: b.output, thinking: b.thinking },
+        costUsd: usd(report.costUsd),
+        turns: report.turns,
+        runId: meta.runId,
+    };
+    const pr = meta.pr ?? report.pr?.number;
+    if (meta.issue !== undefined)
+        entry.issue = meta.issue;
+    if (pr !== undefined)
+        entry.pr = pr;
+    if (meta.shard !== undefined)
+        entry.shard = meta.shard;
+    return entry;
+}
+/** One line of `ledger.jsonl` (JSON escapes line breaks inside strings, so it is always a single line). */
+function formatLedgerLine(entry) {
+    return JSON.stringify(entry);
+}
+// ---------------------------------------------------------------------------------------------------------------
+// Reading
+const isCount = (v) => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 1e10;
+const isAmount = (v) => typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= 1e5;
+const isShortString = (v, max) => typeof v === 'string' && v.length > 0 && v.length <= max;
+/** One parsed line, or undefined when it is not a well-formed entry. */
+function validLedgerEntry(raw) {
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+        return undefined;
+    const e = raw;
+    if (!isShortString(e.at, 40) || Number.isNaN(Date.parse(e.at)))
+        return undefined;
+    if (!isShortString(e.repo, 200) || !isShortString(e.class, 100) || !isShortString(e.runId, 100))
+        return undefined;
+    if (typeof e.outcome !== 'string' || !(0,_vocabulary_js__WEBPACK_IMPORTED_MODULE_1__/* .isOneOf */ .EK)(_vocabulary_js__WEBPACK_IMPORTED_MODULE_1__/* .STATUSES */ .yx, e.outcome))
+        return undefined;
+    if (!isCount(e.loopTokens) || !isAmount(e.costUsd) || !isCount(e.turns))
+        return undefined;
+    const billed = e.billed;
+    if (typeof billed !== 'object' || billed === null)
+        return undefined;
+    const billedKeys = ['input', 'cacheWrite', 'cacheRead', 'output', 'thinking'];
+    if (!billedKeys.every((k) => isCount(billed[k])))
+        return undefined;
+    const entry = {
+        v: 1,
+        at: e.at,
+        repo: e.repo,
+        class: e.class,
+        budget: isCount(e.budget) ? e.budget : null,
+        model: isShortString(e.model, 100) ? e.model : null,
+        outcome: e.outcome,
+        limit: (0,_vocabulary_js__WEBPACK_IMPORTED_MODULE_1__/* .isOneOf */ .EK)(_vocabulary_js__WEBPACK_IMPORTED_MODULE_1__/* .CLOSING_CAUSES */ .TZ, e.limit) ? e.limit : null,
+        loopTokens: e.loopTokens,
+        billed: Object.fromEntries(billedKeys.map((k) => [k, billed[k]])),
+        costUsd: e.costUsd,
+        turns: e.turns,
+        runId: e.runId,
+    };
+    if (isCount(e.issue))
+        entry.issue = e.issue;
+    if (isCount(e.pr))
+        entry.pr = e.pr;
+    if (isShortString(e.shard, 200))
+        entry.shard = e.shard;
+    return entry;
+}
+/** Every well-formed line of a ledger file; blank, partial (a torn write) and garbage lines are skipped. */
+function parseLedger(text) {
+    const entries = [];
+    for (const line of String(text).split(/\r?\n/)) {
+        const trimmed = line.trim();
+        if (!trimmed.startsWith('{'))
             continue;
         try {
-            const environ = external_node_fs_default().readFileSync(`/proc/${pid}/environ`);
-            const at = environ.indexOf(needle);
-            if (at === 0 || (at > 0 && environ[at - 1] === 0)) {
-                process.kill(Number(pid), 'SIGKILL');
-                killed++;
-            }
+            const entry = validLedgerEntry(JSON.parse(trimmed));
+            if (entry)
+                entries.push(entry);
         }
         catch {
-            /* gone, or not ours */
+            // not JSON: skip the line
         }
     }
-    return killed;
+    return entries;
+}
+// ---------------------------------------------------------------------------------------------------------------
+// Statistics
+/** Nearest-rank percentile of already sorted (ascending) values; undefined for no values. */
+function nearestRank(sorted, p) {
+    if (sorted.length === 0)
+        return undefined;
+    const rank = Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length)));
+    return sorted[rank - 1];
+}
+const MIN_RECOMMENDED_BUDGET = _config_classes_js__WEBPACK_IMPORTED_MODULE_0__/* .MIN_BUDGET */ .nT;
+/** Below this many completed runs the recommendation is shown but marked as not enough data. */
+const ENOUGH_COMPLETED_RUNS = 5;
+/** max(20,000, p90 × 1.25 rounded up to the next 1,000). Integer arithmetic: p90 × 5 / 4 has no rounding error. */
+function recommendedBudget(p90) {
+    return Math.max(MIN_RECOMMENDED_BUDGET, Math.ceil((p90 * 5) / 4000) * 1000);
+}
+/** The chart reads well up to this many periods; older ones are left out of the chart and its table. */
+const MAX_PERIODS = 60;
+const isRun = (e) => e.outcome !== 'skipped' && e.outcome !== 'refused';
+function summarizeClass(className, entries) {
+    const runs = entries.filter(isRun);
+    const completed = runs.filter((e) => e.outcome === 'completed');
+    const capHits = runs.filter((e) => e.outcome === 'budget-exhausted').length;
+    const sorted = completed.map((e) => e.loopTokens).sort((a, b) => a - b);
+    const p90 = nearestRank(sorted, 90);
+    const totalCostUsd = usd(entries.reduce((s, e) => s + e.costUsd, 0));
+    const latest = [...entries].sort((a, b) => Date.parse(a.at) - Date.parse(b.at)).pop();
+    const summary = {
+        className,
+        runs: runs.length,
+        completed: completed.length,
+        capHits,
+        capHitRate: runs.length ? capHits / runs.length : 0,
+        p50: nearestRank(sorted, 50),
+        p90,
+        meanCostUsd: runs.length ? usd(totalCostUsd / runs.length) : 0,
+        totalCostUsd,
+        enoughData: completed.length >= ENOUGH_COMPLETED_RUNS,
+    };
+    if (latest?.budget !== null && latest?.budget !== undefined)
+        summary.currentBudget = latest.budget;
+    if (p90 !== undefined)
+        summary.recommendedBudget = recommendedBudget(p90);
+    return summary;
 }
 /**
- * A shell that runs `argvFor(...)` in its own process group with stdin from /dev/null. On timeout, abort or exit,
- * the whole group is killed, so nothing the command started outlives it.
+ * Per-class statistics of the entries whose time falls in [since, now] (either bound optional, inclusive).
+ * `bucket` picks days or ISO weeks for the spend series; by default days when the window spans ≤ 31 days.
  */
-function createProcessShell(description, argvFor, options = {}) {
+function summarizeLedger(entries, opts = {}) {
+    const from = opts.since !== undefined ? Date.parse(opts.since) : -Infinity;
+    const to = opts.now !== undefined ? Date.parse(opts.now) : Infinity;
+    const inWindow = entries
+        .filter((e) => {
+        const t = Date.parse(e.at);
+        return t >= from && t <= to;
+    })
+        .sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+    const byClass = new Map();
+    for (const e of inWindow)
+        byClass.set(e.class, [...(byClass.get(e.class) ?? []), e]);
+    const classes = [...byClass.entries()]
+        .map(([name, list]) => summarizeClass(name, list))
+        .sort((a, b) => b.totalCostUsd - a.totalCostUsd || a.className.localeCompare(b.className));
+    const first = inWindow[0]?.at;
+    const last = inWindow[inWindow.length - 1]?.at;
+    const spanDays = first && last ? (Date.parse(last) - Date.parse(first)) / 86_400_000 : 0;
+    const bucket = opts.bucket ?? (spanDays <= 31 ? 'day' : 'week');
     return {
-        description,
-        run: (req) => new Promise((resolve) => {
-            const started = Date.now();
-            const collector = new CappedCollector(req.maxOutputBytes);
-            let cwdReport = '';
-            let timedOut = false;
-            let aborted = false;
-            let flooded = false;
-            let exitCode = null;
-            const { file, args } = argvFor(req);
-            const mark = options.markProcesses ? external_node_crypto_default().randomUUID() : undefined;
-            const child = (0,external_node_child_process_.spawn)(file, args, {
-                cwd: req.root,
-                env: mark ? { ...req.env, [COMMAND_MARK_VAR]: mark } : req.env,
-                stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
-                detached: true,
-            });
-            const killGroup = () => {
-                try {
-                    if (child.pid)
-                        process.kill(-child.pid, 'SIGKILL');
-                }
-                catch {
-                    /* already gone */
-                }
-            };
-            const collect = (b) => {
-                collector.push(b);
-                if (!flooded && collector.total > OUTPUT_STOP_BYTES) {
-                    flooded = true;
-                    killGroup();
-                }
-            };
-            const timer = setTimeout(() => {
-                timedOut = true;
-                killGroup();
-            }, req.timeoutMs);
-            const onAbort = () => {
-                aborted = true;
-                killGroup();
-            };
-            req.signal?.addEventListener('abort', onAbort, { once: true });
-            if (req.signal?.aborted)
-                onAbort();
-            child.stdout?.on('data', collect);
-            child.stderr?.on('data', collect);
-            const fd3 = child.stdio[3];
-            fd3?.on('data', (b) => {
-                if (cwdReport.length < 4096)
-                    cwdReport += b.toString('utf8');
-            });
-            let finished = false;
-            const finish = () => {
-                if (finished)
-                    return;
-                finished = true;
-                clearTimeout(timer);
-                req.signal?.removeEventListener('abort', onAbort);
-                for (const s of [child.stdout, child.stderr, fd3])
-                    s?.destroy();
-                killGroup();
-                if (mark)
-                    killMarked(mark);
-                const reported = cwdReport.trim();
-                resolve({
-                    output: collector.text(),
-                    totalBytes: collector.total,
-                    exitCode,
-                    timedOut,
-                    aborted,
-                    flooded,
-                    cwd: reported || undefined,
-                    durationMs: Date.now() - started,
-                });
-            };
-            child.on('error', (e) => {
-                collector.push(Buffer.from(`taskcap: could not start the shell: ${e.message}\n`));
-                finish();
-            });
-            child.on('exit', (code) => {
-                exitCode = code;
-                // Background jobs of the command die with it; then give the pipes a moment to drain.
-                killGroup();
-                setTimeout(finish, DRAIN_GRACE_MS).unref();
-            });
-            child.on('close', finish);
-        }),
+        since: opts.since,
+        now: opts.now,
+        first,
+        last,
+        entries: inWindow.length,
+        runs: inWindow.filter(isRun).length,
+        totalCostUsd: usd(inWindow.reduce((s, e) => s + e.costUsd, 0)),
+        classes,
+        bucket,
+        spend: spendSeries(inWindow, bucket),
     };
 }
+// ---------------------------------------------------------------------------------------------------------------
+// Time buckets (UTC)
+const DAY_MS = 86_400_000;
+/** `2026-11-29` */
+function dayLabel(time) {
+    return new Date(time).toISOString().slice(0, 10);
+}
+/** ISO 8601 week, e.g. `2026-W48`: weeks start on Monday; week 1 holds the year's first Thursday. */
+function isoWeekLabel(time) {
+    const d = new Date(time);
+    const weekday = d.getUTCDay() || 7;
+    const thursday = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()) + (4 - weekday) * DAY_MS;
+    const year = new Date(thursday).getUTCFullYear();
+    const week = Math.floor((thursday - Date.UTC(year, 0, 1)) / DAY_MS / 7) + 1;
+    return `${year}-W${String(week).padStart(2, '0')}`;
+}
+/** Midnight UTC of the day, or of the Monday of the week, holding `time`. */
+function periodStart(time, bucket) {
+    const d = new Date(time);
+    const midnight = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate());
+    return bucket === 'day' ? midnight : midnight - ((d.getUTCDay() || 7) - 1) * DAY_MS;
+}
+function spendSeries(entries, bucket) {
+    if (entries.length === 0)
+        return [];
+    const label = bucket === 'day' ? dayLabel : isoWeekLabel;
+    const step = bucket === 'day' ? DAY_MS : 7 * DAY_MS;
+    const firstStart = periodStart(Date.parse(entries[0].at), bucket);
+    const lastStart = periodStart(Date.parse(entries[entries.length - 1].at), bucket);
+    const periodsFrom = Math.max(firstStart, lastStart - (MAX_PERIODS - 1) * step);
+    const periods = [];
+    // Every period from the first to the last, empty ones included, so the x-axis is a true time axis.
+    for (let t = periodsFrom; t <= lastStart; t += step)
+        periods.push({ label: label(t), byClass: {}, totalUsd: 0 });
+    for (const e of entries) {
+        const index = Math.round((periodStart(Date.parse(e.at), bucket) - periodsFrom) / step);
+        const period = periods[index];
+        if (!period)
+            continue;
+        period.byClass[e.class] = usd((period.byClass[e.class] ?? 0) + e.costUsd);
+        period.totalUsd = usd(period.totalUsd + e.costUsd);
+    }
+    return periods;
+}
+/** What runs cost in the UTC calendar month of `now`, up to `now`. */
+function monthToDateCost(entries, now) {
+    const end = Date.parse(now);
+    if (Number.isNaN(end))
+        return 0;
+    const d = new Date(end);
+    const start = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+    return usd(entries.reduce((sum, e) => {
+        const t = Date.parse(e.at);
+        return t >= start && t <= end ? sum + e.costUsd : sum;
+    }, 0));
+}
+
+
+/***/ }),
+
+/***/ 16766:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Yz: () => (/* binding */ outputsOf),
+/* harmony export */   jk: () => (/* binding */ combineOutcomes),
+/* harmony export */   we: () => (/* binding */ emptyOutcome)
+/* harmony export */ });
+function emptyOutcome(status, reason) {
+    return {
+        status,
+        reason,
+        loopTokens: 0,
+        billed: { input: 0, cacheWrite5m: 0, cacheWrite1h: 0, cacheRead: 0, output: 0, thinking: 0 },
+        costByCategory: { input: 0, cacheWrite: 0, cacheRead: 0, output: 0 },
+        costUsd: 0,
+        turns: 0,
+        toolCalls: {},
+        wallMs: 0,
+        changedFiles: [],
+        dryRun: false,
+        requests: [],
+        uncachedCostUsd: 0,
+    };
+}
+/** The action's outputs, as the contract names them. */
+function outputsOf(report) {
+    return {
+        status: report.status,
+        'budget-class': report.className ?? '',
+        budget: report.budget !== undefined ? String(report.budget) : '',
+        'loop-tokens': String(report.loopTokens),
+        'input-tokens': String(report.billed.input),
+        'cache-write-tokens': String(report.billed.cacheWrite5m + report.billed.cacheWrite1h),
+        'cache-read-tokens': String(report.billed.cacheRead),
+        'output-tokens': String(report.billed.output),
+        'cost-usd': report.costUsd.toFixed(6),
+        turns: String(report.turns),
+        branch: report.branch ?? '',
+        'pr-number': report.pr ? String(report.pr.number) : '',
+        'pr-url': report.pr?.url ?? '',
+        'comment-url': report.commentUrl ?? '',
+    };
+}
+const SEVERITY = ['failed', 'budget-exhausted', 'completed', 'no-changes', 'refused', 'skipped'];
+/** One report for a run of several tasks (a schedule with several due tasks): sums, and the most severe status. */
+function combineOutcomes(reports) {
+    if (reports.length === 1)
+        return reports[0];
+    if (reports.length === 0)
+        return emptyOutcome('skipped', 'nothing to do');
+    const status = SEVERITY.find((s) => reports.some((r) => r.status === s)) ?? 'skipped';
+    const last = reports[reports.length - 1];
+    const sum = (f) => reports.reduce((a, r) => a + f(r), 0);
+    return {
+        ...last,
+        status,
+        reason: reports.map((r) => r.reason).filter(Boolean).join(' ') || undefined,
+        loopTokens: sum((r) => r.loopTokens),
+        budget: sum((r) => r.budget ?? 0),
+        billed: {
+            input: sum((r) => r.billed.input),
+            cacheWrite5m: sum((r) => r.billed.cacheWrite5m),
+            cacheWrite1h: sum((r) => r.billed.cacheWrite1h),
+            cacheRead: sum((r) => r.billed.cacheRead),
+            output: sum((r) => r.billed.output),
+            thinking: sum((r) => r.billed.thinking),
+        },
+        costUsd: sum((r) => r.costUsd),
+        uncachedCostUsd: sum((r) => r.uncachedCostUsd),
+        costByCategory: {
+            input: sum((r) => r.costByCategory.input),
+            cacheWrite: sum((r) => r.costByCategory.cacheWrite),
+            cacheRead: sum((r) => r.costByCategory.cacheRead),
+            output: sum((r) => r.costByCategory.output),
+        },
+        requests: reports.flatMap((r) => r.requests),
+        turns: sum((r) => r.turns),
+        className: [...new Set(reports.map((r) => r.className).filter(Boolean))].join(',') || undefined,
+    };
+}
+
+
+/***/ }),
+
+/***/ 12556:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Gp: () => (/* binding */ xyChart),
+/* harmony export */   Mp: () => (/* binding */ loopPoints),
+/* harmony export */   Nu: () => (/* binding */ loopChart),
+/* harmony export */   tW: () => (/* binding */ mermaidBlock)
+/* harmony export */ });
+/* unused harmony exports MAX_CHART_POINTS, niceCeiling, sampleIndices */
+/* harmony import */ var _util_format_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(32693);
+
 /**
- * Commands run directly on the runner, in their own process group, with a scrubbed environment. Daemons that
- * escape the group with `setsid` are hunted by an environment mark (best effort); only the sandbox guarantees it.
+ * Mermaid `xychart-beta` charts. GitHub renders mermaid in comments and job summaries; every chart taskcap draws
+ * also has its numbers in a table next to it, so nothing depends on the chart rendering.
  */
-function createHostShell() {
-    return createProcessShell('host (no sandbox)', (req) => ({
-        file: '/bin/bash',
-        args: ['--noprofile', '--norc', '-c', BASH_WRAPPER, 'taskcap-bash', req.cwd, req.root, req.command],
-    }), { markProcesses: true });
+/** More points than this make the x-axis labels unreadable. */
+const MAX_CHART_POINTS = 60;
+/** Mermaid strings are quoted and cannot contain quotes; charts only label with our own text, but be safe. */
+function quote(text) {
+    return `"${text.replace(/["\\\n\r`]/g, ' ')}"`;
+}
+/** Integers stay integers; anything else gets at most 4 decimals (dollars). No exponents, no thousands separators. */
+function plotNumber(n) {
+    if (!Number.isFinite(n))
+        return '0';
+    return Number.isInteger(n) ? String(n) : String(Math.round(n * 1e4) / 1e4);
+}
+/** The mermaid source of an xy chart (without the ``` fence). */
+function xyChart(c) {
+    const lines = [];
+    if (c.palette?.length) {
+        // Per-diagram config in frontmatter: the only way to choose series colors in xychart-beta.
+        lines.push('---', 'config:', '  themeVariables:', '    xyChart:', `      plotColorPalette: "${c.palette.join(', ')}"`, '---');
+    }
+    lines.push('xychart-beta', `  title ${quote(c.title)}`, `  x-axis ${quote(c.xLabel)} [${c.categories.map(quote).join(', ')}]`, `  y-axis ${quote(c.yLabel)} 0 --> ${plotNumber(niceCeiling(c.yMax))}`, ...c.series.map((s) => `  ${s.kind} [${s.values.map(plotNumber).join(', ')}]`));
+    return lines.join('\n');
+}
+/** Wrap mermaid source in a fenced block. */
+function mermaidBlock(source) {
+    return ['```mermaid', source, '```'].join('\n');
+}
+/** A round axis top at or above `n` (1, 2 or 5 times a power of ten, halved steps above 10): 46,210 → 50,000. */
+function niceCeiling(n) {
+    if (!Number.isFinite(n) || n <= 0)
+        return 1;
+    const power = 10 ** Math.floor(Math.log10(n));
+    for (const step of [1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10]) {
+        const top = step * power;
+        if (top >= n)
+            return power >= 1 ? Math.round(top) : top;
+    }
+    return 10 * power;
+}
+/**
+ * Evenly spread indices into an array of `length`, at most `max` of them, always keeping the first and the last
+ * (the last point of a run is the one a reader checks against the budget).
+ */
+function sampleIndices(length, max = MAX_CHART_POINTS) {
+    if (length <= 0)
+        return [];
+    if (length <= max)
+        return Array.from({ length }, (_, i) => i);
+    if (max <= 1)
+        return [length - 1];
+    const picked = new Set();
+    for (let k = 0; k < max; k++)
+        picked.add(Math.round((k * (length - 1)) / (max - 1)));
+    return [...picked].sort((a, b) => a - b);
+}
+/**
+ * One point per request number (a retried request counts once, with its last attempt's figure), downsampled to at
+ * most `max` points. Loop tokens only grow, so the sampled line keeps the shape of the whole run.
+ */
+function loopPoints(requests, max = MAX_CHART_POINTS) {
+    const byRequest = new Map();
+    for (const r of requests)
+        byRequest.set(r.index, r.loopAfter);
+    const all = [...byRequest.entries()].sort((a, b) => a[0] - b[0]).map(([request, loopAfter]) => ({ request, loopAfter }));
+    return sampleIndices(all.length, max).map((i) => all[i]);
+}
+/** Bar: cumulative loop tokens after each request. Line: the budget. Blue bars, red budget line. */
+function loopChart(requests, budget) {
+    const points = loopPoints(requests);
+    const shown = points.length ? points : [{ request: 0, loopAfter: 0 }];
+    const top = Math.max(budget ?? 0, ...shown.map((p) => p.loopAfter));
+    const series = [{ kind: 'bar', values: shown.map((p) => p.loopAfter) }];
+    if (budget !== undefined && budget > 0)
+        series.push({ kind: 'line', values: shown.map(() => budget) });
+    return xyChart({
+        title: budget ? `Loop tokens per request (budget ${(0,_util_format_js__WEBPACK_IMPORTED_MODULE_0__/* .formatInt */ .Dw)(budget)})` : 'Loop tokens per request',
+        xLabel: points.length < requestCount(requests) ? 'request (sampled)' : 'request',
+        categories: shown.map((p) => String(p.request)),
+        yLabel: 'loop tokens',
+        yMax: top,
+        series,
+        palette: ['#4C78A8', '#E45756'],
+    });
+}
+function requestCount(requests) {
+    return new Set(requests.map((r) => r.index)).size;
 }
 
-;// CONCATENATED MODULE: ./src/tools/workspace-path.ts
+
+/***/ }),
+
+/***/ 42495:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Pl: () => (/* binding */ safeUrl),
+/* harmony export */   W$: () => (/* binding */ COMMENT_LIMIT),
+/* harmony export */   pI: () => (/* binding */ fitComment),
+/* harmony export */   ti: () => (/* binding */ inlineCode),
+/* harmony export */   up: () => (/* binding */ formatMoney),
+/* harmony export */   wh: () => (/* binding */ plainText)
+/* harmony export */ });
+/* unused harmony export oneLine */
+/* harmony import */ var _util_format_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(32693);
+/* harmony import */ var _records_history_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3858);
 
 
-
-/** A refusal the model should see as a tool error (never a crash). */
-class ToolError extends Error {
-    name = 'ToolError';
+/** Markdown for GitHub: money, fitting under the comment limit, and untrusted text that renders as itself. */
+/** GitHub rejects comment bodies above 65,536 characters. */
+const COMMENT_LIMIT = 65_536;
+/**
+ * Dollars with 4 decimals and en-US thousands separators: `$0.1234`, `$1,465.7500`. Same digits as formatUsd (the
+ * outputs and e2e checks use it), separators added for the totals of long histories and ledgers.
+ */
+function formatMoney(n) {
+    const [whole, fraction] = (0,_util_format_js__WEBPACK_IMPORTED_MODULE_1__/* .formatUsd */ .UK)(Math.abs(n)).slice(1).split('.');
+    return `${n < 0 ? '-' : ''}$${whole.replace(/\B(?=(\d{3})+$)/g, ',')}.${fraction}`;
 }
-const isInside = (root, p) => {
-    const rel = external_node_path_default().relative(root, p);
-    return rel === '' || (rel !== '..' && !rel.startsWith(`..${(external_node_path_default()).sep}`) && !external_node_path_default().isAbsolute(rel));
+// ---------------------------------------------------------------------------------------------------------------
+// Fitting under GitHub's limit
+const TRUNCATION_NOTE = '\n\n… (truncated by taskcap to fit GitHub’s comment limit)';
+/** Room for the closing fence and `</details>` that `closeOpenBlocks` may add. */
+const CLOSER_RESERVE = '\n```\n</details>'.length;
+/**
+ * Keep any comment under GitHub's limit, cutting from the end with a note. A trailing history block is kept whole
+ * (it carries the totals of earlier runs); the cut is made at a line break, and an open code fence or `<details>`
+ * is closed so the note and the block are not swallowed by it.
+ */
+function fitComment(body, limit = COMMENT_LIMIT) {
+    if (body.length <= limit)
+        return body;
+    const blockStart = (0,_records_history_js__WEBPACK_IMPORTED_MODULE_0__/* .trailingBlockStart */ .Sd)(body);
+    const tail = blockStart >= 0 ? `\n\n${body.slice(blockStart).trimEnd()}` : '';
+    const keepTail = tail.length > 0 && tail.length < limit / 2;
+    const head = keepTail ? body.slice(0, blockStart) : body;
+    const room = limit - TRUNCATION_NOTE.length - CLOSER_RESERVE - (keepTail ? tail.length : 0);
+    let cut = head.slice(0, Math.max(0, room));
+    const lastBreak = cut.lastIndexOf('\n');
+    if (lastBreak > room / 2)
+        cut = cut.slice(0, lastBreak);
+    cut = cut.replace(/[\uD800-\uDBFF]$/, ''); // never leave half a surrogate pair
+    return cut + closeOpenBlocks(cut) + TRUNCATION_NOTE + (keepTail ? tail : '');
+}
+/** The markup that closes a fenced block and `<details>` left open by a cut. */
+function closeOpenBlocks(text) {
+    let out = '';
+    if ((text.match(/^```/gm)?.length ?? 0) % 2 === 1)
+        out += '\n```';
+    const open = (text.match(/<details>/g)?.length ?? 0) - (text.match(/<\/details>/g)?.length ?? 0);
+    if (open > 0)
+        out += '\n</details>'.repeat(Math.min(open, 1));
+    return out;
+}
+// ---------------------------------------------------------------------------------------------------------------
+// Untrusted text → markdown
+/** Control and invisible formatting characters (bidi overrides, zero-width joiners): never worth rendering. */
+const INVISIBLE = /[\p{Cc}\p{Cf}\u2028\u2029]/gu;
+/** One line of at most `max` characters (an ellipsis marks a cut). */
+function oneLine(text, max) {
+    const flat = String(text).replace(INVISIBLE, ' ').replace(/\s+/g, ' ').trim();
+    if (flat.length <= max)
+        return flat;
+    return `${[...flat].slice(0, Math.max(0, max - 1)).join('').trimEnd()}…`;
+}
+/**
+ * Text that renders as itself: one line, no HTML (so no comment markers and no hidden blocks), no links or images,
+ * no table-breaking pipes.
+ */
+function plainText(text, max) {
+    return oneLine(text, max)
+        .replace(/&/g, '&amp;')
+        .replace(/</g, '&lt;')
+        .replace(/>/g, '&gt;')
+        .replace(/([[\]|\\!])/g, '\\$1');
+}
+/**
+ * Inline code that cannot break out: no backticks (which would end the span), no line breaks, capped. Inside a
+ * code span `<!--` and `@name` render as text. Not for table cells (a `|` would split the cell). Empty input gives ''.
+ */
+function inlineCode(text, max) {
+    const flat = oneLine(String(text).replace(/`/g, "'"), max);
+    return flat ? `\`${flat}\`` : '';
+}
+/** An http(s) URL without characters that could end a markdown link, or undefined. */
+function safeUrl(url) {
+    return url && /^https?:\/\/[^\s()<>"'`\\]+$/.test(url) ? url : undefined;
+}
+
+
+/***/ }),
+
+/***/ 97028:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Gk: () => (/* binding */ renderWorkingReceipt),
+/* harmony export */   Kn: () => (/* binding */ requestTable),
+/* harmony export */   OJ: () => (/* binding */ RECEIPT_MARKER),
+/* harmony export */   Of: () => (/* binding */ REQUEST_COLUMNS),
+/* harmony export */   gW: () => (/* binding */ receiptVisibleLines),
+/* harmony export */   pB: () => (/* binding */ renderReceipt)
+/* harmony export */ });
+/* unused harmony exports budgetBar, budgetLine, outcomeLine, suggestedBudget, budgetLabelFor, cachingLine, toolCallsText, renderWithin */
+/* harmony import */ var _agent_providers_features_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(67417);
+/* harmony import */ var _agent_providers_provider_name_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(46755);
+/* harmony import */ var _config_classes_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(10522);
+/* harmony import */ var _util_format_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(32693);
+/* harmony import */ var _chart_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(12556);
+/* harmony import */ var _records_history_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(3858);
+/* harmony import */ var _markdown_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(42495);
+
+
+
+
+
+
+
+/**
+ * The receipt comment: one sticky comment per issue/PR, edited in place. A reviewer must find in five seconds:
+ * did it work, what did it cost, how much of the budget, where is the PR. Everything else sits below that, and the
+ * bulky parts (the chart, per-request numbers) are collapsed.
+ *
+ * Pure functions of their inputs: no clock, no I/O. Untrusted text (reasons, commands, paths, steps) goes through
+ * the helpers at the bottom of this file before it reaches markdown.
+ */
+/** The marker that identifies taskcap's receipt comment (one per issue/PR, edited in place). */
+const RECEIPT_MARKER = '<!-- taskcap:receipt -->';
+const BAR_WIDTH = 20;
+/** `██████████░░░░░░░░░░` for used/budget, clamped to the bar. */
+function budgetBar(used, budget) {
+    const filled = budget > 0 ? Math.max(0, Math.min(BAR_WIDTH, Math.round((used / budget) * BAR_WIDTH))) : 0;
+    return '█'.repeat(filled) + '░'.repeat(BAR_WIDTH - filled);
+}
+/** `` `██████░░…` 31,204 / 50,000 loop tokens (62%) `` */
+function budgetLine(used, budget) {
+    return `\`${budgetBar(used, budget)}\` ${(0,_util_format_js__WEBPACK_IMPORTED_MODULE_5__/* .formatInt */ .Dw)(used)} / ${(0,_util_format_js__WEBPACK_IMPORTED_MODULE_5__/* .formatInt */ .Dw)(budget)} loop tokens (${(0,_util_format_js__WEBPACK_IMPORTED_MODULE_5__/* .formatPercent */ .l9)(used, budget)})`;
+}
+/** Which limit stopped a budget-exhausted run, when the loop said so. */
+function limitOf(r) {
+    return r.endReason === 'budget' || r.endReason === 'cost' || r.endReason === 'timeout' ? r.endReason : undefined;
+}
+const LIMIT_LABEL = { budget: 'the token budget', cost: 'the cost cap', timeout: 'the time limit' };
+/** Failure reasons longer than this go below the outcome line instead of into it. */
+const REASON_IN_HEADING = 200;
+function prLink(r) {
+    if (!r.pr)
+        return '';
+    const url = (0,_markdown_js__WEBPACK_IMPORTED_MODULE_4__/* .safeUrl */ .Pl)(r.pr.url);
+    return url ? `[#${r.pr.number}](${url})` : `#${r.pr.number}`;
+}
+/** The first line of the receipt: the answer to "did it work, and where is the work". */
+function outcomeLine(r) {
+    const pr = prLink(r);
+    switch (r.status) {
+        case 'completed':
+            if (!r.pr)
+                return r.dryRun ? '✅ Completed (dry run: nothing published)' : '✅ Completed';
+            if (r.pr.operation === 'unchanged')
+                return `✅ Completed · PR ${pr} unchanged`;
+            return `✅ ${r.pr.draft ? 'Draft PR' : 'PR'} ${r.pr.operation === 'created' ? 'opened' : 'updated'} ${pr}${r.tests && !r.tests.passed ? ' (tests failed)' : ''}`;
+        case 'budget-exhausted': {
+            const limit = limitOf(r);
+            const where = r.pr ? ` · partial work in draft PR ${pr}` : r.dryRun ? ' (dry run: nothing published)' : ' · no changes to deliver';
+            return `⏸ Stopped at ${limit ? LIMIT_LABEL[limit] : 'a limit'}${where}`;
+        }
+        case 'no-changes':
+            return r.pr ? `➖ No new changes · PR ${pr} unchanged` : '➖ No changes: finished without changing any file';
+        case 'failed': {
+            const reason = r.reason ? (0,_markdown_js__WEBPACK_IMPORTED_MODULE_4__/* .plainText */ .wh)(r.reason, Infinity) : '';
+            const short = reason && reason.length <= REASON_IN_HEADING ? `: ${reason}` : '';
+            return `❌ Failed${short}${r.pr ? ` · work so far in draft PR ${pr}` : ''}`;
+        }
+        case 'refused':
+            return '⛔ Refused';
+        case 'skipped':
+            return '➖ Skipped';
+    }
+}
+/** The reason as its own line, unless the outcome line already says it. */
+function reasonLines(r) {
+    if (!r.reason)
+        return [];
+    const reason = (0,_markdown_js__WEBPACK_IMPORTED_MODULE_4__/* .plainText */ .wh)(r.reason, 1_000);
+    if (!reason)
+        return [];
+    if (r.status === 'failed' && (0,_markdown_js__WEBPACK_IMPORTED_MODULE_4__/* .plainText */ .wh)(r.reason, Infinity).length <= REASON_IN_HEADING)
+        return [];
+    return ['', `> ${reason}`];
+}
+function identityLine(c) {
+    const via = c.provider && (0,_agent_providers_provider_name_js__WEBPACK_IMPORTED_MODULE_1__/* .isProviderName */ .X2)(c.provider) ? `via ${_agent_providers_provider_name_js__WEBPACK_IMPORTED_MODULE_1__/* .PROVIDER_LABELS */ .oU[c.provider]}` : undefined;
+    const parts = [c.className && `**${(0,_markdown_js__WEBPACK_IMPORTED_MODULE_4__/* .plainText */ .wh)(c.className, 40)}**`, c.model && (0,_markdown_js__WEBPACK_IMPORTED_MODULE_4__/* .inlineCode */ .ti)(c.model, 100), via, c.effort && `effort ${(0,_markdown_js__WEBPACK_IMPORTED_MODULE_4__/* .plainText */ .wh)(c.effort, 20)}`];
+    const shown = parts.filter(Boolean);
+    return shown.length ? shown.join(' · ') : undefined;
+}
+/** What the provider did not take, and what taskcap did instead. */
+function switchedOffLines(r) {
+    const features = (r.switchedOff ?? []).filter(_agent_providers_features_js__WEBPACK_IMPORTED_MODULE_0__/* .isFeature */ .lQ);
+    if (features.length === 0)
+        return [];
+    const who = r.provider && (0,_agent_providers_provider_name_js__WEBPACK_IMPORTED_MODULE_1__/* .isProviderName */ .X2)(r.provider) ? _agent_providers_provider_name_js__WEBPACK_IMPORTED_MODULE_1__/* .PROVIDER_LABELS */ .oU[r.provider] : 'The provider';
+    return ['', ...features.map((f) => `> ${who} does not take ${_agent_providers_features_js__WEBPACK_IMPORTED_MODULE_0__/* .FEATURE_NAMES */ .K7[f]} here: ${_agent_providers_features_js__WEBPACK_IMPORTED_MODULE_0__/* .INSTEAD */ .Z[f]}.`)];
+}
+// ---------------------------------------------------------------------------------------------------------------
+// What it would take to finish
+/** ≈ 1.5× the budget, rounded up to 10k: enough room for most runs that stopped at the cap to finish. */
+function suggestedBudget(budget) {
+    return Math.max(_config_classes_js__WEBPACK_IMPORTED_MODULE_2__/* .MIN_BUDGET */ .nT, Math.ceil((budget * 1.5) / 10_000) * 10_000);
+}
+/** `80000` → `budget:80k` (the label form taskcap reads). */
+function budgetLabelFor(tokens) {
+    return tokens % 1000 === 0 ? `budget:${tokens / 1000}k` : `budget:${tokens}`;
+}
+function toFinishLines(r) {
+    if (r.status !== 'budget-exhausted')
+        return [];
+    const limit = limitOf(r) ?? 'budget';
+    let advice;
+    if (limit === 'cost' && r.turns === 0) {
+        // Nothing was done, so there is nothing to continue: the cap is below what the first request could cost.
+        advice = `raise \`max-cost-usd\`${r.maxCostUsd !== undefined ? ` (${(0,_markdown_js__WEBPACK_IMPORTED_MODULE_4__/* .formatMoney */ .up)(r.maxCostUsd)})` : ''}: it is below what the first request could cost, so no request was sent.`;
+    }
+    else if (limit === 'cost') {
+        advice = 're-run to continue from the branch, or raise `max-cost-usd`.';
+    }
+    else if (limit === 'timeout') {
+        advice = 're-run to continue from the branch, or raise `timeout-minutes`.';
+    }
+    else {
+        const label = r.budget ? ` such as \`${budgetLabelFor(suggestedBudget(r.budget))}\`` : '';
+        advice = `re-run to continue from the branch, or add a \`budget:\` label${label} for more room.`;
+    }
+    return ['', `**To finish:** ${advice}`];
+}
+// ---------------------------------------------------------------------------------------------------------------
+// Billed tokens and dollars
+function billedLines(r) {
+    const b = r.billed;
+    const c = r.costByCategory;
+    const writes = b.cacheWrite5m + b.cacheWrite1h;
+    const total = b.input + writes + b.cacheRead + b.output;
+    const thinking = b.thinking > 0 ? ` (incl. ${(0,_util_format_js__WEBPACK_IMPORTED_MODULE_5__/* .formatInt */ .Dw)(b.thinking)} thinking, ${(0,_util_format_js__WEBPACK_IMPORTED_MODULE_5__/* .formatPercent */ .l9)(b.thinking, b.output)})` : '';
+    const lines = [
+        '',
+        '| billed | tokens | cost |',
+        '|---|---:|---:|',
+        `| Input (uncached) | ${(0,_util_format_js__WEBPACK_IMPORTED_MODULE_5__/* .formatInt */ .Dw)(b.input)} | ${(0,_markdown_js__WEBPACK_IMPORTED_MODULE_4__/* .formatMoney */ .up)(c.input)} |`,
+        `| Cache writes | ${(0,_util_format_js__WEBPACK_IMPORTED_MODULE_5__/* .formatInt */ .Dw)(writes)} | ${(0,_markdown_js__WEBPACK_IMPORTED_MODULE_4__/* .formatMoney */ .up)(c.cacheWrite)} |`,
+        `| Cache reads | ${(0,_util_format_js__WEBPACK_IMPORTED_MODULE_5__/* .formatInt */ .Dw)(b.cacheRead)} | ${(0,_markdown_js__WEBPACK_IMPORTED_MODULE_4__/* .formatMoney */ .up)(c.cacheRead)} |`,
+        `| Output${thinking} | ${(0,_util_format_js__WEBPACK_IMPORTED_MODULE_5__/* .formatInt */ .Dw)(b.output)} | ${(0,_markdown_js__WEBPACK_IMPORTED_MODULE_4__/* .formatMoney */ .up)(c.output)} |`,
+        `| **Total** | **${(0,_util_format_js__WEBPACK_IMPORTED_MODULE_5__/* .formatInt */ .Dw)(total)}** | **${(0,_markdown_js__WEBPACK_IMPORTED_MODULE_4__/* .formatMoney */ .up)(r.costUsd)}** |`,
+    ];
+    const caching = cachingLine(r);
+    return caching ? [...lines, '', caching] : lines;
+}
+/** What prompt caching saved (or, on very short runs, cost extra) against sending every prompt token uncached. */
+function cachingLine(r) {
+    if (!(r.uncachedCostUsd > 0))
+        return undefined;
+    const saved = r.uncachedCostUsd - r.costUsd;
+    const share = (0,_util_format_js__WEBPACK_IMPORTED_MODULE_5__/* .formatPercent */ .l9)(Math.abs(saved), r.uncachedCostUsd);
+    return saved >= 0
+        ? `Caching saved ${(0,_markdown_js__WEBPACK_IMPORTED_MODULE_4__/* .formatMoney */ .up)(saved)} (${share}) versus no caching.`
+        : `Caching cost ${(0,_markdown_js__WEBPACK_IMPORTED_MODULE_4__/* .formatMoney */ .up)(-saved)} (${share}) more than no caching (cache writes did not pay off on a run this short).`;
+}
+// ---------------------------------------------------------------------------------------------------------------
+// The facts line
+const TOOL_LABEL = { bash: 'bash', str_replace_based_edit_tool: 'editor' };
+/** Tool names beyond this many (a model can name any tool) are counted together. */
+const SHOWN_TOOLS = 4;
+/** `bash ×7 · editor ×4`, most used first. */
+function toolCallsText(toolCalls) {
+    const used = Object.entries(toolCalls)
+        .filter(([, n]) => n > 0)
+        .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+    if (used.length === 0)
+        return 'no tool calls';
+    const shown = used.slice(0, SHOWN_TOOLS).map(([name, n]) => `${TOOL_LABEL[name] ?? (0,_markdown_js__WEBPACK_IMPORTED_MODULE_4__/* .plainText */ .wh)(name, 40)} ×${(0,_util_format_js__WEBPACK_IMPORTED_MODULE_5__/* .formatInt */ .Dw)(n)}`);
+    const rest = used.slice(SHOWN_TOOLS).reduce((sum, [, n]) => sum + n, 0);
+    return [...shown, ...(rest ? [`other tools ×${(0,_util_format_js__WEBPACK_IMPORTED_MODULE_5__/* .formatInt */ .Dw)(rest)}`] : [])].join(' · ');
+}
+function testsText(t) {
+    const command = (0,_markdown_js__WEBPACK_IMPORTED_MODULE_4__/* .inlineCode */ .ti)(t.command, 120);
+    if (t.passed)
+        return `tests ✅ ${command}`;
+    return `tests ❌ ${command} (${t.timedOut ? 'timed out' : `exit ${t.exitCode ?? 'unknown'}`})`;
+}
+const SHOWN_DROPPED_PATHS = 5;
+function droppedText(paths) {
+    const shown = paths.slice(0, SHOWN_DROPPED_PATHS).map((p) => (0,_markdown_js__WEBPACK_IMPORTED_MODULE_4__/* .inlineCode */ .ti)(p, 80));
+    const more = paths.length > SHOWN_DROPPED_PATHS ? ` and ${(0,_util_format_js__WEBPACK_IMPORTED_MODULE_5__/* .formatInt */ .Dw)(paths.length - SHOWN_DROPPED_PATHS)} more` : '';
+    return `${(0,_util_format_js__WEBPACK_IMPORTED_MODULE_5__/* .formatInt */ .Dw)(paths.length)} path${paths.length === 1 ? '' : 's'} left out of the patch: ${shown.join(', ')}${more}`;
+}
+/** Where the agent's commands ran, in the receipt's words. */
+function sandboxText(s) {
+    return s.kind === 'bubblewrap' ? 'bubblewrap sandbox' : (s.note ?? 'host (no sandbox)');
+}
+function factsLine(r) {
+    const runUrl = (0,_markdown_js__WEBPACK_IMPORTED_MODULE_4__/* .safeUrl */ .Pl)(r.runUrl);
+    const failedAttempts = r.requests.filter((q) => q.error !== undefined).length;
+    const facts = [
+        `${(0,_util_format_js__WEBPACK_IMPORTED_MODULE_5__/* .formatInt */ .Dw)(r.turns)} request${r.turns === 1 ? '' : 's'}${failedAttempts ? ` (+${(0,_util_format_js__WEBPACK_IMPORTED_MODULE_5__/* .formatInt */ .Dw)(failedAttempts)} failed attempt${failedAttempts === 1 ? '' : 's'})` : ''}`,
+        toolCallsText(r.toolCalls),
+        (0,_util_format_js__WEBPACK_IMPORTED_MODULE_5__/* .formatDuration */ .a3)(r.wallMs),
+        // Without a cost cap only the token budget bounds the bill (cache reads and retries are billed on top of it).
+        r.maxCostUsd !== undefined ? `cost cap ${(0,_markdown_js__WEBPACK_IMPORTED_MODULE_4__/* .formatMoney */ .up)(r.maxCostUsd)}` : '⚠️ no cost cap: set `max-cost-usd`',
+        r.tests ? testsText(r.tests) : undefined,
+        r.sandbox ? (0,_markdown_js__WEBPACK_IMPORTED_MODULE_4__/* .plainText */ .wh)(sandboxText(r.sandbox), 60) : undefined,
+        r.hiddenRemoved ? `${(0,_util_format_js__WEBPACK_IMPORTED_MODULE_5__/* .formatInt */ .Dw)(r.hiddenRemoved)} hidden character${r.hiddenRemoved === 1 ? '' : 's'} removed from the task text` : undefined,
+        r.droppedPaths?.length ? droppedText(r.droppedPaths) : undefined,
+        r.summaryIsFallback ? 'summary written by taskcap (Claude wrote none)' : undefined,
+        r.dryRun ? 'dry run' : undefined,
+        r.pr ? `PR ${prLink(r)}` : r.branch && !r.dryRun ? `branch ${(0,_markdown_js__WEBPACK_IMPORTED_MODULE_4__/* .inlineCode */ .ti)(r.branch, 100)}` : undefined,
+        runUrl ? `[run](${runUrl})` : undefined,
+    ];
+    return facts.filter(Boolean).join(' · ');
+}
+// ---------------------------------------------------------------------------------------------------------------
+// The running total across runs
+const STATUS_TEXT = {
+    completed: '✅ completed',
+    'budget-exhausted': '⏸ stopped at a limit',
+    'no-changes': '➖ no changes',
+    failed: '❌ failed',
+    refused: '⛔ refused',
+    skipped: '➖ skipped',
 };
-const hasGitComponent = (rel) => rel.split('/').some((c) => c.toLowerCase() === '.git');
-/** Linux limits: PATH_MAX and NAME_MAX, in bytes. Longer paths are refused with a clear message, not ENAMETOOLONG. */
-const MAX_PATH_BYTES = 4095;
-const MAX_NAME_BYTES = 255;
-/**
- * Confines editor paths to the workspace: no NUL or control characters, no `..` escape, no absolute path
- * outside, no `.git` component in any case, no symlink (on any component) that leads outside, and for writes
- * no symlink at all as the final component. Protected paths are refused for writes.
- */
-class WorkspacePaths {
-    protectedPaths;
-    root;
-    constructor(workspace, protectedPaths) {
-        this.protectedPaths = protectedPaths;
-        this.root = external_node_fs_default().realpathSync(workspace);
-    }
-    resolve(input, mode) {
-        if (typeof input !== 'string' || input.trim() === '')
-            throw new ToolError('`path` must be a non-empty string.');
-        // eslint-disable-next-line no-control-regex
-        if (/[\x00-\x1f\x7f]/.test(input))
-            throw new ToolError('The path contains a NUL or control character; refused.');
-        const abs = external_node_path_default().resolve(this.root, input);
-        if (Buffer.byteLength(abs) > MAX_PATH_BYTES || abs.split('/').some((c) => Buffer.byteLength(c) > MAX_NAME_BYTES)) {
-            throw new ToolError(`The path is too long (${(0,format/* formatInt */.Dw)(Buffer.byteLength(input))} bytes; a name may have ${MAX_NAME_BYTES}, a path ${MAX_PATH_BYTES}); refused.`);
-        }
-        if (!isInside(this.root, abs))
-            throw new ToolError(`${input} is outside the repository (${this.root}); refused.`);
-        const rel = external_node_path_default().relative(this.root, abs).split((external_node_path_default()).sep).join('/');
-        if (hasGitComponent(rel))
-            throw new ToolError(`${input} is inside git's own directory; refused.`);
-        // Walk every existing component: a symlink anywhere must resolve inside the workspace and not into .git.
-        let current = this.root;
-        let existing = 0;
-        const parts = rel === '' ? [] : rel.split('/');
-        for (let i = 0; i < parts.length; i++) {
-            current = external_node_path_default().join(current, parts[i]);
-            let st;
-            try {
-                st = external_node_fs_default().lstatSync(current);
-            }
-            catch {
-                break; // the rest does not exist yet (a create)
-            }
-            existing = i + 1;
-            if (!st.isSymbolicLink())
-                continue;
-            if (mode === 'write' && i === parts.length - 1)
-                throw new ToolError(`${input} is a symbolic link; writes never follow links.`);
-            let target;
-            try {
-                target = external_node_fs_default().realpathSync(current);
-            }
-            catch {
-                throw new ToolError(`${input} goes through a dangling symbolic link; refused.`);
-            }
-            const targetRel = external_node_path_default().relative(this.root, target).split((external_node_path_default()).sep).join('/');
-            if (!isInside(this.root, target) || hasGitComponent(targetRel)) {
-                throw new ToolError(`${input} goes through a symbolic link that leads outside the repository; refused.`);
-            }
-        }
-        // Where the path really lands once links inside the workspace are followed: `wf -> .github/workflows`
-        // makes `wf/x.yml` a workflow file.
-        let realRel = rel;
-        if (existing > 0) {
-            try {
-                const real = external_node_path_default().join(external_node_fs_default().realpathSync(external_node_path_default().join(this.root, ...parts.slice(0, existing))), ...parts.slice(existing));
-                realRel = external_node_path_default().relative(this.root, real).split((external_node_path_default()).sep).join('/');
-            }
-            catch {
-                /* checked above */
-            }
-            if (hasGitComponent(realRel))
-                throw new ToolError(`${input} leads into git's own directory; refused.`);
-        }
-        if (mode === 'write') {
-            for (const candidate of new Set([rel, realRel])) {
-                const glob = this.protectedPaths.match(candidate);
-                if (glob)
-                    throw new ToolError(`${candidate} is a protected path (${glob}); taskcap never changes it.`);
-            }
-        }
-        return { abs, rel };
-    }
-    /**
-     * Re-check after opening: the file actually opened must still be inside the workspace (a link swapped in
-     * between the check and the open is caught here).
-     */
-    assertOpenedInside(fd, shown) {
-        let real;
-        try {
-            real = external_node_fs_default().readlinkSync(`/proc/self/fd/${fd}`);
-        }
-        catch {
-            return; // no procfs (not Linux): the component walk above is the guard
-        }
-        const rel = external_node_path_default().relative(this.root, real).split((external_node_path_default()).sep).join('/');
-        if (!isInside(this.root, real) || hasGitComponent(rel)) {
-            throw new ToolError(`${shown} resolved outside the repository while being opened; refused.`);
-        }
-    }
+/** `https://github.com/o/r/actions/runs/` from this run's link, to link earlier runs by id. */
+function runsBase(runUrl) {
+    const m = (0,_markdown_js__WEBPACK_IMPORTED_MODULE_4__/* .safeUrl */ .Pl)(runUrl)?.match(/^(https?:\/\/\S+?\/actions\/runs\/)\d+/);
+    return m?.[1];
 }
-
-;// CONCATENATED MODULE: ./src/tools/bash.ts
-
-
-
-
-/** Bytes of a result kept for taskcap's own notes (timeout, exit code, flood). */
-const NOTE_ROOM_BYTES = 320;
-const MIN_BODY_BYTES = 200;
-/** A reported directory carries over only when it is an absolute path inside the workspace (`..foo` is inside). */
-function bash_isInside(root, dir) {
-    if (!external_node_path_default().isAbsolute(dir) || dir.includes('\0'))
-        return false;
-    const rel = external_node_path_default().relative(root, dir);
-    return rel === '' || (rel !== '..' && !rel.startsWith(`..${(external_node_path_default()).sep}`) && !external_node_path_default().isAbsolute(rel));
+/** The run's end time (UTC, to the minute), linked to the run when its id is a GitHub run id. */
+function runCell(row, base, isThisRun) {
+    if (row.runId === _records_history_js__WEBPACK_IMPORTED_MODULE_3__/* .FOLDED_RUN_ID */ .Tq)
+        return `${(0,_util_format_js__WEBPACK_IMPORTED_MODULE_5__/* .formatInt */ .Dw)((0,_records_history_js__WEBPACK_IMPORTED_MODULE_3__/* .runsOf */ .ky)(row))} earlier runs`;
+    const label = `${row.at.slice(0, 10)} ${row.at.slice(11, 16)}`;
+    const id = row.runId.match(/^(\d+)(?:-(\d+))?$/);
+    const link = base && id ? `[${label}](${base}${id[1]}${id[2] ? `/attempts/${id[2]}` : ''})` : label;
+    return isThisRun ? `${link} (this run)` : link;
 }
-/** Anthropic's bash client tool (`bash_20250124`), one command at a time, in the workspace. */
-class BashTool {
-    shell;
-    root;
-    env;
-    commandTimeoutMs;
-    cwd;
-    constructor(shell, root, env, commandTimeoutMs) {
-        this.shell = shell;
-        this.root = root;
-        this.env = env;
-        this.commandTimeoutMs = commandTimeoutMs;
-        this.cwd = root;
-    }
-    async run(input, capBytes, timeLeftMs, signal) {
-        if (input.restart === true) {
-            this.cwd = this.root;
-            return { text: 'The shell was restarted; the working directory is the repository root again.', isError: false, exitCode: 0, outputBytes: 0 };
-        }
-        if (typeof input.command !== 'string' || input.command.trim() === '')
-            throw new ToolError('`command` must be a non-empty string.');
-        const timeoutMs = Math.max(1000, Math.min(this.commandTimeoutMs, timeLeftMs));
-        const result = await this.shell.run({
-            command: input.command,
-            cwd: this.cwd,
-            root: this.root,
-            env: this.env,
-            timeoutMs,
-            // Room is kept for taskcap's notes, so capping the whole result never cuts the "bytes omitted" marker.
-            maxOutputBytes: Math.max(MIN_BODY_BYTES, capBytes - NOTE_ROOM_BYTES),
-            signal,
-        });
-        // Only a directory inside the workspace carries over; anything else starts the next command at the root.
-        if (result.cwd)
-            this.cwd = bash_isInside(this.root, result.cwd) ? result.cwd : this.root;
-        const notes = [];
-        if (result.timedOut) {
-            notes.push(`[taskcap: stopped after ${Math.round(timeoutMs / 1000)} s; the command and everything it started were killed. Use shorter or bounded commands.]`);
-        }
-        else if (result.aborted)
-            notes.push('[taskcap: the run was stopped while this command was running; it was killed.]');
-        else if (result.flooded) {
-            notes.push(`[taskcap: the command wrote more than ${OUTPUT_STOP_BYTES / 1024 / 1024} MB of output and was stopped; everything it started was killed. Redirect output to a file or narrow the command.]`);
-        }
-        else if (result.exitCode !== 0)
-            notes.push(`[exit code ${result.exitCode ?? 'unknown'}]`);
-        const output = plainTerminalText(result.output);
-        const body = output.trim() === '' ? '(no output)' : output.replace(/\n+$/, '');
-        const noteText = notes.length ? `\n${notes.join('\n')}` : '';
-        const text = capText(capText(body, Math.max(MIN_BODY_BYTES, capBytes - Buffer.byteLength(noteText))) + noteText, capBytes);
-        return { text, isError: result.timedOut || result.aborted || result.flooded === true, exitCode: result.exitCode, outputBytes: result.totalBytes };
-    }
+/** One row per run (the oldest folded beyond `maxRows`), and a total row. Nothing when this is the only run. */
+function historyLines(r, maxRows) {
+    const rows = r.history ?? [];
+    const totals = (0,_records_history_js__WEBPACK_IMPORTED_MODULE_3__/* .historyTotals */ .yc)(rows);
+    if (totals.runs < 2)
+        return [];
+    const base = runsBase(r.runUrl);
+    const shown = (0,_records_history_js__WEBPACK_IMPORTED_MODULE_3__/* .foldHistory */ .E)(rows, maxRows);
+    const target = r.target?.startsWith('#') ? (0,_markdown_js__WEBPACK_IMPORTED_MODULE_4__/* .plainText */ .wh)(r.target, 20) : 'this task';
+    return [
+        '',
+        `**All runs on ${target}**`,
+        '',
+        '| run | class | status | loop tokens | cost |',
+        '|---|---|---|---:|---:|',
+        ...shown.map((row, i) => `| ${runCell(row, base, i === shown.length - 1)} | ${row.runId === _records_history_js__WEBPACK_IMPORTED_MODULE_3__/* .FOLDED_RUN_ID */ .Tq ? '' : (0,_markdown_js__WEBPACK_IMPORTED_MODULE_4__/* .plainText */ .wh)(row.className ?? '', 40)} | ${row.runId === _records_history_js__WEBPACK_IMPORTED_MODULE_3__/* .FOLDED_RUN_ID */ .Tq ? '' : STATUS_TEXT[row.status]} | ${(0,_util_format_js__WEBPACK_IMPORTED_MODULE_5__/* .formatInt */ .Dw)(row.loopTokens)} | ${(0,_markdown_js__WEBPACK_IMPORTED_MODULE_4__/* .formatMoney */ .up)(row.costUsd)} |`),
+        `| **Total (${(0,_util_format_js__WEBPACK_IMPORTED_MODULE_5__/* .formatInt */ .Dw)(totals.runs)} runs)** | | | **${(0,_util_format_js__WEBPACK_IMPORTED_MODULE_5__/* .formatInt */ .Dw)(totals.loopTokens)}** | **${(0,_markdown_js__WEBPACK_IMPORTED_MODULE_4__/* .formatMoney */ .up)(totals.costUsd)}** |`,
+    ];
 }
-
-;// CONCATENATED MODULE: ./src/tools/editor.ts
-
-
-
-
-
-/** Files larger than this are not loaded by the editor; bash (`sed -n`, `grep -n`) reads them in pieces. */
-const MAX_EDITOR_FILE_BYTES = 4 * 1024 * 1024;
-const MAX_LISTING_ENTRIES = 300;
-const SNIPPET_CONTEXT = 3;
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
-/** Number lines the way `cat -n` does; Claude's editor tool is trained on this shape. */
-function numbered(lines, first) {
-    return lines.map((l, i) => `${String(first + i).padStart(6)}\t${l}`).join('\n');
-}
-function splitLines(content) {
-    const lines = content.split('\n');
-    if (lines.length > 1 && lines[lines.length - 1] === '')
-        lines.pop();
+const REQUEST_COLUMNS = {
+    request: { header: 'request', right: true, cell: (q) => String(q.index) },
+    attempt: { header: 'attempt', right: true, cell: (q) => String(q.attempt) },
+    input: { header: 'input', right: true, cell: (q) => (0,_util_format_js__WEBPACK_IMPORTED_MODULE_5__/* .formatInt */ .Dw)(q.input) },
+    cacheRead: { header: 'cache read', right: true, cell: (q) => (0,_util_format_js__WEBPACK_IMPORTED_MODULE_5__/* .formatInt */ .Dw)(q.cacheRead) },
+    cacheWrite: { header: 'cache write', right: true, cell: (q) => (0,_util_format_js__WEBPACK_IMPORTED_MODULE_5__/* .formatInt */ .Dw)(q.cacheWrite) },
+    output: { header: 'output', right: true, cell: (q) => (0,_util_format_js__WEBPACK_IMPORTED_MODULE_5__/* .formatInt */ .Dw)(q.output) },
+    loopAfter: { header: 'loop after', right: true, cell: (q) => (0,_util_format_js__WEBPACK_IMPORTED_MODULE_5__/* .formatInt */ .Dw)(q.loopAfter) },
+    cost: { header: 'cost', right: true, cell: (q) => (0,_markdown_js__WEBPACK_IMPORTED_MODULE_4__/* .formatMoney */ .up)(q.costUsd) },
+    stopReason: { header: 'stop reason', cell: (q) => (q.stopReason ? (0,_markdown_js__WEBPACK_IMPORTED_MODULE_4__/* .plainText */ .wh)(q.stopReason, 40) : q.error ? 'error' : '—') },
+    duration: { header: 'duration', right: true, cell: (q) => (0,_util_format_js__WEBPACK_IMPORTED_MODULE_5__/* .formatDuration */ .a3)(q.durationMs) },
+    requestId: { header: 'request id', cell: (q) => (q.requestId && /^[\w-]{1,128}$/.test(q.requestId) ? `\`${q.requestId}\`` : '') },
+};
+/** A markdown table of the first `maxRows` requests, with a line saying how many more there were. */
+function requestTable(requests, columns, maxRows, moreNote = '') {
+    const shown = requests.slice(0, Math.max(0, maxRows));
+    const lines = [
+        `| ${columns.map((c) => c.header).join(' | ')} |`,
+        `|${columns.map((c) => (c.right ? '---:' : '---')).join('|')}|`,
+        ...shown.map((q) => `| ${columns.map((c) => c.cell(q)).join(' | ')} |`),
+    ];
+    const hidden = requests.length - shown.length;
+    if (hidden > 0)
+        lines.push('', `… and ${(0,_util_format_js__WEBPACK_IMPORTED_MODULE_5__/* .formatInt */ .Dw)(hidden)} more request row${hidden === 1 ? '' : 's'}${moreNote}.`);
     return lines;
 }
-/** Anthropic's text editor client tool (`text_editor_20250728`), executed inside the workspace. */
-class Editor {
-    paths;
-    constructor(paths) {
-        this.paths = paths;
+const RECEIPT_REQUEST_COLUMNS = [
+    REQUEST_COLUMNS.request,
+    REQUEST_COLUMNS.input,
+    REQUEST_COLUMNS.cacheRead,
+    REQUEST_COLUMNS.cacheWrite,
+    REQUEST_COLUMNS.output,
+    REQUEST_COLUMNS.loopAfter,
+    REQUEST_COLUMNS.cost,
+];
+function chartDetails(r, maxRows) {
+    if (r.requests.length === 0)
+        return [];
+    return [
+        '',
+        '<details><summary>Loop tokens per request</summary>',
+        '',
+        (0,_chart_js__WEBPACK_IMPORTED_MODULE_6__/* .mermaidBlock */ .tW)((0,_chart_js__WEBPACK_IMPORTED_MODULE_6__/* .loopChart */ .Nu)(r.requests, r.budget)),
+        '',
+        ...requestTable(r.requests, RECEIPT_REQUEST_COLUMNS, maxRows, ' (all of them are in the job summary of the run)'),
+        '',
+        '</details>',
+    ];
+}
+/** Ordered from full to minimal: drop per-request rows first, then summarize the oldest runs. */
+const RECEIPT_DETAIL_LADDER = [
+    { requestRows: 100, historyRows: 20, hiddenHistoryRows: 200 },
+    { requestRows: 30, historyRows: 20, hiddenHistoryRows: 200 },
+    { requestRows: 0, historyRows: 20, hiddenHistoryRows: 200 },
+    { requestRows: 0, historyRows: 10, hiddenHistoryRows: 100 },
+    { requestRows: 0, historyRows: 5, hiddenHistoryRows: 20 },
+];
+/** Everything a reader sees, shared by the receipt and the job summary. */
+function receiptVisibleLines(r, detail) {
+    const lines = [`### ${outcomeLine(r)}`];
+    const identity = identityLine(r);
+    if (identity)
+        lines.push(identity);
+    if (r.budget)
+        lines.push('', budgetLine(r.loopTokens, r.budget));
+    lines.push(...switchedOffLines(r), ...reasonLines(r), ...toFinishLines(r), ...billedLines(r), '', factsLine(r), ...historyLines(r, detail.historyRows));
+    return lines;
+}
+function receiptAt(r, detail) {
+    const lines = [RECEIPT_MARKER, ...receiptVisibleLines(r, detail), ...chartDetails(r, detail.requestRows)];
+    // Last, always: readHistory only trusts a block that ends the comment.
+    if (r.history)
+        lines.push('', (0,_records_history_js__WEBPACK_IMPORTED_MODULE_3__/* .historyBlock */ .Wy)((0,_records_history_js__WEBPACK_IMPORTED_MODULE_3__/* .foldHistory */ .E)(r.history, detail.hiddenHistoryRows)));
+    return lines.join('\n');
+}
+/** The receipt comment body: did it work, what did it cost, how much of the budget, where is the PR. */
+function renderReceipt(r) {
+    return renderWithin(RECEIPT_DETAIL_LADDER, (d) => receiptAt(r, d));
+}
+/** The most detailed rendering that fits the limit; the least detailed one cut to fit as a last resort. */
+function renderWithin(ladder, render, limit = _markdown_js__WEBPACK_IMPORTED_MODULE_4__/* .COMMENT_LIMIT */ .W$) {
+    let body = '';
+    for (const detail of ladder) {
+        body = render(detail);
+        if (body.length <= limit)
+            return body;
     }
-    run(input, capBytes) {
-        switch (input.command) {
-            case 'view':
-                return this.view(input, capBytes);
-            case 'create':
-                return this.create(input);
-            case 'str_replace':
-                return this.strReplace(input, capBytes);
-            case 'insert':
-                return this.insert(input, capBytes);
-            case 'undo_edit':
-                throw new ToolError('undo_edit is not supported; use str_replace to revert a change.');
-            default:
-                throw new ToolError(`Unknown command ${JSON.stringify(input.command)}; use view, create, str_replace or insert.`);
-        }
+    return (0,_markdown_js__WEBPACK_IMPORTED_MODULE_4__/* .fitComment */ .pI)(body, limit);
+}
+/** The receipt while the loop runs: the bar at the current spend and the current step. */
+function renderWorkingReceipt(p) {
+    const step = p.step ? (0,_markdown_js__WEBPACK_IMPORTED_MODULE_4__/* .inlineCode */ .ti)(p.step, 80) : '';
+    const lines = [RECEIPT_MARKER, `### ⏳ Working…${step ? ` ${step}` : ''}`];
+    const identity = identityLine(p);
+    if (identity)
+        lines.push(identity);
+    if (p.budget)
+        lines.push('', budgetLine(p.loopTokens, p.budget));
+    const runUrl = (0,_markdown_js__WEBPACK_IMPORTED_MODULE_4__/* .safeUrl */ .Pl)(p.runUrl);
+    const facts = [`${(0,_util_format_js__WEBPACK_IMPORTED_MODULE_5__/* .formatInt */ .Dw)(p.requests)} request${p.requests === 1 ? '' : 's'}`, `${(0,_markdown_js__WEBPACK_IMPORTED_MODULE_4__/* .formatMoney */ .up)(p.costUsd)} so far`, runUrl ? `[run](${runUrl})` : undefined];
+    lines.push('', facts.filter(Boolean).join(' · '));
+    const earlier = p.history ?? [];
+    if (earlier.length) {
+        const t = (0,_records_history_js__WEBPACK_IMPORTED_MODULE_3__/* .historyTotals */ .yc)(earlier);
+        lines.push('', `Earlier runs here: ${(0,_util_format_js__WEBPACK_IMPORTED_MODULE_5__/* .formatInt */ .Dw)(t.runs)} · ${(0,_util_format_js__WEBPACK_IMPORTED_MODULE_5__/* .formatInt */ .Dw)(t.loopTokens)} loop tokens · ${(0,_markdown_js__WEBPACK_IMPORTED_MODULE_4__/* .formatMoney */ .up)(t.costUsd)}.`);
     }
-    view(input, capBytes) {
-        const { abs, rel } = this.paths.resolve(input.path, 'read');
-        let st;
-        try {
-            st = external_node_fs_default().statSync(abs);
-        }
-        catch {
-            throw new ToolError(`${rel || '.'} does not exist.`);
-        }
-        if (st.isDirectory())
-            return { text: capText(this.listing(abs, rel), capBytes), path: rel, changed: false };
-        const content = this.readText(abs, rel);
-        const lines = splitLines(content);
-        let first = 1;
-        let last = lines.length;
-        if (input.view_range !== undefined) {
-            const r = input.view_range;
-            if (!Array.isArray(r) || r.length !== 2 || !r.every((x) => Number.isInteger(x))) {
-                throw new ToolError('`view_range` must be [start, end] with 1-based line numbers (end -1 = end of file).');
-            }
-            first = r[0];
-            last = r[1] === -1 ? lines.length : r[1];
-            if (first < 1 || first > Math.max(1, lines.length) || last < first || last > lines.length) {
-                throw new ToolError(`\`view_range\` [${r.join(', ')}] is outside the file's ${lines.length} lines.`);
-            }
-        }
-        const body = numbered(lines.slice(first - 1, last), first);
-        return { text: capText(body, capBytes), path: rel, changed: false };
-    }
-    create(input) {
-        if (typeof input.file_text !== 'string')
-            throw new ToolError('`file_text` is required for create.');
-        const { abs, rel } = this.paths.resolve(input.path, 'write');
-        const existed = external_node_fs_default().existsSync(abs);
-        if (existed && !external_node_fs_default().lstatSync(abs).isFile())
-            throw new ToolError(`${rel} exists and is not a regular file.`);
-        external_node_fs_default().mkdirSync(external_node_path_default().dirname(abs), { recursive: true });
-        this.write(abs, rel, input.file_text);
-        return { text: `${existed ? 'Overwrote' : 'Created'} ${rel}.`, path: rel, changed: true };
-    }
-    strReplace(input, capBytes) {
-        if (typeof input.old_str !== 'string' || input.old_str === '')
-            throw new ToolError('`old_str` must be a non-empty string.');
-        if (input.new_str !== undefined && typeof input.new_str !== 'string')
-            throw new ToolError('`new_str` must be a string.');
-        const { abs, rel } = this.paths.resolve(input.path, 'write');
-        const content = this.readText(abs, rel);
-        const crlf = content.includes('\r\n');
-        // A CRLF file edited with LF strings: match the file's own line endings.
-        const adapt = (s) => (crlf && !s.includes('\r') ? s.replace(/\n/g, '\r\n') : s);
-        const oldStr = adapt(input.old_str);
-        const newStr = adapt(input.new_str ?? '');
-        const at = [];
-        for (let i = content.indexOf(oldStr); i >= 0; i = content.indexOf(oldStr, i + oldStr.length))
-            at.push(i);
-        if (at.length === 0)
-            throw new ToolError(`No replacement was performed: old_str does not appear verbatim in ${rel}.`);
-        if (at.length > 1) {
-            const lineOf = (i) => content.slice(0, i).split('\n').length;
-            throw new ToolError(`No replacement was performed: old_str appears ${at.length} times in ${rel} (lines ${at.map(lineOf).join(', ')}); make it unique.`);
-        }
-        const updated = content.slice(0, at[0]) + newStr + content.slice(at[0] + oldStr.length);
-        this.write(abs, rel, updated);
-        const startLine = content.slice(0, at[0]).split('\n').length;
-        return { text: capText(this.snippet(rel, updated, startLine, newStr.split('\n').length), capBytes), path: rel, changed: true };
-    }
-    insert(input, capBytes) {
-        const text = input.insert_text ?? input.new_str;
-        if (typeof text !== 'string')
-            throw new ToolError('`insert_text` is required for insert.');
-        if (!Number.isInteger(input.insert_line))
-            throw new ToolError('`insert_line` must be an integer (0 inserts at the top).');
-        const { abs, rel } = this.paths.resolve(input.path, 'write');
-        const content = this.readText(abs, rel);
-        const lines = splitLines(content);
-        const at = input.insert_line;
-        if (at < 0 || at > lines.length)
-            throw new ToolError(`\`insert_line\` ${at} is outside 0..${lines.length} for ${rel}.`);
-        const eol = content.includes('\r\n') ? '\r\n' : '\n';
-        const inserted = splitLines(text.replace(/\r?\n/g, '\n')).map((l) => (eol === '\r\n' ? `${l}\r` : l));
-        const body = [...lines.slice(0, at), ...inserted, ...lines.slice(at)];
-        const updated = body.join('\n') + (content.endsWith('\n') || content === '' ? '\n' : '');
-        this.write(abs, rel, updated);
-        return { text: capText(this.snippet(rel, updated, at + 1, inserted.length), capBytes), path: rel, changed: true };
-    }
-    /** A few numbered lines around an edit so the model can check it without another view. */
-    snippet(rel, content, line, count) {
-        const lines = splitLines(content);
-        const from = Math.max(1, line - SNIPPET_CONTEXT);
-        const to = Math.min(lines.length, line + count - 1 + SNIPPET_CONTEXT);
-        return `Edited ${rel}. Lines ${from}-${to} now read:\n${numbered(lines.slice(from - 1, to), from)}`;
-    }
-    listing(abs, rel) {
-        const out = [];
-        let more = 0;
-        const walk = (dir, depth) => {
-            let entries;
-            try {
-                entries = external_node_fs_default().readdirSync(dir, { withFileTypes: true });
-            }
-            catch {
-                return;
-            }
-            entries.sort((a, b) => a.name.localeCompare(b.name));
-            for (const e of entries) {
-                if (e.name.startsWith('.') || e.name === 'node_modules')
-                    continue;
-                if (out.length >= MAX_LISTING_ENTRIES) {
-                    more++;
-                    continue;
-                }
-                const child = external_node_path_default().join(dir, e.name);
-                const shown = external_node_path_default().relative(this.paths.root, child).split((external_node_path_default()).sep).join('/');
-                out.push(e.isDirectory() ? `${shown}/` : shown);
-                if (e.isDirectory() && depth < 2)
-                    walk(child, depth + 1);
-            }
-        };
-        walk(abs, 1);
-        const head = `Files and directories in ${rel || '.'} (2 levels, hidden and node_modules skipped):`;
-        return [head, ...out, ...(more > 0 ? [`… and ${(0,format/* formatInt */.Dw)(more)} more entries`] : [])].join('\n');
-    }
-    /**
-     * Read a text file safely: size-capped, binary and non-UTF-8 refused, opened without following a final link and
-     * without blocking (a FIFO planted by a command would otherwise hang the action on open).
-     */
-    readText(abs, rel) {
-        let fd;
-        try {
-            fd = external_node_fs_default().openSync(abs, (external_node_fs_default()).constants.O_RDONLY | (external_node_fs_default()).constants.O_NOFOLLOW | (external_node_fs_default()).constants.O_NONBLOCK);
-        }
-        catch (e) {
-            const code = e.code;
-            if (code === 'ENOENT')
-                throw new ToolError(`${rel} does not exist.`);
-            if (code === 'ELOOP')
-                throw new ToolError(`${rel} is a symbolic link; view its target instead.`);
-            throw new ToolError(`${rel} cannot be read (${code}).`);
-        }
-        try {
-            this.paths.assertOpenedInside(fd, rel);
-            const opened = external_node_fs_default().fstatSync(fd);
-            if (!opened.isFile())
-                throw new ToolError(`${rel} is not a regular file (a FIFO, socket or device); not read.`);
-            const st = opened; // the file actually opened, not what was stat'ed before
-            // A hard link can alias a file outside the workspace; git never creates them in a checkout.
-            if (external_node_fs_default().fstatSync(fd).nlink > 1)
-                throw new ToolError(`${rel} is a hard link to another file; refused.`);
-            if (st.size > MAX_EDITOR_FILE_BYTES) {
-                throw new ToolError(`${rel} is ${(0,format/* formatInt */.Dw)(st.size)} bytes, over the editor's ${MAX_EDITOR_FILE_BYTES / 1024 / 1024} MB limit; read parts of it with bash (sed -n, grep -n, head).`);
-            }
-            const buf = Buffer.alloc(st.size);
-            let read = 0;
-            while (read < buf.length) {
-                const n = external_node_fs_default().readSync(fd, buf, read, buf.length - read, read);
-                if (n === 0)
-                    break;
-                read += n;
-            }
-            const bytes = buf.subarray(0, read);
-            if (bytes.subarray(0, 8192).includes(0))
-                throw new ToolError(`${rel} is a binary file (${read} bytes); not shown.`);
-            try {
-                return strictUtf8.decode(bytes);
-            }
-            catch {
-                throw new ToolError(`${rel} is not valid UTF-8 text (binary or another encoding); not shown. Inspect it with bash (file, iconv, xxd | head).`);
-            }
-        }
-        finally {
-            external_node_fs_default().closeSync(fd);
-        }
-    }
-    write(abs, rel, content) {
-        let mode = 0o644;
-        try {
-            mode = external_node_fs_default().lstatSync(abs).mode & 0o777;
-        }
-        catch {
-            /* new file */
-        }
-        // Truncate only after the opened file is known to be inside the workspace; never block on a FIFO.
-        let fd;
-        try {
-            fd = external_node_fs_default().openSync(abs, (external_node_fs_default()).constants.O_WRONLY | (external_node_fs_default()).constants.O_CREAT | (external_node_fs_default()).constants.O_NOFOLLOW | (external_node_fs_default()).constants.O_NONBLOCK, mode);
-        }
-        catch (e) {
-            const code = e.code;
-            if (code === 'ELOOP')
-                throw new ToolError(`${rel} is a symbolic link; writes never follow links.`);
-            throw new ToolError(`${rel} cannot be written (${code ?? 'error'}).`);
-        }
-        try {
-            this.paths.assertOpenedInside(fd, rel);
-            if (!external_node_fs_default().fstatSync(fd).isFile())
-                throw new ToolError(`${rel} is not a regular file; not written.`);
-            if (external_node_fs_default().fstatSync(fd).nlink > 1)
-                throw new ToolError(`${rel} is a hard link to another file; refused.`);
-            external_node_fs_default().ftruncateSync(fd, 0);
-            external_node_fs_default().writeSync(fd, content);
-        }
-        finally {
-            external_node_fs_default().closeSync(fd);
-        }
-    }
+    // The block is written even when empty, so the comment always ends with taskcap's own block.
+    return renderWithin([200, 50, 10].map((hidden) => ({ requestRows: 0, historyRows: 0, hiddenHistoryRows: hidden })), (d) => [...lines, '', (0,_records_history_js__WEBPACK_IMPORTED_MODULE_3__/* .historyBlock */ .Wy)((0,_records_history_js__WEBPACK_IMPORTED_MODULE_3__/* .foldHistory */ .E)(earlier, d.hiddenHistoryRows))].join('\n'));
 }
 
-;// CONCATENATED MODULE: ./src/tools/toolbox.ts
+
+/***/ }),
+
+/***/ 84867:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
-/** What the model may call: exactly Anthropic's two client tools. Byte-stable across requests (cache prefix). */
-const BASH_TOOL = { type: 'bash_20250124', name: 'bash' };
-const EDITOR_TOOL_NAME = 'str_replace_based_edit_tool';
-/**
- * Bytes a tool result may take when the budget is not tight (~2.5k tokens of code). Results shrink below this as
- * the budget drains. The editor announces the same limit to the model as its `max_characters`.
- */
-const TOOL_RESULT_BYTES = 10_000;
-const EDITOR_TOOL = { type: 'text_editor_20250728', name: EDITOR_TOOL_NAME, max_characters: TOOL_RESULT_BYTES };
-const TOOL_DEFINITIONS = [BASH_TOOL, EDITOR_TOOL];
-const toolbox_oneLine = (s, max = 60) => {
-    const line = s.split('\n')[0].trim();
-    return line.length > max ? `${line.slice(0, max - 1)}…` : line;
-};
-/** Runs the model's tool calls; every result is redacted and capped before the model sees it. */
-class Toolbox {
-    bash;
-    editor;
-    redact;
-    now;
-    constructor(bash, editor, redact, now) {
-        this.bash = bash;
-        this.editor = editor;
-        this.redact = redact;
-        this.now = now;
-    }
-    async run(call, capBytes, timeLeftMs, signal) {
-        const started = this.now();
-        const input = (call.input && typeof call.input === 'object' ? call.input : {});
-        let text;
-        let isError = false;
-        let changedFiles = false;
-        let step = call.name;
-        try {
-            if (call.name === BASH_TOOL.name) {
-                step = input.restart === true ? 'restarting the shell' : `running \`${toolbox_oneLine(String(input.command ?? ''))}\``;
-                const r = await this.bash.run(input, capBytes, timeLeftMs, signal);
-                text = r.text;
-                isError = r.isError;
-                changedFiles = true; // a command can change anything; the final diff tells
-            }
-            else if (call.name === EDITOR_TOOL_NAME) {
-                const verb = input.command === 'view' ? 'reading' : 'editing';
-                step = `${verb} ${toolbox_oneLine(String(input.path ?? ''))}`;
-                const r = this.editor.run(input, capBytes);
-                text = r.text;
-                changedFiles = r.changed;
-            }
-            else {
-                throw new ToolError(`Unknown tool ${JSON.stringify(call.name)}; the tools are bash and ${EDITOR_TOOL_NAME}.`);
-            }
-        }
-        catch (e) {
-            // Tool failures are answers for the model, never crashes of the run.
-            text = e instanceof ToolError ? `Error: ${e.message}` : `Error: the tool failed: ${(0,errors/* errorMessage */.gJ)(e)}`;
-            isError = true;
-        }
-        text = this.redact(text);
-        return {
-            text,
-            isError,
-            name: call.name,
-            step,
-            changedFiles,
-            durationMs: this.now() - started,
-            resultBytes: Buffer.byteLength(text, 'utf8'),
-        };
-    }
-}
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  J: () => (/* binding */ runAgent)
+});
 
-;// CONCATENATED MODULE: ./src/tools/workbench.ts
-
-
-
-
-
-
-
-
-
-/** How long one bash command may run before it and its children are killed. */
-const COMMAND_TIMEOUT_MS = 5 * 60_000;
-/**
- * Variables an allowlist can never pass to the agent: the action's inputs (its API key), tokens, the runner's
- * runtime/cache/OIDC credentials, the file-command files (writing GITHUB_ENV would set variables for later
- * steps), the dynamic linker, and the variables taskcap itself controls.
- */
-const NEVER_PASSED = /^(?:INPUT_.*|ACTIONS_.*|ANTHROPIC_.*|GITHUB_TOKEN|GH_TOKEN|GITHUB_(?:ENV|OUTPUT|PATH|STATE|STEP_SUMMARY|EVENT_PATH)|RUNNER_.*|LD_.*|HOME|TMPDIR|GITHUB_WORKSPACE|TASKCAP|TASKCAP_.*)$/i;
-/** Whether a variable may never reach the agent's commands, whatever `allowed-env` says. */
-const neverPassedToAgent = (name) => NEVER_PASSED.test(name) || CLOUD_CREDENTIAL_ENV.test(name) || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name);
-/** Split a passthrough request into what may reach the agent and what is refused (for a warning). */
-function filterPassthrough(passthrough) {
-    const kept = {};
-    const refused = [];
-    for (const [name, value] of Object.entries(passthrough)) {
-        if (neverPassedToAgent(name))
-            refused.push(name);
-        else
-            kept[name] = value;
-    }
-    return { kept, refused };
-}
-/**
- * The environment every agent command gets, built from nothing: no INPUT_*, no tokens, no ACTIONS_* runtime or
- * OIDC variables, no ANTHROPIC_*, nothing the workflow put in the step's env unless `passthrough` names it (and
- * never the variables `filterPassthrough` refuses).
- */
-function agentEnvironment(workspace, home, passthrough = {}) {
-    return {
-        ...filterPassthrough(passthrough).kept,
-        PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
-        HOME: home,
-        TMPDIR: external_node_path_default().join(home, 'tmp'),
-        LANG: 'C.UTF-8',
-        LC_ALL: 'C.UTF-8',
-        TERM: 'dumb',
-        NO_COLOR: '1',
-        CI: 'true',
-        PAGER: 'cat',
-        GIT_PAGER: 'cat',
-        GIT_TERMINAL_PROMPT: '0',
-        GIT_CONFIG_NOSYSTEM: '1',
-        GITHUB_WORKSPACE: workspace,
-        TASKCAP: '1',
-    };
-}
-/** A fresh HOME for the agent's commands (with `tmp/`, its TMPDIR and the sandbox's /tmp). */
-function createAgentHome() {
-    const home = external_node_fs_default().mkdtempSync(external_node_path_default().join(external_node_os_default().tmpdir(), 'taskcap-agent-home-'));
-    external_node_fs_default().mkdirSync(external_node_path_default().join(home, 'tmp'), { recursive: true });
-    return home;
-}
-/** Tools bound to one workspace: the editor confined to it, bash in the given shell with a scrubbed environment. */
-function createWorkbench(opts) {
-    const home = opts.home ?? opts.shell.home ?? createAgentHome();
-    external_node_fs_default().mkdirSync(external_node_path_default().join(home, 'tmp'), { recursive: true });
-    const protectedPaths = new ProtectedPaths(opts.protectedGlobs);
-    const paths = new WorkspacePaths(opts.workspace, protectedPaths);
-    const env = agentEnvironment(paths.root, home, opts.passthroughEnv);
-    const bash = new BashTool(opts.shell, paths.root, env, opts.commandTimeoutMs ?? COMMAND_TIMEOUT_MS);
-    const toolbox = new Toolbox(bash, new Editor(paths), opts.redact, () => opts.clock.now());
-    return { toolbox, paths, protectedPaths, env, home, dispose: () => external_node_fs_default().rmSync(home, { recursive: true, force: true }) };
-}
-
-;// CONCATENATED MODULE: ./src/run/prepare.ts
-
-
-
-
-
-
-
-
-/**
- * Everything before the first request. The sandbox first: under `sandbox: required` a runner that cannot make one
- * fails before any write. Its probe runs while the branch, the PR and the receipt are looked up, and the model
- * client (a large module to compile) loads once those are under way.
- */
-async function prepare(task, settings, setup) {
-    const { ports, inputs, ctx } = setup;
-    const { github, git, log } = ports;
-    const agentHome = createAgentHome();
-    const sandboxReady = ports.makeShell({ workspace: git.dir, agentHome });
-    const lookups = lookUp(task, setup);
-    const model = new Promise((resolve) => setImmediate(resolve)).then(() => ports.makeModel(setup.provider, settings.model, (secret) => setup.redactor.add(secret)));
-    model.catch(() => undefined);
-    const sandbox = await sandboxReady.catch(async (e) => {
-        await lookups.catch(() => undefined);
-        external_node_fs_default().rmSync(agentHome, { recursive: true, force: true });
-        throw e;
-    });
-    log.debug('sandbox ready');
-    try {
-        const { tip, existingPull, receipt } = await lookups;
-        // An existing branch is always continued: it holds earlier work (even when its PR could not be opened or was
-        // closed), and starting over would overwrite it. Deleting the branch starts a task from scratch.
-        const branch = await prepareBranch(git, task.branch, setup.credentials.auth, true, tip);
-        log.debug('branch ready');
-        if (task.target.kind === 'pull' && (await headMoved(task.target.headSha, branch, setup))) {
-            const reason = `The head of pull request #${task.target.number} moved after the request (asked at ${task.target.headSha.slice(0, 7)}, now ${branch.startSha.slice(0, 7)}); nothing was done. Ask again to work on the new head.`;
-            if (!inputs.dryRun)
-                await postNotice(github, task.target.number, 'head-moved', reason, log);
-            await sandbox.dispose();
-            return { ready: false, reason, branch: task.branch };
-        }
-        const { model: spec, effort } = settings;
-        log.info(`Task ${task.key}: class ${task.className}, budget ${task.budget}, model ${spec.id}${effort ? ` (effort ${effort})` : ''}, branch ${branch.branch}${branch.continued ? ' (continuing earlier work)' : ''}.`);
-        if (task.triggerComment && !inputs.dryRun)
-            await bestEffort(log, 'Could not react to the request', () => github.react(task.triggerComment, 'eyes'));
-        // The receipt appears when work starts and follows the spend; its history block carries earlier runs' totals.
-        const history = receipt ? readHistory(receipt.body) : [];
-        const live = task.receiptOn !== undefined && !inputs.dryRun
-            ? new LiveReceipt(github, task.receiptOn, receipt?.id, ports.clock, log, (t) => setup.redactor.redact(t))
-            : undefined;
-        const progressBase = { className: task.className, budget: task.budget, model: spec.id, provider: setup.provider.plan.provider, effort, runUrl: runUrl(ctx), history };
-        // Posted alongside the first request, not before it.
-        live?.start({ ...progressBase, loopTokens: 0, costUsd: 0, requests: 0, step: 'starting' });
-        return { ready: true, sandbox, agentHome, branch, existingPull, history, live, progressBase, model, dispose: () => sandbox.dispose() };
-    }
-    catch (e) {
-        await sandbox.dispose();
-        throw e;
-    }
-}
-/** What the run needs to know before it starts, read concurrently: the branch tip, the PR, the receipt. */
-async function lookUp(task, setup) {
-    const { github, git } = setup.ports;
-    const [tip, existingPull, receipt] = await Promise.all([
-        remoteTip(git, task.branch, setup.credentials.auth),
-        task.ownsPull ? github.findOpenPull(task.branch) : Promise.resolve(undefined),
-        task.receiptOn !== undefined ? findReceipt(github, task.receiptOn) : Promise.resolve(undefined),
-    ]);
-    return { tip, existingPull, receipt };
-}
-/** A PR's head moved since the request, by someone else (a re-run finds taskcap's own commits on top: fine). */
-async function headMoved(requestedSha, branch, setup) {
-    return branch.startSha !== requestedSha && !(await onlyOurCommitsSince(setup.ports.git, requestedSha, branch.startSha));
-}
-
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(73024);
+var external_node_fs_default = /*#__PURE__*/__nccwpck_require__.n(external_node_fs_);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(76760);
+var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
 ;// CONCATENATED MODULE: ./src/budget/usage.ts
 const ZERO_COUNTS = Object.freeze({
     input: 0,
@@ -35831,6 +34961,8 @@ function toolResultAllowance(meter, limits, calls, defaultCap) {
     return { bytes: bytes >= MIN_TOOL_RESULT_BYTES ? bytes : 0, limit };
 }
 
+// EXTERNAL MODULE: ./src/util/format.ts
+var format = __nccwpck_require__(32693);
 ;// CONCATENATED MODULE: ./src/budget/wind-down.ts
 
 /** Used shares at which the model gets a budget note. The last one tells it to finish. */
@@ -35891,6 +35023,8 @@ function notRunResult(cause) {
     }
 }
 
+// EXTERNAL MODULE: ./src/tools/toolbox.ts
+var toolbox = __nccwpck_require__(91184);
 ;// CONCATENATED MODULE: ./src/agent/conversation.ts
 
 const toolResult = (a) => ({
@@ -36000,108 +35134,8 @@ function decideRetry(failure, attempt, policy, random = Math.random) {
     return { retry: true, waitMs: Math.round(ceiling / 2 + (random() * ceiling) / 2) };
 }
 
-;// CONCATENATED MODULE: ./src/agent/model.ts
-/** A failed model request, classified once here so the loop never inspects SDK error classes. */
-class ModelFailure extends Error {
-    kind;
-    details;
-    name = 'ModelFailure';
-    constructor(message, kind, details = {}) {
-        super(message);
-        this.kind = kind;
-        this.details = details;
-    }
-}
-/**
- * Error types worth another attempt: the API's own, and the AWS exception frames Bedrock streams (the Bedrock client
- * names them in camel case: throttlingException, …).
- */
-const TRANSIENT_TYPES = new Set(['overloaded_error', 'api_error', 'timeout_error', 'rate_limit_error', 'throttlingException', 'serviceUnavailableException', 'internalServerException', 'modelStreamErrorException', 'modelNotReadyException'].map((t) => t.toLowerCase()));
-const ANTHROPIC_WORDING = { name: 'the Anthropic API', authHint: 'Check the `anthropic-api-key` secret.', retryBare429: false };
-function retryAfterMs(headers) {
-    const ms = Number(headers?.get('retry-after-ms'));
-    if (Number.isFinite(ms) && ms > 0)
-        return ms;
-    const raw = headers?.get('retry-after');
-    if (!raw)
-        return undefined;
-    const s = Number(raw);
-    if (Number.isFinite(s) && s >= 0)
-        return s * 1000;
-    const date = Date.parse(raw);
-    return Number.isFinite(date) ? Math.max(0, date - Date.now()) : undefined;
-}
-/** Map whatever the SDK threw to a ModelFailure with the cause named for the workflow author. */
-function classifyFailure(error, sdk, requestId, partialUsage, streamedBytes, wording = ANTHROPIC_WORDING) {
-    const { APIConnectionError, APIError, APIUserAbortError } = sdk;
-    const api = wording.name;
-    const base = { requestId, partialUsage, streamedBytes };
-    if (error instanceof ModelFailure)
-        return error;
-    if (error instanceof APIUserAbortError)
-        return new ModelFailure('request aborted', 'aborted', base);
-    if (error instanceof APIConnectionError) {
-        return new ModelFailure(`connection to ${api} failed: ${error.message}${error.cause instanceof Error && error.cause.message !== error.message ? ` (${error.cause.message})` : ''}`, 'transient', base);
-    }
-    if (error instanceof APIError) {
-        const status = error.status;
-        const errorType = error.type ?? undefined;
-        const errorCode = error.errorCode ?? undefined;
-        const wait = retryAfterMs(error.headers);
-        const details = { ...base, status, errorType, errorCode, retryAfterMs: wait, requestId: error.requestID ?? requestId };
-        // Platforms that answer with their own error body ({message}) leave only the SDK's `<status> <body>` text.
-        const said = error.apiMessage ?? error.message.replace(/^\d{3}\s+/, '');
-        if (status === undefined) {
-            // An `error` event inside a 200 stream: the SDK does not retry these, taskcap does when the type is transient.
-            const kind = errorType && TRANSIENT_TYPES.has(errorType.toLowerCase()) ? 'transient' : 'fatal';
-            return new ModelFailure(`the stream failed: ${errorType ?? 'error'}: ${said}`, kind, details);
-        }
-        if (status === 429) {
-            // On the Anthropic API a 429 without retry-after is a spend limit that keeps failing until access resumes:
-            // stop, don't hammer. A cloud platform's bare 429 is throttling: back off.
-            if ((wait === undefined && !wording.retryBare429) || errorCode?.includes('spend_limit')) {
-                return new ModelFailure(`${api} refused with a spend limit (429 ${errorCode ?? errorType ?? ''}): ${said}. Raise the workspace or organization spend limit, then re-run.`, 'fatal', details);
-            }
-            return new ModelFailure(`rate limited (429): ${said}`, 'transient', details);
-        }
-        if (status === 401)
-            return new ModelFailure(`${api} rejected the credentials (401): ${said}. ${wording.authHint}`, 'fatal', details);
-        if (status === 402)
-            return new ModelFailure(`billing problem (402): ${said}. Check the Anthropic account's billing.`, 'fatal', details);
-        if (status === 403)
-            return new ModelFailure(`permission denied (403): ${said}${api === ANTHROPIC_WORDING.name ? '' : `. ${wording.authHint}`}`, 'fatal', details);
-        if (status === 408 || status === 409 || status >= 500)
-            return new ModelFailure(`${api} answered ${status}: ${said}`, 'transient', details);
-        return new ModelFailure(`${api} rejected the request (${status}): ${said}`, 'fatal', details);
-    }
-    // A stream that ended without a message, a socket reset surfaced as a plain Error, a JSON glitch: retry.
-    const message = error instanceof Error ? error.message : String(error);
-    return new ModelFailure(`the response stream broke: ${message}`, 'transient', base);
-}
-/**
- * The model port over the real SDK: one streaming request, SDK retries off. `client` is the Anthropic client or one
- * of the platform clients (Bedrock, Vertex, Foundry), which share its `beta.messages.stream`.
- */
-function createAnthropicModel(sdk, client, wording = ANTHROPIC_WORDING) {
-    return {
-        async send(call, { signal, timeoutMs }) {
-            const stream = client.beta.messages.stream({ ...call.params, ...(call.betas.length > 0 ? { betas: call.betas } : {}) }, { signal, timeout: timeoutMs, maxRetries: 0 });
-            try {
-                const message = await stream.finalMessage();
-                return { message, requestId: stream.request_id ?? undefined };
-            }
-            catch (e) {
-                const snapshot = stream.currentMessage;
-                const streamedBytes = snapshot ? Buffer.byteLength(JSON.stringify(snapshot.content), 'utf8') : undefined;
-                if (signal.aborted && !(e instanceof ModelFailure)) {
-                    return Promise.reject(new ModelFailure('request aborted', 'aborted', { requestId: stream.request_id ?? undefined, partialUsage: snapshot?.usage, streamedBytes }));
-                }
-                throw classifyFailure(e, sdk, stream.request_id ?? undefined, snapshot?.usage, streamedBytes, wording);
-            }
-        },
-    };
-}
-
+// EXTERNAL MODULE: ./src/agent/model.ts
+var model = __nccwpck_require__(88492);
 ;// CONCATENATED MODULE: ./src/agent/send.ts
 
 
@@ -36126,7 +35160,7 @@ async function sendWithRetries(ports, req) {
             return { kind: 'response', message: response.message, maxTokens, limit };
         }
         catch (e) {
-            const failure = e instanceof ModelFailure ? e : new ModelFailure(String(e), 'fatal');
+            const failure = e instanceof model/* ModelFailure */.c5 ? e : new model/* ModelFailure */.c5(String(e), 'fatal');
             const metered = meterInterrupted(ports, failure, maxTokens, req.index);
             record(ports, req, { attempt, maxTokens, started, metered, requestId: failure.details.requestId, stopReason: null, error: failure.message });
             const decision = failure.kind === 'aborted' ? { retry: false } : decideRetry(failure, attempt, ports.retry);
@@ -36189,7 +35223,7 @@ function record(ports, req, a) {
 
 
 
-const loop_TASK_BUDGET_BETA = 'task-budgets-2026-03-13';
+const TASK_BUDGET_BETA = 'task-budgets-2026-03-13';
 /** Fixed prompt overhead the API adds when tools are present (documented: bash 325, editor 700, plus the tool-use system prompt). */
 const TOOL_PROMPT_OVERHEAD = 2_000;
 const CANCELLED = 'The workflow run was cancelled.';
@@ -36303,14 +35337,14 @@ class LoopRun {
         this.params = {
             model: model.id,
             system: [{ type: 'text', text: setup.system, cache_control: { type: 'ephemeral' } }],
-            tools: TOOL_DEFINITIONS,
+            tools: toolbox/* TOOL_DEFINITIONS */.Cn,
             // Automatic caching: the breakpoint moves to the end of the history as it grows.
             cache_control: { type: 'ephemeral' },
             ...(model.adaptiveThinking ? { thinking: { type: 'adaptive' } } : {}),
             ...outputConfig(model, setup.effort, limits.budget),
         };
-        this.betas = model.taskBudget ? [loop_TASK_BUDGET_BETA] : [];
-        this.firstPromptUpper = estimateTokens([setup.system, JSON.stringify(TOOL_DEFINITIONS), setup.firstMessage]) + TOOL_PROMPT_OVERHEAD;
+        this.betas = model.taskBudget ? [TASK_BUDGET_BETA] : [];
+        this.firstPromptUpper = estimateTokens([setup.system, JSON.stringify(toolbox/* TOOL_DEFINITIONS */.Cn), setup.firstMessage]) + TOOL_PROMPT_OVERHEAD;
     }
     get sendPorts() {
         const { model, clock, log } = this.ports;
@@ -36448,7 +35482,7 @@ const MAX_UNTRUSTED_CHARS = 20_000;
 // Format (Cf), private-use (Co) and surrogate (Cs) categories cover zero-width, bidi, tags and the BOM; the whole
 // tag block (also its unassigned code points), variation selectors (Mn), the combining grapheme joiner, Khmer
 // inherent vowels, Hangul and Mongolian fillers render as nothing.
-const sanitize_INVISIBLE = /[\p{Cf}\p{Co}\p{Cs}\u{E0000}-\u{E007F}\u{FE00}-\u{FE0F}\u{E0100}-\u{E01EF}\u{034F}\u{17B4}\u{17B5}\u{115F}\u{1160}\u{3164}\u{FFA0}\u{180B}-\u{180F}]/gu;
+const INVISIBLE = /[\p{Cf}\p{Co}\p{Cs}\u{E0000}-\u{E007F}\u{FE00}-\u{FE0F}\u{E0100}-\u{E01EF}\u{034F}\u{17B4}\u{17B5}\u{115F}\u{1160}\u{3164}\u{FFA0}\u{180B}-\u{180F}]/gu;
 // eslint-disable-next-line no-control-regex
 const CONTROLS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g;
 /** Named entities decoded: the markup ones, and every one that renders as an invisible character. */
@@ -36513,7 +35547,7 @@ function stripOnce(input) {
     });
     let s = input;
     s = drop(/<!--[\s\S]*?(?:-->|$)/g, s); // unterminated comments run to the end: a browser hides all of it
-    s = drop(sanitize_INVISIBLE, s);
+    s = drop(INVISIBLE, s);
     s = drop(CONTROLS, s);
     s = drop(REFERENCE_DEFINITION, s);
     s = drop(IMAGE, s, (_m, _alt, url) => `![](${url})`); // image alt text and title
@@ -36612,52 +35646,12 @@ function buildFirstMessage(task, ctx) {
     return { text: lines.join('\n'), hiddenRemoved };
 }
 
-;// CONCATENATED MODULE: ./src/run/run-tests.ts
-
-
-
-const TEST_TIMEOUT_MS = 10 * 60_000;
-const TEST_OUTPUT_BYTES = 6_000;
-/**
- * The `test-command` runs the agent's code: same sandbox and scrubbed environment, credentials still hidden. What
- * it writes (reports, snapshots) is not the agent's work and is put back before the patch is made.
- */
-async function runTestCommand(command, w) {
-    const before = await dirtyPaths(w.git);
-    w.log.info(`Running the test command: ${command}`);
-    const r = await w.shell.run({
-        command,
-        cwd: w.bench.paths.root,
-        root: w.bench.paths.root,
-        env: w.bench.env,
-        timeoutMs: TEST_TIMEOUT_MS,
-        maxOutputBytes: TEST_OUTPUT_BYTES * 4,
-        signal: w.cancel,
-    });
-    const passed = r.exitCode === 0 && !r.timedOut && !r.aborted;
-    w.log.info(`Test command ${passed ? 'passed' : 'failed'} (exit ${r.exitCode ?? 'none'}${r.timedOut ? ', timed out' : ''}).`);
-    const tail = plainTerminalText(r.output).split('\n').slice(-60).join('\n');
-    await revertNewChanges(w.git, before);
-    return { command, passed, exitCode: r.exitCode, timedOut: r.timedOut, outputTail: w.redactor.redact(capText(tail, TEST_OUTPUT_BYTES)), durationMs: r.durationMs };
-}
-/** Paths that differ from HEAD in the working tree (untracked included). */
-async function dirtyPaths(git) {
-    const out = (await git.run(['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames'], { allowFailure: true })).stdout;
-    return new Set(out.split('\0').filter(Boolean).map((entry) => entry.slice(3)));
-}
-/** Put back what changed since `before`: tracked files from HEAD, new files removed. */
-async function revertNewChanges(git, before) {
-    const now = await dirtyPaths(git);
-    const changed = [...now].filter((p) => !before.has(p));
-    if (changed.length === 0)
-        return;
-    const tracked = (await git.run(['ls-files', '-z', '--', ...changed.map((p) => `:(literal)${p}`)], { allowFailure: true })).stdout.split('\0').filter(Boolean);
-    if (tracked.length)
-        await git.run(['checkout', '-q', 'HEAD', '--', ...tracked.map((p) => `:(literal)${p}`)], { allowFailure: true });
-    for (const p of changed.filter((x) => !tracked.includes(x)))
-        external_node_fs_default().rmSync(external_node_path_default().join(git.dir, p), { force: true, recursive: true });
-}
-
+// EXTERNAL MODULE: ./src/tools/workbench.ts + 3 modules
+var workbench = __nccwpck_require__(43603);
+// EXTERNAL MODULE: ./src/util/errors.ts
+var errors = __nccwpck_require__(70017);
+// EXTERNAL MODULE: ./src/run/run-tests.ts
+var run_tests = __nccwpck_require__(928);
 ;// CONCATENATED MODULE: ./src/run/run-agent.ts
 
 
@@ -36677,7 +35671,7 @@ const CLOSING_GRACE_MS = 60_000;
 async function runAgent(task, settings, prepared, setup) {
     const { inputs, ctx, ports, redactor } = setup;
     const { git, log, clock } = ports;
-    const bench = createWorkbench({
+    const bench = (0,workbench/* createWorkbench */._v)({
         workspace: git.dir,
         shell: prepared.sandbox.shell,
         home: prepared.agentHome,
@@ -36706,7 +35700,7 @@ async function runAgent(task, settings, prepared, setup) {
             firstMessage: first.text,
             deadline: clock.now() + inputs.timeoutMinutes * 60_000,
             closingGraceMs: CLOSING_GRACE_MS,
-            toolResultBytes: TOOL_RESULT_BYTES,
+            toolResultBytes: toolbox/* TOOL_RESULT_BYTES */.LX,
         }, {
             model: client,
             runTool: (call, cap, timeLeft, signal) => bench.toolbox.run(call, cap, timeLeft, signal),
@@ -36718,7 +35712,7 @@ async function runAgent(task, settings, prepared, setup) {
         work.switchedOff = client.switchedOff?.() ?? [];
         if (inputs.testCommand && !ports.cancel.aborted) {
             const command = inputs.testCommand;
-            work.tests = await log.group('Tests', () => runTestCommand(command, { git, bench, shell: prepared.sandbox.shell, cancel: ports.cancel, log, redactor }));
+            work.tests = await log.group('Tests', () => (0,run_tests/* runTestCommand */.z)(command, { git, bench, shell: prepared.sandbox.shell, cancel: ports.cancel, log, redactor }));
         }
     }
     catch (e) {
@@ -36731,136 +35725,590 @@ async function runAgent(task, settings, prepared, setup) {
     return work;
 }
 
-;// CONCATENATED MODULE: ./src/run/workspace-guard.ts
+
+/***/ }),
+
+/***/ 40640:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   S: () => (/* binding */ runIdOf)
+/* harmony export */ });
+/** The run id as history rows and ledger lines name it: a re-run attempt gets its own row. */
+const runIdOf = (ctx) => (ctx.runAttempt > 1 ? `${ctx.runId}-${ctx.runAttempt}` : ctx.runId);
+
+
+/***/ }),
+
+/***/ 14957:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  zv: () => (/* binding */ recordOf),
+  xu: () => (/* binding */ runTaskcap),
+  G9: () => (/* binding */ settle)
+});
+
+// EXTERNAL MODULE: ./src/agent/providers/credential-vault.ts
+var credential_vault = __nccwpck_require__(78338);
+// EXTERNAL MODULE: ./src/agent/providers/run-provider.ts
+var run_provider = __nccwpck_require__(45455);
+// EXTERNAL MODULE: ./src/config/settings.ts + 2 modules
+var settings = __nccwpck_require__(71610);
+// EXTERNAL MODULE: ./src/publish/credentials.ts
+var credentials = __nccwpck_require__(43525);
+// EXTERNAL MODULE: ./src/publish/receipt-comment.ts
+var receipt_comment = __nccwpck_require__(13287);
+// EXTERNAL MODULE: ./src/agent/providers/features.ts
+var features = __nccwpck_require__(67417);
+// EXTERNAL MODULE: ./src/agent/providers/provider-name.ts
+var provider_name = __nccwpck_require__(46755);
+// EXTERNAL MODULE: ./src/config/models.ts
+var models = __nccwpck_require__(12350);
+// EXTERNAL MODULE: ./src/vocabulary.ts
+var vocabulary = __nccwpck_require__(47819);
+;// CONCATENATED MODULE: ./src/records/run-record.ts
+
 
 
 
 /**
- * Take the workspace out of the agent's reach where it matters: checkout's persisted credentials and the cloud
- * credential files a setup step left (the provider's vault) are hidden for the whole run, and `.git/config` and
- * `.git/hooks` are snapshotted so they can be restored exactly.
+ * The run record: a machine-readable account of one run (a JSON file in RUNNER_TEMP, optionally uploaded as an
+ * artifact). It is built only from figures and fixed vocabularies: no summary, no reason text, no command line,
+ * no file path, no tool input or output. Anything that is free text upstream is either left out or mapped onto an
+ * enum here, so the record cannot carry a secret or anything a model or a user wrote.
  */
-async function guardWorkspace(git, credentials, serverUrl, vault) {
-    const restoreCredentials = await hideCredentials(git, credentials.checkout, serverUrl);
-    const restoreCloudCredentials = vault.hide();
-    const configPath = external_node_path_default().join(git.dir, '.git', 'config');
-    const hooksDir = external_node_path_default().join(git.dir, '.git', 'hooks');
-    const config = external_node_fs_default().readFileSync(configPath);
-    const hooks = snapshotDir(hooksDir);
-    let gitDirRestored = false;
-    let released = false;
-    const restoreGitDir = () => {
-        if (gitDirRestored)
-            return;
-        gitDirRestored = true;
-        external_node_fs_default().writeFileSync(configPath, config);
-        restoreDir(hooksDir, hooks);
-    };
+const RUN_RECORD_SCHEMA_ID = 'taskcap.run-record/v1';
+// Identifiers that come from GitHub or from the workflow author's config: kept only when they look like what they
+// are, so a crafted value cannot smuggle text into the record.
+const PATTERNS = {
+    repository: '^[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}$',
+    runId: '^[0-9]{1,20}$',
+    eventName: '^[a-z_]{1,40}$',
+    target: '^(#[0-9]{1,10}|[A-Za-z0-9][A-Za-z0-9_.-]{0,63})$',
+    isoTime: '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,3})?Z$',
+    className: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$',
+    model: '^[A-Za-z0-9][A-Za-z0-9_.:@/-]{0,159}$',
+    requestId: '^[A-Za-z0-9_-]{1,128}$',
+};
+/**
+ * Token shapes (Anthropic, GitHub, AWS, JWT). An identifier field could hold one only by mistake or on purpose
+ * (a config key, a model id): such a value is dropped, not recorded.
+ */
+const SECRET_SHAPES = [/sk-ant-/i, /gh[pousr]_[A-Za-z0-9]{8,}/, /github_pat_/i, /(?:AKIA|ASIA)[0-9A-Z]{16}/, /eyJ[A-Za-z0-9_-]{8,}/];
+function matching(value, pattern) {
+    if (typeof value !== 'string' || !new RegExp(pattern).test(value))
+        return null;
+    return SECRET_SHAPES.some((shape) => shape.test(value)) ? null : value;
+}
+function oneOf(value, allowed, fallback) {
+    if (value === null || value === undefined)
+        return null;
+    return allowed.includes(value) ? value : fallback;
+}
+/** Counts and durations are never negative or fractional in the record. */
+const count = (n) => (typeof n === 'number' && Number.isFinite(n) && n > 0 ? Math.round(n) : 0);
+const usd = (n) => (typeof n === 'number' && Number.isFinite(n) && n > 0 ? Math.round(n * 1e8) / 1e8 : 0);
+/** Normalize an ISO time to `…Z` (the runner passes Date#toISOString already). */
+function isoTime(value) {
+    const t = Date.parse(value);
+    return Number.isNaN(t) ? null : matching(new Date(t).toISOString(), PATTERNS.isoTime);
+}
+function buildRunRecord(report, meta) {
+    const toolCalls = meta.toolCalls.map((t) => ({
+        name: oneOf(t.name, vocabulary/* TOOL_NAMES */.K2, 'other') ?? 'other',
+        durationMs: count(t.durationMs),
+        resultBytes: count(t.resultBytes),
+        isError: t.isError === true,
+    }));
+    const toolCallCounts = { bash: 0, str_replace_based_edit_tool: 0, other: 0 };
+    for (const [name, n] of Object.entries(report.toolCalls))
+        toolCallCounts[oneOf(name, vocabulary/* TOOL_NAMES */.K2, 'other') ?? 'other'] += count(n);
     return {
-        restoreGitDir,
-        async release() {
-            if (released)
-                return;
-            released = true;
-            restoreGitDir();
-            restoreCloudCredentials();
-            await restoreCredentials();
+        schema: RUN_RECORD_SCHEMA_ID,
+        repository: matching(meta.repository, PATTERNS.repository),
+        runId: matching(meta.runId, PATTERNS.runId),
+        runAttempt: Math.max(1, count(meta.runAttempt)),
+        eventName: matching(meta.eventName, PATTERNS.eventName),
+        target: matching(meta.target, PATTERNS.target),
+        startedAt: isoTime(meta.startedAt),
+        endedAt: isoTime(meta.endedAt),
+        status: oneOf(report.status, vocabulary/* STATUSES */.yx, 'failed') ?? 'failed',
+        endReason: oneOf(report.endReason, vocabulary/* END_REASONS */.sj, null),
+        className: matching(report.className, PATTERNS.className),
+        budget: report.budget !== undefined ? count(report.budget) : null,
+        model: matching(report.model, PATTERNS.model),
+        provider: oneOf(report.provider, provider_name/* PROVIDERS */.xq, null),
+        switchedOff: [...new Set((report.switchedOff ?? []).filter(features/* isFeature */.lQ))],
+        effort: oneOf(report.effort, models/* EFFORTS */.ig, null),
+        maxCostUsd: report.maxCostUsd !== undefined ? usd(report.maxCostUsd) : null,
+        dryRun: report.dryRun === true,
+        limitsHit: [...new Set(meta.limitsHit.map((l) => oneOf(l, vocabulary/* LIMIT_NAMES */.x3, 'other') ?? 'other'))],
+        totals: {
+            loopTokens: count(report.loopTokens),
+            billed: {
+                input: count(report.billed.input),
+                cacheWrite5m: count(report.billed.cacheWrite5m),
+                cacheWrite1h: count(report.billed.cacheWrite1h),
+                cacheRead: count(report.billed.cacheRead),
+                output: count(report.billed.output),
+                thinking: count(report.billed.thinking),
+            },
+            costUsd: usd(report.costUsd),
+            costByCategory: {
+                input: usd(report.costByCategory.input),
+                cacheWrite: usd(report.costByCategory.cacheWrite),
+                cacheRead: usd(report.costByCategory.cacheRead),
+                output: usd(report.costByCategory.output),
+            },
+            uncachedCostUsd: usd(report.uncachedCostUsd),
+            turns: count(report.turns),
+            wallMs: count(report.wallMs),
         },
+        requests: report.requests.map((q) => ({
+            index: count(q.index),
+            attempt: Math.max(1, count(q.attempt)),
+            input: count(q.input),
+            cacheRead: count(q.cacheRead),
+            cacheWrite: count(q.cacheWrite),
+            output: count(q.output),
+            loopAfter: count(q.loopAfter),
+            costUsd: usd(q.costUsd),
+            stopReason: oneOf(q.stopReason, vocabulary/* STOP_REASONS */.Np, 'other'),
+            // Whether the attempt failed, never the error text (it can quote anything the API or a proxy returned).
+            failed: q.error !== undefined,
+            durationMs: count(q.durationMs),
+            requestId: matching(q.requestId, PATTERNS.requestId),
+        })),
+        toolCalls,
+        toolCallCounts,
+        tests: report.tests
+            ? { passed: report.tests.passed, exitCode: report.tests.exitCode, timedOut: report.tests.timedOut, durationMs: count(report.tests.durationMs) }
+            : null,
+        pr: report.pr ? { number: count(report.pr.number), draft: report.pr.draft, operation: report.pr.operation } : null,
+        changedFiles: report.changedFiles.length,
+        droppedPaths: report.droppedPaths?.length ?? 0,
+        hiddenRemoved: count(report.hiddenRemoved),
+        sandbox: report.sandbox?.kind ?? null,
+        closingTurn: report.closingTurn ?? null,
+        summaryIsFallback: report.summaryIsFallback === true,
     };
 }
-/** The regular files of a directory (one level: .git/hooks), to put back exactly after the loop. */
-function snapshotDir(dir) {
-    const files = new Map();
-    if (!external_node_fs_default().existsSync(dir))
-        return files;
-    for (const e of external_node_fs_default().readdirSync(dir, { withFileTypes: true })) {
-        const file = external_node_path_default().join(dir, e.name);
-        if (e.isFile())
-            files.set(e.name, { content: external_node_fs_default().readFileSync(file), mode: external_node_fs_default().statSync(file).mode & 0o777 });
+// ---------------------------------------------------------------------------------------------------------------
+// JSON Schema (draft-07), for consumers of the record and for the tests.
+const nonNegInt = { type: 'integer', minimum: 0 };
+const nonNegNum = { type: 'number', minimum: 0 };
+const nullable = (schema) => ({ anyOf: [schema, { type: 'null' }] });
+const str = (pattern) => ({ type: 'string', pattern });
+const object = (properties) => ({
+    type: 'object',
+    additionalProperties: false,
+    required: Object.keys(properties),
+    properties,
+});
+const RUN_RECORD_SCHEMA = {
+    $schema: 'http://json-schema.org/draft-07/schema#',
+    $id: 'https://taskcap.dev/schemas/run-record-v1.json',
+    title: 'taskcap run record v1',
+    ...object({
+        schema: { const: RUN_RECORD_SCHEMA_ID },
+        repository: nullable(str(PATTERNS.repository)),
+        runId: nullable(str(PATTERNS.runId)),
+        runAttempt: { type: 'integer', minimum: 1 },
+        eventName: nullable(str(PATTERNS.eventName)),
+        target: nullable(str(PATTERNS.target)),
+        startedAt: nullable(str(PATTERNS.isoTime)),
+        endedAt: nullable(str(PATTERNS.isoTime)),
+        status: { enum: vocabulary/* STATUSES */.yx },
+        endReason: nullable({ enum: vocabulary/* END_REASONS */.sj }),
+        className: nullable(str(PATTERNS.className)),
+        budget: nullable(nonNegInt),
+        model: nullable(str(PATTERNS.model)),
+        provider: nullable({ enum: provider_name/* PROVIDERS */.xq }),
+        switchedOff: { type: 'array', uniqueItems: true, items: { enum: features/* FEATURES */.Gv } },
+        effort: nullable({ enum: models/* EFFORTS */.ig }),
+        maxCostUsd: nullable(nonNegNum),
+        dryRun: { type: 'boolean' },
+        limitsHit: { type: 'array', uniqueItems: true, items: { enum: vocabulary/* LIMIT_NAMES */.x3 } },
+        totals: object({
+            loopTokens: nonNegInt,
+            billed: object({ input: nonNegInt, cacheWrite5m: nonNegInt, cacheWrite1h: nonNegInt, cacheRead: nonNegInt, output: nonNegInt, thinking: nonNegInt }),
+            costUsd: nonNegNum,
+            costByCategory: object({ input: nonNegNum, cacheWrite: nonNegNum, cacheRead: nonNegNum, output: nonNegNum }),
+            uncachedCostUsd: nonNegNum,
+            turns: nonNegInt,
+            wallMs: nonNegInt,
+        }),
+        requests: {
+            type: 'array',
+            items: object({
+                index: nonNegInt,
+                attempt: { type: 'integer', minimum: 1 },
+                input: nonNegInt,
+                cacheRead: nonNegInt,
+                cacheWrite: nonNegInt,
+                output: nonNegInt,
+                loopAfter: nonNegInt,
+                costUsd: nonNegNum,
+                stopReason: nullable({ enum: vocabulary/* STOP_REASONS */.Np }),
+                failed: { type: 'boolean' },
+                durationMs: nonNegInt,
+                requestId: nullable(str(PATTERNS.requestId)),
+            }),
+        },
+        toolCalls: {
+            type: 'array',
+            items: object({ name: { enum: vocabulary/* TOOL_NAMES */.K2 }, durationMs: nonNegInt, resultBytes: nonNegInt, isError: { type: 'boolean' } }),
+        },
+        toolCallCounts: object(Object.fromEntries(vocabulary/* TOOL_NAMES */.K2.map((n) => [n, nonNegInt]))),
+        tests: nullable(object({ passed: { type: 'boolean' }, exitCode: nullable({ type: 'integer' }), timedOut: { type: 'boolean' }, durationMs: nonNegInt })),
+        pr: nullable(object({ number: nonNegInt, draft: { type: 'boolean' }, operation: { enum: ['created', 'updated', 'unchanged'] } })),
+        changedFiles: nonNegInt,
+        droppedPaths: nonNegInt,
+        hiddenRemoved: nonNegInt,
+        sandbox: nullable({ enum: vocabulary/* SANDBOX_KINDS */.Gk }),
+        closingTurn: nullable({ enum: ['none', 'sent', 'skipped'] }),
+        summaryIsFallback: { type: 'boolean' },
+    }),
+};
+
+// EXTERNAL MODULE: ./src/records/run-outcome.ts
+var run_outcome = __nccwpck_require__(16766);
+// EXTERNAL MODULE: ./src/tools/protected-paths.ts
+var protected_paths = __nccwpck_require__(82404);
+// EXTERNAL MODULE: ./src/trigger/build-task.ts
+var build_task = __nccwpck_require__(83836);
+// EXTERNAL MODULE: ./src/util/errors.ts
+var errors = __nccwpck_require__(70017);
+// EXTERNAL MODULE: ./src/action/runner-context.ts
+var runner_context = __nccwpck_require__(6860);
+// EXTERNAL MODULE: ./src/publish/user-notice.ts
+var user_notice = __nccwpck_require__(18469);
+// EXTERNAL MODULE: ./src/publish/workspace-check.ts
+var workspace_check = __nccwpck_require__(85843);
+// EXTERNAL MODULE: ./src/util/redact.ts
+var redact = __nccwpck_require__(50767);
+// EXTERNAL MODULE: ./src/config/read-repo-config.ts
+var read_repo_config = __nccwpck_require__(30548);
+// EXTERNAL MODULE: ./src/decision.ts
+var decision = __nccwpck_require__(27033);
+// EXTERNAL MODULE: ./src/trigger/gate.ts
+var gate = __nccwpck_require__(33617);
+// EXTERNAL MODULE: ./src/config/config.ts
+var config_config = __nccwpck_require__(81122);
+// EXTERNAL MODULE: ./src/util/did-you-mean.ts
+var did_you_mean = __nccwpck_require__(16345);
+// EXTERNAL MODULE: ./src/util/inline-code.ts
+var inline_code = __nccwpck_require__(37357);
+// EXTERNAL MODULE: ./src/trigger/command.ts
+var trigger_command = __nccwpck_require__(52773);
+;// CONCATENATED MODULE: ./src/trigger/cron-match.ts
+/**
+ * A schedule event carries the workflow's cron as written, and taskcap runs the tasks whose `schedule` is written
+ * the same. Two spellings of one schedule (`0 3 * * MON` and `0 3 * * 1`) are a silent mismatch; this module tells
+ * them apart from real ones, so the mismatch can be explained.
+ */
+const FIELDS = [
+    { lo: 0, hi: 59 },
+    { lo: 0, hi: 23 },
+    { lo: 1, hi: 31 },
+    { lo: 1, hi: 12, names: ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'] },
+    { lo: 0, hi: 7, names: ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] },
+];
+/** The values one field fires on, or undefined when it cannot be read. */
+function expand(field, i) {
+    const { lo, hi, names } = FIELDS[i];
+    const value = (v) => {
+        const named = names?.indexOf(v.toLowerCase()) ?? -1;
+        const n = named >= 0 ? named + lo : /^\d+$/.test(v) ? Number(v) : undefined;
+        return n !== undefined && n >= lo && n <= hi ? n : undefined;
+    };
+    const out = new Set();
+    for (const part of field.split(',')) {
+        const m = /^(\*|([a-z0-9]+)(?:-([a-z0-9]+))?)(?:\/(\d+))?$/i.exec(part);
+        if (!m)
+            return undefined;
+        const from = m[1] === '*' ? lo : value(m[2]);
+        const to = m[1] === '*' ? hi : m[3] !== undefined ? value(m[3]) : m[4] !== undefined ? hi : from;
+        const step = m[4] !== undefined ? Number(m[4]) : 1;
+        if (from === undefined || to === undefined || step < 1 || to < from)
+            return undefined;
+        // Sunday is both 0 and 7.
+        for (let v = from; v <= to; v += step)
+            out.add(i === 4 && v === 7 ? 0 : v);
     }
-    return files;
+    return out;
 }
-/** Remove what was added, put back what was changed or removed. */
-function restoreDir(dir, before) {
-    if (!external_node_fs_default().existsSync(dir))
-        return;
-    const same = (file, o) => external_node_fs_default().lstatSync(file).isFile() && (external_node_fs_default().statSync(file).mode & 0o777) === o.mode && external_node_fs_default().readFileSync(file).equals(o.content);
-    for (const name of external_node_fs_default().readdirSync(dir)) {
-        const file = external_node_path_default().join(dir, name);
-        const original = before.get(name);
-        if (!original || !same(file, original))
-            external_node_fs_default().rmSync(file, { recursive: true, force: true });
+/** A cron expression as what it means: the values of each field, and whether the two day fields restrict anything. */
+function meaning(cron) {
+    const fields = cron.trim().split(/\s+/);
+    if (fields.length !== 5)
+        return undefined;
+    const sets = fields.map(expand);
+    if (sets.some((s) => s === undefined))
+        return undefined;
+    // Cron fires when either day field matches if both are restricted, so `*` and `1-31` are not the same thing.
+    const restricted = [fields[2], fields[4]].map((f) => (f.startsWith('*') ? '*' : 'r'));
+    return JSON.stringify([...sets.map((s) => [...s].sort((a, b) => a - b)), restricted]);
+}
+/** Whether two cron expressions fire at the same times, however they are written. */
+function sameSchedule(a, b) {
+    const ma = meaning(a);
+    return ma !== undefined && ma === meaning(b);
+}
+
+;// CONCATENATED MODULE: ./src/trigger/intent.ts
+
+
+
+
+
+
+const classOfLabels = (labels, config) => labels.map((l) => config.labels[l]).find(Boolean);
+const knownLabels = (config) => Object.keys(config.labels).sort().join(', ');
+function withBudget(intent, config, override) {
+    const spec = config.classes[intent.className];
+    if (!override)
+        return (0,decision.go)({ ...intent, budget: spec.budget });
+    const budget = (0,trigger_command/* overrideBudget */.Ud)(override.source, override.text, (0,config_config/* budgetCeiling */.V)(config));
+    if (budget.kind === 'go')
+        return (0,decision.go)({ ...intent, budget: budget.value });
+    return (0,decision/* invalid */.Gq)(budget.reason, { cause: 'budget', text: `${budget.reason} Nothing was started.` });
+}
+/**
+ * The words that name a class in `/agent <word>`: each class name, and the word of its own `agent:` label
+ * (`/agent migrate`, like the label `agent:migrate`).
+ */
+function classWords(config) {
+    const words = new Map(Object.keys(config.classes).map((c) => [c, c]));
+    for (const [name, spec] of Object.entries(config.classes)) {
+        const word = /^agent:([a-z][a-z0-9-]*)$/i.exec(spec.label ?? '')?.[1]?.toLowerCase();
+        if (word && !words.has(word))
+            words.set(word, name);
     }
-    for (const [name, o] of before)
-        if (!external_node_fs_default().existsSync(external_node_path_default().join(dir, name)))
-            external_node_fs_default().writeFileSync(external_node_path_default().join(dir, name), o.content, { mode: o.mode });
+    return words;
+}
+/**
+ * A label nobody configured that was still meant for taskcap: it shares a taskcap label's prefix (`agent:fixx`,
+ * `agent:migration`) or is a slip of one. Any other label (`bug`) is none of taskcap's business.
+ */
+function meantForTaskcap(label, config) {
+    const prefix = (l) => (l.indexOf(':') > 0 ? l.slice(0, l.indexOf(':') + 1).toLowerCase() : undefined);
+    const known = Object.keys(config.labels);
+    const p = prefix(label);
+    return (p !== undefined && known.some((l) => prefix(l) === p)) || (0,did_you_mean/* closest */.kp)(label, known) !== undefined;
+}
+/** The label a person most likely meant: a slip of a known label, or a class named instead of its label. */
+function labelMeant(label, config) {
+    const known = Object.keys(config.labels);
+    const cut = (l) => {
+        const i = l.indexOf(':');
+        return i > 0 ? { prefix: l.slice(0, i + 1).toLowerCase(), word: l.slice(i + 1) } : { prefix: '', word: l };
+    };
+    const { prefix, word } = cut(label);
+    // Words are compared after a shared prefix: `agent:big` is not a slip of `agent:fix`, however long `agent:` is.
+    const sameFamily = known.filter((l) => cut(l).prefix === prefix);
+    const near = (0,did_you_mean/* closest */.kp)(word, sameFamily.map((l) => cut(l).word));
+    if (near !== undefined)
+        return { label: sameFamily.find((l) => cut(l).word === near) };
+    const className = config.classes[word.toLowerCase()] ? word.toLowerCase() : (0,did_you_mean/* closest */.kp)(word, Object.keys(config.classes));
+    if (!className)
+        return {};
+    const own = config.classes[className].label;
+    return own ? { label: own } : { classWithoutLabel: className };
+}
+function unknownLabel(label, what, config) {
+    const meant = labelMeant(label, config);
+    const labels = Object.keys(config.labels).sort();
+    const hint = meant.label
+        ? ` Did you mean '${meant.label}'?`
+        : meant.classWithoutLabel
+            ? ` Class '${meant.classWithoutLabel}' has no label: comment '/agent ${meant.classWithoutLabel}' instead.`
+            : '';
+    const fix = meant.label
+        ? ` Did you mean ${(0,inline_code/* code */.a)(meant.label)}? Remove ${(0,inline_code/* code */.a)(label)} and add ${(0,inline_code/* code */.a)(meant.label)}.`
+        : meant.classWithoutLabel
+            ? ` Class ${(0,inline_code/* code */.a)(meant.classWithoutLabel)} has no label: comment ${(0,inline_code/* code */.a)(`/agent ${meant.classWithoutLabel}`)} instead, with what to do on the next lines.`
+            : ' A maintainer can add a class and its label in the taskcap config.';
+    return (0,decision/* invalid */.Gq)(`Label '${label}' on ${what} is not a taskcap label.${hint} (taskcap labels: ${labels.join(', ')})`, { cause: 'label', text: `${(0,inline_code/* code */.a)(label)} is not a taskcap label, so nothing was started.${fix} taskcap's labels here: ${labels.map((l) => (0,inline_code/* code */.a)(l)).join(', ')}.` });
+}
+/** A `/agent` word that looks like a slip: ask, rather than run the default class with the word as instructions. */
+function unclearCommand(unclear, config) {
+    if (unclear.kind === 'budget') {
+        return (0,decision/* invalid */.Gq)(`The command's '${unclear.word}' looks like a budget with a typo; write '${unclear.suggestion}'.`, { cause: 'budget', text: `${(0,inline_code/* code */.a)(unclear.word)} looks like a budget with a typo, so nothing was started. Comment again with ${(0,inline_code/* code */.a)(unclear.suggestion)}.` });
+    }
+    const classes = Object.keys(config.classes);
+    return (0,decision/* invalid */.Gq)(`The command's first word '${unclear.word}' is not a taskcap class. Did you mean '${unclear.suggestion}'? (classes: ${classes.join(', ')})`, {
+        cause: 'class',
+        text: `${(0,inline_code/* code */.a)(unclear.word)} is not a taskcap class, so nothing was started. Did you mean ${(0,inline_code/* code */.a)(unclear.suggestion)}? ` +
+            `Comment again starting with ${(0,inline_code/* code */.a)(`/agent ${unclear.suggestion}`)}, with what to do on the next lines; if ${(0,inline_code/* code */.a)(unclear.word)} was part of ` +
+            `the instructions, start with ${(0,inline_code/* code */.a)('/agent')} alone and put them on the next line. Classes: ${classes.map((c) => (0,inline_code/* code */.a)(c)).join(', ')}.`,
+    });
+}
+/** A schedule that matches no task as written: explain why, and whether a task means the same time written otherwise. */
+function unmatchedSchedule(cron, config) {
+    const scheduled = Object.entries(config.tasks).filter(([, t]) => t.schedule !== undefined);
+    const same = scheduled.filter(([, t]) => sameSchedule(t.schedule, cron));
+    if (same.length > 0) {
+        const [name, t] = same[0];
+        return (0,decision/* invalid */.Gq)(`The workflow's schedule '${cron}' matches no task as written, but task '${name}' has schedule '${t.schedule}', which means the same time. ` +
+            `taskcap runs the tasks whose schedule is written exactly like the workflow's cron (the schedule event carries its text): ` +
+            `write both the same way, e.g. schedule: "${cron}" for the task, or cron: "${t.schedule}" in the workflow.`);
+    }
+    const known = scheduled.map(([name, t]) => `'${t.schedule}' (${name})`).join(', ');
+    return (0,decision/* invalid */.Gq)(`The workflow's schedule '${cron}' matches no task in the config (${known ? `its schedules: ${known}` : 'it defines no scheduled task'}). ` +
+        `Give a task schedule: "${cron}" under tasks:, or change the workflow's cron to a task's schedule.`);
+}
+/** Decide class and budget for a trigger under the repo config. Pure. */
+function intentsFor(trigger, config) {
+    const classes = Object.keys(config.classes);
+    const one = (d) => (d.kind === 'go' ? (0,decision.go)([d.value]) : d);
+    switch (trigger.kind) {
+        case 'issue-label':
+        case 'pr-label': {
+            const item = trigger.kind === 'issue-label' ? trigger.issue : trigger.pull;
+            const what = `${trigger.kind === 'issue-label' ? 'issue' : 'pull request'} #${item.number}`;
+            const labels = item.labels.includes(trigger.label) ? item.labels : [...item.labels, trigger.label];
+            let className = config.labels[trigger.label];
+            // A budget label added to an item that already carries a class label re-runs it with the new budget.
+            if (!className && /^budget:/i.test(trigger.label)) {
+                className = classOfLabels(labels, config) ?? '';
+                if (!className)
+                    return (0,decision/* skip */.iv)(`label '${trigger.label}' on ${what} sets a budget, but the ${trigger.kind === 'issue-label' ? 'issue' : 'PR'} has no taskcap class label yet`);
+            }
+            if (!className && meantForTaskcap(trigger.label, config))
+                return unknownLabel(trigger.label, what, config);
+            if (!className)
+                return (0,decision/* skip */.iv)(`label '${trigger.label}' on ${what} is not a taskcap label (taskcap labels: ${knownLabels(config)})`);
+            if (item.state === 'closed')
+                return (0,decision/* skip */.iv)(`${what} is closed`);
+            const label = (0,trigger_command/* findBudgetLabel */.v2)(labels);
+            return one(withBudget({ trigger, className }, config, label ? { source: `Label '${label}'`, text: label.slice('budget:'.length) } : undefined));
+        }
+        case 'issue-comment':
+        case 'review-comment':
+        case 'review': {
+            const body = trigger.kind === 'review' ? trigger.review.body : trigger.comment.body;
+            const command = (0,trigger_command/* parseAgentCommand */.Em)(body, classWords(config)) ?? { instructions: body.trim() };
+            const onPull = trigger.kind !== 'issue-comment' || trigger.issue.isPull;
+            const labels = trigger.kind === 'issue-comment' ? trigger.issue.labels : trigger.pull.labels;
+            // `/agent` on a PR is a review round unless it names a class; on an issue it follows the issue's class label.
+            const className = command.className ?? (onPull ? 'review' : classOfLabels(labels, config) ?? 'fix');
+            if (!config.classes[className])
+                return (0,decision/* invalid */.Gq)(`class '${className}' is not configured; known classes: ${classes.join(', ')}.`);
+            const state = trigger.kind === 'issue-comment' ? trigger.issue.state : trigger.pull.state;
+            if (state === 'closed')
+                return (0,decision/* skip */.iv)(`${onPull ? 'pull request' : 'issue'} #${trigger.kind === 'issue-comment' ? trigger.issue.number : trigger.pull.number} is closed`);
+            if (command.unclear)
+                return unclearCommand(command.unclear, config);
+            const label = (0,trigger_command/* findBudgetLabel */.v2)(labels);
+            const override = command.budgetText
+                ? { source: `The command's budget=${command.budgetText}`, text: command.budgetText }
+                : label
+                    ? { source: `Label '${label}'`, text: label.slice('budget:'.length) }
+                    : undefined;
+            return one(withBudget({ trigger, className, instructions: command.instructions || undefined }, config, override));
+        }
+        case 'schedule': {
+            // Fan-out tasks are planned, sharded and collected by their own modes, never run as one task.
+            const due = Object.entries(config.tasks).filter(([, t]) => t.schedule === trigger.cron.trim() && !t.fanout);
+            if (due.length === 0 && Object.values(config.tasks).some((t) => t.fanout && t.schedule === trigger.cron.trim())) {
+                return (0,decision/* skip */.iv)(`no task in the config has schedule '${trigger.cron}' outside fan-out (those run with mode: plan, shard and collect)`);
+            }
+            if (due.length === 0)
+                return unmatchedSchedule(trigger.cron.trim(), config);
+            const out = [];
+            for (const [name, t] of due) {
+                const intent = withBudget({ trigger, className: t.class, configured: { name, prompt: t.prompt } }, config);
+                if (intent.kind !== 'go')
+                    return intent;
+                out.push(intent.value);
+            }
+            return (0,decision.go)(out);
+        }
+        case 'dispatch': {
+            const { task: name, prompt, budget } = trigger.inputs;
+            const override = budget ? { source: `The dispatch input budget='${budget}'`, text: budget } : undefined;
+            if (name) {
+                const t = config.tasks[name];
+                if (!t) {
+                    const near = (0,did_you_mean/* closest */.kp)(name, Object.keys(config.tasks));
+                    return (0,decision/* invalid */.Gq)(`workflow_dispatch asked for task '${name}', which the config does not define${near ? `. Did you mean '${near}'?` : ''} (tasks: ${Object.keys(config.tasks).join(', ') || 'none'}).`);
+                }
+                if (t.fanout)
+                    return (0,decision/* invalid */.Gq)(`task '${name}' is a fan-out task: run it with mode: plan, then shard (a matrix job), then collect, as in the README's fan-out workflow.`);
+                return one(withBudget({ trigger, className: t.class, configured: { name, prompt: t.prompt } }, config, override));
+            }
+            if (!prompt?.trim())
+                return (0,decision/* skip */.iv)("workflow_dispatch gave neither a 'task' nor a 'prompt' input");
+            const className = trigger.inputs.class || 'fix';
+            if (!config.classes[className]) {
+                const near = (0,did_you_mean/* closest */.kp)(className, classes);
+                return (0,decision/* invalid */.Gq)(`workflow_dispatch input class='${className}' is not a class${near ? `. Did you mean '${near}'?` : ''}; known classes: ${classes.join(', ')}.`);
+            }
+            const adhocName = (trigger.inputs.name || '').replace(/[^a-z0-9._-]+/gi, '-').replace(/\.{2,}/g, '.').slice(0, 40).replace(/^[-.]+|[-.]+$/g, '').replace(/(\.lock)+$/i, '');
+            return one(withBudget({ trigger, className, instructions: prompt, adhocName: adhocName || undefined }, config, override));
+        }
+    }
 }
 
-;// CONCATENATED MODULE: ./src/run/work-on-task.ts
-
-
+// EXTERNAL MODULE: ./src/trigger/route-event.ts
+var route_event = __nccwpck_require__(43448);
+;// CONCATENATED MODULE: ./src/run/decide-tasks.ts
 
 
 
 
 
 /**
- * One task, as its stages: prepare (sandbox, branch, lookups) → guard the workspace → run the agent (loop, tests)
- * → deliver (patch, status, push, PR) → announce (receipt, result, replies).
+ * Read the event into intents and check who asked. An event not aimed at taskcap is skipped before anyone is
+ * refused, and a broken config is reported only to someone allowed to run taskcap (anyone else is refused first,
+ * so cannot fail the job). The config comes from the default branch only: a pull request cannot raise its own
+ * budget. Both reads (config and permission) run together.
  */
-async function workOnTask(task, setup) {
-    const { ports, inputs } = setup;
-    const { log, clock } = ports;
-    const startedAt = new Date(clock.now()).toISOString();
-    const settings = resolveSettings(task.className, setup.config, inputs, setup.provider);
-    const prepared = await log.group(`Task ${task.key}`, () => prepare(task, settings, setup));
-    if (!prepared.ready) {
-        const outcome = { ...emptyOutcome('failed', prepared.reason), className: task.className, budget: task.budget, branch: prepared.branch };
-        return taskResult(outcome, startedAt, clock.now());
-    }
-    try {
-        const guard = await guardWorkspace(ports.git, setup.credentials, setup.ctx.serverUrl, setup.provider.vault);
-        try {
-            const work = await runAgent(task, settings, prepared, setup);
-            guard.restoreGitDir();
-            const outcome = await log.group('Delivery', () => deliver(task, settings, work, prepared, setup));
-            outcome.wallMs = clock.now() - setup.started;
-            if (inputs.dryRun)
-                log.info('Dry run: nothing pushed, no PR, no comment.');
-            else
-                await log.group('Receipt', () => announce(task, outcome, prepared, setup));
-            return taskResult(outcome, startedAt, clock.now(), work.loop);
-        }
-        finally {
-            await guard.release();
-        }
-    }
-    finally {
-        await prepared.dispose();
-    }
+async function decideTasks(inputs, ctx, ports) {
+    const trigger = (0,route_event/* routeEvent */.Cl)(ctx.eventName, ctx.payload);
+    if (trigger.kind !== 'go')
+        return trigger;
+    const defaultBranch = defaultBranchOf(ctx.payload) ?? (await ports.github.defaultBranch());
+    const [loaded, verdict] = await Promise.all([
+        (0,read_repo_config/* readRepoConfig */.b)(ports.github, inputs.configPath, defaultBranch, ports.log).then((config) => ({ config, error: undefined }), (error) => ({ config: undefined, error })),
+        decide_tasks_gate(trigger.value, ctx, inputs, ports),
+    ]);
+    ports.log.debug('config read, permission checked');
+    const intents = loaded.config ? intentsFor(trigger.value, loaded.config) : undefined;
+    if (intents?.kind === 'skip')
+        return intents;
+    // Only a request the config reads as one is answered on the issue: a refused person is never told about the setup.
+    if (verdict.kind === 'refuse')
+        return { ...verdict, notice: intents ? verdict.notice : undefined, asked: intents?.kind === 'go' ? intents.value[0] : undefined, trigger: trigger.value };
+    if (!loaded.config || !intents)
+        throw loaded.error;
+    if (intents.kind !== 'go')
+        return intents;
+    return (0,decision.go)({ config: loaded.config, intents: intents.value, defaultBranch });
 }
-function taskResult(outcome, startedAt, endedAt, loop) {
-    return {
-        outcome,
-        toolCalls: (loop?.tools ?? []).map((t) => ({ name: t.name, durationMs: t.durationMs, resultBytes: t.resultBytes, isError: t.isError })),
-        limitsHit: limitsOf(outcome, loop),
-        startedAt,
-        endedAt: new Date(endedAt).toISOString(),
-    };
+function defaultBranchOf(payload) {
+    const repo = payload.repository;
+    return typeof repo?.default_branch === 'string' && repo.default_branch ? repo.default_branch : undefined;
 }
-/** The limits that shaped the run, as the run record names them. */
-function limitsOf(outcome, loop) {
-    const limits = [];
-    const end = loop?.endReason;
-    if (end === 'budget' || end === 'cost' || end === 'timeout' || end === 'context-window')
-        limits.push(end);
-    if (loop?.requests.some((r) => r.stopReason === 'max_tokens' && r.maxTokens >= 64_000))
-        limits.push('max-output');
-    if (outcome.tests?.timedOut)
-        limits.push('tests-timeout');
-    return limits;
+/** Who may spend: the sender (and a re-runner) need write access; schedules run only what the default branch configures. */
+async function decide_tasks_gate(trigger, ctx, inputs, ports) {
+    if (trigger.kind === 'schedule')
+        return (0,decision.go)(undefined);
+    return (0,gate/* checkPermission */.Y)(ports.github, {
+        sender: trigger.sender.login ? trigger.sender : undefined,
+        triggeringActor: ctx.runAttempt > 1 ? ctx.triggeringActor : undefined,
+        allowedBots: inputs.allowedBots,
+    });
 }
 
+// EXTERNAL MODULE: ./src/run/spend-guard.ts
+var spend_guard = __nccwpck_require__(52577);
+// EXTERNAL MODULE: ./src/run/work-on-task.ts + 9 modules
+var work_on_task = __nccwpck_require__(66092);
 ;// CONCATENATED MODULE: ./src/run/run-taskcap.ts
 
 
@@ -36887,40 +36335,39 @@ async function runTaskcap(inputs, ctx, ports) {
     const { log, clock } = ports;
     const started = clock.now();
     // Secret-named variables of the step's environment too: without a sandbox a command could read them.
-    const redactor = new Redactor().add(inputs.anthropicApiKey).add(inputs.githubToken).addEnvironment(ports.environment ?? {});
+    const redactor = new redact/* Redactor */.pO().add(inputs.anthropicApiKey).add(inputs.githubToken).addEnvironment(ports.environment ?? {});
     const decided = await log.group('Gate', () => decideTasks(inputs, ctx, ports));
     switch (decided.kind) {
         case 'skip':
             log.info(`Skipped: ${decided.reason}.`);
-            return { outcome: emptyOutcome('skipped', decided.reason), redactor };
+            return { outcome: (0,run_outcome/* emptyOutcome */.we)('skipped', decided.reason), redactor };
         case 'refuse':
             log.warn(`Refused: ${decided.reason}.`);
-            await answerWhereAsked(decided.trigger, decided.notice, { github: ports.github, log, runUrl: runUrl(ctx), dryRun: inputs.dryRun });
-            return { outcome: { ...emptyOutcome('refused', decided.reason), className: decided.asked?.className, budget: decided.asked?.budget }, redactor };
+            await (0,user_notice/* answerWhereAsked */.UG)(decided.trigger, decided.notice, { github: ports.github, log, runUrl: (0,runner_context/* runUrl */.V)(ctx), dryRun: inputs.dryRun });
+            return { outcome: { ...(0,run_outcome/* emptyOutcome */.we)('refused', decided.reason), className: decided.asked?.className, budget: decided.asked?.budget }, redactor };
         case 'invalid':
             // Answered where it was asked by the action's catch (a NoticeError), then the step fails.
             throw new errors/* NoticeError */.lo(decided.reason, decided.notice);
     }
-    const setup = await run_taskcap_settle(decided.value, inputs, ctx, ports, redactor, started);
+    const setup = await settle(decided.value.config, decided.value.intents.map((i) => i.className), inputs, ctx, ports, redactor, started);
     const results = await runTasks(decided.value, setup);
-    const outcome = combineOutcomes(results.map((r) => r.outcome));
+    const outcome = (0,run_outcome/* combineOutcomes */.jk)(results.map((r) => r.outcome));
     const last = results.filter((r) => r.ran).pop();
     return { outcome, record: last && recordOf(last, ctx), redactor };
 }
 /**
  * What every task shares. Where Claude is reached: exactly one way to sign in, checked here, before any request or
- * write; unknown models fail here too.
+ * write; unknown models fail here too. (The fan-out modes settle the same way for the classes they run.)
  */
-async function run_taskcap_settle(decided, inputs, ctx, ports, redactor, started) {
-    const { config, intents } = decided;
+async function settle(config, classNames, inputs, ctx, ports, redactor, started) {
     const provider = signIn(inputs, ports.environment ?? {}, ctx.workspace);
     for (const secret of provider.secrets)
         redactor.add(secret);
     ports.log.info(`Claude: ${provider.description}.`);
-    for (const intent of intents)
-        resolveSettings(intent.className, config, inputs, provider);
+    for (const className of classNames)
+        (0,settings/* resolveSettings */.Mo)(className, config, inputs, provider);
     // Nothing is written before the workspace is known to be a checkout of this repository.
-    await checkWorkspace(ports.git, ctx);
+    await (0,workspace_check/* checkWorkspace */.MD)(ports.git, ctx);
     return {
         inputs,
         provider,
@@ -36929,9 +36376,9 @@ async function run_taskcap_settle(decided, inputs, ctx, ports, redactor, started
         config,
         redactor,
         started,
-        credentials: await resolveGitCredentials(ports.git, ctx.serverUrl, inputs.githubToken, redactor),
+        credentials: await (0,credentials/* resolveGitCredentials */.Zs)(ports.git, ctx.serverUrl, inputs.githubToken, redactor),
         // Credential files a cloud's setup step leaves in the workspace (gha-creds-*.json) are never committed.
-        protectedGlobs: [...DEFAULT_PROTECTED, inputs.configPath, ...inputs.protectedPaths, ...CREDENTIAL_GLOBS],
+        protectedGlobs: [...protected_paths/* DEFAULT_PROTECTED */.D_, inputs.configPath, ...inputs.protectedPaths, ...credential_vault/* CREDENTIAL_GLOBS */.AX],
     };
 }
 /**
@@ -36940,56 +36387,57 @@ async function run_taskcap_settle(decided, inputs, ctx, ports, redactor, started
  */
 function signIn(inputs, env, workspace) {
     try {
-        return providerForRun(inputs, env, workspace);
+        return (0,run_provider/* providerForRun */.g)(inputs, env, workspace);
     }
     catch (e) {
         if (!(e instanceof errors/* UserError */.yo) || e instanceof errors/* NoticeError */.lo)
             throw e;
         const noKey = e.message.includes("'anthropic-api-key' is empty");
-        throw new errors/* NoticeError */.lo(e.message, noKey ? missingKeyError().notice : { cause: 'setup', text: "taskcap cannot sign in to Claude with this workflow's settings, so nothing was started. A maintainer can see what to change in the run log." });
+        throw new errors/* NoticeError */.lo(e.message, noKey ? (0,user_notice/* missingKeyError */.SQ)().notice : { cause: 'setup', text: "taskcap cannot sign in to Claude with this workflow's settings, so nothing was started. A maintainer can see what to change in the run log." });
     }
 }
 /** Each intent as a task, one after another (several scheduled tasks each start from the default branch's tip). */
 async function runTasks(decided, setup) {
     const { inputs, ports, config } = setup;
     const { github, log } = ports;
-    const monthlyCap = monthlyCapOf(config, inputs);
+    const monthlyCap = (0,settings/* monthlyCapOf */.bs)(config, inputs);
     const startSha = await ports.git.output(['rev-parse', 'HEAD']);
     const results = [];
     const stopped = (outcome) => ({ outcome, toolCalls: [], limitsHit: [], startedAt: '', endedAt: '', ran: false });
     for (const intent of decided.intents) {
         if (ports.cancel.aborted)
             break;
-        const built = await buildTask(intent, { github, config, defaultBranch: decided.defaultBranch, log });
+        const built = await (0,build_task/* buildTask */.I)(intent, { github, config, defaultBranch: decided.defaultBranch, log });
         if (built.kind === 'skip') {
             log.info(`Skipped: ${built.reason}.`);
-            results.push(stopped(emptyOutcome('skipped', built.reason)));
+            results.push(stopped((0,run_outcome/* emptyOutcome */.we)('skipped', built.reason)));
             continue;
         }
         if (built.kind !== 'go') {
             log.warn(`Refused: ${built.reason}.`);
             if (built.kind === 'refuse' && built.notice?.on !== undefined && !inputs.dryRun)
-                await postNotice(github, built.notice.on, built.notice.cause, built.notice.text, log);
-            results.push(stopped({ ...emptyOutcome('refused', built.reason), className: intent.className, budget: intent.budget }));
+                await (0,receipt_comment/* postNotice */.bY)(github, built.notice.on, built.notice.cause, built.notice.text, log);
+            results.push(stopped({ ...(0,run_outcome/* emptyOutcome */.we)('refused', built.reason), className: intent.className, budget: intent.budget }));
             continue;
         }
         const task = built.value;
         if (monthlyCap !== undefined) {
-            const spent = await spentThisMonth(setup);
+            const spent = await (0,spend_guard/* spentThisMonth */.Nz)(setup);
             if (spent >= monthlyCap) {
-                results.push(stopped(await refuseOverMonthlyCap(task, setup, spent, monthlyCap)));
+                results.push(stopped(await (0,spend_guard/* refuseOverMonthlyCap */.Ke)(task, setup, spent, monthlyCap)));
                 continue;
             }
         }
         if (results.some((r) => r.ran))
             await ports.git.run(['checkout', '--force', '--detach', startSha]).then(() => ports.git.run(['clean', '-ffdq']));
-        const result = await workOnTask(task, setup);
+        const result = await (0,work_on_task/* workOnTask */.O)(task, setup);
         results.push({ ...result, ran: true });
         if (inputs.ledger && !inputs.dryRun)
-            await recordInLedger(task, result, setup);
+            await (0,spend_guard/* recordInLedger */.c2)(task, result, setup);
     }
     return results;
 }
+/** The run record of one task that ran. */
 function recordOf(result, ctx) {
     return buildRunRecord(result.outcome, {
         repository: `${ctx.owner}/${ctx.repo}`,
@@ -37004,1083 +36452,2390 @@ function recordOf(result, ctx) {
     });
 }
 
-// EXTERNAL MODULE: ./src/action/io.ts
-var action_io = __nccwpck_require__(23152);
-;// CONCATENATED MODULE: ./src/action/inputs.ts
+
+/***/ }),
+
+/***/ 928:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   z: () => (/* binding */ runTestCommand)
+/* harmony export */ });
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(73024);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(76760);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var _tools_output_cap_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(34823);
 
 
 
-
-
-const list = (raw) => raw
-    .split(/[,\n]/)
-    .map((s) => s.trim())
-    .filter(Boolean);
-function positiveNumber(name, raw, example) {
-    const value = Number(raw);
-    if (raw === '' || !Number.isFinite(value) || value <= 0) {
-        throw new errors/* UserError */.yo(`Input '${name}' must be a positive number, got '${raw}'. Example: ${name}: ${example}`);
-    }
-    return value;
-}
-function bounded(name, value, max) {
-    if (value > max)
-        throw new errors/* UserError */.yo(`Input '${name}' must be at most ${max}, got '${value}'.`);
-    return value;
-}
-function booleanInput(name, raw) {
-    if (raw === '')
-        return false;
-    if (/^(true|false)$/i.test(raw))
-        return raw.toLowerCase() === 'true';
-    throw new errors/* UserError */.yo(`Input '${name}' must be true or false, got '${raw}'.`);
-}
-/** Parse inputs from a getter (core.getInput in the action; a map in tests) and the step's environment. */
-function parseInputs(get, env = {}) {
-    const modelRaw = get('model');
-    if (modelRaw !== '' && !models/* MODEL_ID */.SN.test(modelRaw)) {
-        throw new errors/* UserError */.yo(`Input 'model' is not a model id, got '${modelRaw}'. Example: model: claude-opus-4-7`);
-    }
-    const maxCost = get('max-cost-usd');
-    const timeout = get('timeout-minutes');
-    return {
-        anthropicApiKey: get('anthropic-api-key') || undefined,
-        githubToken: githubToken(get('github-token')),
-        model: modelRaw || 'claude-opus-4-7',
-        configPath: configPath(get('config-path') || '.github/taskcap.yml'),
-        testCommand: get('test-command') || undefined,
-        maxCostUsd: maxCost === '' ? undefined : positiveNumber('max-cost-usd', maxCost, '2.50'),
-        timeoutMinutes: timeout === '' ? 30 : bounded('timeout-minutes', positiveNumber('timeout-minutes', timeout, '30'), 1440),
-        allowedBots: list(get('allowed-bots')),
-        dryRun: booleanInput('dry-run', get('dry-run')),
-        sandbox: sandboxMode(get('sandbox')),
-        protectedPaths: list(get('protected-paths')),
-        allowedEnv: allowedEnv(list(get('allowed-env')), env),
-        mode: modeInput(get('mode')),
-        ledger: booleanInput('ledger', get('ledger')),
-        uploadRecord: booleanInput('upload-record', get('upload-record')),
-        reportIssue: issueNumber(get('report-issue')),
-        maxMonthlyCostUsd: get('max-monthly-cost-usd') === '' ? undefined : positiveNumber('max-monthly-cost-usd', get('max-monthly-cost-usd'), '200'),
-        provider: parseProviderInputs(get),
-    };
-}
+const TEST_TIMEOUT_MS = 10 * 60_000;
+const TEST_OUTPUT_BYTES = 6_000;
 /**
- * The input defaults to the workflow's token, so an empty value was set that way: almost always a secret that does
- * not exist here. Without a token every API call fails, which would surface as a misleading permission refusal.
+ * The `test-command` runs the agent's code: same sandbox and scrubbed environment, credentials still hidden. What
+ * it writes (reports, snapshots) is not the agent's work and is put back before the patch is made.
  */
-function githubToken(raw) {
-    if (raw !== '')
-        return raw;
-    throw new errors/* UserError */.yo("Input 'github-token' is empty. It defaults to the workflow's token (${{ github.token }}), so it was set to something empty: usually a secret that does not exist in this repository (`github-token: ${{ secrets.NAME }}`; secrets are also empty in workflows started from forks, and for Dependabot unless set as Dependabot secrets). Remove the input to use the workflow's token, or create the secret.");
-}
-function modeInput(raw) {
-    if (raw === '')
-        return 'run';
-    if ((0,vocabulary/* isOneOf */.EK)(vocabulary/* RUN_MODES */.Px, raw))
-        return raw;
-    throw new errors/* UserError */.yo(`Input 'mode' must be ${vocabulary/* RUN_MODES */.Px.join(' or ')}, got '${raw}'.`);
-}
-function issueNumber(raw) {
-    if (raw === '')
-        return undefined;
-    if (/^#?\d+$/.test(raw) && Number(raw.replace('#', '')) > 0)
-        return Number(raw.replace('#', ''));
-    throw new errors/* UserError */.yo(`Input 'report-issue' must be an issue number such as 42, got '${raw}'.`);
-}
-function configPath(raw) {
-    if (raw.startsWith('/') || raw.split('/').includes('..') || raw.includes('\0')) {
-        throw new errors/* UserError */.yo(`Input 'config-path' must be a path inside the repository, like .github/taskcap.yml; got '${raw}'.`);
-    }
-    return raw.replace(/^\.\//, '');
-}
-function sandboxMode(raw) {
-    if (raw === '')
-        return 'auto';
-    if ((0,vocabulary/* isOneOf */.EK)(vocabulary/* SANDBOX_MODES */.f, raw))
-        return raw;
-    throw new errors/* UserError */.yo(`Input 'sandbox' must be ${vocabulary/* SANDBOX_MODES */.f.slice(0, -1).join(', ')} or ${vocabulary/* SANDBOX_MODES */.f[vocabulary/* SANDBOX_MODES */.f.length - 1]}, got '${raw}'.`);
-}
-function allowedEnv(names, env) {
-    const out = {};
-    for (const name of names) {
-        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
-            throw new errors/* UserError */.yo(`Input 'allowed-env' lists '${name}', which is not an environment variable name.`);
-        if (neverPassedToAgent(name)) {
-            throw new errors/* UserError */.yo(`Input 'allowed-env' lists '${name}': taskcap never passes its own credentials or runner variables to agent commands. Remove it.`);
-        }
-        if (env[name] !== undefined)
-            out[name] = env[name];
-    }
-    return out;
-}
-/** Read the inputs from the runner and mask the secrets before anything can print them. */
-function readInputs(io, env) {
-    const inputs = parseInputs((name) => io.getInput(name), env);
-    if (inputs.anthropicApiKey)
-        io.setSecret(inputs.anthropicApiKey);
-    if (inputs.githubToken)
-        io.setSecret(inputs.githubToken);
-    if (inputs.provider.foundryApiKey)
-        io.setSecret(inputs.provider.foundryApiKey);
-    return inputs;
-}
-
-;// CONCATENATED MODULE: ./src/agent/providers/azure-cli.ts
-/**
- * A Microsoft Entra ID access token from the Azure CLI session azure/login leaves (`az account get-access-token`),
- * the way Azure's own credential chain reads it in CI. The command runs with a minimal environment: PATH, HOME and
- * the session directory, nothing else of the step's.
- */
-
-function azureCliToken(run, env) {
-    return async (resource, configDir) => {
-        const r = await run('az', ['account', 'get-access-token', '--resource', resource, '--output', 'json'], {
-            PATH: env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
-            HOME: env.HOME ?? '/',
-            AZURE_CONFIG_DIR: configDir,
-            AZURE_CORE_NO_COLOR: '1',
-            AZURE_CORE_COLLECT_TELEMETRY: '0',
-        });
-        if (r.code !== 0) {
-            const said = (r.stderr || r.stdout).trim().split('\n').slice(-2).join(' ').slice(0, 400);
-            throw new errors/* UserError */.yo(`The Azure CLI could not give an Entra ID token for Microsoft Foundry (az account get-access-token exited ${r.code ?? 'without a code'}: ${said}). Run azure/login before taskcap in the same job.`);
-        }
-        let parsed;
-        try {
-            parsed = JSON.parse(r.stdout);
-        }
-        catch {
-            throw new errors/* UserError */.yo('The Azure CLI answered az account get-access-token with something that is not JSON.');
-        }
-        if (typeof parsed.accessToken !== 'string' || parsed.accessToken === '')
-            throw new errors/* UserError */.yo('The Azure CLI gave no accessToken for Microsoft Foundry.');
-        const epoch = Number(parsed.expires_on);
-        const expiresAt = Number.isFinite(epoch) && epoch > 0 ? epoch * 1000 : Date.parse(String(parsed.expiresOn ?? '')) || Date.now() + 30 * 60_000;
-        return { token: parsed.accessToken, expiresAt };
-    };
-}
-
-;// CONCATENATED MODULE: ./src/agent/providers/capabilities.ts
-
-
-/**
- * Sources: anthropic-api.md §5 (top-level cache_control refused on legacy Bedrock for models up to Opus 4.6), §10
- * (platform packages; Bedrock's InvokeModel client has no token counting); the SDK clients themselves (betas travel
- * in `anthropic_beta` on InvokeModel, in the header elsewhere). Where nothing is documented: `detect`.
- */
-const CAPABILITIES = {
-    anthropic: { taskBudget: 'yes', effort: 'yes', cacheControl: 'yes', tokenCounting: 'yes' },
-    'bedrock-invoke': { taskBudget: 'detect', effort: 'detect', cacheControl: 'detect', tokenCounting: 'no' },
-    'bedrock-mantle': { taskBudget: 'detect', effort: 'detect', cacheControl: 'detect', tokenCounting: 'yes' },
-    vertex: { taskBudget: 'detect', effort: 'detect', cacheControl: 'detect', tokenCounting: 'yes' },
-    foundry: { taskBudget: 'detect', effort: 'detect', cacheControl: 'detect', tokenCounting: 'yes' },
-};
-/** Models served on Bedrock's InvokeModel under ARN-versioned ids: top-level cache_control is a 400 there. */
-const LEGACY_BEDROCK_MODELS = /^claude-(?:opus-4(?:-[0-6])?|sonnet-4(?:-[0-6])?|haiku-4-5|3-[a-z0-9-]+)(?:-\d{8})?$/;
-function surfaceOf(provider, bedrockApi) {
-    if (provider === 'bedrock')
-        return bedrockApi === 'mantle' ? 'bedrock-mantle' : 'bedrock-invoke';
-    return provider;
-}
-/** Features to switch off before the first request, from the table (and the model, where the table says so). */
-function featuresOffAtStart(surface, claudeModel) {
-    const caps = CAPABILITIES[surface];
-    const off = [];
-    if (caps.taskBudget === 'no')
-        off.push('task-budget');
-    if (caps.effort === 'no')
-        off.push('effort');
-    if (caps.cacheControl === 'no' || (surface === 'bedrock-invoke' && LEGACY_BEDROCK_MODELS.test(claudeModel)))
-        off.push('cache-control');
-    return off;
-}
-const hasTaskBudget = (c) => c.betas.includes(TASK_BUDGET_BETA) || Boolean(c.params.output_config?.task_budget);
-const hasEffort = (c) => Boolean(c.params.output_config?.effort);
-const hasCacheControl = (c) => Boolean(c.params.cache_control);
-/**
- * The feature a 400 refused, when its message names one the request carried. Wording differs per platform ("Extra
- * inputs are not permitted: output_config.task_budget", "invalid beta flag", "extraneous key [cache_control]"), so
- * the match is on the names in it; a refusal of `output_config` as a whole drops the task budget first, then effort.
- */
-function refusedFeature(failure, call) {
-    if (failure.details.status !== 400)
-        return undefined;
-    const said = failure.message;
-    const namesTaskBudget = /task[_ -]?budget/i.test(said) || said.includes(TASK_BUDGET_BETA) || /anthropic[-_]beta|beta (flag|header)/i.test(said);
-    const namesEffort = /\beffort\b/i.test(said);
-    if (namesTaskBudget)
-        return hasTaskBudget(call) ? 'task-budget' : undefined;
-    if (namesEffort)
-        return hasEffort(call) ? 'effort' : undefined;
-    if (hasCacheControl(call) && /cache[_ ]control/i.test(said))
-        return 'cache-control';
-    if (/output_config/i.test(said)) {
-        if (hasTaskBudget(call))
-            return 'task-budget';
-        if (hasEffort(call))
-            return 'effort';
-    }
-    return undefined;
-}
-/**
- * The call without the switched-off features. A refused top-level `cache_control` becomes an explicit breakpoint
- * on the last block of the last message, which every platform accepts: the growing history stays cached.
- */
-function withoutFeatures(call, off) {
-    if (off.size === 0)
-        return call;
-    const params = { ...call.params };
-    let betas = call.betas;
-    if (params.output_config && (off.has('task-budget') || off.has('effort'))) {
-        const config = { ...params.output_config };
-        if (off.has('task-budget'))
-            delete config.task_budget;
-        if (off.has('effort'))
-            delete config.effort;
-        if (Object.keys(config).length > 0)
-            params.output_config = config;
-        else
-            delete params.output_config;
-    }
-    if (off.has('task-budget'))
-        betas = betas.filter((b) => b !== TASK_BUDGET_BETA);
-    if (off.has('cache-control') && params.cache_control) {
-        const breakpoint = params.cache_control;
-        delete params.cache_control;
-        params.messages = withLastBlockBreakpoint(params.messages, breakpoint);
-    }
-    return { params, betas };
-}
-function withLastBlockBreakpoint(messages, breakpoint) {
-    const last = messages[messages.length - 1];
-    if (!last)
-        return messages;
-    const blocks = (typeof last.content === 'string' ? [{ type: 'text', text: last.content }] : [...last.content]);
-    const end = blocks[blocks.length - 1];
-    if (!end || end.type === 'thinking' || end.type === 'redacted_thinking')
-        return messages;
-    blocks[blocks.length - 1] = { ...end, cache_control: breakpoint };
-    return [...messages.slice(0, -1), { ...last, content: blocks }];
-}
-/**
- * The model port with features switched off as the table says, and again whenever the platform answers 400 for one:
- * the request is re-sent at once without it (a 400 reports no usage, so nothing is metered twice). Each feature is
- * switched off at most once, so a platform that keeps refusing fails like any other 400.
- */
-function withCapabilityFallback(port, opts) {
-    const off = new Set(opts.startOff);
-    for (const f of off)
-        opts.log.info(`${opts.providerLabel} does not take ${FEATURE_NAMES[f]} for this model: ${INSTEAD[f]}.`);
-    return {
-        switchedOff: () => FEATURES.filter((f) => off.has(f)),
-        async send(call, options) {
-            for (;;) {
-                const adapted = withoutFeatures(call, off);
-                try {
-                    return await port.send(adapted, options);
-                }
-                catch (e) {
-                    const feature = e instanceof ModelFailure ? refusedFeature(e, adapted) : undefined;
-                    if (!feature || off.has(feature))
-                        throw e;
-                    off.add(feature);
-                    opts.log.info(`${opts.providerLabel} refused ${FEATURE_NAMES[feature]} (${e.message}); re-sending without it: ${INSTEAD[feature]}.`);
-                }
-            }
-        },
-    };
-}
-
-;// CONCATENATED MODULE: ./src/agent/providers/create-model.ts
-
-
-
-
-/** Body version Bedrock's InvokeModel documents; the SDK's default API version is refused there by older models. */
-const BEDROCK_INVOKE_VERSION = 'bedrock-2023-05-31';
-const WORDING = {
-    anthropic: { name: 'the Anthropic API', authHint: 'Check the `anthropic-api-key` secret (or the federation rule, for keyless sign-in).', retryBare429: false },
-    bedrock: {
-        name: 'Amazon Bedrock',
-        authHint: "Check the role taskcap runs as: it needs bedrock:InvokeModelWithResponseStream (bedrock-mantle:CreateInference on the Messages API endpoint) on the model, and the model must be enabled in the account's Bedrock model access.",
-        retryBare429: true,
-    },
-    vertex: { name: 'Google Vertex AI', authHint: 'Check that the service account has roles/aiplatform.user on the project and that the Claude model is enabled in Vertex AI Model Garden.', retryBare429: true },
-    foundry: { name: 'Microsoft Foundry', authHint: "Check 'foundry-api-key', or that the signed-in identity has the Cognitive Services User role on the Foundry resource.", retryBare429: true },
-};
-/** Build the model port for a resolved provider and a model. Sign-in problems surface on the first request. */
-async function createProviderModel(resolved, model, world) {
-    const { plan } = resolved;
-    const sdk = await world.loadSdk();
-    const wording = WORDING[plan.provider];
-    let port;
-    switch (plan.provider) {
-        case 'anthropic':
-            port = createAnthropicModel(sdk, await anthropicClient(plan, sdk, world), wording);
-            break;
-        case 'bedrock':
-            port = await bedrockPort(plan, sdk, wording);
-            break;
-        case 'vertex':
-            port = createAnthropicModel(sdk, await vertexClient(plan), wording);
-            break;
-        case 'foundry':
-            port = createAnthropicModel(sdk, await foundryClient(plan, world, resolved.vault), wording);
-            break;
-    }
-    world.log.debug(`model client ready: ${resolved.description}`);
-    const surface = surfaceOf(plan.provider, plan.provider === 'bedrock' ? plan.api : undefined);
-    return withCapabilityFallback(port, { providerLabel: provider_name_PROVIDER_LABELS[plan.provider], startOff: featuresOffAtStart(surface, model.claudeModel ?? model.id), log: world.log });
-}
-async function anthropicClient(plan, sdk, world) {
-    const baseURL = plan.baseURL;
-    if (plan.auth.kind === 'api-key')
-        return new sdk.default({ apiKey: plan.auth.apiKey, baseURL, maxRetries: 0 });
-    const auth = plan.auth;
-    const { oidcFederationProvider } = await __nccwpck_require__.e(/* import() */ 490).then(__nccwpck_require__.bind(__nccwpck_require__, 31490));
-    const exchange = oidcFederationProvider({
-        // GitHub's OIDC tokens live minutes and each is accepted once: mint a fresh one for every exchange.
-        identityTokenProvider: async () => {
-            const token = await world.fetchIdToken(auth.audience);
-            world.onSecret(token);
-            return token;
-        },
-        federationRuleId: auth.ruleId,
-        organizationId: auth.organizationId,
-        serviceAccountId: auth.serviceAccountId,
-        workspaceId: auth.workspaceId,
-        baseURL: baseURL ?? world.env.ANTHROPIC_BASE_URL ?? 'https://api.anthropic.com',
-        fetch: globalThis.fetch,
+async function runTestCommand(command, w) {
+    const before = await dirtyPaths(w.git);
+    w.log.info(`Running the test command: ${command}`);
+    const r = await w.shell.run({
+        command,
+        cwd: w.bench.paths.root,
+        root: w.bench.paths.root,
+        env: w.bench.env,
+        timeoutMs: TEST_TIMEOUT_MS,
+        maxOutputBytes: TEST_OUTPUT_BYTES * 4,
+        signal: w.cancel,
     });
-    return new sdk.default({
-        credentials: async (opts) => {
-            const access = await exchange(opts);
-            world.onSecret(access.token);
-            return access;
-        },
-        baseURL,
-        maxRetries: 0,
-    });
+    const passed = r.exitCode === 0 && !r.timedOut && !r.aborted;
+    w.log.info(`Test command ${passed ? 'passed' : 'failed'} (exit ${r.exitCode ?? 'none'}${r.timedOut ? ', timed out' : ''}).`);
+    const tail = (0,_tools_output_cap_js__WEBPACK_IMPORTED_MODULE_2__/* .plainTerminalText */ .mm)(r.output).split('\n').slice(-60).join('\n');
+    await revertNewChanges(w.git, before);
+    return { command, passed, exitCode: r.exitCode, timedOut: r.timedOut, outputTail: w.redactor.redact((0,_tools_output_cap_js__WEBPACK_IMPORTED_MODULE_2__/* .capText */ .yA)(tail, TEST_OUTPUT_BYTES)), durationMs: r.durationMs };
 }
-async function bedrockPort(plan, sdk, wording) {
-    const { AnthropicBedrock, AnthropicBedrockMantle } = await Promise.all(/* import() */[__nccwpck_require__.e(490), __nccwpck_require__.e(737), __nccwpck_require__.e(820)]).then(__nccwpck_require__.bind(__nccwpck_require__, 41820));
-    const auth = plan.auth;
-    const keys = auth.kind === 'aws-credentials'
-        ? { accessKey: auth.accessKeyId, secret: auth.secretAccessKey, session: auth.sessionToken ?? null }
-        : { accessKey: null, secret: null, session: null };
-    // `apiKey: null` when signing with AWS credentials: the clients must not fall back to AWS_BEARER_TOKEN_BEDROCK.
-    const apiKey = auth.kind === 'bedrock-api-key' ? auth.apiKey : null;
-    if (plan.api === 'mantle') {
-        const client = new AnthropicBedrockMantle({
-            awsRegion: plan.region,
-            baseURL: plan.baseURL,
-            apiKey,
-            awsAccessKey: keys.accessKey,
-            awsSecretAccessKey: keys.secret,
-            awsSessionToken: keys.session,
-            maxRetries: 0,
+/** Paths that differ from HEAD in the working tree (untracked included). */
+async function dirtyPaths(git) {
+    const out = (await git.run(['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames'], { allowFailure: true })).stdout;
+    return new Set(out.split('\0').filter(Boolean).map((entry) => entry.slice(3)));
+}
+/** Put back what changed since `before`: tracked files from HEAD, new files removed. */
+async function revertNewChanges(git, before) {
+    const now = await dirtyPaths(git);
+    const changed = [...now].filter((p) => !before.has(p));
+    if (changed.length === 0)
+        return;
+    const tracked = (await git.run(['ls-files', '-z', '--', ...changed.map((p) => `:(literal)${p}`)], { allowFailure: true })).stdout.split('\0').filter(Boolean);
+    if (tracked.length)
+        await git.run(['checkout', '-q', 'HEAD', '--', ...tracked.map((p) => `:(literal)${p}`)], { allowFailure: true });
+    for (const p of changed.filter((x) => !tracked.includes(x)))
+        node_fs__WEBPACK_IMPORTED_MODULE_0___default().rmSync(node_path__WEBPACK_IMPORTED_MODULE_1___default().join(git.dir, p), { force: true, recursive: true });
+}
+
+
+/***/ }),
+
+/***/ 52577:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Ke: () => (/* binding */ refuseOverMonthlyCap),
+/* harmony export */   Nz: () => (/* binding */ spentThisMonth),
+/* harmony export */   c2: () => (/* binding */ recordInLedger)
+/* harmony export */ });
+/* harmony import */ var _publish_ledger_store_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(36642);
+/* harmony import */ var _publish_receipt_comment_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(13287);
+/* harmony import */ var _records_ledger_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(44009);
+/* harmony import */ var _records_run_outcome_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(16766);
+/* harmony import */ var _util_best_effort_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(90039);
+/* harmony import */ var _util_format_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(32693);
+/* harmony import */ var _run_id_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(40640);
+
+
+
+
+
+
+
+/** This calendar month's spend, from the ledger on the repository. */
+async function spentThisMonth(setup) {
+    const text = await (0,_publish_ledger_store_js__WEBPACK_IMPORTED_MODULE_0__/* .readLedger */ .SC)(setup.ports.git, setup.credentials.auth);
+    return (0,_records_ledger_js__WEBPACK_IMPORTED_MODULE_2__/* .monthToDateCost */ .ZI)((0,_records_ledger_js__WEBPACK_IMPORTED_MODULE_2__/* .parseLedger */ .h8)(text), new Date(setup.ports.clock.now()).toISOString());
+}
+/** The month's spend reached `max-monthly-cost-usd`: nothing starts, and the person who asked is told why. */
+async function refuseOverMonthlyCap(task, setup, spent, cap) {
+    const { ctx, ports } = setup;
+    const reason = `This month's taskcap spend is ${(0,_util_format_js__WEBPACK_IMPORTED_MODULE_4__/* .formatUsd */ .UK)(spent)}, which has reached the monthly cap of ${(0,_util_format_js__WEBPACK_IMPORTED_MODULE_4__/* .formatUsd */ .UK)(cap)} (max-monthly-cost-usd)`;
+    ports.log.warn(`Refused: ${reason}.`);
+    const on = task.receiptOn;
+    if (on !== undefined && !setup.inputs.dryRun) {
+        const ledger = `${ctx.serverUrl}/${ctx.owner}/${ctx.repo}/blob/${_publish_ledger_store_js__WEBPACK_IMPORTED_MODULE_0__/* .LEDGER_BRANCH */ .jF}/${_publish_ledger_store_js__WEBPACK_IMPORTED_MODULE_0__/* .LEDGER_FILE */ .th}`;
+        const text = `⛔ ${reason}, so this request was not started and nothing was spent. The spend per class is in [the ledger](${ledger}); run taskcap with \`mode: report\` for a summary, or raise the cap.`;
+        await (0,_publish_receipt_comment_js__WEBPACK_IMPORTED_MODULE_1__/* .postNotice */ .bY)(ports.github, on, 'monthly-cap', text, ports.log);
+    }
+    return { ...(0,_records_run_outcome_js__WEBPACK_IMPORTED_MODULE_5__/* .emptyOutcome */ .we)('refused', `${reason}.`), className: task.className, budget: task.budget };
+}
+/** One JSON line per run on the ledger branch (retried on a concurrent push; a failure only warns). */
+async function recordInLedger(task, result, setup) {
+    const { ctx, ports } = setup;
+    await (0,_util_best_effort_js__WEBPACK_IMPORTED_MODULE_3__/* .bestEffort */ .z)(ports.log, 'The ledger line could not be written', async () => {
+        const entry = (0,_records_ledger_js__WEBPACK_IMPORTED_MODULE_2__/* .ledgerEntry */ .ay)(result.outcome, {
+            at: result.endedAt,
+            repository: `${ctx.owner}/${ctx.repo}`,
+            runId: (0,_run_id_js__WEBPACK_IMPORTED_MODULE_6__/* .runIdOf */ .S)(ctx),
+            issue: task.target.kind === 'issue' ? task.target.number : undefined,
+            pr: task.target.kind === 'pull' ? task.target.number : result.outcome.pr?.number,
         });
-        return createAnthropicModel(sdk, client, wording);
-    }
-    const common = { awsRegion: plan.region, ...(plan.baseURL ? { baseURL: plan.baseURL } : {}), maxRetries: 0 };
-    const client = keys.accessKey && keys.secret
-        ? new AnthropicBedrock({ ...common, apiKey: null, awsAccessKey: keys.accessKey, awsSecretKey: keys.secret, awsSessionToken: keys.session })
-        : new AnthropicBedrock({ ...common, apiKey });
-    const inner = createAnthropicModel(sdk, client, wording);
-    return {
-        // InvokeModel takes the API version in the body; the Messages API's dated versions are refused by older models.
-        send: (call, options) => inner.send({ ...call, params: { ...call.params, anthropic_version: BEDROCK_INVOKE_VERSION } }, options),
-    };
-}
-async function vertexClient(plan) {
-    const [{ AnthropicVertex }, { GoogleAuth }] = await Promise.all([Promise.all(/* import() */[__nccwpck_require__.e(490), __nccwpck_require__.e(737), __nccwpck_require__.e(492), __nccwpck_require__.e(33)]).then(__nccwpck_require__.bind(__nccwpck_require__, 82033)), __nccwpck_require__.e(/* import() */ 492).then(__nccwpck_require__.t.bind(__nccwpck_require__, 492, 23))]);
-    // From memory, not from GOOGLE_APPLICATION_CREDENTIALS: the file is out of the agent's reach during the loop.
-    const googleAuth = new GoogleAuth({ credentials: plan.auth.credentials.json, scopes: 'https://www.googleapis.com/auth/cloud-platform' });
-    return new AnthropicVertex({ region: plan.region, projectId: plan.projectId, ...(plan.baseURL ? { baseURL: plan.baseURL } : {}), googleAuth, maxRetries: 0 });
-}
-async function foundryClient(plan, world, vault) {
-    const { AnthropicFoundry } = await Promise.all(/* import() */[__nccwpck_require__.e(490), __nccwpck_require__.e(737), __nccwpck_require__.e(651)]).then(__nccwpck_require__.bind(__nccwpck_require__, 69651));
-    const where = plan.baseURL ? { baseURL: plan.baseURL, resource: null } : { resource: plan.resource };
-    if (plan.auth.kind === 'api-key')
-        return new AnthropicFoundry({ ...where, apiKey: plan.auth.apiKey, maxRetries: 0 });
-    const configDir = plan.auth.azureConfigDir;
-    // One token for as long as it lives (less a margin): the Azure CLI is slow to start.
-    let cached;
-    const azureADTokenProvider = async () => {
-        if (!cached || cached.expiresAt - Date.now() < 5 * 60_000) {
-            // The session directory is out of the agent's reach during the loop: the CLI gets a private copy then.
-            cached = vault ? await vault.withPath(configDir, (dir) => world.azureToken(FOUNDRY_ENTRA_RESOURCE, dir)) : await world.azureToken(FOUNDRY_ENTRA_RESOURCE, configDir);
-            world.onSecret(cached.token);
-        }
-        return cached.token;
-    };
-    return new AnthropicFoundry({ ...where, azureADTokenProvider, maxRetries: 0 });
+        await (0,_publish_ledger_store_js__WEBPACK_IMPORTED_MODULE_0__/* .appendLedgerLine */ ._p)(ports.git, setup.credentials.auth, (0,_records_ledger_js__WEBPACK_IMPORTED_MODULE_2__/* .formatLedgerLine */ .Fs)(entry), ports.clock);
+        ports.log.info(`Ledger: appended this run to ${_publish_ledger_store_js__WEBPACK_IMPORTED_MODULE_0__/* .LEDGER_FILE */ .th} on ${_publish_ledger_store_js__WEBPACK_IMPORTED_MODULE_0__/* .LEDGER_BRANCH */ .jF}.`);
+    }, (s) => setup.redactor.redact(s));
 }
 
-;// CONCATENATED MODULE: ./src/agent/providers/oidc-token.ts
+
+/***/ }),
+
+/***/ 66092:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  O: () => (/* binding */ workOnTask)
+});
+
+// EXTERNAL MODULE: ./src/config/settings.ts + 2 modules
+var config_settings = __nccwpck_require__(71610);
+// EXTERNAL MODULE: ./src/records/run-outcome.ts
+var run_outcome = __nccwpck_require__(16766);
+// EXTERNAL MODULE: ./src/publish/receipt-comment.ts
+var receipt_comment = __nccwpck_require__(13287);
+// EXTERNAL MODULE: ./src/records/history.ts
+var records_history = __nccwpck_require__(3858);
+// EXTERNAL MODULE: ./src/render/receipt.ts
+var receipt = __nccwpck_require__(97028);
+// EXTERNAL MODULE: ./src/util/best-effort.ts
+var best_effort = __nccwpck_require__(90039);
+// EXTERNAL MODULE: ./src/run/run-id.ts
+var run_id = __nccwpck_require__(40640);
+;// CONCATENATED MODULE: ./src/run/announce.ts
+
+
+
+
+
+/** A model reply line that answers a review comment: `- [comment 123] what was done`. */
+const THREAD_ANSWER = /^\s*[-*]\s*\[comment (\d+)\]\s*(.+)$/gm;
 /**
- * The workflow's OIDC token for an audience, from the runner (ACTIONS_ID_TOKEN_REQUEST_URL with
- * ACTIONS_ID_TOKEN_REQUEST_TOKEN as a bearer; the job needs `permissions: id-token: write`). Asked for afresh each
- * time: GitHub's tokens live minutes and a federation exchange accepts each once. Unlike the toolkit's helper, this
- * never logs the request URL, which the contract counts among the credentials.
+ * Tell people: the written result of explore/research classes, the receipt (with this run added to its history),
+ * and an answer in each review thread the task was asked to address. Each is best effort: a comment that cannot be
+ * written costs a warning, never the run.
  */
-
-function githubOidcToken(env, fetchImpl = globalThis.fetch) {
-    return async (audience) => {
-        const base = env.ACTIONS_ID_TOKEN_REQUEST_URL;
-        const bearer = env.ACTIONS_ID_TOKEN_REQUEST_TOKEN;
-        if (!base || !bearer)
-            throw new errors/* UserError */.yo('The runner offers no OIDC token: give the job `permissions: id-token: write`.');
-        const url = new URL(base);
-        url.searchParams.set('audience', audience);
-        const res = await fetchImpl(url, { headers: { Authorization: `Bearer ${bearer}`, Accept: 'application/json; api-version=2.0' } });
-        if (!res.ok)
-            throw new errors/* UserError */.yo(`The runner refused the workflow's OIDC token (HTTP ${res.status}). Check that the job has \`permissions: id-token: write\`.`);
-        const body = (await res.json().catch(() => ({})));
-        if (typeof body.value !== 'string' || body.value === '')
-            throw new errors/* UserError */.yo("The runner's OIDC token answer had no token in it.");
-        return body.value;
-    };
+async function announce(task, outcome, prepared, setup) {
+    const { github, log, clock } = setup.ports;
+    const redact = (s) => setup.redactor.redact(s);
+    const on = task.receiptOn ?? outcome.pr?.number;
+    if (task.spec.output === 'report' && outcome.summary && !outcome.summaryIsFallback)
+        outcome.result = outcome.summary;
+    if (on !== undefined && outcome.result) {
+        const marker = `<!-- taskcap:result key=${task.key} -->`;
+        const body = `${marker}\n### taskcap ${task.className} result\n\n${outcome.summary}`;
+        await (0,best_effort/* bestEffort */.z)(log, 'The result comment could not be written', () => (0,receipt_comment/* upsertMarkedComment */.Zd)(github, on, marker, redact(body)), redact);
+    }
+    if (on !== undefined) {
+        await (0,best_effort/* bestEffort */.z)(log, 'The receipt comment could not be written', async () => {
+            const { live } = prepared;
+            // A scheduled task's receipt lives on its PR, found (with its history) once the PR exists.
+            const existing = live ? undefined : await (0,receipt_comment/* findReceipt */.QI)(github, on);
+            const history = live ? prepared.history : existing ? (0,records_history/* readHistory */.Lu)(existing.body) : [];
+            outcome.history = (0,records_history/* appendHistory */.b8)(history, (0,records_history/* historyRowOf */.cv)(outcome, { runId: (0,run_id/* runIdOf */.S)(setup.ctx), at: new Date(clock.now()).toISOString() }));
+            const body = redact((0,receipt/* renderReceipt */.pB)(outcome));
+            outcome.commentUrl = live ? await live.finish(body) : (await (0,receipt_comment/* upsertReceipt */.ep)(github, on, body, existing?.id)).url;
+        }, redact);
+    }
+    if (task.threads?.length && task.target.kind === 'pull')
+        await answerThreads(task, task.target.number, outcome, setup);
+}
+/** Each review comment gets its answer in its own thread, with the commit and a link to the receipt. */
+async function answerThreads(task, pull, outcome, setup) {
+    const redact = (s) => setup.redactor.redact(s);
+    const answers = new Map();
+    for (const m of (outcome.summary ?? '').matchAll(THREAD_ANSWER))
+        answers.set(Number(m[1]), m[2].trim());
+    const pushed = outcome.commitSha && outcome.pr?.operation === 'updated' ? `pushed ${outcome.commitSha.slice(0, 7)}` : 'no commit';
+    const footer = `\n\n<sub>taskcap · ${pushed}${outcome.commentUrl ? ` · [receipt](${outcome.commentUrl})` : ''}</sub>`;
+    for (const thread of task.threads ?? []) {
+        const said = answers.get(thread.id);
+        const text = (said ?? `taskcap did not address this comment in this run${outcome.reason ? `: ${outcome.reason}` : '.'}`) + footer;
+        await (0,best_effort/* bestEffort */.z)(setup.ports.log, `The reply to review comment ${thread.id} could not be written`, () => setup.ports.github.replyToReviewComment(pull, thread.id, redact(`<!-- taskcap:reply -->\n${text}`)), redact);
+    }
 }
 
-;// CONCATENATED MODULE: ./src/publish/git.ts
+// EXTERNAL MODULE: ./src/publish/branch.ts
+var publish_branch = __nccwpck_require__(61571);
+// EXTERNAL MODULE: ./src/publish/identity.ts
+var identity = __nccwpck_require__(23753);
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(73024);
+var external_node_fs_default = /*#__PURE__*/__nccwpck_require__.n(external_node_fs_);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(76760);
+var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
+// EXTERNAL MODULE: ./src/tools/protected-paths.ts
+var protected_paths = __nccwpck_require__(82404);
+;// CONCATENATED MODULE: ./src/publish/patch.ts
 
 
 
 
-class GitError extends Error {
-    name = 'GitError';
-}
 /**
- * Git for taskcap's own operations (never for the agent). No shell; an environment of its own with an empty
- * HOME and no system config; and hardening flags on every command, because the agent could have planted
- * hooks, an fsmonitor or a pager in the repository's config and taskcap's commands run with its secrets.
+ * Fold whatever the agent did since `startSha` into one change, leave out what must never be published, and
+ * commit the rest. Commits the agent made itself (possible without a sandbox) are folded back in and checked as
+ * a whole; nothing here pushes.
  */
-class Git {
-    dir;
-    env;
-    constructor(dir, home = external_node_fs_default().mkdtempSync(external_node_path_default().join(external_node_os_default().tmpdir(), 'taskcap-git-home-'))) {
-        this.dir = dir;
-        this.env = {
-            PATH: process.env.PATH ?? '/usr/bin:/bin',
-            HOME: home,
-            LANG: 'C.UTF-8',
-            GIT_CONFIG_NOSYSTEM: '1',
-            GIT_TERMINAL_PROMPT: '0',
-            GCM_INTERACTIVE: 'Never',
-            GIT_ASKPASS: '/bin/false',
-            SSH_ASKPASS: '/bin/false',
-        };
-    }
-    static HARDENING = [
-        '-c', 'core.hooksPath=/dev/null',
-        '-c', 'core.fsmonitor=false',
-        '-c', 'core.pager=cat',
-        '-c', 'core.sshCommand=false',
-        '-c', 'protocol.ext.allow=never',
-        '-c', 'protocol.file.allow=never',
-        '-c', 'credential.helper=',
-        '-c', 'commit.gpgSign=false',
-    ];
-    /** Run `git <args>`; throws GitError with stderr unless `allowFailure`. `env` adds command-scoped variables (auth). */
-    run(args, options = {}) {
-        return new Promise((resolve, reject) => {
-            const child = (0,external_node_child_process_.execFile)('git', [...Git.HARDENING, ...args], { cwd: this.dir, env: { ...this.env, ...options.env }, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' }, (error, stdout, stderr) => {
-                const exitCode = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-                if (exitCode !== 0 && !options.allowFailure) {
-                    reject(new GitError(`git ${args.join(' ')} failed (exit ${exitCode}): ${stderr.trim() || stdout.trim()}`));
-                    return;
-                }
-                resolve({ exitCode, stdout, stderr });
-            });
-            if (options.input !== undefined)
-                child.stdin?.end(options.input);
-        });
-    }
-    async output(args) {
-        return (await this.run(args)).stdout.trim();
-    }
+async function makePatch(git, opts) {
+    await git.run(['reset', '-q', '--soft', opts.startSha]);
+    const staged = await (0,publish_branch/* stageAll */.g9)(git);
+    // Protected paths, submodules, mode changes and links out of the tree never reach the patch (bash can write anything).
+    const dropped = staged.filter((c) => opts.protectedPaths.match(c.path) || isPlumbing(c) || (c.mode === '120000' && (0,protected_paths/* symlinkEscapes */.mu)(c.path, linkTarget(git.dir, c.path))));
+    await (0,publish_branch/* unstage */.ac)(git, dropped.map((c) => c.path));
+    let changedFiles = staged.filter((c) => !dropped.includes(c)).map((c) => c.path);
+    // A file whose added lines hold a secret (a known value in any encoding, or a token shape) is left out; the rest
+    // of the work still ships. Lines already in the repository (fixtures, examples) do not count.
+    const secretFiles = await filesAddingSecrets(git, changedFiles, opts.leaks);
+    await (0,publish_branch/* unstage */.ac)(git, secretFiles);
+    changedFiles = changedFiles.filter((f) => !secretFiles.includes(f));
+    const commit = await (0,publish_branch/* commitStaged */.u$)(git, opts.message);
+    return { commit, changedFiles, droppedPaths: [...dropped.map((c) => c.path), ...secretFiles], secretFiles };
 }
-
-;// CONCATENATED MODULE: ./src/tools/sandbox.ts
-
-
-
-
-
-const SANDBOX_MODES = ['auto', 'required', 'off'];
-/** Directories masked on every run besides the caller's: sockets (a docker.sock is root on the host) and temp. */
-const ALWAYS_HIDDEN = ['/run', '/var/run', '/var/tmp', '/dev/shm'];
-/** Where Ubuntu (23.10+, the 24.04 runner image) keeps unprivileged user namespaces behind AppArmor. */
-const APPARMOR_USERNS_SYSCTL = 'kernel.apparmor_restrict_unprivileged_userns';
-/** Debian's older switch for unprivileged user namespaces. */
-const USERNS_CLONE_SYSCTL = 'kernel.unprivileged_userns_clone';
-const sysctlFile = (name) => `/proc/sys/${name.replace(/\./g, '/')}`;
-const PROBE_MARK = 'taskcap-sandbox-ok';
-const PROBE_TIMEOUT_MS = 20_000;
-const depth = (p) => (p === '/' ? 0 : p.split('/').length - 1);
-const isWithin = (parent, child) => child === parent || child.startsWith(parent.endsWith('/') ? parent : `${parent}/`);
-/** A real, absolute path, or undefined when it does not exist. */
-function realOrUndefined(p) {
+/** Submodule pointers and mode changes: git plumbing the agent has no business changing. */
+function isPlumbing(c) {
+    const modeChanged = c.oldMode !== '000000' && c.mode !== '000000' && c.oldMode !== c.mode;
+    return c.mode === '160000' || c.oldMode === '160000' || modeChanged;
+}
+/** Where a symlink in the working tree points (its text), for the escape check. */
+function linkTarget(root, rel) {
     try {
-        return external_node_fs_default().realpathSync(external_node_path_default().resolve(p));
+        return external_node_fs_default().readlinkSync(external_node_path_default().join(root, rel));
     }
     catch {
-        return undefined;
+        return '';
+    }
+}
+/** Staged files whose added lines (binary content included, read as text) match `leaks`. */
+async function filesAddingSecrets(git, files, leaks) {
+    const found = [];
+    for (const file of files) {
+        const diff = await git.run(['diff', '--cached', '--no-ext-diff', '--no-textconv', '--text', '-U0', '--no-color', '--', `:(literal)${file}`], { allowFailure: true });
+        const added = diff.stdout
+            .split('\n')
+            .filter((l) => l.startsWith('+') && !l.startsWith('+++'))
+            .map((l) => l.slice(1));
+        // Also joined: an encoded secret wrapped over several lines (base64 at 76 columns) is still caught.
+        if (added.some(leaks) || leaks(added.join('')))
+            found.push(file);
+    }
+    return found;
+}
+
+// EXTERNAL MODULE: ./src/publish/pull-request.ts
+var pull_request = __nccwpck_require__(14780);
+// EXTERNAL MODULE: ./src/util/format.ts
+var format = __nccwpck_require__(32693);
+// EXTERNAL MODULE: ./src/render/markdown.ts
+var markdown = __nccwpck_require__(42495);
+;// CONCATENATED MODULE: ./src/render/pull-body.ts
+
+
+const PR_MARKER = (key) => `<!-- taskcap:pr key=${key} -->`;
+/** The PR description: the closing keyword, the model's summary, the state of the work and what it cost. */
+function renderPullBody(r, opts) {
+    const parts = [];
+    if (opts.fixes !== undefined)
+        parts.push(`Fixes #${opts.fixes}`, '');
+    parts.push('## Summary', '', r.summary?.trim() || '_No summary was written._', '');
+    if (r.status === 'budget-exhausted' || r.status === 'failed') {
+        parts.push('## ⏸ Partial work', '', `${r.reason ?? 'The run stopped before finishing.'} This PR holds what was done so far; re-run taskcap on the issue (or raise its budget with a \`budget:\` label) to continue from this branch.`, '');
+    }
+    if (r.tests) {
+        parts.push(`## Tests ${r.tests.passed ? '✅' : '❌'}`, '', `\`${r.tests.command}\` ${r.tests.passed ? 'passed' : r.tests.timedOut ? 'timed out' : `failed (exit ${r.tests.exitCode ?? 'unknown'})`}.`, ...(r.tests.passed ? [] : ['', '```', r.tests.outputTail, '```']), '');
+    }
+    const spend = `${(0,format/* formatInt */.Dw)(r.loopTokens)}${r.budget ? ` / ${(0,format/* formatInt */.Dw)(r.budget)}` : ''} loop tokens · ${(0,format/* formatUsd */.UK)(r.costUsd)} · ${r.turns} requests`;
+    const links = [opts.receiptUrl && `[receipt](${opts.receiptUrl})`, r.runUrl && `[run](${r.runUrl})`].filter(Boolean).join(' · ');
+    parts.push(`<sub>taskcap · ${r.className ?? ''} · ${spend}${opts.actor ? ` · asked by @${opts.actor}` : ''}${links ? ` · ${links}` : ''}</sub>`, '', PR_MARKER(opts.key));
+    return (0,markdown/* fitComment */.pI)(parts.join('\n'));
+}
+
+// EXTERNAL MODULE: ./src/tools/output-cap.ts
+var output_cap = __nccwpck_require__(34823);
+// EXTERNAL MODULE: ./src/util/errors.ts
+var errors = __nccwpck_require__(70017);
+// EXTERNAL MODULE: ./src/publish/explain-git-error.ts
+var explain_git_error = __nccwpck_require__(43234);
+// EXTERNAL MODULE: ./src/action/runner-context.ts
+var runner_context = __nccwpck_require__(6860);
+;// CONCATENATED MODULE: ./src/util/defuse.ts
+/**
+ * Text from outside (a model's summary, an issue title) that taskcap writes into a PR, a commit or a comment: an
+ * @team or @user would notify people from a bot's text, and a "Fixes #123" would close an unrelated issue on merge
+ * (an injected instruction could ask for either). The text stays; the ping and the closing keyword are defused.
+ */
+function defuseMentions(text) {
+    return text
+        .replace(/(^|[^\w`])@(?=[A-Za-z0-9])/g, '$1@\u200b')
+        .replace(/\b(close[sd]?|fix(?:e[sd])?|resolve[sd]?)(:?\s+)(?=(?:[\w.-]+\/[\w.-]+)?#\d)/gi, '$1$2\u200b');
+}
+
+;// CONCATENATED MODULE: ./src/run/build-outcome.ts
+
+
+
+
+/**
+ * The task's figures as the receipt, the job summary, the outputs and the records show them: what was asked, what
+ * the loop metered, what the model said. Status and publication are filled in by delivery.
+ */
+function buildOutcome(task, settings, work, sandbox, setup) {
+    const outcome = {
+        ...(0,run_outcome/* emptyOutcome */.we)('completed'),
+        className: task.className,
+        budget: task.budget,
+        model: settings.model.id,
+        provider: setup.provider.plan.provider,
+        switchedOff: work.switchedOff.length ? [...work.switchedOff] : undefined,
+        effort: settings.effort,
+        maxCostUsd: settings.maxCostUsd,
+        runUrl: (0,runner_context/* runUrl */.V)(setup.ctx),
+        target: task.receiptOn !== undefined ? `#${task.receiptOn}` : task.key,
+        dryRun: setup.inputs.dryRun,
+        tests: work.tests,
+        sandbox: sandbox.sandboxed ? { kind: 'bubblewrap' } : { kind: 'host', note: sandbox.note },
+        hiddenRemoved: work.hiddenRemoved,
+    };
+    const loop = work.loop;
+    if (!loop)
+        return outcome;
+    const { meter } = loop;
+    Object.assign(outcome, {
+        loopTokens: meter.loopTokens,
+        billed: meter.billed,
+        costUsd: meter.costUsd,
+        costByCategory: meter.costByCategory,
+        uncachedCostUsd: meter.uncachedCostUsd,
+        turns: loop.requests.filter((r) => r.stopReason !== null).length,
+        endReason: loop.endReason,
+        closingTurn: loop.closingTurn,
+    });
+    outcome.requests = loop.requests.map((r) => ({
+        index: r.index + 1,
+        attempt: r.attempt,
+        input: r.counts?.input ?? 0,
+        cacheRead: r.counts?.cacheRead ?? 0,
+        cacheWrite: (r.counts?.cacheWrite5m ?? 0) + (r.counts?.cacheWrite1h ?? 0),
+        output: r.counts?.output ?? 0,
+        loopAfter: r.loopAfter,
+        costUsd: r.costUsd,
+        stopReason: r.stopReason,
+        durationMs: r.durationMs,
+        requestId: r.requestId,
+        error: r.error,
+    }));
+    for (const t of loop.tools)
+        outcome.toolCalls[t.name] = (outcome.toolCalls[t.name] ?? 0) + 1;
+    // Model-written text goes into a PR and comments: redacted, capped, and with its pings and closing keywords defused.
+    if (loop.summary)
+        outcome.summary = defuseMentions(setup.redactor.redact((0,output_cap/* capText */.yA)(loop.summary, 20_000)));
+    else {
+        outcome.summaryIsFallback = true;
+        outcome.summary = `Claude did not write a summary${loop.detail ? ` (${loop.detail.replace(/\.$/, '')})` : ''}; see the diff for what changed.`;
+    }
+    return outcome;
+}
+
+;// CONCATENATED MODULE: ./src/run/decide-status.ts
+const STATUS_BY_END = {
+    completed: 'completed',
+    budget: 'budget-exhausted',
+    cost: 'budget-exhausted',
+    timeout: 'budget-exhausted',
+    cancelled: 'failed',
+    refusal: 'failed',
+    'context-window': 'failed',
+    'api-error': 'failed',
+};
+/**
+ * The status of a task and the sentence that explains it, from the facts alone. Later facts win over earlier ones
+ * in the order they happen: the loop, a crash, a secret in the patch, an empty patch, publishing.
+ */
+function decideStatus(f) {
+    if (f.publishError !== undefined)
+        return { status: 'failed', reason: f.publishError };
+    if (f.secretFiles.length > 0) {
+        // Loud on purpose: a secret in the agent's output means something reached it that should not have.
+        return { status: 'failed', reason: `${f.secretFiles.join(', ')} contained a secret or a token and ${f.secretFiles.length === 1 ? 'was' : 'were'} left out of the patch.` };
+    }
+    if (f.crash !== undefined || !f.loop)
+        return { status: 'failed', reason: `The run failed: ${f.crash ?? 'unknown error'}` };
+    const status = STATUS_BY_END[f.loop.endReason];
+    if (status === 'completed' && !f.committed && f.producesPatch)
+        return { status: 'no-changes', reason: f.loop.detail };
+    return { status, reason: f.loop.detail };
+}
+
+;// CONCATENATED MODULE: ./src/run/deliver.ts
+
+
+
+
+
+
+
+
+
+
+
+/**
+ * From the agent's work to what people see: the figures, one commit without what must never be published, the
+ * status, and (unless a dry run) the push and the PR. Publishing failures end as a failed status, never an
+ * exception: the receipt still says what happened.
+ */
+async function deliver(task, settings, work, prepared, setup) {
+    const { redactor, ports } = setup;
+    const { log } = ports;
+    const outcome = buildOutcome(task, settings, work, prepared.sandbox, setup);
+    outcome.branch = prepared.branch.branch;
+    const facts = {
+        loop: work.loop,
+        crash: work.crash === undefined ? undefined : redactor.redact((0,errors/* errorMessage */.gJ)(work.crash)),
+        secretFiles: [],
+        committed: false,
+        producesPatch: task.spec.output === 'patch',
+    };
+    try {
+        const patch = await makePatch(ports.git, {
+            startSha: prepared.branch.startSha,
+            protectedPaths: new protected_paths/* ProtectedPaths */.hn(setup.protectedGlobs),
+            leaks: (text) => redactor.leaks(text),
+            message: redactor.redact(commitMessage(task, outcome.summary)),
+        });
+        logLeftOut(patch, log);
+        Object.assign(outcome, { commitSha: patch.commit, changedFiles: patch.changedFiles, droppedPaths: patch.droppedPaths });
+        Object.assign(facts, { secretFiles: patch.secretFiles, committed: patch.commit !== undefined });
+        Object.assign(outcome, decideStatus(facts));
+        if (!setup.inputs.dryRun)
+            await publish(task, outcome, prepared, setup);
+    }
+    catch (e) {
+        facts.publishError = redactor.redact((0,explain_git_error/* publishFailure */.yX)((0,errors/* errorMessage */.gJ)(e)));
+        Object.assign(outcome, decideStatus(facts));
+        log.warn(outcome.reason);
+    }
+    return outcome;
+}
+function commitMessage(task, summary) {
+    const subject = `taskcap: ${task.title || task.goal}`.replace(/\s+/g, ' ').slice(0, 72);
+    return `${subject}\n\n${(0,output_cap/* capText */.yA)(summary ?? '', 4000)}\n\nCo-authored-by: ${identity/* BOT_NAME */.Wm}`;
+}
+function logLeftOut(patch, log) {
+    const other = patch.droppedPaths.filter((p) => !patch.secretFiles.includes(p));
+    if (other.length)
+        log.warn(`Left out of the patch: ${other.join(', ')}.`);
+    if (patch.secretFiles.length)
+        log.warn(`The patch contains a secret or a token in ${patch.secretFiles.join(', ')}: left out; the rest of the work ships.`);
+}
+/** Push the commit and open, update or re-check the PR. */
+async function publish(task, outcome, prepared, setup) {
+    const { github, git, log } = setup.ports;
+    const { redactor } = setup;
+    const { branch } = prepared;
+    const commit = outcome.commitSha;
+    const auth = setup.credentials.auth;
+    if (task.target.kind === 'pull') {
+        // Pinning: push only onto the head the request was made against, and only while the PR is open.
+        const now = await github.getPull(task.target.number);
+        if (now.state !== 'open' || now.headSha !== branch.startSha) {
+            const why = now.state !== 'open' ? `was ${now.state}` : `got new commits (${now.headSha.slice(0, 7)})`;
+            throw new Error(`pull request #${task.target.number} ${why} while taskcap worked, so its work was not pushed`);
+        }
+        if (commit)
+            await (0,publish_branch/* pushBranch */.TV)(git, branch, auth);
+        outcome.pr = { number: now.number, url: now.url, draft: now.draft, operation: commit ? 'updated' : 'unchanged' };
+        if (commit)
+            log.info(`Pushed ${commit.slice(0, 7)} to ${branch.branch} (PR #${now.number}).`);
+        return;
+    }
+    if (commit) {
+        await (0,publish_branch/* pushBranch */.TV)(git, branch, auth);
+        log.info(`Pushed ${commit.slice(0, 7)} to ${branch.branch}.`);
+    }
+    if (task.branchOnly)
+        return;
+    if (!commit && !prepared.existingPull)
+        return;
+    const draft = outcome.status !== 'completed' || (outcome.tests !== undefined && !outcome.tests.passed);
+    const body = redactor.redact(renderPullBody(outcome, { key: task.key, fixes: task.fixes, actor: task.actor }));
+    const title = redactor.redact(`${task.title || task.goal}`.slice(0, 200));
+    const { pull, operation } = await (0,pull_request/* createOrUpdatePullRequest */.f)(github, { branch: branch.branch, base: task.baseBranch, title, body, draft }, prepared.existingPull);
+    outcome.pr = { number: pull.number, url: pull.url, draft: pull.draft, operation: commit ? operation : 'unchanged' };
+    log.info(`PR #${pull.number} ${operation}: ${pull.url}`);
+}
+
+;// CONCATENATED MODULE: ./src/publish/live-receipt.ts
+
+
+
+/** GitHub's secondary limits punish bursts of content writes: one update per interval at most. */
+const PROGRESS_INTERVAL_MS = 15_000;
+/**
+ * The receipt while the loop runs: created (or taken over) when work starts, then edited in place as the budget
+ * drains, never more often than once per interval and never two writes in flight. Writes never block the loop and
+ * a failed write only costs a log line.
+ */
+class LiveReceipt {
+    github;
+    issue;
+    clock;
+    log;
+    redact;
+    intervalMs;
+    id;
+    lastWrite = -Infinity;
+    inFlight = Promise.resolve();
+    pending;
+    timer;
+    writes = 0;
+    constructor(github, issue, knownId, clock, log, redact, intervalMs = PROGRESS_INTERVAL_MS) {
+        this.github = github;
+        this.issue = issue;
+        this.clock = clock;
+        this.log = log;
+        this.redact = redact;
+        this.intervalMs = intervalMs;
+        this.id = knownId;
+    }
+    /** Post the "working…" receipt now; later updates and the final receipt wait for it. */
+    start(progress) {
+        this.inFlight = this.write(progress);
+        return this.inFlight;
+    }
+    /** Show new progress: written now if the interval has passed, else once it has (latest progress wins). */
+    update(progress) {
+        this.pending = progress;
+        if (this.timer)
+            return;
+        const wait = Math.max(0, this.lastWrite + this.intervalMs - this.clock.now());
+        this.timer = setTimeout(() => {
+            this.timer = undefined;
+            const p = this.pending;
+            this.pending = undefined;
+            if (p)
+                this.inFlight = this.inFlight.then(() => this.write(p));
+        }, wait);
+        this.timer.unref?.();
+    }
+    /** Replace the working receipt with the final one. Returns the comment URL. */
+    async finish(body) {
+        if (this.timer)
+            clearTimeout(this.timer);
+        this.timer = undefined;
+        this.pending = undefined;
+        await this.inFlight;
+        const comment = await (0,receipt_comment/* editOrCreate */.Ok)(this.github, this.issue, this.id, body);
+        this.id = comment.id;
+        this.writes++;
+        return comment.url;
+    }
+    async write(progress) {
+        this.lastWrite = this.clock.now();
+        const body = this.redact((0,receipt/* renderWorkingReceipt */.Gk)(progress));
+        await (0,best_effort/* bestEffort */.z)(this.log, 'The live receipt could not be updated', async () => {
+            const comment = await (0,receipt_comment/* editOrCreate */.Ok)(this.github, this.issue, this.id, body);
+            this.id = comment.id;
+            this.writes++;
+        });
+    }
+}
+
+// EXTERNAL MODULE: ./src/tools/workbench.ts + 3 modules
+var workbench = __nccwpck_require__(43603);
+;// CONCATENATED MODULE: ./src/run/prepare.ts
+
+
+
+
+
+
+
+
+/**
+ * Everything before the first request. The sandbox first: under `sandbox: required` a runner that cannot make one
+ * fails before any write. Its probe runs while the branch, the PR and the receipt are looked up, and the model
+ * client (a large module to compile) loads once those are under way.
+ */
+async function prepare(task, settings, setup) {
+    const { ports, inputs, ctx } = setup;
+    const { github, git, log } = ports;
+    const agentHome = (0,workbench/* createAgentHome */.xk)();
+    const sandboxReady = ports.makeShell({ workspace: git.dir, agentHome });
+    const lookups = lookUp(task, setup);
+    const model = new Promise((resolve) => setImmediate(resolve)).then(() => ports.makeModel(setup.provider, settings.model, (secret) => setup.redactor.add(secret)));
+    model.catch(() => undefined);
+    const sandbox = await sandboxReady.catch(async (e) => {
+        await lookups.catch(() => undefined);
+        external_node_fs_default().rmSync(agentHome, { recursive: true, force: true });
+        throw e;
+    });
+    log.debug('sandbox ready');
+    try {
+        const { tip, existingPull, receipt } = await lookups;
+        // An existing branch is always continued: it holds earlier work (even when its PR could not be opened or was
+        // closed), and starting over would overwrite it. Deleting the branch starts a task from scratch.
+        const branch = await (0,publish_branch/* prepareBranch */.Wc)(git, task.branch, setup.credentials.auth, true, tip);
+        log.debug('branch ready');
+        if (task.target.kind === 'pull' && (await headMoved(task.target.headSha, branch, setup))) {
+            const reason = `The head of pull request #${task.target.number} moved after the request (asked at ${task.target.headSha.slice(0, 7)}, now ${branch.startSha.slice(0, 7)}); nothing was done. Ask again to work on the new head.`;
+            if (!inputs.dryRun)
+                await (0,receipt_comment/* postNotice */.bY)(github, task.target.number, 'head-moved', reason, log);
+            await sandbox.dispose();
+            return { ready: false, reason, branch: task.branch };
+        }
+        const { model: spec, effort } = settings;
+        log.info(`Task ${task.key}: class ${task.className}, budget ${task.budget}, model ${spec.id}${effort ? ` (effort ${effort})` : ''}, branch ${branch.branch}${branch.continued ? ' (continuing earlier work)' : ''}.`);
+        if (task.triggerComment && !inputs.dryRun)
+            await (0,best_effort/* bestEffort */.z)(log, 'Could not react to the request', () => github.react(task.triggerComment, 'eyes'));
+        // The receipt appears when work starts and follows the spend; its history block carries earlier runs' totals.
+        const history = receipt ? (0,records_history/* readHistory */.Lu)(receipt.body) : [];
+        const live = task.receiptOn !== undefined && !inputs.dryRun
+            ? new LiveReceipt(github, task.receiptOn, receipt?.id, ports.clock, log, (t) => setup.redactor.redact(t))
+            : undefined;
+        const progressBase = { className: task.className, budget: task.budget, model: spec.id, provider: setup.provider.plan.provider, effort, runUrl: (0,runner_context/* runUrl */.V)(ctx), history };
+        // Posted alongside the first request, not before it.
+        live?.start({ ...progressBase, loopTokens: 0, costUsd: 0, requests: 0, step: 'starting' });
+        return { ready: true, sandbox, agentHome, branch, existingPull, history, live, progressBase, model, dispose: () => sandbox.dispose() };
+    }
+    catch (e) {
+        await sandbox.dispose();
+        throw e;
+    }
+}
+/** What the run needs to know before it starts, read concurrently: the branch tip, the PR, the receipt. */
+async function lookUp(task, setup) {
+    const { github, git } = setup.ports;
+    const [tip, existingPull, receipt] = await Promise.all([
+        (0,publish_branch/* remoteTip */.W_)(git, task.branch, setup.credentials.auth),
+        task.ownsPull ? github.findOpenPull(task.branch) : Promise.resolve(undefined),
+        task.receiptOn !== undefined ? (0,receipt_comment/* findReceipt */.QI)(github, task.receiptOn) : Promise.resolve(undefined),
+    ]);
+    return { tip, existingPull, receipt };
+}
+/** A PR's head moved since the request, by someone else (a re-run finds taskcap's own commits on top: fine). */
+async function headMoved(requestedSha, branch, setup) {
+    return branch.startSha !== requestedSha && !(await (0,publish_branch/* onlyOurCommitsSince */.tJ)(setup.ports.git, requestedSha, branch.startSha));
+}
+
+// EXTERNAL MODULE: ./src/run/run-agent.ts + 10 modules
+var run_agent = __nccwpck_require__(84867);
+// EXTERNAL MODULE: ./src/run/workspace-guard.ts
+var workspace_guard = __nccwpck_require__(67088);
+;// CONCATENATED MODULE: ./src/run/work-on-task.ts
+
+
+
+
+
+
+
+/**
+ * One task, as its stages: prepare (sandbox, branch, lookups) → guard the workspace → run the agent (loop, tests)
+ * → deliver (patch, status, push, PR) → announce (receipt, result, replies).
+ */
+async function workOnTask(task, setup) {
+    const { ports, inputs } = setup;
+    const { log, clock } = ports;
+    const startedAt = new Date(clock.now()).toISOString();
+    const settings = withCostShare((0,config_settings/* resolveSettings */.Mo)(task.className, setup.config, inputs, setup.provider), task.maxCostUsd);
+    const prepared = await log.group(`Task ${task.key}`, () => prepare(task, settings, setup));
+    if (!prepared.ready) {
+        const outcome = { ...(0,run_outcome/* emptyOutcome */.we)('failed', prepared.reason), className: task.className, budget: task.budget, branch: prepared.branch };
+        return taskResult(outcome, startedAt, clock.now());
+    }
+    try {
+        const guard = await (0,workspace_guard/* guardWorkspace */.t)(ports.git, setup.credentials, setup.ctx.serverUrl, setup.provider.vault);
+        try {
+            const work = await (0,run_agent/* runAgent */.J)(task, settings, prepared, setup);
+            guard.restoreGitDir();
+            const outcome = await log.group('Delivery', () => deliver(task, settings, work, prepared, setup));
+            outcome.wallMs = clock.now() - setup.started;
+            if (inputs.dryRun)
+                log.info('Dry run: nothing pushed, no PR, no comment.');
+            else
+                await log.group('Receipt', () => announce(task, outcome, prepared, setup));
+            return taskResult(outcome, startedAt, clock.now(), work.loop);
+        }
+        finally {
+            await guard.release();
+        }
+    }
+    finally {
+        await prepared.dispose();
+    }
+}
+/** A task with a share of a pool's dollars never runs above it, whatever the class or the input allows. */
+function withCostShare(settings, share) {
+    return share === undefined ? settings : { ...settings, maxCostUsd: Math.min(settings.maxCostUsd ?? Infinity, share) };
+}
+function taskResult(outcome, startedAt, endedAt, loop) {
+    return {
+        outcome,
+        toolCalls: (loop?.tools ?? []).map((t) => ({ name: t.name, durationMs: t.durationMs, resultBytes: t.resultBytes, isError: t.isError })),
+        limitsHit: limitsOf(outcome, loop),
+        startedAt,
+        endedAt: new Date(endedAt).toISOString(),
+    };
+}
+/** The limits that shaped the run, as the run record names them. */
+function limitsOf(outcome, loop) {
+    const limits = [];
+    const end = loop?.endReason;
+    if (end === 'budget' || end === 'cost' || end === 'timeout' || end === 'context-window')
+        limits.push(end);
+    if (loop?.requests.some((r) => r.stopReason === 'max_tokens' && r.maxTokens >= 64_000))
+        limits.push('max-output');
+    if (outcome.tests?.timedOut)
+        limits.push('tests-timeout');
+    return limits;
+}
+
+
+/***/ }),
+
+/***/ 67088:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   t: () => (/* binding */ guardWorkspace)
+/* harmony export */ });
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(73024);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(76760);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var _publish_credentials_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(43525);
+
+
+
+/**
+ * Take the workspace out of the agent's reach where it matters: checkout's persisted credentials and the cloud
+ * credential files a setup step left (the provider's vault) are hidden for the whole run, and `.git/config` and
+ * `.git/hooks` are snapshotted so they can be restored exactly.
+ */
+async function guardWorkspace(git, credentials, serverUrl, vault) {
+    const restoreCredentials = await (0,_publish_credentials_js__WEBPACK_IMPORTED_MODULE_2__/* .hideCredentials */ .RW)(git, credentials.checkout, serverUrl);
+    const restoreCloudCredentials = vault.hide();
+    const configPath = node_path__WEBPACK_IMPORTED_MODULE_1___default().join(git.dir, '.git', 'config');
+    const hooksDir = node_path__WEBPACK_IMPORTED_MODULE_1___default().join(git.dir, '.git', 'hooks');
+    const config = node_fs__WEBPACK_IMPORTED_MODULE_0___default().readFileSync(configPath);
+    const hooks = snapshotDir(hooksDir);
+    let gitDirRestored = false;
+    let released = false;
+    const restoreGitDir = () => {
+        if (gitDirRestored)
+            return;
+        gitDirRestored = true;
+        node_fs__WEBPACK_IMPORTED_MODULE_0___default().writeFileSync(configPath, config);
+        restoreDir(hooksDir, hooks);
+    };
+    return {
+        restoreGitDir,
+        async release() {
+            if (released)
+                return;
+            released = true;
+            restoreGitDir();
+            restoreCloudCredentials();
+            await restoreCredentials();
+        },
+    };
+}
+/** The regular files of a directory (one level: .git/hooks), to put back exactly after the loop. */
+function snapshotDir(dir) {
+    const files = new Map();
+    if (!node_fs__WEBPACK_IMPORTED_MODULE_0___default().existsSync(dir))
+        return files;
+    for (const e of node_fs__WEBPACK_IMPORTED_MODULE_0___default().readdirSync(dir, { withFileTypes: true })) {
+        const file = node_path__WEBPACK_IMPORTED_MODULE_1___default().join(dir, e.name);
+        if (e.isFile())
+            files.set(e.name, { content: node_fs__WEBPACK_IMPORTED_MODULE_0___default().readFileSync(file), mode: node_fs__WEBPACK_IMPORTED_MODULE_0___default().statSync(file).mode & 0o777 });
+    }
+    return files;
+}
+/** Remove what was added, put back what was changed or removed. */
+function restoreDir(dir, before) {
+    if (!node_fs__WEBPACK_IMPORTED_MODULE_0___default().existsSync(dir))
+        return;
+    const same = (file, o) => node_fs__WEBPACK_IMPORTED_MODULE_0___default().lstatSync(file).isFile() && (node_fs__WEBPACK_IMPORTED_MODULE_0___default().statSync(file).mode & 0o777) === o.mode && node_fs__WEBPACK_IMPORTED_MODULE_0___default().readFileSync(file).equals(o.content);
+    for (const name of node_fs__WEBPACK_IMPORTED_MODULE_0___default().readdirSync(dir)) {
+        const file = node_path__WEBPACK_IMPORTED_MODULE_1___default().join(dir, name);
+        const original = before.get(name);
+        if (!original || !same(file, original))
+            node_fs__WEBPACK_IMPORTED_MODULE_0___default().rmSync(file, { recursive: true, force: true });
+    }
+    for (const [name, o] of before)
+        if (!node_fs__WEBPACK_IMPORTED_MODULE_0___default().existsSync(node_path__WEBPACK_IMPORTED_MODULE_1___default().join(dir, name)))
+            node_fs__WEBPACK_IMPORTED_MODULE_0___default().writeFileSync(node_path__WEBPACK_IMPORTED_MODULE_1___default().join(dir, name), o.content, { mode: o.mode });
+}
+
+
+/***/ }),
+
+/***/ 34823:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   mm: () => (/* binding */ plainTerminalText),
+/* harmony export */   xL: () => (/* binding */ CappedCollector),
+/* harmony export */   yA: () => (/* binding */ capText)
+/* harmony export */ });
+/* harmony import */ var _util_format_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(32693);
+
+/**
+ * Keeping tool output small: every result the model sees costs tokens once in the budget and again (cached) on
+ * every later request. Long output keeps its head and tail with a marker that says how much was left out, so
+ * the model knows to narrow its command instead of re-running it.
+ */
+const MARKER_ROOM = 96;
+const omittedMarker = (omitted, total) => `\n… ${(0,_util_format_js__WEBPACK_IMPORTED_MODULE_0__/* .formatInt */ .Dw)(omitted)} bytes omitted (output was ${(0,_util_format_js__WEBPACK_IMPORTED_MODULE_0__/* .formatInt */ .Dw)(total)} bytes) …\n`;
+/** Cut a buffer at `max` bytes without splitting a UTF-8 sequence (at the end, or at the start when `fromEnd`). */
+function cutUtf8(buf, max, fromEnd = false) {
+    if (buf.length <= max)
+        return buf;
+    if (!fromEnd) {
+        let end = max;
+        while (end > 0 && (buf[end] & 0xc0) === 0x80)
+            end--;
+        return buf.subarray(0, end);
+    }
+    let start = buf.length - max;
+    while (start < buf.length && (buf[start] & 0xc0) === 0x80)
+        start++;
+    return buf.subarray(start);
+}
+/** Head/tail split of a byte allowance: the head shows what started, the tail the errors and the summary. */
+function split(maxBytes) {
+    const room = Math.max(0, maxBytes - MARKER_ROOM);
+    const head = Math.floor(room * 0.4);
+    return { head, tail: room - head };
+}
+/** Cap a string at `maxBytes` UTF-8 bytes (marker included). */
+function capText(text, maxBytes) {
+    const buf = Buffer.from(text, 'utf8');
+    if (buf.length <= maxBytes)
+        return text;
+    const { head, tail } = split(maxBytes);
+    const h = cutUtf8(buf, head);
+    const t = cutUtf8(buf, tail, true);
+    return h.toString('utf8') + omittedMarker(buf.length - h.length - t.length, buf.length) + t.toString('utf8');
+}
+/**
+ * Collects a stream's bytes with bounded memory: the first `head` bytes and a ring of the last `tail` bytes.
+ * A 100 MB output costs the same few kilobytes as a 10 KB one and never sits in memory whole.
+ */
+class CappedCollector {
+    maxBytes;
+    headBuf;
+    headLen = 0;
+    ring;
+    ringPos = 0;
+    ringFilled = false;
+    total = 0;
+    constructor(maxBytes) {
+        this.maxBytes = maxBytes;
+        const { head, tail } = split(maxBytes);
+        this.headBuf = Buffer.alloc(head);
+        this.ring = Buffer.alloc(Math.max(1, tail));
+    }
+    push(chunk) {
+        this.total += chunk.length;
+        let offset = 0;
+        if (this.headLen < this.headBuf.length) {
+            const n = Math.min(chunk.length, this.headBuf.length - this.headLen);
+            chunk.copy(this.headBuf, this.headLen, 0, n);
+            this.headLen += n;
+            offset = n;
+        }
+        // Only the last ring.length bytes of what remains can survive in the ring.
+        if (chunk.length - offset > this.ring.length)
+            offset = chunk.length - this.ring.length;
+        while (offset < chunk.length) {
+            const n = Math.min(chunk.length - offset, this.ring.length - this.ringPos);
+            chunk.copy(this.ring, this.ringPos, offset, offset + n);
+            this.ringPos += n;
+            offset += n;
+            if (this.ringPos === this.ring.length) {
+                this.ringPos = 0;
+                this.ringFilled = true;
+            }
+        }
+    }
+    /** The collected output as text (lossy UTF-8), with the omission marker when bytes were dropped. */
+    text() {
+        const tail = this.ringFilled
+            ? Buffer.concat([this.ring.subarray(this.ringPos), this.ring.subarray(0, this.ringPos)])
+            : this.ring.subarray(0, this.ringPos);
+        const head = this.headBuf.subarray(0, this.headLen);
+        const kept = head.length + tail.length;
+        if (kept >= this.total)
+            return Buffer.concat([head, tail]).toString('utf8');
+        const h = cutUtf8(head, head.length);
+        const t = cutUtf8(tail, tail.length, true);
+        return h.toString('utf8') + omittedMarker(this.total - h.length - t.length, this.total) + t.toString('utf8');
+    }
+}
+// CSI/OSC/other escape sequences: colours and cursor moves are noise to the model and cost tokens.
+// eslint-disable-next-line no-control-regex
+const ANSI = /\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])/g;
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g;
+/** Terminal output as plain text: escapes removed, carriage-return redraws collapsed, control bytes dropped. */
+function plainTerminalText(text) {
+    return text
+        .replace(ANSI, '')
+        .split('\n')
+        .map((line) => {
+        const trimmed = line.endsWith('\r') ? line.slice(0, -1) : line;
+        const i = trimmed.lastIndexOf('\r');
+        return i >= 0 ? trimmed.slice(i + 1) : trimmed;
+    })
+        .join('\n')
+        .replace(CONTROL, '');
+}
+
+
+/***/ }),
+
+/***/ 82404:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   D_: () => (/* binding */ DEFAULT_PROTECTED),
+/* harmony export */   hn: () => (/* binding */ ProtectedPaths),
+/* harmony export */   mu: () => (/* binding */ symlinkEscapes)
+/* harmony export */ });
+/**
+ * Paths a patch may never touch, whatever wrote them: workflow and action definitions (a pushed workflow runs
+ * with the repo's secrets), ownership and git plumbing files, hooks, and taskcap's own config.
+ */
+const DEFAULT_PROTECTED = [
+    '.github/workflows/**',
+    '.github/actions/**',
+    'CODEOWNERS',
+    '.github/CODEOWNERS',
+    'docs/CODEOWNERS',
+    '.gitmodules',
+    '.gitattributes',
+    '**/.gitattributes',
+    '.husky/**',
+];
+function globToRegExp(glob) {
+    let re = '';
+    for (let i = 0; i < glob.length; i++) {
+        const c = glob[i];
+        if (c === '*') {
+            if (glob[i + 1] === '*') {
+                // "**/" matches zero or more directories; a trailing "**" matches everything below.
+                if (glob[i + 2] === '/') {
+                    re += '(?:.*/)?';
+                    i += 2;
+                }
+                else {
+                    re += '.*';
+                    i += 1;
+                }
+            }
+            else
+                re += '[^/]*';
+        }
+        else if (c === '?')
+            re += '[^/]';
+        else
+            re += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+    }
+    // Case-insensitive: `.GitHub/Workflows/x.yml` is the same file on a case-insensitive checkout.
+    return new RegExp(`^${re}$`, 'i');
+}
+/** Matches repo-relative POSIX paths against protected globs; a directory glob also covers the directory itself. */
+class ProtectedPaths {
+    globs;
+    patterns;
+    constructor(globs) {
+        this.globs = globs;
+        this.patterns = globs.map((glob) => ({
+            glob,
+            re: globToRegExp(glob),
+            dir: glob.endsWith('/**') ? globToRegExp(glob.slice(0, -3)) : undefined,
+        }));
+    }
+    /** The glob that protects `rel`, if any. */
+    match(rel) {
+        const p = rel.replace(/\\/g, '/').replace(/^\.\//, '');
+        return this.patterns.find((x) => x.re.test(p) || x.dir?.test(p))?.glob;
     }
 }
 /**
- * The bubblewrap arguments before `--`. Mounts are ordered by depth so a deeper mount is never covered by a
- * shallower one: the runner's HOME is masked, then the workspace inside it is bound back, then its `.git`
- * read-only on top.
+ * Whether a symlink committed at `rel` (repo-relative POSIX path) with link text `target` points outside the
+ * repository or into `.git`: such a link is harmless to git but a trap for whatever later reads the checkout
+ * (a CI step, a reviewer's editor), so the final diff should leave it out like a protected path.
  */
-function bwrapArgs(layout, features) {
-    const args = [
-        '--unshare-all', // user, pid, net, ipc, uts, cgroup: no network, no view of the runner's processes
-        ...(features.disableUserns ? ['--unshare-user', '--disable-userns'] : []),
-        ...(features.dropCaps ? ['--cap-drop', 'ALL'] : []),
-        '--die-with-parent', // the action dies → every command dies
-        '--new-session', // no controlling terminal to inject keystrokes into
-        '--hostname', 'taskcap-sandbox',
-        '--ro-bind', '/', '/',
-        '--proc', '/proc', // a fresh procfs of the new PID namespace: the action's /proc/<pid>/environ is not there
-        '--dev', '/dev',
-    ];
-    const mounts = [];
-    const protectedRoots = [layout.workspace, layout.agentHome];
-    for (const hidden of layout.hide) {
-        // Masking the workspace (or the agent's HOME) itself would only be undone by the bind below; skip it.
-        if (hidden === '/' || protectedRoots.includes(hidden))
+function symlinkEscapes(rel, target) {
+    if (target === '' || target.startsWith('/') || target.includes('\0'))
+        return true;
+    const parts = rel.split('/').slice(0, -1);
+    for (const c of target.split('/')) {
+        if (c === '' || c === '.')
             continue;
+        if (c === '..') {
+            if (parts.length === 0)
+                return true;
+            parts.pop();
+        }
+        else
+            parts.push(c);
+        if (c.toLowerCase() === '.git')
+            return true;
+    }
+    return false;
+}
+
+
+/***/ }),
+
+/***/ 94665:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   bO: () => (/* binding */ BASH_WRAPPER),
+/* harmony export */   hM: () => (/* binding */ OUTPUT_STOP_BYTES),
+/* harmony export */   io: () => (/* binding */ createProcessShell),
+/* harmony export */   xx: () => (/* binding */ createHostShell)
+/* harmony export */ });
+/* unused harmony exports COMMAND_MARK_VAR, killMarked */
+/* harmony import */ var node_child_process__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(31421);
+/* harmony import */ var node_child_process__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_child_process__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(77598);
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(73024);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_2__);
+/* harmony import */ var _output_cap_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(34823);
+
+
+
+
+/**
+ * Each command gets a fresh non-interactive bash; the working directory carries over (reported on fd 3), like
+ * the persistent session the bash tool describes, without a long-lived shell that a timeout could wedge.
+ * stderr joins stdout so the model sees output in the order a terminal would show it. The command itself runs
+ * with fd 3 closed: it cannot forge the directory report, and a daemon it starts does not hold the pipe open.
+ */
+const BASH_WRAPPER = [
+    'cd -- "$1" 2>/dev/null || cd -- "$2"',
+    'exec 2>&1',
+    'eval "$3" 3>&-',
+    '__taskcap_status=$?',
+    'pwd -P >&3 2>/dev/null',
+    'exit $__taskcap_status',
+].join('\n');
+/** How long pipes may stay open after the shell exits (a daemon holding them) before taskcap stops reading. */
+const DRAIN_GRACE_MS = 200;
+/**
+ * A command that writes this much is stopped: only head and tail are kept anyway, and an endless writer (`yes`,
+ * `tail -f` of a growing log) would otherwise burn the whole command timeout.
+ */
+const OUTPUT_STOP_BYTES = 256 * 1024 * 1024;
+/** Environment variable that tags every process a host command starts, so stragglers can be found and killed. */
+const COMMAND_MARK_VAR = 'TASKCAP_COMMAND_ID';
+/**
+ * Kill every process that still carries `mark` in its environment (best effort, Linux /proc). A daemon that
+ * left the process group with `setsid` is found this way unless it also cleared its environment; the
+ * bubblewrap sandbox does not need this (its PID namespace dies with the command).
+ */
+function killMarked(mark) {
+    const needle = Buffer.from(`${COMMAND_MARK_VAR}=${mark}\0`);
+    let killed = 0;
+    let pids;
+    try {
+        pids = node_fs__WEBPACK_IMPORTED_MODULE_2___default().readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+    }
+    catch {
+        return 0;
+    }
+    for (const pid of pids) {
+        if (Number(pid) === process.pid)
+            continue;
+        try {
+            const environ = node_fs__WEBPACK_IMPORTED_MODULE_2___default().readFileSync(`/proc/${pid}/environ`);
+            const at = environ.indexOf(needle);
+            if (at === 0 || (at > 0 && environ[at - 1] === 0)) {
+                process.kill(Number(pid), 'SIGKILL');
+                killed++;
+            }
+        }
+        catch {
+            /* gone, or not ours */
+        }
+    }
+    return killed;
+}
+/**
+ * A shell that runs `argvFor(...)` in its own process group with stdin from /dev/null. On timeout, abort or exit,
+ * the whole group is killed, so nothing the command started outlives it.
+ */
+function createProcessShell(description, argvFor, options = {}) {
+    return {
+        description,
+        run: (req) => new Promise((resolve) => {
+            const started = Date.now();
+            const collector = new _output_cap_js__WEBPACK_IMPORTED_MODULE_3__/* .CappedCollector */ .xL(req.maxOutputBytes);
+            let cwdReport = '';
+            let timedOut = false;
+            let aborted = false;
+            let flooded = false;
+            let exitCode = null;
+            const { file, args } = argvFor(req);
+            const mark = options.markProcesses ? node_crypto__WEBPACK_IMPORTED_MODULE_1___default().randomUUID() : undefined;
+            const child = (0,node_child_process__WEBPACK_IMPORTED_MODULE_0__.spawn)(file, args, {
+                cwd: req.root,
+                env: mark ? { ...req.env, [COMMAND_MARK_VAR]: mark } : req.env,
+                stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+                detached: true,
+            });
+            const killGroup = () => {
+                try {
+                    if (child.pid)
+                        process.kill(-child.pid, 'SIGKILL');
+                }
+                catch {
+                    /* already gone */
+                }
+            };
+            const collect = (b) => {
+                collector.push(b);
+                if (!flooded && collector.total > OUTPUT_STOP_BYTES) {
+                    flooded = true;
+                    killGroup();
+                }
+            };
+            const timer = setTimeout(() => {
+                timedOut = true;
+                killGroup();
+            }, req.timeoutMs);
+            const onAbort = () => {
+                aborted = true;
+                killGroup();
+            };
+            req.signal?.addEventListener('abort', onAbort, { once: true });
+            if (req.signal?.aborted)
+                onAbort();
+            child.stdout?.on('data', collect);
+            child.stderr?.on('data', collect);
+            const fd3 = child.stdio[3];
+            fd3?.on('data', (b) => {
+                if (cwdReport.length < 4096)
+                    cwdReport += b.toString('utf8');
+            });
+            let finished = false;
+            const finish = () => {
+                if (finished)
+                    return;
+                finished = true;
+                clearTimeout(timer);
+                req.signal?.removeEventListener('abort', onAbort);
+                for (const s of [child.stdout, child.stderr, fd3])
+                    s?.destroy();
+                killGroup();
+                if (mark)
+                    killMarked(mark);
+                const reported = cwdReport.trim();
+                resolve({
+                    output: collector.text(),
+                    totalBytes: collector.total,
+                    exitCode,
+                    timedOut,
+                    aborted,
+                    flooded,
+                    cwd: reported || undefined,
+                    durationMs: Date.now() - started,
+                });
+            };
+            child.on('error', (e) => {
+                collector.push(Buffer.from(`taskcap: could not start the shell: ${e.message}\n`));
+                finish();
+            });
+            child.on('exit', (code) => {
+                exitCode = code;
+                // Background jobs of the command die with it; then give the pipes a moment to drain.
+                killGroup();
+                setTimeout(finish, DRAIN_GRACE_MS).unref();
+            });
+            child.on('close', finish);
+        }),
+    };
+}
+/**
+ * Commands run directly on the runner, in their own process group, with a scrubbed environment. Daemons that
+ * escape the group with `setsid` are hunted by an environment mark (best effort); only the sandbox guarantees it.
+ */
+function createHostShell() {
+    return createProcessShell('host (no sandbox)', (req) => ({
+        file: '/bin/bash',
+        args: ['--noprofile', '--norc', '-c', BASH_WRAPPER, 'taskcap-bash', req.cwd, req.root, req.command],
+    }), { markProcesses: true });
+}
+
+
+/***/ }),
+
+/***/ 91184:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Cn: () => (/* binding */ TOOL_DEFINITIONS),
+/* harmony export */   LX: () => (/* binding */ TOOL_RESULT_BYTES),
+/* harmony export */   OO: () => (/* binding */ Toolbox)
+/* harmony export */ });
+/* unused harmony exports BASH_TOOL, EDITOR_TOOL_NAME, EDITOR_TOOL */
+/* harmony import */ var _workspace_path_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(65100);
+/* harmony import */ var _util_errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(70017);
+
+
+/** What the model may call: exactly Anthropic's two client tools. Byte-stable across requests (cache prefix). */
+const BASH_TOOL = { type: 'bash_20250124', name: 'bash' };
+const EDITOR_TOOL_NAME = 'str_replace_based_edit_tool';
+/**
+ * Bytes a tool result may take when the budget is not tight (~2.5k tokens of code). Results shrink below this as
+ * the budget drains. The editor announces the same limit to the model as its `max_characters`.
+ */
+const TOOL_RESULT_BYTES = 10_000;
+const EDITOR_TOOL = { type: 'text_editor_20250728', name: EDITOR_TOOL_NAME, max_characters: TOOL_RESULT_BYTES };
+const TOOL_DEFINITIONS = [BASH_TOOL, EDITOR_TOOL];
+const oneLine = (s, max = 60) => {
+    const line = s.split('\n')[0].trim();
+    return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+};
+/** Runs the model's tool calls; every result is redacted and capped before the model sees it. */
+class Toolbox {
+    bash;
+    editor;
+    redact;
+    now;
+    constructor(bash, editor, redact, now) {
+        this.bash = bash;
+        this.editor = editor;
+        this.redact = redact;
+        this.now = now;
+    }
+    async run(call, capBytes, timeLeftMs, signal) {
+        const started = this.now();
+        const input = (call.input && typeof call.input === 'object' ? call.input : {});
+        let text;
+        let isError = false;
+        let changedFiles = false;
+        let step = call.name;
+        try {
+            if (call.name === BASH_TOOL.name) {
+                step = input.restart === true ? 'restarting the shell' : `running \`${oneLine(String(input.command ?? ''))}\``;
+                const r = await this.bash.run(input, capBytes, timeLeftMs, signal);
+                text = r.text;
+                isError = r.isError;
+                changedFiles = true; // a command can change anything; the final diff tells
+            }
+            else if (call.name === EDITOR_TOOL_NAME) {
+                const verb = input.command === 'view' ? 'reading' : 'editing';
+                step = `${verb} ${oneLine(String(input.path ?? ''))}`;
+                const r = this.editor.run(input, capBytes);
+                text = r.text;
+                changedFiles = r.changed;
+            }
+            else {
+                throw new _workspace_path_js__WEBPACK_IMPORTED_MODULE_0__/* .ToolError */ .v(`Unknown tool ${JSON.stringify(call.name)}; the tools are bash and ${EDITOR_TOOL_NAME}.`);
+            }
+        }
+        catch (e) {
+            // Tool failures are answers for the model, never crashes of the run.
+            text = e instanceof _workspace_path_js__WEBPACK_IMPORTED_MODULE_0__/* .ToolError */ .v ? `Error: ${e.message}` : `Error: the tool failed: ${(0,_util_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .errorMessage */ .gJ)(e)}`;
+            isError = true;
+        }
+        text = this.redact(text);
+        return {
+            text,
+            isError,
+            name: call.name,
+            step,
+            changedFiles,
+            durationMs: this.now() - started,
+            resultBytes: Buffer.byteLength(text, 'utf8'),
+        };
+    }
+}
+
+
+/***/ }),
+
+/***/ 43603:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  FV: () => (/* binding */ agentEnvironment),
+  xk: () => (/* binding */ createAgentHome),
+  _v: () => (/* binding */ createWorkbench),
+  TR: () => (/* binding */ neverPassedToAgent)
+});
+
+// UNUSED EXPORTS: COMMAND_TIMEOUT_MS, filterPassthrough
+
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(73024);
+var external_node_fs_default = /*#__PURE__*/__nccwpck_require__.n(external_node_fs_);
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(48161);
+var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(76760);
+var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
+;// CONCATENATED MODULE: ./src/agent/providers/credential-env.ts
+/**
+ * Cloud credentials a workflow's setup steps put in the step's environment (aws-actions/configure-aws-credentials,
+ * google-github-actions/auth, azure/login) and the runner's OIDC request variables. Agent commands never get them,
+ * whatever `allowed-env` says: they are how taskcap reaches Claude, exactly like the Anthropic key.
+ */
+const CLOUD_CREDENTIAL_ENV = /^(?:AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|AWS_SESSION_TOKEN|AWS_SECURITY_TOKEN|AWS_BEARER_TOKEN_BEDROCK|AWS_WEB_IDENTITY_TOKEN_FILE|AWS_ROLE_ARN|AWS_CONTAINER_.*|AWS_SHARED_CREDENTIALS_FILE|AWS_CONFIG_FILE|AWS_PROFILE|GOOGLE_APPLICATION_CREDENTIALS|GOOGLE_GHA_CREDS_PATH|GOOGLE_OAUTH_ACCESS_TOKEN|CLOUDSDK_AUTH_.*|AZURE_.*|ARM_CLIENT_SECRET|ARM_OIDC_.*|ACTIONS_ID_TOKEN_REQUEST_.*)$/i;
+
+// EXTERNAL MODULE: ./src/tools/output-cap.ts
+var output_cap = __nccwpck_require__(34823);
+// EXTERNAL MODULE: ./src/tools/shell.ts
+var shell = __nccwpck_require__(94665);
+// EXTERNAL MODULE: ./src/tools/workspace-path.ts
+var workspace_path = __nccwpck_require__(65100);
+;// CONCATENATED MODULE: ./src/tools/bash.ts
+
+
+
+
+/** Bytes of a result kept for taskcap's own notes (timeout, exit code, flood). */
+const NOTE_ROOM_BYTES = 320;
+const MIN_BODY_BYTES = 200;
+/** A reported directory carries over only when it is an absolute path inside the workspace (`..foo` is inside). */
+function isInside(root, dir) {
+    if (!external_node_path_default().isAbsolute(dir) || dir.includes('\0'))
+        return false;
+    const rel = external_node_path_default().relative(root, dir);
+    return rel === '' || (rel !== '..' && !rel.startsWith(`..${(external_node_path_default()).sep}`) && !external_node_path_default().isAbsolute(rel));
+}
+/** Anthropic's bash client tool (`bash_20250124`), one command at a time, in the workspace. */
+class BashTool {
+    shell;
+    root;
+    env;
+    commandTimeoutMs;
+    cwd;
+    constructor(shell, root, env, commandTimeoutMs) {
+        this.shell = shell;
+        this.root = root;
+        this.env = env;
+        this.commandTimeoutMs = commandTimeoutMs;
+        this.cwd = root;
+    }
+    async run(input, capBytes, timeLeftMs, signal) {
+        if (input.restart === true) {
+            this.cwd = this.root;
+            return { text: 'The shell was restarted; the working directory is the repository root again.', isError: false, exitCode: 0, outputBytes: 0 };
+        }
+        if (typeof input.command !== 'string' || input.command.trim() === '')
+            throw new workspace_path/* ToolError */.v('`command` must be a non-empty string.');
+        const timeoutMs = Math.max(1000, Math.min(this.commandTimeoutMs, timeLeftMs));
+        const result = await this.shell.run({
+            command: input.command,
+            cwd: this.cwd,
+            root: this.root,
+            env: this.env,
+            timeoutMs,
+            // Room is kept for taskcap's notes, so capping the whole result never cuts the "bytes omitted" marker.
+            maxOutputBytes: Math.max(MIN_BODY_BYTES, capBytes - NOTE_ROOM_BYTES),
+            signal,
+        });
+        // Only a directory inside the workspace carries over; anything else starts the next command at the root.
+        if (result.cwd)
+            this.cwd = isInside(this.root, result.cwd) ? result.cwd : this.root;
+        const notes = [];
+        if (result.timedOut) {
+            notes.push(`[taskcap: stopped after ${Math.round(timeoutMs / 1000)} s; the command and everything it started were killed. Use shorter or bounded commands.]`);
+        }
+        else if (result.aborted)
+            notes.push('[taskcap: the run was stopped while this command was running; it was killed.]');
+        else if (result.flooded) {
+            notes.push(`[taskcap: the command wrote more than ${shell/* OUTPUT_STOP_BYTES */.hM / 1024 / 1024} MB of output and was stopped; everything it started was killed. Redirect output to a file or narrow the command.]`);
+        }
+        else if (result.exitCode !== 0)
+            notes.push(`[exit code ${result.exitCode ?? 'unknown'}]`);
+        const output = (0,output_cap/* plainTerminalText */.mm)(result.output);
+        const body = output.trim() === '' ? '(no output)' : output.replace(/\n+$/, '');
+        const noteText = notes.length ? `\n${notes.join('\n')}` : '';
+        const text = (0,output_cap/* capText */.yA)((0,output_cap/* capText */.yA)(body, Math.max(MIN_BODY_BYTES, capBytes - Buffer.byteLength(noteText))) + noteText, capBytes);
+        return { text, isError: result.timedOut || result.aborted || result.flooded === true, exitCode: result.exitCode, outputBytes: result.totalBytes };
+    }
+}
+
+// EXTERNAL MODULE: ./src/util/format.ts
+var format = __nccwpck_require__(32693);
+;// CONCATENATED MODULE: ./src/tools/editor.ts
+
+
+
+
+
+/** Files larger than this are not loaded by the editor; bash (`sed -n`, `grep -n`) reads them in pieces. */
+const MAX_EDITOR_FILE_BYTES = 4 * 1024 * 1024;
+const MAX_LISTING_ENTRIES = 300;
+const SNIPPET_CONTEXT = 3;
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+/** Number lines the way `cat -n` does; Claude's editor tool is trained on this shape. */
+function numbered(lines, first) {
+    return lines.map((l, i) => `${String(first + i).padStart(6)}\t${l}`).join('\n');
+}
+function splitLines(content) {
+    const lines = content.split('\n');
+    if (lines.length > 1 && lines[lines.length - 1] === '')
+        lines.pop();
+    return lines;
+}
+/** Anthropic's text editor client tool (`text_editor_20250728`), executed inside the workspace. */
+class Editor {
+    paths;
+    constructor(paths) {
+        this.paths = paths;
+    }
+    run(input, capBytes) {
+        switch (input.command) {
+            case 'view':
+                return this.view(input, capBytes);
+            case 'create':
+                return this.create(input);
+            case 'str_replace':
+                return this.strReplace(input, capBytes);
+            case 'insert':
+                return this.insert(input, capBytes);
+            case 'undo_edit':
+                throw new workspace_path/* ToolError */.v('undo_edit is not supported; use str_replace to revert a change.');
+            default:
+                throw new workspace_path/* ToolError */.v(`Unknown command ${JSON.stringify(input.command)}; use view, create, str_replace or insert.`);
+        }
+    }
+    view(input, capBytes) {
+        const { abs, rel } = this.paths.resolve(input.path, 'read');
         let st;
         try {
-            st = external_node_fs_default().statSync(hidden);
+            st = external_node_fs_default().statSync(abs);
         }
         catch {
-            continue;
+            throw new workspace_path/* ToolError */.v(`${rel || '.'} does not exist.`);
         }
         if (st.isDirectory())
-            mounts.push({ op: '--tmpfs', dest: hidden, rank: 0 });
-        else
-            mounts.push({ op: '--ro-bind', src: '/dev/null', dest: hidden, rank: 0 });
+            return { text: (0,output_cap/* capText */.yA)(this.listing(abs, rel), capBytes), path: rel, changed: false };
+        const content = this.readText(abs, rel);
+        const lines = splitLines(content);
+        let first = 1;
+        let last = lines.length;
+        if (input.view_range !== undefined) {
+            const r = input.view_range;
+            if (!Array.isArray(r) || r.length !== 2 || !r.every((x) => Number.isInteger(x))) {
+                throw new workspace_path/* ToolError */.v('`view_range` must be [start, end] with 1-based line numbers (end -1 = end of file).');
+            }
+            first = r[0];
+            last = r[1] === -1 ? lines.length : r[1];
+            if (first < 1 || first > Math.max(1, lines.length) || last < first || last > lines.length) {
+                throw new workspace_path/* ToolError */.v(`\`view_range\` [${r.join(', ')}] is outside the file's ${lines.length} lines.`);
+            }
+        }
+        const body = numbered(lines.slice(first - 1, last), first);
+        return { text: (0,output_cap/* capText */.yA)(body, capBytes), path: rel, changed: false };
     }
-    mounts.push({ op: '--bind', src: external_node_path_default().join(layout.agentHome, 'tmp'), dest: '/tmp', rank: 1 });
-    mounts.push({ op: '--bind', src: layout.workspace, dest: layout.workspace, rank: 1 });
-    mounts.push({ op: '--bind', src: layout.agentHome, dest: layout.agentHome, rank: 1 });
-    const gitDir = external_node_path_default().join(layout.workspace, '.git');
-    if (external_node_fs_default().existsSync(gitDir))
-        mounts.push({ op: '--ro-bind', src: gitDir, dest: gitDir, rank: 2 });
-    mounts.sort((a, b) => depth(a.dest) - depth(b.dest) || a.rank - b.rank);
-    for (const m of mounts)
-        args.push(m.op, ...(m.src !== undefined ? [m.src] : []), m.dest);
-    return args;
-}
-/** The paths the sandbox needs, resolved; the agent's /tmp directory is created if missing. */
-function sandboxLayout(opts) {
-    const workspace = realOrUndefined(opts.workspace);
-    if (!workspace)
-        throw new errors/* UserError */.yo(`The workspace ${opts.workspace} does not exist.`);
-    external_node_fs_default().mkdirSync(external_node_path_default().join(opts.agentHome, 'tmp'), { recursive: true });
-    const agentHome = external_node_fs_default().realpathSync(opts.agentHome);
-    const hide = new Set();
-    for (const h of [...opts.hide, ...ALWAYS_HIDDEN]) {
-        if (!h)
-            continue;
-        const real = realOrUndefined(h);
-        if (real && real !== '/')
-            hide.add(real);
+    create(input) {
+        if (typeof input.file_text !== 'string')
+            throw new workspace_path/* ToolError */.v('`file_text` is required for create.');
+        const { abs, rel } = this.paths.resolve(input.path, 'write');
+        const existed = external_node_fs_default().existsSync(abs);
+        if (existed && !external_node_fs_default().lstatSync(abs).isFile())
+            throw new workspace_path/* ToolError */.v(`${rel} exists and is not a regular file.`);
+        external_node_fs_default().mkdirSync(external_node_path_default().dirname(abs), { recursive: true });
+        this.write(abs, rel, input.file_text);
+        return { text: `${existed ? 'Overwrote' : 'Created'} ${rel}.`, path: rel, changed: true };
     }
-    hide.delete('/tmp'); // /tmp is replaced by the agent's own tmp, not masked
-    return { workspace, agentHome, hide: [...hide] };
-}
-function bwrapShell(bwrap, layout, features) {
-    const prefix = bwrapArgs(layout, features);
-    const writable = (p) => p !== undefined && external_node_path_default().isAbsolute(p) && (isWithin(layout.agentHome, p) || isWithin(layout.workspace, p));
-    const shell = createProcessShell('bubblewrap', (req) => {
-        // Commands start in the workspace; a root outside it would not exist inside the sandbox.
-        const chdir = isWithin(layout.workspace, req.root) ? req.root : layout.workspace;
-        // A HOME or TMPDIR the sandbox does not bind would not exist inside: point them at the agent's HOME.
-        const fixEnv = [
-            ...(writable(req.env.HOME) ? [] : ['--setenv', 'HOME', layout.agentHome]),
-            ...(req.env.TMPDIR === undefined || writable(req.env.TMPDIR) ? [] : ['--setenv', 'TMPDIR', external_node_path_default().join(layout.agentHome, 'tmp')]),
-        ];
-        return {
-            file: bwrap,
-            args: [...prefix, ...fixEnv, '--chdir', chdir, '--', '/bin/bash', '--noprofile', '--norc', '-c', BASH_WRAPPER, 'taskcap-bash', req.cwd, chdir, req.command],
-        };
-    });
-    return { ...shell, home: layout.agentHome };
-}
-const realSystem = {
-    uid: () => (typeof process.getuid === 'function' ? process.getuid() : -1),
-    findBwrap() {
-        const dirs = [...(process.env.PATH ?? '').split((external_node_path_default()).delimiter), '/usr/bin', '/bin', '/usr/local/bin'];
-        for (const dir of dirs) {
-            if (!dir || !external_node_path_default().isAbsolute(dir))
-                continue;
-            const candidate = external_node_path_default().join(dir, 'bwrap');
+    strReplace(input, capBytes) {
+        if (typeof input.old_str !== 'string' || input.old_str === '')
+            throw new workspace_path/* ToolError */.v('`old_str` must be a non-empty string.');
+        if (input.new_str !== undefined && typeof input.new_str !== 'string')
+            throw new workspace_path/* ToolError */.v('`new_str` must be a string.');
+        const { abs, rel } = this.paths.resolve(input.path, 'write');
+        const content = this.readText(abs, rel);
+        const crlf = content.includes('\r\n');
+        // A CRLF file edited with LF strings: match the file's own line endings.
+        const adapt = (s) => (crlf && !s.includes('\r') ? s.replace(/\n/g, '\r\n') : s);
+        const oldStr = adapt(input.old_str);
+        const newStr = adapt(input.new_str ?? '');
+        const at = [];
+        for (let i = content.indexOf(oldStr); i >= 0; i = content.indexOf(oldStr, i + oldStr.length))
+            at.push(i);
+        if (at.length === 0)
+            throw new workspace_path/* ToolError */.v(`No replacement was performed: old_str does not appear verbatim in ${rel}.`);
+        if (at.length > 1) {
+            const lineOf = (i) => content.slice(0, i).split('\n').length;
+            throw new workspace_path/* ToolError */.v(`No replacement was performed: old_str appears ${at.length} times in ${rel} (lines ${at.map(lineOf).join(', ')}); make it unique.`);
+        }
+        const updated = content.slice(0, at[0]) + newStr + content.slice(at[0] + oldStr.length);
+        this.write(abs, rel, updated);
+        const startLine = content.slice(0, at[0]).split('\n').length;
+        return { text: (0,output_cap/* capText */.yA)(this.snippet(rel, updated, startLine, newStr.split('\n').length), capBytes), path: rel, changed: true };
+    }
+    insert(input, capBytes) {
+        const text = input.insert_text ?? input.new_str;
+        if (typeof text !== 'string')
+            throw new workspace_path/* ToolError */.v('`insert_text` is required for insert.');
+        if (!Number.isInteger(input.insert_line))
+            throw new workspace_path/* ToolError */.v('`insert_line` must be an integer (0 inserts at the top).');
+        const { abs, rel } = this.paths.resolve(input.path, 'write');
+        const content = this.readText(abs, rel);
+        const lines = splitLines(content);
+        const at = input.insert_line;
+        if (at < 0 || at > lines.length)
+            throw new workspace_path/* ToolError */.v(`\`insert_line\` ${at} is outside 0..${lines.length} for ${rel}.`);
+        const eol = content.includes('\r\n') ? '\r\n' : '\n';
+        const inserted = splitLines(text.replace(/\r?\n/g, '\n')).map((l) => (eol === '\r\n' ? `${l}\r` : l));
+        const body = [...lines.slice(0, at), ...inserted, ...lines.slice(at)];
+        const updated = body.join('\n') + (content.endsWith('\n') || content === '' ? '\n' : '');
+        this.write(abs, rel, updated);
+        return { text: (0,output_cap/* capText */.yA)(this.snippet(rel, updated, at + 1, inserted.length), capBytes), path: rel, changed: true };
+    }
+    /** A few numbered lines around an edit so the model can check it without another view. */
+    snippet(rel, content, line, count) {
+        const lines = splitLines(content);
+        const from = Math.max(1, line - SNIPPET_CONTEXT);
+        const to = Math.min(lines.length, line + count - 1 + SNIPPET_CONTEXT);
+        return `Edited ${rel}. Lines ${from}-${to} now read:\n${numbered(lines.slice(from - 1, to), from)}`;
+    }
+    listing(abs, rel) {
+        const out = [];
+        let more = 0;
+        const walk = (dir, depth) => {
+            let entries;
             try {
-                external_node_fs_default().accessSync(candidate, (external_node_fs_default()).constants.X_OK);
-                if (external_node_fs_default().statSync(candidate).isFile())
-                    return candidate;
+                entries = external_node_fs_default().readdirSync(dir, { withFileTypes: true });
             }
             catch {
-                /* not here */
+                return;
             }
-        }
-        return undefined;
-    },
-    exec: (file, args, timeoutMs) => new Promise((resolve) => {
-        (0,external_node_child_process_.execFile)(file, args, { timeout: timeoutMs, env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C' }, encoding: 'utf8', maxBuffer: 1024 * 1024 }, (error, stdout, stderr) => {
-            const code = error ? (typeof error.code === 'number' ? Number(error.code) : 1) : 0;
-            resolve({ code, stdout: String(stdout ?? ''), stderr: String(stderr ?? error?.message ?? '') });
-        }).stdin?.end();
-    }),
-    readFile(file) {
-        try {
-            return external_node_fs_default().readFileSync(file, 'utf8');
-        }
-        catch {
-            return undefined;
-        }
-    },
-    probe: (shell, request) => shell.run(request),
-};
-async function probeShell(system, shell, layout) {
-    const result = await system.probe(shell, {
-        command: `echo ${PROBE_MARK}`,
-        cwd: layout.workspace,
-        root: layout.workspace,
-        env: { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: layout.agentHome, LANG: 'C.UTF-8' },
-        timeoutMs: PROBE_TIMEOUT_MS,
-        maxOutputBytes: 4000,
-    });
-    if (result.exitCode === 0 && result.output.trim() === PROBE_MARK && result.cwd === layout.workspace)
-        return { ok: true };
-    const said = result.output.trim().split('\n').filter(Boolean).slice(-3).join(' / ');
-    const how = result.timedOut ? 'timed out' : `exit ${result.exitCode ?? 'none'}`;
-    return { ok: false, detail: `${how}${said ? `: ${said.slice(0, 300)}` : ''}` };
-}
-/**
- * Find bubblewrap and prove it works here with a trivial command. When user namespaces are restricted (Ubuntu's
- * AppArmor switch, Debian's userns_clone) and sudo works without a password, lift the restriction the way other
- * agent actions do on GitHub's ubuntu-24.04 runners, and probe again. Every step taken is logged and returned.
- */
-async function detectSandbox(opts, system = realSystem) {
-    const steps = [];
-    const undo = [];
-    const log = opts.log ?? { info: () => { }, warn: () => { } };
-    const note = (m) => {
-        steps.push(m);
-        log.info(`Sandbox: ${m}`);
-    };
-    const bwrap = system.findBwrap();
-    if (!bwrap) {
-        return {
-            ok: false,
-            reason: 'bubblewrap (bwrap) is not installed on this runner',
-            fix: 'Install it in a step before taskcap: `sudo apt-get install -y bubblewrap`.',
-            steps,
-            undo,
-        };
-    }
-    const layout = sandboxLayout(opts);
-    // The probe runs beside `--help`, assuming a bubblewrap recent enough for --disable-userns (0.8+, as on
-    // ubuntu-24.04); only an older one costs a second probe.
-    const dropCaps = system.uid() === 0;
-    const recent = bwrapShell(bwrap, layout, { disableUserns: true, dropCaps });
-    const [help, recentProbe] = await Promise.all([system.exec(bwrap, ['--help'], 10_000), probeShell(system, recent, layout)]);
-    const features = { disableUserns: `${help.stdout}${help.stderr}`.includes('--disable-userns'), dropCaps };
-    const shell = features.disableUserns ? recent : bwrapShell(bwrap, layout, features);
-    let probe = features.disableUserns ? recentProbe : await probeShell(system, shell, layout);
-    if (probe.ok)
-        return { ok: true, bwrap, features, layout, shell, steps, undo };
-    note(`bubblewrap (${bwrap}) failed its probe (${probe.detail}).`);
-    // Namespaces restricted by a host switch: lift it when sudo needs no password (GitHub-hosted runners).
-    const switches = [
-        { name: APPARMOR_USERNS_SYSCTL, blocked: '1', allowed: '0' },
-        { name: USERNS_CLONE_SYSCTL, blocked: '0', allowed: '1' },
-    ].filter((s) => system.readFile(sysctlFile(s.name))?.trim() === s.blocked);
-    let sudoOk;
-    if (switches.length > 0 && system.uid() !== 0) {
-        sudoOk = (await system.exec('sudo', ['-n', 'true'], 10_000)).code === 0;
-        if (sudoOk) {
-            for (const s of switches) {
-                note(`${s.name}=${s.blocked} blocks the user namespaces bubblewrap needs; running \`sudo -n sysctl -w ${s.name}=${s.allowed}\` for this job (as other agent actions do on ubuntu-24.04 runners).`);
-                const r = await system.exec('sudo', ['-n', 'sysctl', '-w', `${s.name}=${s.allowed}`], 15_000);
-                if (r.code !== 0) {
-                    note(`sysctl failed: ${(r.stderr || r.stdout).trim().slice(0, 200)}`);
+            entries.sort((a, b) => a.name.localeCompare(b.name));
+            for (const e of entries) {
+                if (e.name.startsWith('.') || e.name === 'node_modules')
+                    continue;
+                if (out.length >= MAX_LISTING_ENTRIES) {
+                    more++;
                     continue;
                 }
-                undo.push(async () => {
-                    await system.exec('sudo', ['-n', 'sysctl', '-w', `${s.name}=${s.blocked}`], 15_000);
-                });
+                const child = external_node_path_default().join(dir, e.name);
+                const shown = external_node_path_default().relative(this.paths.root, child).split((external_node_path_default()).sep).join('/');
+                out.push(e.isDirectory() ? `${shown}/` : shown);
+                if (e.isDirectory() && depth < 2)
+                    walk(child, depth + 1);
             }
-            probe = await probeShell(system, shell, layout);
-            if (probe.ok) {
-                note('bubblewrap works after the change.');
-                return { ok: true, bwrap, features, layout, shell, steps, undo };
-            }
-            note(`bubblewrap still fails (${probe.detail}).`);
+        };
+        walk(abs, 1);
+        const head = `Files and directories in ${rel || '.'} (2 levels, hidden and node_modules skipped):`;
+        return [head, ...out, ...(more > 0 ? [`… and ${(0,format/* formatInt */.Dw)(more)} more entries`] : [])].join('\n');
+    }
+    /**
+     * Read a text file safely: size-capped, binary and non-UTF-8 refused, opened without following a final link and
+     * without blocking (a FIFO planted by a command would otherwise hang the action on open).
+     */
+    readText(abs, rel) {
+        let fd;
+        try {
+            fd = external_node_fs_default().openSync(abs, (external_node_fs_default()).constants.O_RDONLY | (external_node_fs_default()).constants.O_NOFOLLOW | (external_node_fs_default()).constants.O_NONBLOCK);
         }
-        else {
-            note('sudo needs a password here, so the restriction cannot be lifted by taskcap.');
+        catch (e) {
+            const code = e.code;
+            if (code === 'ENOENT')
+                throw new workspace_path/* ToolError */.v(`${rel} does not exist.`);
+            if (code === 'ELOOP')
+                throw new workspace_path/* ToolError */.v(`${rel} is a symbolic link; view its target instead.`);
+            throw new workspace_path/* ToolError */.v(`${rel} cannot be read (${code}).`);
+        }
+        try {
+            this.paths.assertOpenedInside(fd, rel);
+            const opened = external_node_fs_default().fstatSync(fd);
+            if (!opened.isFile())
+                throw new workspace_path/* ToolError */.v(`${rel} is not a regular file (a FIFO, socket or device); not read.`);
+            const st = opened; // the file actually opened, not what was stat'ed before
+            // A hard link can alias a file outside the workspace; git never creates them in a checkout.
+            if (external_node_fs_default().fstatSync(fd).nlink > 1)
+                throw new workspace_path/* ToolError */.v(`${rel} is a hard link to another file; refused.`);
+            if (st.size > MAX_EDITOR_FILE_BYTES) {
+                throw new workspace_path/* ToolError */.v(`${rel} is ${(0,format/* formatInt */.Dw)(st.size)} bytes, over the editor's ${MAX_EDITOR_FILE_BYTES / 1024 / 1024} MB limit; read parts of it with bash (sed -n, grep -n, head).`);
+            }
+            const buf = Buffer.alloc(st.size);
+            let read = 0;
+            while (read < buf.length) {
+                const n = external_node_fs_default().readSync(fd, buf, read, buf.length - read, read);
+                if (n === 0)
+                    break;
+                read += n;
+            }
+            const bytes = buf.subarray(0, read);
+            if (bytes.subarray(0, 8192).includes(0))
+                throw new workspace_path/* ToolError */.v(`${rel} is a binary file (${read} bytes); not shown.`);
+            try {
+                return strictUtf8.decode(bytes);
+            }
+            catch {
+                throw new workspace_path/* ToolError */.v(`${rel} is not valid UTF-8 text (binary or another encoding); not shown. Inspect it with bash (file, iconv, xxd | head).`);
+            }
+        }
+        finally {
+            external_node_fs_default().closeSync(fd);
         }
     }
-    const restricted = switches.map((s) => `${s.name}=${s.blocked}`).join(', ');
-    const fix = restricted
-        ? `User namespaces are restricted on this machine (${restricted})${sudoOk === false ? ' and sudo needs a password' : ''}: allow them in an earlier step, e.g. \`sudo sysctl -w ${switches[0].name}=${switches[0].allowed}\` (or load an AppArmor profile that grants bwrap \`userns\`).`
-        : 'Allow unprivileged user namespaces for bwrap on this machine (in a container: run it with a seccomp/AppArmor profile that permits them).';
-    return { ok: false, reason: `bubblewrap cannot create its sandbox here (${probe.detail})`, fix, steps, undo };
+    write(abs, rel, content) {
+        let mode = 0o644;
+        try {
+            mode = external_node_fs_default().lstatSync(abs).mode & 0o777;
+        }
+        catch {
+            /* new file */
+        }
+        // Truncate only after the opened file is known to be inside the workspace; never block on a FIFO.
+        let fd;
+        try {
+            fd = external_node_fs_default().openSync(abs, (external_node_fs_default()).constants.O_WRONLY | (external_node_fs_default()).constants.O_CREAT | (external_node_fs_default()).constants.O_NOFOLLOW | (external_node_fs_default()).constants.O_NONBLOCK, mode);
+        }
+        catch (e) {
+            const code = e.code;
+            if (code === 'ELOOP')
+                throw new workspace_path/* ToolError */.v(`${rel} is a symbolic link; writes never follow links.`);
+            throw new workspace_path/* ToolError */.v(`${rel} cannot be written (${code ?? 'error'}).`);
+        }
+        try {
+            this.paths.assertOpenedInside(fd, rel);
+            if (!external_node_fs_default().fstatSync(fd).isFile())
+                throw new workspace_path/* ToolError */.v(`${rel} is not a regular file; not written.`);
+            if (external_node_fs_default().fstatSync(fd).nlink > 1)
+                throw new workspace_path/* ToolError */.v(`${rel} is a hard link to another file; refused.`);
+            external_node_fs_default().ftruncateSync(fd, 0);
+            external_node_fs_default().writeSync(fd, content);
+        }
+        finally {
+            external_node_fs_default().closeSync(fd);
+        }
+    }
+}
+
+// EXTERNAL MODULE: ./src/tools/protected-paths.ts
+var protected_paths = __nccwpck_require__(82404);
+// EXTERNAL MODULE: ./src/tools/toolbox.ts
+var tools_toolbox = __nccwpck_require__(91184);
+;// CONCATENATED MODULE: ./src/tools/workbench.ts
+
+
+
+
+
+
+
+
+
+/** How long one bash command may run before it and its children are killed. */
+const COMMAND_TIMEOUT_MS = 5 * 60_000;
+/**
+ * Variables an allowlist can never pass to the agent: the action's inputs (its API key), tokens, the runner's
+ * runtime/cache/OIDC credentials, the file-command files (writing GITHUB_ENV would set variables for later
+ * steps), the dynamic linker, and the variables taskcap itself controls.
+ */
+const NEVER_PASSED = /^(?:INPUT_.*|ACTIONS_.*|ANTHROPIC_.*|GITHUB_TOKEN|GH_TOKEN|GITHUB_(?:ENV|OUTPUT|PATH|STATE|STEP_SUMMARY|EVENT_PATH)|RUNNER_.*|LD_.*|HOME|TMPDIR|GITHUB_WORKSPACE|TASKCAP|TASKCAP_.*)$/i;
+/** Whether a variable may never reach the agent's commands, whatever `allowed-env` says. */
+const neverPassedToAgent = (name) => NEVER_PASSED.test(name) || CLOUD_CREDENTIAL_ENV.test(name) || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name);
+/** Split a passthrough request into what may reach the agent and what is refused (for a warning). */
+function filterPassthrough(passthrough) {
+    const kept = {};
+    const refused = [];
+    for (const [name, value] of Object.entries(passthrough)) {
+        if (neverPassedToAgent(name))
+            refused.push(name);
+        else
+            kept[name] = value;
+    }
+    return { kept, refused };
 }
 /**
- * The shell the agent's commands run in. `required` throws (a UserError that says what failed and how to fix
- * it) rather than run unsandboxed; `auto` falls back to the host shell with a warning and a receipt note.
+ * The environment every agent command gets, built from nothing: no INPUT_*, no tokens, no ACTIONS_* runtime or
+ * OIDC variables, no ANTHROPIC_*, nothing the workflow put in the step's env unless `passthrough` names it (and
+ * never the variables `filterPassthrough` refuses).
  */
-async function createSandboxShell(opts, system = realSystem) {
-    const { log } = opts;
-    if (opts.mode === 'off') {
-        log.warn('Sandbox is off (input sandbox: off): the agent\'s commands run directly on the runner with a scrubbed environment only.');
-        return { shell: { ...createHostShell(), home: opts.agentHome }, sandboxed: false, note: 'commands ran without a sandbox: the sandbox input is off', dispose: async () => { } };
-    }
-    if (!SANDBOX_MODES.includes(opts.mode))
-        throw new errors/* UserError */.yo(`Input 'sandbox' must be auto, required or off, got '${String(opts.mode)}'.`);
-    const found = await detectSandbox(opts, system);
-    let disposed = false;
-    const dispose = async () => {
-        if (disposed)
-            return;
-        disposed = true;
-        for (const u of found.undo.reverse())
-            await u().catch(() => { });
-    };
-    if (found.ok) {
-        log.info(`Sandbox: bubblewrap (${found.bwrap}): own user, PID, network, IPC and UTS namespaces; read-only root; the workspace writable except .git; hidden: ${found.layout.hide.join(', ')}${found.features.disableUserns ? '; nested user namespaces disabled' : ''}.`);
-        return { shell: found.shell, sandboxed: true, dispose };
-    }
-    if (opts.mode === 'required') {
-        await dispose();
-        throw new errors/* UserError */.yo(`sandbox: required, but no sandbox can be made: ${found.reason}. ${found.fix} Or set \`sandbox: auto\` to run the agent's commands without a sandbox (with a warning).`);
-    }
-    log.warn(`No sandbox: ${found.reason}. The agent's commands run directly on the runner with a scrubbed environment only; they can read what the runner user can read. ${found.fix} Set \`sandbox: required\` to fail instead.`);
-    return { shell: { ...createHostShell(), home: opts.agentHome }, sandboxed: false, note: `commands ran without a sandbox: ${found.reason}`, dispose };
-}
-
-;// CONCATENATED MODULE: ./src/action/real-ports.ts
-
-
-
-
-
-
-
-/** A command without a shell, with exactly the given environment (the Azure CLI for a Foundry token). */
-const runCommand = (file, args, env) => new Promise((resolve) => {
-    (0,external_node_child_process_.execFile)(file, args, { env, timeout: 120_000, encoding: 'utf8', maxBuffer: 1024 * 1024 }, (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? Number(error.code) : 1) : 0;
-        resolve({ code, stdout: String(stdout ?? ''), stderr: String(stderr || (error?.message ?? '')) });
-    }).stdin?.end();
-});
-/**
- * The real world for one run: Octokit, git in the workspace, the Anthropic SDK, the sandbox, the system clock.
- * Everything it needs from the environment is passed in (`env`), so the same wiring serves the runner and the
- * in-process test tier.
- */
-function buildPorts(inputs, ctx, env, io, cancel, clock) {
-    const { log } = io;
-    // The SDK is large: it loads once a task is known to need it, while the sandbox probe and the lookups run.
-    let sdk;
-    // Tests and simulators turn GitHub's request spacing off; a real run always keeps it.
-    const throttle = env.TASKCAP_GITHUB_THROTTLE !== 'off';
-    const octokit = createOctokit(inputs.githubToken, ctx.apiUrl, log, { throttle });
+function agentEnvironment(workspace, home, passthrough = {}) {
     return {
-        github: createGitHub(octokit, ctx.owner, ctx.repo),
-        // The client for the run's provider; its platform package loads only when that provider is used.
-        makeModel: (provider, model, onSecret) => createProviderModel(provider, model, {
-            loadSdk: () => (sdk ??= Promise.all(/* import() */[__nccwpck_require__.e(490), __nccwpck_require__.e(737), __nccwpck_require__.e(582)]).then(__nccwpck_require__.bind(__nccwpck_require__, 8582))),
-            fetchIdToken: githubOidcToken(env),
-            azureToken: azureCliToken(runCommand, env),
-            onSecret: (secret) => {
-                io.setSecret(secret);
-                onSecret(secret);
-            },
-            log,
-            env,
-        }),
-        git: new Git(ctx.workspace),
-        // Made per task, after the gate: a skipped or refused event never touches the machine's sandbox settings.
-        makeShell: ({ workspace, agentHome }) => createSandboxShell({
-            mode: inputs.sandbox,
-            workspace,
-            agentHome,
-            hide: [ctx.runnerTemp, env.HOME ?? ''].filter((d) => d && d !== '/'),
-            log,
-        }),
-        clock,
-        log,
-        cancel,
-        environment: env,
+        ...filterPassthrough(passthrough).kept,
+        PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+        HOME: home,
+        TMPDIR: external_node_path_default().join(home, 'tmp'),
+        LANG: 'C.UTF-8',
+        LC_ALL: 'C.UTF-8',
+        TERM: 'dumb',
+        NO_COLOR: '1',
+        CI: 'true',
+        PAGER: 'cat',
+        GIT_PAGER: 'cat',
+        GIT_TERMINAL_PROMPT: '0',
+        GIT_CONFIG_NOSYSTEM: '1',
+        GITHUB_WORKSPACE: workspace,
+        TASKCAP: '1',
     };
 }
-
-;// CONCATENATED MODULE: ./src/action/main.ts
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-/**
- * The action: read the inputs and the runner, build the real ports, run the mode, publish the outputs. One catch:
- * whatever goes wrong fails the step with a message, never a stack trace and never a green step.
- */
-async function run(env, io, cancel, clock = systemClock) {
-    const { log } = io;
-    try {
-        const { inputs, ctx } = await log.group('Inputs', async () => {
-            const inputs = readInputs(io, env);
-            const ctx = readRunnerContext(env);
-            log.debug(`inputs read (${ctx.eventName})`);
-            return { inputs, ctx };
-        });
-        const ports = buildPorts(inputs, ctx, env, io, cancel, clock);
-        if (inputs.mode === 'report' || (ctx.eventName === 'workflow_dispatch' && ctx.payload.inputs?.mode === 'report')) {
-            const { markdown, commentUrl } = await runReportMode(inputs, ctx, ports);
-            io.setOutput('status', 'completed');
-            if (commentUrl)
-                io.setOutput('comment-url', commentUrl);
-            await io.appendSummary(markdown);
-            return;
-        }
-        // A request that cannot be served because of what it asked or how taskcap is set up is answered where it was made.
-        const { outcome, record, redactor } = await runTaskcap(inputs, ctx, ports).catch(answerAndRethrow(ctx, { github: ports.github, log, dryRun: inputs.dryRun }));
-        await publishOutputs(io, outcome, record, inputs, ctx, redactor);
-        if (outcome.status === 'failed')
-            io.setFailed(outcome.reason ?? 'taskcap failed.');
-    }
-    catch (error) {
-        io.setOutput('status', 'failed');
-        io.setFailed(explainGitError((0,errors/* errorMessage */.gJ)(error)));
-    }
+/** A fresh HOME for the agent's commands (with `tmp/`, its TMPDIR and the sandbox's /tmp). */
+function createAgentHome() {
+    const home = external_node_fs_default().mkdtempSync(external_node_path_default().join(external_node_os_default().tmpdir(), 'taskcap-agent-home-'));
+    external_node_fs_default().mkdirSync(external_node_path_default().join(home, 'tmp'), { recursive: true });
+    return home;
 }
-async function publishOutputs(io, outcome, record, inputs, ctx, redactor) {
-    for (const [name, value] of Object.entries(outputsOf(outcome)))
-        io.setOutput(name, value);
-    if (record && ctx.runnerTemp) {
-        const json = JSON.stringify(record, null, 2);
-        // The record carries no free text by construction; a leak check is the second line of defence.
-        if (redactor.leaks(json))
-            io.log.warn('The run record was not written: it matched a secret pattern.');
-        else {
-            const file = external_node_path_default().join(ctx.runnerTemp, `taskcap-run-record-${ctx.runId}-${ctx.runAttempt}.json`);
-            external_node_fs_default().writeFileSync(file, json);
-            io.setOutput('run-record', file);
-            if (inputs.uploadRecord) {
-                await bestEffort(io.log, 'The run record could not be uploaded as an artifact', async () => {
-                    await io.uploadArtifact(`taskcap-run-record-${ctx.runId}-${ctx.runAttempt}`, file);
-                    io.log.info('Uploaded the run record as a workflow artifact.');
-                });
+/** Tools bound to one workspace: the editor confined to it, bash in the given shell with a scrubbed environment. */
+function createWorkbench(opts) {
+    const home = opts.home ?? opts.shell.home ?? createAgentHome();
+    external_node_fs_default().mkdirSync(external_node_path_default().join(home, 'tmp'), { recursive: true });
+    const protectedPaths = new protected_paths/* ProtectedPaths */.hn(opts.protectedGlobs);
+    const paths = new workspace_path/* WorkspacePaths */.o(opts.workspace, protectedPaths);
+    const env = agentEnvironment(paths.root, home, opts.passthroughEnv);
+    const bash = new BashTool(opts.shell, paths.root, env, opts.commandTimeoutMs ?? COMMAND_TIMEOUT_MS);
+    const toolbox = new tools_toolbox/* Toolbox */.OO(bash, new Editor(paths), opts.redact, () => opts.clock.now());
+    return { toolbox, paths, protectedPaths, env, home, dispose: () => external_node_fs_default().rmSync(home, { recursive: true, force: true }) };
+}
+
+
+/***/ }),
+
+/***/ 65100:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   o: () => (/* binding */ WorkspacePaths),
+/* harmony export */   v: () => (/* binding */ ToolError)
+/* harmony export */ });
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(73024);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(76760);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var _util_format_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(32693);
+
+
+
+/** A refusal the model should see as a tool error (never a crash). */
+class ToolError extends Error {
+    name = 'ToolError';
+}
+const isInside = (root, p) => {
+    const rel = node_path__WEBPACK_IMPORTED_MODULE_1___default().relative(root, p);
+    return rel === '' || (rel !== '..' && !rel.startsWith(`..${(node_path__WEBPACK_IMPORTED_MODULE_1___default().sep)}`) && !node_path__WEBPACK_IMPORTED_MODULE_1___default().isAbsolute(rel));
+};
+const hasGitComponent = (rel) => rel.split('/').some((c) => c.toLowerCase() === '.git');
+/** Linux limits: PATH_MAX and NAME_MAX, in bytes. Longer paths are refused with a clear message, not ENAMETOOLONG. */
+const MAX_PATH_BYTES = 4095;
+const MAX_NAME_BYTES = 255;
+/**
+ * Confines editor paths to the workspace: no NUL or control characters, no `..` escape, no absolute path
+ * outside, no `.git` component in any case, no symlink (on any component) that leads outside, and for writes
+ * no symlink at all as the final component. Protected paths are refused for writes.
+ */
+class WorkspacePaths {
+    protectedPaths;
+    root;
+    constructor(workspace, protectedPaths) {
+        this.protectedPaths = protectedPaths;
+        this.root = node_fs__WEBPACK_IMPORTED_MODULE_0___default().realpathSync(workspace);
+    }
+    resolve(input, mode) {
+        if (typeof input !== 'string' || input.trim() === '')
+            throw new ToolError('`path` must be a non-empty string.');
+        // eslint-disable-next-line no-control-regex
+        if (/[\x00-\x1f\x7f]/.test(input))
+            throw new ToolError('The path contains a NUL or control character; refused.');
+        const abs = node_path__WEBPACK_IMPORTED_MODULE_1___default().resolve(this.root, input);
+        if (Buffer.byteLength(abs) > MAX_PATH_BYTES || abs.split('/').some((c) => Buffer.byteLength(c) > MAX_NAME_BYTES)) {
+            throw new ToolError(`The path is too long (${(0,_util_format_js__WEBPACK_IMPORTED_MODULE_2__/* .formatInt */ .Dw)(Buffer.byteLength(input))} bytes; a name may have ${MAX_NAME_BYTES}, a path ${MAX_PATH_BYTES}); refused.`);
+        }
+        if (!isInside(this.root, abs))
+            throw new ToolError(`${input} is outside the repository (${this.root}); refused.`);
+        const rel = node_path__WEBPACK_IMPORTED_MODULE_1___default().relative(this.root, abs).split((node_path__WEBPACK_IMPORTED_MODULE_1___default().sep)).join('/');
+        if (hasGitComponent(rel))
+            throw new ToolError(`${input} is inside git's own directory; refused.`);
+        // Walk every existing component: a symlink anywhere must resolve inside the workspace and not into .git.
+        let current = this.root;
+        let existing = 0;
+        const parts = rel === '' ? [] : rel.split('/');
+        for (let i = 0; i < parts.length; i++) {
+            current = node_path__WEBPACK_IMPORTED_MODULE_1___default().join(current, parts[i]);
+            let st;
+            try {
+                st = node_fs__WEBPACK_IMPORTED_MODULE_0___default().lstatSync(current);
+            }
+            catch {
+                break; // the rest does not exist yet (a create)
+            }
+            existing = i + 1;
+            if (!st.isSymbolicLink())
+                continue;
+            if (mode === 'write' && i === parts.length - 1)
+                throw new ToolError(`${input} is a symbolic link; writes never follow links.`);
+            let target;
+            try {
+                target = node_fs__WEBPACK_IMPORTED_MODULE_0___default().realpathSync(current);
+            }
+            catch {
+                throw new ToolError(`${input} goes through a dangling symbolic link; refused.`);
+            }
+            const targetRel = node_path__WEBPACK_IMPORTED_MODULE_1___default().relative(this.root, target).split((node_path__WEBPACK_IMPORTED_MODULE_1___default().sep)).join('/');
+            if (!isInside(this.root, target) || hasGitComponent(targetRel)) {
+                throw new ToolError(`${input} goes through a symbolic link that leads outside the repository; refused.`);
             }
         }
+        // Where the path really lands once links inside the workspace are followed: `wf -> .github/workflows`
+        // makes `wf/x.yml` a workflow file.
+        let realRel = rel;
+        if (existing > 0) {
+            try {
+                const real = node_path__WEBPACK_IMPORTED_MODULE_1___default().join(node_fs__WEBPACK_IMPORTED_MODULE_0___default().realpathSync(node_path__WEBPACK_IMPORTED_MODULE_1___default().join(this.root, ...parts.slice(0, existing))), ...parts.slice(existing));
+                realRel = node_path__WEBPACK_IMPORTED_MODULE_1___default().relative(this.root, real).split((node_path__WEBPACK_IMPORTED_MODULE_1___default().sep)).join('/');
+            }
+            catch {
+                /* checked above */
+            }
+            if (hasGitComponent(realRel))
+                throw new ToolError(`${input} leads into git's own directory; refused.`);
+        }
+        if (mode === 'write') {
+            for (const candidate of new Set([rel, realRel])) {
+                const glob = this.protectedPaths.match(candidate);
+                if (glob)
+                    throw new ToolError(`${candidate} is a protected path (${glob}); taskcap never changes it.`);
+            }
+        }
+        return { abs, rel };
     }
-    if (outcome.status === 'skipped' || outcome.status === 'refused')
-        return;
-    if (outcome.dryRun)
-        io.log.info(`Receipt (dry run):\n${(0,action_io/* inert */.t)(renderReceipt(outcome))}`);
-    // An explore/research result with nowhere to comment (a scheduled run that changed no file) still reaches people.
-    const result = outcome.result ? `\n\n## Result\n\n${outcome.result}` : '';
-    if (outcome.result && !outcome.commentUrl)
-        io.log.info(`Result:\n${(0,action_io/* inert */.t)(outcome.result)}`);
-    await io.appendSummary(renderJobSummary(outcome) + result);
+    /**
+     * Re-check after opening: the file actually opened must still be inside the workspace (a link swapped in
+     * between the check and the open is caught here).
+     */
+    assertOpenedInside(fd, shown) {
+        let real;
+        try {
+            real = node_fs__WEBPACK_IMPORTED_MODULE_0___default().readlinkSync(`/proc/self/fd/${fd}`);
+        }
+        catch {
+            return; // no procfs (not Linux): the component walk above is the guard
+        }
+        const rel = node_path__WEBPACK_IMPORTED_MODULE_1___default().relative(this.root, real).split((node_path__WEBPACK_IMPORTED_MODULE_1___default().sep)).join('/');
+        if (!isInside(this.root, real) || hasGitComponent(rel)) {
+            throw new ToolError(`${shown} resolved outside the repository while being opened; refused.`);
+        }
+    }
 }
 
 
 /***/ }),
 
-/***/ 10522:
+/***/ 83836:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   $e: () => (/* binding */ budgetText),
-/* harmony export */   Nm: () => (/* binding */ parseBudget),
-/* harmony export */   nT: () => (/* binding */ MIN_BUDGET),
-/* harmony export */   pW: () => (/* binding */ DEFAULT_MAX_BUDGET),
-/* harmony export */   sL: () => (/* binding */ BUILT_IN_CLASSES)
+/* harmony export */   I: () => (/* binding */ buildTask)
 /* harmony export */ });
-/** The API rejects task budgets below this on every model that supports them. */
-const MIN_BUDGET = 20_000;
-/** Built-in classes (contract v1). Budget guidance per class is in the README. */
-const BUILT_IN_CLASSES = Object.freeze({
-    fix: { budget: 50_000, effort: 'high', label: 'agent:fix', output: 'patch' },
-    refactor: { budget: 40_000, effort: 'medium', label: 'agent:refactor', output: 'patch' },
-    feature: { budget: 80_000, effort: 'high', label: 'agent:feature', output: 'patch' },
-    migration: { budget: 200_000, effort: 'high', label: 'agent:migrate', output: 'patch' },
-    explore: { budget: 150_000, effort: 'high', label: 'agent:explore', output: 'report' },
-    research: { budget: 250_000, effort: 'high', label: 'agent:research', output: 'report' },
-    review: { budget: 40_000, effort: 'medium', output: 'patch' },
-});
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(77598);
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var _decision_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(27033);
+/* harmony import */ var _github_people_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(8280);
+/* harmony import */ var _util_errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(70017);
+/* harmony import */ var _route_event_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(43448);
+
+
+
+
+
+/** Issue threads are long; the newest comments carry the current state of the discussion. */
+const MAX_COMMENTS = 20;
+const MAX_COMMENTERS_CHECKED = 10;
+const hash8 = (s) => node_crypto__WEBPACK_IMPORTED_MODULE_0___default().createHash('sha256').update(s).digest('hex').slice(0, 8);
+/** Turn an intent into a task, reading what the payload does not carry (PR heads, review comments, the thread). */
+async function buildTask(intent, ctx) {
+    const t = intent.trigger;
+    const spec = ctx.config.classes[intent.className];
+    const common = { className: intent.className, spec, budget: intent.budget };
+    const instructions = (author) => intent.instructions ? [{ source: 'instructions in the request', author, text: intent.instructions }] : [];
+    switch (t.kind) {
+        case 'schedule':
+        case 'dispatch': {
+            if (intent.configured) {
+                const { name, prompt } = intent.configured;
+                // The prompt comes from the config on the default branch: the maintainers' words, so it is the goal itself.
+                return (0,_decision_js__WEBPACK_IMPORTED_MODULE_3__.go)({
+                    ...common,
+                    key: `task-${name}`,
+                    goal: prompt,
+                    title: `taskcap: ${name}`,
+                    data: t.kind === 'dispatch' ? instructions(t.sender.login) : [],
+                    target: { kind: 'scheduled', name },
+                    branch: `taskcap/task-${name}`,
+                    baseBranch: ctx.defaultBranch,
+                    actor: t.kind === 'dispatch' ? t.sender.login : undefined,
+                    ownsPull: true,
+                });
+            }
+            const name = intent.adhocName ?? `adhoc-${hash8(intent.instructions ?? '')}`;
+            return (0,_decision_js__WEBPACK_IMPORTED_MODULE_3__.go)({
+                ...common,
+                key: `task-${name}`,
+                goal: 'Do the task described in the dispatch prompt below.',
+                title: `taskcap: ${name}`,
+                data: [{ source: 'workflow_dispatch prompt', author: t.kind === 'dispatch' ? t.sender.login : undefined, text: intent.instructions ?? '' }],
+                target: { kind: 'scheduled', name },
+                branch: `taskcap/task-${name}`,
+                baseBranch: ctx.defaultBranch,
+                actor: t.kind === 'dispatch' ? t.sender.login : undefined,
+                ownsPull: true,
+            });
+        }
+        case 'issue-label':
+        case 'issue-comment': {
+            const issue = t.issue;
+            const comment = t.kind === 'issue-comment' ? t.comment : undefined;
+            if (issue.isPull)
+                return pullTask(intent, issue.number, ctx, { comment });
+            const thread = await writersComments(issue, comment?.id, ctx);
+            return (0,_decision_js__WEBPACK_IMPORTED_MODULE_3__.go)({
+                ...common,
+                key: `issue-${issue.number}`,
+                goal: `Resolve issue #${issue.number} (its title, text and discussion follow as data).`,
+                title: issue.title,
+                data: [{ source: `issue #${issue.number}`, author: issue.author, text: `Title: ${issue.title}\n\n${issue.body}` }, ...thread, ...instructions(t.sender.login)],
+                target: { kind: 'issue', number: issue.number },
+                branch: `taskcap/issue-${issue.number}`,
+                baseBranch: ctx.defaultBranch,
+                receiptOn: issue.number,
+                actor: t.sender.login,
+                ownsPull: true,
+                fixes: issue.number,
+                triggerComment: comment ? { kind: 'issue', id: comment.id, url: comment.url } : undefined,
+            });
+        }
+        case 'pr-label':
+            return pullTask(intent, t.pull.number, ctx, { eventHeadSha: t.pull.headSha });
+        case 'review-comment': {
+            const c = t.comment;
+            const thread = { id: c.id, path: c.path, line: c.line, diffHunk: c.diffHunk, body: c.body, author: c.author };
+            return pullTask(intent, t.pull.number, ctx, { eventHeadSha: t.pull.headSha, threads: [thread], triggerReview: c.id });
+        }
+        case 'review': {
+            let threads = [];
+            try {
+                const comments = await ctx.github.listReviewComments(t.pull.number, t.review.id);
+                threads = comments
+                    .filter((c) => !c.body.includes(_route_event_js__WEBPACK_IMPORTED_MODULE_2__/* .OWN_MARKER */ .Yc))
+                    .map((c) => ({ id: c.id, path: c.path, line: c.line, diffHunk: c.diffHunk, body: c.body, author: c.author }));
+            }
+            catch (e) {
+                return (0,_decision_js__WEBPACK_IMPORTED_MODULE_3__/* .refuse */ .TR)(`the review's comments could not be read (${(0,_util_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .errorMessage */ .gJ)(e)})`);
+            }
+            return pullTask(intent, t.pull.number, ctx, { eventHeadSha: t.pull.headSha, threads, reviewBody: t.review.body });
+        }
+    }
+}
+/** Work on a pull request: push to its head branch (same repository only), answer its review threads. */
+async function pullTask(intent, number, ctx, opts) {
+    const repo = `${ctx.github.owner}/${ctx.github.repo}`;
+    const pull = await ctx.github.getPull(number);
+    if (pull.state !== 'open')
+        return (0,_decision_js__WEBPACK_IMPORTED_MODULE_3__/* .skip */ .iv)(`pull request #${number} is ${pull.state}`);
+    if (pull.headRepo !== repo) {
+        const from = pull.headRepo ? `the fork ${pull.headRepo}` : 'a deleted fork';
+        return (0,_decision_js__WEBPACK_IMPORTED_MODULE_3__/* .refuse */ .TR)(`pull request #${number} comes from ${from}`, {
+            on: number,
+            cause: 'fork',
+            text: `taskcap does not work on pull requests from forks: it would run the fork's code with this repository's secrets and push to a branch it does not control. A maintainer can check the change out into a branch of this repository and ask there.`,
+        });
+    }
+    // A PR whose head is the default branch or a protected one: commits there would skip review altogether.
+    if (pull.headRef === ctx.defaultBranch || (await ctx.github.branchProtected(pull.headRef))) {
+        return (0,_decision_js__WEBPACK_IMPORTED_MODULE_3__/* .refuse */ .TR)(`pull request #${number} has its head on ${pull.headRef === ctx.defaultBranch ? 'the default branch' : 'a protected branch'} (${pull.headRef})`, {
+            on: number,
+            cause: 'protected-head',
+            text: `taskcap does not push to \`${pull.headRef.replace(/`/g, '')}\`: it is ${pull.headRef === ctx.defaultBranch ? 'the default branch' : 'a protected branch'}, and commits there would skip review. Open the change from a topic branch and ask there.`,
+        });
+    }
+    const spec = ctx.config.classes[intent.className];
+    const t = intent.trigger;
+    const author = 'sender' in t ? t.sender.login : undefined;
+    const data = [{ source: `pull request #${number}`, author: undefined, text: `Title: ${pull.title}\n\n${pull.body}` }];
+    for (const th of opts.threads ?? []) {
+        data.push({
+            source: `review comment ${th.id} on ${th.path}${th.line ? `:${th.line}` : ''}`,
+            author: th.author,
+            text: `${th.diffHunk ? `Diff hunk:\n${th.diffHunk}\n\n` : ''}Comment:\n${th.body}`,
+        });
+    }
+    if (opts.reviewBody?.trim())
+        data.push({ source: 'review summary', author, text: opts.reviewBody });
+    else if (intent.instructions && !(opts.threads?.length === 1 && opts.threads[0].body.includes(intent.instructions))) {
+        data.push({ source: 'instructions in the request', author, text: intent.instructions });
+    }
+    const goal = opts.threads?.length
+        ? `Address the review comments on pull request #${number} (they follow as data), on its branch.`
+        : `Work on pull request #${number} as requested (its description and the request follow as data), on its branch.`;
+    return (0,_decision_js__WEBPACK_IMPORTED_MODULE_3__.go)({
+        className: intent.className,
+        spec,
+        budget: intent.budget,
+        key: `pr-${number}`,
+        goal,
+        title: pull.title,
+        data,
+        // The head the request was made against: taskcap works on exactly that commit and never pushes over a newer one.
+        target: { kind: 'pull', number, headRef: pull.headRef, headSha: opts.eventHeadSha ?? pull.headSha },
+        branch: pull.headRef,
+        baseBranch: ctx.defaultBranch,
+        receiptOn: number,
+        actor: author,
+        ownsPull: false,
+        threads: opts.threads,
+        triggerComment: opts.comment ? { kind: 'issue', id: opts.comment.id, url: opts.comment.url } : opts.triggerReview ? { kind: 'review', id: opts.triggerReview } : undefined,
+    });
+}
+/** Recent comments on the issue by people with write access (others may be anyone on the internet). */
+async function writersComments(issue, excludeId, ctx) {
+    let comments;
+    try {
+        comments = await ctx.github.listIssueComments(issue.number);
+    }
+    catch (e) {
+        ctx.log.warn(`The comments of issue #${issue.number} could not be read (${(0,_util_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .errorMessage */ .gJ)(e)}); working from the issue text alone.`);
+        return [];
+    }
+    const recent = comments
+        .filter((c) => c.id !== excludeId && !c.body.includes(_route_event_js__WEBPACK_IMPORTED_MODULE_2__/* .OWN_MARKER */ .Yc) && !(0,_github_people_js__WEBPACK_IMPORTED_MODULE_4__/* .isBot */ .w2)(c.author, c.authorType))
+        .slice(-MAX_COMMENTS);
+    const allowed = new Map();
+    for (const login of [...new Set(recent.map((c) => c.author))].slice(-MAX_COMMENTERS_CHECKED)) {
+        try {
+            allowed.set(login, (0,_github_people_js__WEBPACK_IMPORTED_MODULE_4__/* .isWriter */ .Ui)(await ctx.github.permission(login)));
+        }
+        catch {
+            allowed.set(login, false);
+        }
+    }
+    return recent.filter((c) => allowed.get(c.author)).map((c) => ({ source: `comment on issue #${issue.number}`, author: c.author, text: c.body }));
+}
+
+
+/***/ }),
+
+/***/ 52773:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Em: () => (/* binding */ parseAgentCommand),
+/* harmony export */   Ud: () => (/* binding */ overrideBudget),
+/* harmony export */   a0: () => (/* binding */ AGENT_COMMAND),
+/* harmony export */   v2: () => (/* binding */ findBudgetLabel)
+/* harmony export */ });
+/* harmony import */ var _config_classes_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(10522);
+/* harmony import */ var _decision_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(27033);
+/* harmony import */ var _util_did_you_mean_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(16345);
+/* harmony import */ var _util_format_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(32693);
+
+
+
+
+/** A comment (or review) body that starts with `/agent` asks taskcap for work. */
+const AGENT_COMMAND = /^\s*\/agent\b/i;
+const BUDGET = /^budget[=:](\S*)$/i;
+const KEY_VALUE = /^([a-z]+)[=:]\S*$/i;
 /**
- * The ceiling for `budget:` labels, `budget=` commands and dispatch budgets when the config sets no `max-budget`:
- * the largest built-in class. A slip of one key (`budget:5m` for `5k`) cannot start a multi-million-token run.
+ * The command in a comment body, or undefined when the body does not start with `/agent`. The first word (budget
+ * aside) selects a class when it names one; other words on the first line join the instructions ("/agent fix the
+ * redirect"). `classWords` maps each word that names a class to the class (a plain list: the class names).
  */
-const DEFAULT_MAX_BUDGET = 250_000;
-/**
- * "60k", "60K", "2.5k", "60000" → tokens. Anything else is undefined: no other unit (a typo of `5m` for `5k` must
- * not ask for five million tokens), no separators, no fractions of a token.
- */
-function parseBudget(text) {
-    const m = /^\s*(?:(\d{1,9})|(\d{1,6}(?:\.\d{1,3})?)\s?k)\s*$/i.exec(text);
-    if (!m)
+function parseAgentCommand(body, classWords) {
+    if (!body)
         return undefined;
-    const n = m[1] !== undefined ? Number(m[1]) : Math.round(Number(m[2]) * 1_000);
-    return Number.isSafeInteger(n) ? n : undefined;
-}
-/** How a budget is written in a label: `budget:80k` for whole thousands, else the number. */
-function budgetText(tokens) {
-    return tokens % 1_000 === 0 ? `${tokens / 1_000}k` : String(tokens);
-}
-
-
-/***/ }),
-
-/***/ 81122:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   V: () => (/* binding */ budgetCeiling),
-/* harmony export */   s: () => (/* binding */ defaultConfig)
-/* harmony export */ });
-/* harmony import */ var _classes_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(10522);
-
-/** The configuration when the repository has no config file. */
-function defaultConfig() {
-    // Maps without a prototype: a label called "constructor" or a task called "toString" is just a missing key.
-    const map = (entries = []) => Object.assign(Object.create(null), Object.fromEntries(entries));
-    const classes = map(Object.entries(structuredClone(_classes_js__WEBPACK_IMPORTED_MODULE_0__/* .BUILT_IN_CLASSES */ .sL)));
-    const labels = map(Object.entries(classes).flatMap(([name, spec]) => (spec.label ? [[spec.label, name]] : [])));
-    return { classes, labels, tasks: map(), pricing: map(), models: map() };
-}
-/**
- * The most an override (`budget:` label, `budget=` command, dispatch input) may ask for: the config's `max-budget`,
- * else the built-in ceiling, raised to the largest class budget the config sets (the maintainers chose that one).
- */
-function budgetCeiling(config) {
-    if (config.maxBudget !== undefined)
-        return { tokens: config.maxBudget, configured: true };
-    return { tokens: Math.max(_classes_js__WEBPACK_IMPORTED_MODULE_0__/* .DEFAULT_MAX_BUDGET */ .pW, ...Object.values(config.classes).map((c) => c.budget)), configured: false };
-}
-
-
-/***/ }),
-
-/***/ 12350:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Ry: () => (/* binding */ unknownModelSpec),
-/* harmony export */   SN: () => (/* binding */ MODEL_ID),
-/* harmony export */   a$: () => (/* binding */ BUILT_IN_MODELS),
-/* harmony export */   eh: () => (/* binding */ effortFor),
-/* harmony export */   ig: () => (/* binding */ EFFORTS)
-/* harmony export */ });
-/**
- * What taskcap must know about each model: whether it takes a task budget, which effort levels it accepts,
- * how much it may write in one response, whether adaptive thinking is on, and its list prices.
- * Sources: ../shared/reference/anthropic-api.md §1.8 (task budgets), §2 (effort), §3 (prices).
- */
-const EFFORTS = ['low', 'medium', 'high', 'xhigh', 'max'];
-/**
- * What a model id looks like (inputs and config are checked against it before it reaches a request): a first-party
- * id, a provider's id (`us.anthropic.…`, `…@20251001`) or a Bedrock ARN (with `/`).
- */
-const MODEL_ID = /^[a-z0-9][a-z0-9.@:_/-]*$/i;
-const ALL_EFFORTS = EFFORTS;
-const UP_TO_MAX = ['low', 'medium', 'high', 'max'];
-const UP_TO_HIGH = ['low', 'medium', 'high'];
-const NONE = [];
-const p = (input, cacheWrite5m, cacheWrite1h, cacheRead, output) => ({
-    base: { input, cacheWrite5m, cacheWrite1h, cacheRead, output },
-});
-// Max output: 128k where documented for the 4.7+ Opus line and Fable/Mythos; 64k elsewhere. A value above the
-// model's real maximum is a 400, so unknowns are set low.
-const ROWS = [
-    // Fable/Mythos 5.2 (released 2026-11-09) are in no task-budget list seen; the hard cap works without it.
-    // Mythos 5.2 prices are unverified and assumed equal to Fable 5.2, as for 5 and 5.1. Override with `pricing:`.
-    [['claude-fable-5-2', 'claude-mythos-5-2'], false, ALL_EFFORTS, true, 128_000, p(8, 10, 16, 0.2, 40)],
-    [['claude-fable-5-1', 'claude-mythos-5-1'], true, ALL_EFFORTS, true, 128_000, p(10, 12.5, 20, 0.25, 50)],
-    [['claude-fable-5', 'claude-mythos-5'], true, ALL_EFFORTS, true, 128_000, p(10, 12.5, 20, 1, 50)],
-    [['claude-opus-5-5'], true, ALL_EFFORTS, true, 128_000, p(4, 5, 8, 0.2, 20)],
-    [['claude-opus-5'], true, ALL_EFFORTS, true, 128_000, p(5, 6.25, 10, 0.5, 25)],
-    [['claude-opus-4-8', 'claude-opus-4-7'], true, ALL_EFFORTS, true, 128_000, p(5, 6.25, 10, 0.5, 25)],
-    [['claude-opus-4-6'], false, UP_TO_MAX, true, 64_000, p(5, 6.25, 10, 0.5, 25)],
-    [['claude-opus-4-5', 'claude-opus-4-5-20251101'], false, UP_TO_HIGH, false, 64_000, p(5, 6.25, 10, 0.5, 25)],
-    [['claude-sonnet-5-5'], true, ALL_EFFORTS, true, 64_000, p(2, 2.5, 4, 0.1, 10)],
-    [['claude-sonnet-5'], false, ALL_EFFORTS, true, 64_000, p(2, 2.5, 4, 0.2, 10)],
-    [['claude-sonnet-4-6'], false, UP_TO_MAX, true, 64_000, p(3, 3.75, 6, 0.3, 15)],
-    [['claude-sonnet-4-5', 'claude-sonnet-4-5-20250929'], false, NONE, false, 64_000, p(3, 3.75, 6, 0.3, 15)],
-    [
-        ['claude-haiku-5-5'],
-        true,
-        ALL_EFFORTS,
-        true,
-        64_000,
-        {
-            base: { input: 0.1, cacheWrite5m: 0.125, cacheWrite1h: 0.2, cacheRead: 0.01, output: 0.5 },
-            longContext: {
-                aboveInputTokens: 100_000,
-                prices: { input: 0.5, cacheWrite5m: 0.625, cacheWrite1h: 1, cacheRead: 0.05, output: 2.5 },
-            },
-        },
-    ],
-    [['claude-haiku-4-5', 'claude-haiku-4-5-20251001'], false, NONE, false, 64_000, p(1, 1.25, 2, 0.1, 5)],
-];
-const BUILT_IN_MODELS = new Map(ROWS.flatMap(([ids, taskBudget, efforts, adaptiveThinking, maxOutputTokens, pricing]) => ids.map((id) => [id, { id, taskBudget, efforts, adaptiveThinking, maxOutputTokens, pricing }])));
-/** A model unknown to taskcap: no beta, no effort, no thinking, a modest output cap; prices must come from the config. */
-function unknownModelSpec(id, pricing) {
-    return { id, taskBudget: false, efforts: NONE, adaptiveThinking: false, maxOutputTokens: 32_000, pricing };
-}
-/** The effort to send: the requested one if the model takes it, else the nearest lower one it takes, else none. */
-function effortFor(model, wanted) {
-    for (let i = EFFORTS.indexOf(wanted); i >= 0; i--) {
-        if (model.efforts.includes(EFFORTS[i]))
-            return EFFORTS[i];
+    const [first, ...rest] = body.replace(/\r\n?/g, '\n').split('\n');
+    const start = AGENT_COMMAND.exec(first);
+    if (!start)
+        return undefined;
+    const words = first.slice(start[0].length).trim().split(/\s+/).filter(Boolean);
+    const classes = Array.isArray(classWords) ? new Map(classWords.map((c) => [c, c])) : classWords;
+    const command = { instructions: '' };
+    const kept = [];
+    let classDecided = false;
+    for (const w of words) {
+        const budget = BUDGET.exec(w);
+        if (budget) {
+            command.budgetText = budget[1];
+            continue;
+        }
+        const key = KEY_VALUE.exec(w)?.[1];
+        if (key && !command.unclear && (0,_util_did_you_mean_js__WEBPACK_IMPORTED_MODULE_1__/* .closest */ .kp)(key, ['budget'], 2)) {
+            command.unclear = { word: w, kind: 'budget', suggestion: `budget=${w.slice(key.length + 1)}` };
+            continue;
+        }
+        if (!classDecided) {
+            classDecided = true;
+            // "/agent fix: the redirect" names the class too.
+            const word = w.replace(/[,:;.!?]+$/, '').toLowerCase();
+            const named = classes.get(word);
+            if (named) {
+                command.className = named;
+                continue;
+            }
+            const near = (0,_util_did_you_mean_js__WEBPACK_IMPORTED_MODULE_1__/* .closest */ .kp)(word, classes.keys());
+            if (near && !command.unclear) {
+                command.unclear = { word: w, kind: 'class', suggestion: near };
+                continue;
+            }
+        }
+        kept.push(w);
     }
-    return undefined;
+    command.instructions = [kept.join(' '), rest.join('\n').trim()].filter(Boolean).join('\n');
+    return command;
+}
+/** The `budget:60k` / `budget:60000` label, if any, among an issue's labels. */
+function findBudgetLabel(labels) {
+    return labels.find((l) => /^budget:/i.test(l));
+}
+/**
+ * Apply a budget override (from a label, a command or a dispatch input) within [20,000, ceiling]. Every refusal
+ * quotes what was written and says what to write instead.
+ */
+function overrideBudget(source, text, ceiling) {
+    const n = (0,_config_classes_js__WEBPACK_IMPORTED_MODULE_0__/* .parseBudget */ .Nm)(text);
+    const range = `between ${(0,_util_format_js__WEBPACK_IMPORTED_MODULE_2__/* .formatInt */ .Dw)(_config_classes_js__WEBPACK_IMPORTED_MODULE_0__/* .MIN_BUDGET */ .nT)} (budget:${(0,_config_classes_js__WEBPACK_IMPORTED_MODULE_0__/* .budgetText */ .$e)(_config_classes_js__WEBPACK_IMPORTED_MODULE_0__/* .MIN_BUDGET */ .nT)}) and ${(0,_util_format_js__WEBPACK_IMPORTED_MODULE_2__/* .formatInt */ .Dw)(ceiling.tokens)} (budget:${(0,_config_classes_js__WEBPACK_IMPORTED_MODULE_0__/* .budgetText */ .$e)(ceiling.tokens)})`;
+    if (n === undefined) {
+        const millions = /^\s*[\d.]+\s*m\s*$/i.test(text) ? ' "m" is not a unit, so a slip of one key cannot ask for millions of tokens.' : '';
+        return (0,_decision_js__WEBPACK_IMPORTED_MODULE_3__/* .invalid */ .Gq)(`${source} does not give a budget in tokens; write it like budget:60k or budget:60000, ${range}.${millions}`);
+    }
+    if (n < _config_classes_js__WEBPACK_IMPORTED_MODULE_0__/* .MIN_BUDGET */ .nT)
+        return (0,_decision_js__WEBPACK_IMPORTED_MODULE_3__/* .invalid */ .Gq)(`${source} asks for ${(0,_util_format_js__WEBPACK_IMPORTED_MODULE_2__/* .formatInt */ .Dw)(n)} tokens; the smallest task budget is ${(0,_util_format_js__WEBPACK_IMPORTED_MODULE_2__/* .formatInt */ .Dw)(_config_classes_js__WEBPACK_IMPORTED_MODULE_0__/* .MIN_BUDGET */ .nT)} (budget:${(0,_config_classes_js__WEBPACK_IMPORTED_MODULE_0__/* .budgetText */ .$e)(_config_classes_js__WEBPACK_IMPORTED_MODULE_0__/* .MIN_BUDGET */ .nT)}).`);
+    if (n > ceiling.tokens) {
+        const whose = ceiling.configured
+            ? `the repository's max-budget of ${(0,_util_format_js__WEBPACK_IMPORTED_MODULE_2__/* .formatInt */ .Dw)(ceiling.tokens)}`
+            : `taskcap's built-in max-budget of ${(0,_util_format_js__WEBPACK_IMPORTED_MODULE_2__/* .formatInt */ .Dw)(ceiling.tokens)} (the repository's config sets none; a maintainer can raise it with max-budget)`;
+        return (0,_decision_js__WEBPACK_IMPORTED_MODULE_3__/* .invalid */ .Gq)(`${source} asks for ${(0,_util_format_js__WEBPACK_IMPORTED_MODULE_2__/* .formatInt */ .Dw)(n)} tokens, above ${whose}. Use budget:${(0,_config_classes_js__WEBPACK_IMPORTED_MODULE_0__/* .budgetText */ .$e)(ceiling.tokens)} or less.`);
+    }
+    return (0,_decision_js__WEBPACK_IMPORTED_MODULE_3__.go)(n);
 }
 
 
 /***/ }),
 
-/***/ 79407:
-/***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
+/***/ 33617:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-__nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _action_cancellation_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(54559);
-/* harmony import */ var _action_core_io_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(49484);
-/* harmony import */ var _action_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(31629);
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Y: () => (/* binding */ checkPermission)
+/* harmony export */ });
+/* harmony import */ var _decision_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(27033);
+/* harmony import */ var _github_people_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8280);
+/* harmony import */ var _util_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(70017);
+/* harmony import */ var _util_inline_code_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(37357);
 
 
 
-const io = (0,_action_core_io_js__WEBPACK_IMPORTED_MODULE_0__/* .coreIO */ .I)(process.env);
-const cancel = (0,_action_cancellation_js__WEBPACK_IMPORTED_MODULE_2__/* .cancellation */ .W)(io.log);
-process.on('SIGINT', () => cancel.cancel('SIGINT'));
-process.on('SIGTERM', () => cancel.cancel('SIGTERM'));
-await (0,_action_main_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e)(process.env, io, cancel.signal);
-// Keep-alive sockets or timers must not hold the job open once the work is delivered.
-process.exit(process.exitCode ?? 0);
 
-__webpack_async_result__();
-} catch(e) { __webpack_async_result__(e); } }, 1);
+/**
+ * May this person spend this budget? Write, maintain or admin per the collaborator-permission API (never
+ * `author_association`); bots only when listed exactly; any error refuses. A refusal carries a notice for the
+ * sender when they are the person refused (not a bot, not someone re-running the job from the Actions tab): they
+ * are looking at the issue, not at the run log.
+ */
+async function checkPermission(github, input) {
+    const sender = input.sender;
+    if (!sender?.login)
+        return (0,_decision_js__WEBPACK_IMPORTED_MODULE_1__/* .refuse */ .TR)('the event names no sender');
+    const people = [sender.login, ...(input.triggeringActor && input.triggeringActor !== sender.login ? [input.triggeringActor] : [])];
+    for (const login of people) {
+        if ((0,_github_people_js__WEBPACK_IMPORTED_MODULE_2__/* .isBot */ .w2)(login, login === sender.login ? sender.type : undefined)) {
+            if (!input.allowedBots.includes(login))
+                return (0,_decision_js__WEBPACK_IMPORTED_MODULE_1__/* .refuse */ .TR)(`${login} is a bot and is not listed in 'allowed-bots'`);
+            continue;
+        }
+        const tell = (text) => (login === sender.login ? { cause: 'permission', text } : undefined);
+        let permission;
+        try {
+            permission = await github.permission(login);
+        }
+        catch (e) {
+            return (0,_decision_js__WEBPACK_IMPORTED_MODULE_1__/* .refuse */ .TR)(`the permission of ${login} could not be checked (${(0,_util_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .errorMessage */ .gJ)(e)}); refusing to be safe`, tell(`taskcap could not check the access ${(0,_util_inline_code_js__WEBPACK_IMPORTED_MODULE_3__/* .code */ .a)(login)} has to this repository, so nothing was started (it never starts without that check). Try again in a few minutes; if it keeps happening, a maintainer can see why in the run log.`));
+        }
+        if (!(0,_github_people_js__WEBPACK_IMPORTED_MODULE_2__/* .isWriter */ .Ui)(permission)) {
+            return (0,_decision_js__WEBPACK_IMPORTED_MODULE_1__/* .refuse */ .TR)(`${login} has '${permission}' permission on the repository; taskcap needs write, maintain or admin`, tell(`${(0,_util_inline_code_js__WEBPACK_IMPORTED_MODULE_3__/* .code */ .a)(login)} has ${permission} access to this repository, and taskcap starts work only for people with write, maintain or admin access (each run spends the repository's API budget and pushes a branch), so nothing was started. Someone with write access can ask instead.`));
+        }
+    }
+    return (0,_decision_js__WEBPACK_IMPORTED_MODULE_1__.go)(undefined);
+}
+
+
+/***/ }),
+
+/***/ 43448:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Cl: () => (/* binding */ routeEvent),
+/* harmony export */   Yc: () => (/* binding */ OWN_MARKER)
+/* harmony export */ });
+/* unused harmony exports obj, str */
+/* harmony import */ var _decision_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(27033);
+/* harmony import */ var _command_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(52773);
+
+
+const obj = (v) => (v && typeof v === 'object' && !Array.isArray(v) ? v : {});
+const str = (v) => (typeof v === 'string' ? v : '');
+const num = (v) => (typeof v === 'number' && Number.isInteger(v) ? v : undefined);
+/** Text taskcap itself wrote carries this marker; such text never starts work (no loops). */
+const OWN_MARKER = '<!-- taskcap:';
+const labelsOf = (v) => (Array.isArray(v) ? v.map((l) => str(obj(l).name)).filter(Boolean) : []);
+const actorOf = (v) => ({ login: str(obj(v).login), type: str(obj(v).type) || undefined });
+function issueOf(v) {
+    const i = obj(v);
+    const number = num(i.number);
+    if (number === undefined)
+        return undefined;
+    return {
+        number,
+        title: str(i.title),
+        body: str(i.body),
+        author: str(obj(i.user).login) || undefined,
+        state: str(i.state) || 'open',
+        labels: labelsOf(i.labels),
+        isPull: i.pull_request !== undefined && i.pull_request !== null,
+    };
+}
+function pullOf(v) {
+    const p = obj(v);
+    const number = num(p.number);
+    if (number === undefined)
+        return undefined;
+    const head = obj(p.head);
+    return {
+        number,
+        title: str(p.title),
+        body: str(p.body),
+        author: str(obj(p.user).login) || undefined,
+        state: str(p.state) || 'open',
+        labels: labelsOf(p.labels),
+        headRef: str(head.ref) || undefined,
+        headSha: str(head.sha) || undefined,
+        headRepo: head.repo === null ? null : str(obj(head.repo).full_name) || undefined,
+        baseRef: str(obj(p.base).ref) || undefined,
+    };
+}
+/** Read the event payload into a Trigger, or say in one line why it is not taskcap work. Pure: no I/O. */
+function routeEvent(eventName, payload) {
+    const action = str(payload.action);
+    const where = `${eventName}${action ? `.${action}` : ''}`;
+    const sender = actorOf(payload.sender);
+    switch (eventName) {
+        case 'issues': {
+            if (action !== 'labeled')
+                break;
+            const issue = issueOf(payload.issue);
+            if (!issue)
+                return (0,_decision_js__WEBPACK_IMPORTED_MODULE_1__/* .skip */ .iv)('the issues event has no issue number');
+            return (0,_decision_js__WEBPACK_IMPORTED_MODULE_1__.go)({ kind: 'issue-label', issue, label: str(obj(payload.label).name), sender });
+        }
+        case 'pull_request':
+        case 'pull_request_target': {
+            if (action !== 'labeled')
+                break;
+            const pull = pullOf(payload.pull_request);
+            if (!pull)
+                return (0,_decision_js__WEBPACK_IMPORTED_MODULE_1__/* .skip */ .iv)('the pull_request event has no pull request');
+            return (0,_decision_js__WEBPACK_IMPORTED_MODULE_1__.go)({ kind: 'pr-label', pull, label: str(obj(payload.label).name), sender });
+        }
+        case 'issue_comment': {
+            if (action !== 'created')
+                return (0,_decision_js__WEBPACK_IMPORTED_MODULE_1__/* .skip */ .iv)(`${where}: only new comments start work (edits and deletions never do)`);
+            const issue = issueOf(payload.issue);
+            const c = obj(payload.comment);
+            const comment = { id: num(c.id) ?? 0, body: str(c.body), author: str(obj(c.user).login) || undefined, url: str(c.html_url) || undefined };
+            if (!issue || !comment.id)
+                return (0,_decision_js__WEBPACK_IMPORTED_MODULE_1__/* .skip */ .iv)('the issue_comment event has no issue or comment');
+            if (comment.body.includes(OWN_MARKER))
+                return (0,_decision_js__WEBPACK_IMPORTED_MODULE_1__/* .skip */ .iv)(`comment ${comment.id} was written by taskcap`);
+            if (!_command_js__WEBPACK_IMPORTED_MODULE_0__/* .AGENT_COMMAND */ .a0.test(comment.body))
+                return (0,_decision_js__WEBPACK_IMPORTED_MODULE_1__/* .skip */ .iv)(`comment ${comment.id} does not start with /agent`);
+            return (0,_decision_js__WEBPACK_IMPORTED_MODULE_1__.go)({ kind: 'issue-comment', issue, comment, sender });
+        }
+        case 'pull_request_review_comment': {
+            if (action !== 'created')
+                return (0,_decision_js__WEBPACK_IMPORTED_MODULE_1__/* .skip */ .iv)(`${where}: only new review comments start work`);
+            const pull = pullOf(payload.pull_request);
+            const c = obj(payload.comment);
+            const comment = {
+                id: num(c.id) ?? 0,
+                body: str(c.body),
+                author: str(obj(c.user).login) || undefined,
+                url: str(c.html_url) || undefined,
+                path: str(c.path),
+                line: num(c.line) ?? num(c.original_line),
+                diffHunk: str(c.diff_hunk) || undefined,
+            };
+            if (!pull || !comment.id)
+                return (0,_decision_js__WEBPACK_IMPORTED_MODULE_1__/* .skip */ .iv)('the review comment event has no pull request or comment');
+            if (comment.body.includes(OWN_MARKER))
+                return (0,_decision_js__WEBPACK_IMPORTED_MODULE_1__/* .skip */ .iv)(`review comment ${comment.id} was written by taskcap`);
+            if (!_command_js__WEBPACK_IMPORTED_MODULE_0__/* .AGENT_COMMAND */ .a0.test(comment.body))
+                return (0,_decision_js__WEBPACK_IMPORTED_MODULE_1__/* .skip */ .iv)(`review comment ${comment.id} does not start with /agent`);
+            return (0,_decision_js__WEBPACK_IMPORTED_MODULE_1__.go)({ kind: 'review-comment', pull, comment, sender });
+        }
+        case 'pull_request_review': {
+            if (action !== 'submitted')
+                return (0,_decision_js__WEBPACK_IMPORTED_MODULE_1__/* .skip */ .iv)(`${where}: only submitted reviews start work`);
+            const pull = pullOf(payload.pull_request);
+            const r = obj(payload.review);
+            const review = { id: num(r.id) ?? 0, body: str(r.body), state: str(r.state).toLowerCase(), url: str(r.html_url) || undefined };
+            if (!pull || !review.id)
+                return (0,_decision_js__WEBPACK_IMPORTED_MODULE_1__/* .skip */ .iv)('the review event has no pull request or review');
+            if (review.body.includes(OWN_MARKER))
+                return (0,_decision_js__WEBPACK_IMPORTED_MODULE_1__/* .skip */ .iv)(`review ${review.id} was written by taskcap`);
+            const command = _command_js__WEBPACK_IMPORTED_MODULE_0__/* .AGENT_COMMAND */ .a0.test(review.body);
+            // "Request changes" on a PR taskcap opened is a request to taskcap, no mention needed.
+            const ours = (pull.headRef ?? '').startsWith('taskcap/');
+            if (!command && !(review.state === 'changes_requested' && ours)) {
+                return (0,_decision_js__WEBPACK_IMPORTED_MODULE_1__/* .skip */ .iv)(`review ${review.id} neither starts with /agent nor requests changes on a taskcap PR`);
+            }
+            return (0,_decision_js__WEBPACK_IMPORTED_MODULE_1__.go)({ kind: 'review', pull, review, sender });
+        }
+        case 'schedule': {
+            const cron = str(payload.schedule);
+            if (!cron)
+                return (0,_decision_js__WEBPACK_IMPORTED_MODULE_1__/* .skip */ .iv)('the schedule event carries no schedule');
+            return (0,_decision_js__WEBPACK_IMPORTED_MODULE_1__.go)({ kind: 'schedule', cron });
+        }
+        case 'workflow_dispatch': {
+            const inputs = {};
+            for (const [k, v] of Object.entries(obj(payload.inputs)))
+                if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean')
+                    inputs[k] = String(v);
+            return (0,_decision_js__WEBPACK_IMPORTED_MODULE_1__.go)({ kind: 'dispatch', inputs, sender });
+        }
+    }
+    return (0,_decision_js__WEBPACK_IMPORTED_MODULE_1__/* .skip */ .iv)(`event '${where}' does not start taskcap work`);
+}
+
+
+/***/ }),
+
+/***/ 90039:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   z: () => (/* binding */ bestEffort)
+/* harmony export */ });
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(70017);
+
+/**
+ * Run a step whose failure must not fail the run (a reaction, a comment, a ledger line). A failure becomes one
+ * warning, `<failed>: <message>`, the message passed through `redact`.
+ */
+async function bestEffort(log, failed, work, redact = (s) => s) {
+    try {
+        await work();
+    }
+    catch (e) {
+        log.warn(`${failed}: ${redact((0,_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .errorMessage */ .gJ)(e))}`);
+    }
+}
+
 
 /***/ }),
 
@@ -38215,6 +38970,179 @@ function formatDuration(ms) {
 
 /***/ }),
 
+/***/ 37357:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   a: () => (/* binding */ code)
+/* harmony export */ });
+/**
+ * Text someone else wrote (a label, a word of a command), shown as inline code in a comment: backticks and line
+ * breaks removed so it cannot close the span or start markdown of its own, and cut to a readable length.
+ */
+function code(text, max = 80) {
+    const flat = text.replace(/[`\r\n]+/g, ' ').trim();
+    return `\`${flat.length > max ? `${flat.slice(0, max - 1)}…` : flat || ' '}\``;
+}
+
+
+/***/ }),
+
+/***/ 50767:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   pO: () => (/* binding */ Redactor)
+/* harmony export */ });
+/* unused harmony exports FRAGMENT_CHARS, SECRET_NAME, secretLikeValues */
+/**
+ * Outbound redaction: every text that leaves taskcap (tool results to the model, logs, commit messages, PR and
+ * comment bodies) passes through here. Known secrets are replaced in their plain form, in the simple encodings
+ * an injected agent might use to slip them past a scanner (reversed, URL/percent, hex in its usual spellings,
+ * base64 at any alignment, rot13), and as fragments (any run of FRAGMENT_CHARS characters of a secret, so
+ * "print it without the first 7 characters" does not work); token-shaped strings are replaced too.
+ *
+ * This is the last line, not the wall: the sandbox keeps secrets out of the agent's reach in the first place.
+ */
+const MASK = '***';
+/** Needles shorter than this would redact ordinary text. */
+const MIN_NEEDLE = 8;
+/** A run of this many characters of a secret (in order, from anywhere in it) counts as the secret. */
+const FRAGMENT_CHARS = 12;
+/** Token shapes worth hiding even when the value is not one of ours. */
+const TOKEN_PATTERNS = [
+    /sk-ant-[A-Za-z0-9_-]{16,}/g,
+    /\bgh[pousr]_[A-Za-z0-9]{20,}\b/g,
+    /\bgithub_pat_[A-Za-z0-9_]{30,}\b/g,
+    /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g,
+    /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\b/g,
+    /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g,
+];
+/** Base64 runs that encode `secret` wherever it sits in a larger text: one stable middle part per alignment. */
+function base64Needles(secret) {
+    const out = [];
+    for (let offset = 0; offset < 3; offset++) {
+        const encoded = Buffer.from('\0'.repeat(offset) + secret, 'utf8').toString('base64');
+        // Characters touched by the padding prefix or by whatever follows the secret are unstable: drop them.
+        const start = Math.ceil((offset * 4) / 3) + (offset > 0 ? 1 : 0);
+        const stableEnd = Math.floor(((offset + Buffer.byteLength(secret)) * 4) / 3) - 1;
+        const middle = encoded.slice(start, Math.max(start, stableEnd));
+        if (middle.length >= MIN_NEEDLE) {
+            out.push(middle, middle.replace(/\+/g, '-').replace(/\//g, '_'));
+        }
+    }
+    return out;
+}
+const rot13 = (s) => s.replace(/[a-z]/gi, (c) => {
+    const base = c <= 'Z' ? 65 : 97;
+    return String.fromCharCode(((c.charCodeAt(0) - base + 13) % 26) + base);
+});
+/** The spellings of a secret's bytes in hex that tools print: xxd -p, od/hexdump pairs, \x escapes, %XX, 0x... */
+function hexNeedles(secret) {
+    const bytes = [...Buffer.from(secret, 'utf8')].map((b) => b.toString(16).padStart(2, '0'));
+    const spellings = [bytes.join(''), bytes.join(' '), bytes.join(':'), bytes.map((b) => `\\x${b}`).join(''), bytes.map((b) => `%${b}`).join('')];
+    return spellings.flatMap((s) => [s, s.toUpperCase()]);
+}
+/**
+ * A fragment counts only when it looks like key material: letters and digits mixed. Fragments of a header's
+ * fixed words ("AUTHORIZATION: basic") or of a run of zeros would otherwise hide ordinary text.
+ */
+const keyLike = (fragment) => /[A-Za-z]/.test(fragment) && /[0-9]/.test(fragment);
+/**
+ * Environment variables whose values are secrets by their name: what a workflow passes as `env: FOO_TOKEN: ${{
+ * secrets.X }}`, the runner's ACTIONS_* tokens, the inputs' keys and tokens. Used to register the action's own
+ * environment, so a value read without a sandbox (`/proc/<pid>/environ`) is still masked on the way out.
+ */
+const SECRET_NAME = /TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|API[-_]?KEY|ACCESS[-_]?KEY|PRIVATE|CREDENTIAL|AUTH|COOKIE|SESSION|DSN|WEBHOOK/i;
+/** Values of the secret-named variables in `env` (long enough to be worth masking). */
+function secretLikeValues(env) {
+    return Object.entries(env)
+        .filter(([name, value]) => SECRET_NAME.test(name) && value !== undefined && value.length >= MIN_NEEDLE && !/^(true|false|\d+)$/i.test(value))
+        .map(([, value]) => value);
+}
+class Redactor {
+    needles = [];
+    fragments = new Set();
+    /** Register a secret value; its encodings and fragments are registered with it. */
+    add(secret) {
+        if (!secret || secret.length < MIN_NEEDLE)
+            return this;
+        const reversed = [...secret].reverse().join('');
+        const variants = [
+            secret,
+            reversed,
+            encodeURIComponent(secret),
+            rot13(secret),
+            ...hexNeedles(secret),
+            Buffer.from(secret, 'utf8').toString('base64').replace(/=+$/, ''),
+            ...base64Needles(secret),
+            ...base64Needles(reversed),
+        ];
+        this.needles = [...new Set([...this.needles, ...variants.filter((v) => v.length >= MIN_NEEDLE)])].sort((a, b) => b.length - a.length);
+        for (const s of [secret, reversed]) {
+            for (let i = 0; i + FRAGMENT_CHARS <= s.length; i++) {
+                const f = s.slice(i, i + FRAGMENT_CHARS);
+                if (keyLike(f))
+                    this.fragments.add(f);
+            }
+        }
+        return this;
+    }
+    /** Register the values of every secret-named variable of an environment (the action's own `process.env`). */
+    addEnvironment(env) {
+        for (const value of secretLikeValues(env))
+            this.add(value);
+        return this;
+    }
+    redact(text) {
+        let out = text;
+        for (const n of this.needles)
+            if (out.includes(n))
+                out = out.split(n).join(MASK);
+        out = this.maskFragments(out);
+        for (const re of TOKEN_PATTERNS)
+            out = out.replace(re, MASK);
+        return out;
+    }
+    /** True when the text holds a known secret (in any registered form or fragment) or a token-shaped string. */
+    leaks(text) {
+        return (this.needles.some((n) => text.includes(n)) ||
+            this.fragmentSpans(text).length > 0 ||
+            TOKEN_PATTERNS.some((re) => new RegExp(re.source).test(text)));
+    }
+    /** [start, end) spans of the text covered by secret fragments, merged. */
+    fragmentSpans(text) {
+        const spans = [];
+        if (this.fragments.size === 0 || text.length < FRAGMENT_CHARS)
+            return spans;
+        for (let i = 0; i + FRAGMENT_CHARS <= text.length; i++) {
+            if (!this.fragments.has(text.slice(i, i + FRAGMENT_CHARS)))
+                continue;
+            const last = spans[spans.length - 1];
+            if (last && i <= last[1])
+                last[1] = i + FRAGMENT_CHARS;
+            else
+                spans.push([i, i + FRAGMENT_CHARS]);
+        }
+        return spans;
+    }
+    maskFragments(text) {
+        const spans = this.fragmentSpans(text);
+        if (spans.length === 0)
+            return text;
+        let out = '';
+        let at = 0;
+        for (const [start, end] of spans) {
+            out += text.slice(at, start) + MASK;
+            at = end;
+        }
+        return out + text.slice(at);
+    }
+}
+
+
+/***/ }),
+
 /***/ 47819:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -38248,7 +39176,7 @@ const SANDBOX_MODES = ['auto', 'required', 'off'];
 /** Where the agent's commands actually ran. */
 const SANDBOX_KINDS = ['bubblewrap', 'host'];
 /** The `mode` input. */
-const RUN_MODES = ['run', 'report'];
+const RUN_MODES = ['run', 'report', 'plan', 'shard', 'collect'];
 /** What a class of work produces: a patch PR, or a written result posted as a comment (plus a PR if files changed). */
 const CLASS_OUTPUTS = ['patch', 'report'];
 /** The `stop_reason` values the run record keeps (anything else is `other`). */

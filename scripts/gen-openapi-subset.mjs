@@ -24,6 +24,8 @@ export const OPERATIONS = [
   'repos/get-collaborator-permission-level',
   'repos/get-branch',
   'issues/get',
+  'issues/list-for-repo',
+  'issues/list-events',
   'issues/list-comments',
   'issues/create-comment',
   'issues/update-comment',

@@ -28,7 +28,7 @@ export const SANDBOX_KINDS = ['bubblewrap', 'host'] as const;
 export type SandboxKind = (typeof SANDBOX_KINDS)[number];
 
 /** The `mode` input. */
-export const RUN_MODES = ['run', 'report'] as const;
+export const RUN_MODES = ['run', 'report', 'plan', 'shard', 'collect'] as const;
 export type RunMode = (typeof RUN_MODES)[number];
 
 /** What a class of work produces: a patch PR, or a written result posted as a comment (plus a PR if files changed). */

@@ -140,7 +140,7 @@ describe('validation: every error names the key, quotes the value and says the f
     ['a duplicate nested key', 'classes:\n  fix:\n    budget: 60000\n    budget: 70000\n', [/Map keys must be unique at line 4, column 5 \('budget: 70000'\)/]],
     ['an unknown top-level key', 'clases: {}\n', [/^clases: unknown key 'clases' \(did you mean 'classes'\?\)\. Allowed keys: model, classes, labels, tasks, pricing, max-budget, max-cost-usd\b.*\.$/]],
     ['an unknown class key', 'classes:\n  fix: { budjet: 1 }\n', [/^classes\.fix\.budjet: unknown key 'budjet' \(did you mean 'budget'\?\)\. Allowed keys: budget, effort, label, model, max-cost-usd, output\.$/]],
-    ['an unknown task key', 'tasks:\n  t: { class: fix, prompt: p, cron: "0 3 * * 1" }\n', [/^tasks\.t\.cron: unknown key 'cron'\. Allowed keys: class, schedule, prompt\.$/]],
+    ['an unknown task key', 'tasks:\n  t: { class: fix, prompt: p, cron: "0 3 * * 1" }\n', [/^tasks\.t\.cron: unknown key 'cron'\. Allowed keys: class, schedule, prompt, units, shard, pool, sweep\.$/]],
     ['an unknown pricing key', 'pricing:\n  m: { input: 1, cache-write-5m: 1, cache-write-1h: 1, cache-read: 1, output: 1, extra: 2 }\n', [/^pricing\.m\.extra: unknown key 'extra'/]],
     ['a budget of 19999', 'classes:\n  fix: { budget: 19999 }\n', ["classes.fix.budget: '19999' is below 20,000 tokens, the smallest task budget the API accepts. Use 20000 or more."]],
     ['a budget of "19k"', 'classes:\n  fix: { budget: "19k" }\n', [/^classes\.fix\.budget: '19k' is below 20,000 tokens/]],

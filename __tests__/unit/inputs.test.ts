@@ -50,13 +50,18 @@ describe('parseInputs', () => {
     ['allowed-env', 'GITHUB_TOKEN', /Input 'allowed-env' lists 'GITHUB_TOKEN': taskcap never passes its own credentials/],
     ['allowed-env', 'INPUT_ANTHROPIC-API-KEY', /is not an environment variable name/],
     ['allowed-env', 'ANTHROPIC_API_KEY', /never passes its own credentials/],
-    ['mode', 'audit', /Input 'mode' must be run or report, got 'audit'/],
+    ['mode', 'audit', /Input 'mode' must be one of run, report, plan, shard, collect; got 'audit'/],
     ['report-issue', 'latest', /Input 'report-issue' must be an issue number such as 42, got 'latest'/],
     ['max-monthly-cost-usd', '0', /Input 'max-monthly-cost-usd' must be a positive number, got '0'/],
     ['config-path', '../outside.yml', /Input 'config-path' must be a path inside the repository/],
     ['github-token', '', /Input 'github-token' is empty\. It defaults to the workflow's token .* usually a secret that does not exist in this repository .* Remove the input to use the workflow's token, or create the secret\./],
   ])('rejects %s=%s with an error that names the input and quotes the value', (name, value, message) => {
     expect(() => parseInputs(get({ [name]: value }))).toThrow(message);
+  });
+
+  it('reads the fan-out inputs: mode shard with its matrix value, mode plan with a task', () => {
+    expect(parseInputs(get({ mode: 'shard', shard: 'esm/3/1' }))).toMatchObject({ mode: 'shard', shard: 'esm/3/1', task: undefined });
+    expect(parseInputs(get({ mode: 'plan', task: 'esm' }))).toMatchObject({ mode: 'plan', task: 'esm' });
   });
 
   it('passes only the allow-listed variables, with their values from the step environment', () => {

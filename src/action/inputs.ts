@@ -43,6 +43,10 @@ export interface Inputs {
   maxMonthlyCostUsd?: number;
   /** Where Claude is reached and how taskcap signs in there (provider, base-url, cloud and keyless inputs). */
   provider: ProviderInputs;
+  /** Fan-out: the configured task a plan, shard or collect works on. */
+  task?: string;
+  /** Fan-out: the shard a matrix job runs (`shard: ${{ matrix.shard }}`). */
+  shard?: string;
 }
 
 type Get = (name: string) => string;
@@ -99,6 +103,8 @@ export function parseInputs(get: Get, env: Record<string, string | undefined> = 
     reportIssue: issueNumber(get('report-issue')),
     maxMonthlyCostUsd: get('max-monthly-cost-usd') === '' ? undefined : positiveNumber('max-monthly-cost-usd', get('max-monthly-cost-usd'), '200'),
     provider: parseProviderInputs(get),
+    task: get('task') || undefined,
+    shard: get('shard') || undefined,
   };
 }
 
@@ -116,7 +122,7 @@ function githubToken(raw: string): string {
 function modeInput(raw: string): RunMode {
   if (raw === '') return 'run';
   if (isOneOf(RUN_MODES, raw)) return raw;
-  throw new UserError(`Input 'mode' must be ${RUN_MODES.join(' or ')}, got '${raw}'.`);
+  throw new UserError(`Input 'mode' must be one of ${RUN_MODES.join(', ')}; got '${raw}'.`);
 }
 
 function issueNumber(raw: string): number | undefined {

@@ -9,6 +9,8 @@ import { runReportMode } from '../run/report-mode.js';
 import { runTaskcap } from '../run/run-taskcap.js';
 import { explainGitError } from '../publish/explain-git-error.js';
 import { answerAndRethrow } from '../publish/user-notice.js';
+import { runFanoutMode } from '../fanout/run-fanout-mode.js';
+import type { FanoutModeResult } from '../fanout/fanout-mode.js';
 import { bestEffort } from '../util/best-effort.js';
 import { errorMessage } from '../util/errors.js';
 import type { Redactor } from '../util/redact.js';
@@ -38,7 +40,11 @@ export async function run(env: Record<string, string | undefined>, io: ActionIO,
       await io.appendSummary(markdown);
       return;
     }
-    // A request that cannot be served because of what it asked or how taskcap is set up is answered where it was made.
+    if (inputs.mode === 'plan' || inputs.mode === 'shard' || inputs.mode === 'collect') {
+      await publishFanout(io, await runFanoutMode(inputs.mode, inputs, ctx, ports), inputs, ctx);
+      return;
+    }
+        // A request that cannot be served because of what it asked or how taskcap is set up is answered where it was made.
     const { outcome, record, redactor } = await runTaskcap(inputs, ctx, ports).catch(answerAndRethrow(ctx, { github: ports.github, log, dryRun: inputs.dryRun }));
     await publishOutputs(io, outcome, record, inputs, ctx, redactor);
     if (outcome.status === 'failed') io.setFailed(outcome.reason ?? 'taskcap failed.');
@@ -46,6 +52,20 @@ export async function run(env: Record<string, string | undefined>, io: ActionIO,
     io.setOutput('status', 'failed');
     io.setFailed(explainGitError(errorMessage(error)));
   }
+}
+
+/**
+ * A fan-out mode's result. A shard's run is published like a `run`'s; its failure is a warning, not a red job: it is
+ * recorded, its units return to the work list at collect, and the matrix and collect go on.
+ */
+async function publishFanout(io: ActionIO, result: FanoutModeResult, inputs: Inputs, ctx: RunnerContext): Promise<void> {
+  if (result.run) await publishOutputs(io, result.run.outcome, result.run.record, inputs, ctx, result.run.redactor);
+  else io.setOutput('status', result.status);
+  for (const [name, value] of Object.entries(result.outputs)) io.setOutput(name, value);
+  if (result.reason && (result.status === 'skipped' || result.status === 'refused')) io.log.info(`${result.status === 'skipped' ? 'Skipped' : 'Refused'}: ${result.reason}.`);
+  else if (result.run && result.status !== 'completed' && result.status !== 'no-changes') io.log.warn(`The shard ended ${result.status}${result.reason ? `: ${result.reason}` : ''}. Its units go back to the work list at collect.`);
+  if (result.summary) await io.appendSummary(result.summary);
+  if (result.failure) io.setFailed(result.failure);
 }
 
 async function publishOutputs(io: ActionIO, outcome: RunOutcome, record: RunRecord | undefined, inputs: Inputs, ctx: RunnerContext, redactor: Redactor): Promise<void> {

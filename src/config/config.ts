@@ -1,11 +1,15 @@
 import { BUILT_IN_CLASSES, DEFAULT_MAX_BUDGET, type ClassSpec } from './classes.js';
 import type { Prices } from './models.js';
+import type { FanoutSpec } from '../fanout/fanout-spec.js';
 
 /** A task the config defines for `schedule` and `workflow_dispatch` runs. */
 export interface ConfiguredTask {
   class: string;
   schedule?: string;
+  /** What to do (empty for a sweep: each issue says what to do). */
   prompt: string;
+  /** A fan-out task (work list or sweep, shards, pool): run by modes plan, shard and collect, never by `run`. */
+  fanout?: FanoutSpec;
 }
 
 /** The repo config merged over the built-in defaults. */

@@ -1,11 +1,11 @@
 import { parseDocument } from 'yaml';
-import { BUILT_IN_CLASSES, MIN_BUDGET, parseBudget, type ClassSpec } from './classes.js';
+import { BUILT_IN_CLASSES, type ClassSpec } from './classes.js';
 import { defaultConfig, type ConfiguredTask, type TaskcapConfig } from './config.js';
 import { BUILT_IN_MODELS, EFFORTS, MODEL_ID, type Effort, type Prices } from './models.js';
 import { CLASS_OUTPUTS, isOneOf } from '../vocabulary.js';
-import { closest } from '../util/did-you-mean.js';
 import { NoticeError } from '../util/errors.js';
-import { formatInt } from '../util/format.js';
+import { budgetValue, isObj, show, unknownKeys, usd } from './config-values.js';
+import { FANOUT_KEYS, validateFanout } from '../fanout/validate-fanout.js';
 
 /**
  * The repo config (`.github/taskcap.yml`) merged over the built-in defaults, validated key by key. Every error
@@ -36,13 +36,9 @@ export class ConfigError extends NoticeError {
   }
 }
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-const show = (v: unknown) => `'${typeof v === 'string' ? v : JSON.stringify(v)}'`;
-
 const TOP_KEYS = ['model', 'classes', 'labels', 'tasks', 'pricing', 'max-budget', 'max-cost-usd', 'max-monthly-cost-usd', 'models'];
 const CLASS_KEYS = ['budget', 'effort', 'label', 'model', 'max-cost-usd', 'output'];
-const TASK_KEYS = ['class', 'schedule', 'prompt'];
+const TASK_KEYS = ['class', 'schedule', 'prompt', ...FANOUT_KEYS];
 const PRICE_KEYS: Record<string, keyof Prices> = {
   input: 'input',
   'cache-write-5m': 'cacheWrite5m',
@@ -51,38 +47,10 @@ const PRICE_KEYS: Record<string, keyof Prices> = {
   output: 'output',
 };
 
-function unknownKeys(where: string, o: Obj, allowed: string[], problems: string[]) {
-  for (const k of Object.keys(o)) {
-    if (allowed.includes(k)) continue;
-    const near = closest(k, allowed);
-    problems.push(`${where}${k}: unknown key ${show(k)}${near ? ` (did you mean '${near}'?)` : ''}. Allowed keys: ${allowed.join(', ')}.`);
-  }
-}
-
-function budgetValue(key: string, v: unknown, problems: string[]): number | undefined {
-  const n = typeof v === 'string' ? parseBudget(v) : v;
-  if (typeof n !== 'number' || !Number.isInteger(n)) {
-    const millions = typeof v === 'string' && /^\s*[\d.]+\s*m\s*$/i.test(v) ? ' ("m" is not a unit: write millions in thousands, like 1500k)' : '';
-    problems.push(`${key}: ${show(v)} is not a whole number of tokens${millions}. Example: ${key.split('.').pop()}: 60000 (or "60k").`);
-    return undefined;
-  }
-  if (n < MIN_BUDGET) {
-    problems.push(`${key}: ${show(v)} is below ${formatInt(MIN_BUDGET)} tokens, the smallest task budget the API accepts. Use ${MIN_BUDGET} or more.`);
-    return undefined;
-  }
-  return n;
-}
 
 function modelId(key: string, v: unknown, problems: string[]): string | undefined {
   if (typeof v === 'string' && MODEL_ID.test(v)) return v;
   problems.push(`${key}: ${show(v)} is not a model id. Example: ${key.split('.').pop()}: claude-opus-4-7`);
-  return undefined;
-}
-
-function usd(key: string, v: unknown, problems: string[]): number | undefined {
-  const n = typeof v === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(v) ? Number(v) : v;
-  if (typeof n === 'number' && Number.isFinite(n) && n > 0) return n;
-  problems.push(`${key}: ${show(v)} must be a positive number of US dollars, e.g. 2.50.`);
   return undefined;
 }
 
@@ -176,11 +144,19 @@ function validateTask(name: string, v: unknown, config: TaskcapConfig, problems:
     return;
   }
   unknownKeys(`${key}.`, v, TASK_KEYS, problems);
-  if (typeof v.class !== 'string' || !config.classes[v.class]) {
+  // A sweep works each issue as a labeled issue would: its class comes from the issue (the task's class is the
+  // default), and the issue itself says what to do.
+  const sweep = v.sweep !== undefined;
+  const className = v.class === undefined && sweep ? 'fix' : v.class;
+  if (typeof className !== 'string' || !config.classes[className]) {
     problems.push(`${key}.class: ${show(v.class)} is not a class. Known classes: ${Object.keys(config.classes).join(', ')}.`);
     return;
   }
-  if (typeof v.prompt !== 'string' || v.prompt.trim() === '') {
+  if (sweep && v.prompt !== undefined) {
+    problems.push(`${key}.prompt: a sweep works each issue as written, so it takes no prompt. Remove it, or put the instructions in the issues.`);
+    return;
+  }
+  if (!sweep && (typeof v.prompt !== 'string' || v.prompt.trim() === '')) {
     problems.push(`${key}.prompt: the task needs a prompt (what to do), got ${show(v.prompt)}.`);
     return;
   }
@@ -188,8 +164,12 @@ function validateTask(name: string, v: unknown, config: TaskcapConfig, problems:
     problems.push(`${key}.schedule: ${show(v.schedule)} is not a cron expression with 5 fields; it must equal the workflow's schedule, e.g. "0 3 * * 1".`);
     return;
   }
-  const task: ConfiguredTask = { class: v.class, prompt: v.prompt };
+  const before = problems.length;
+  const fanout = validateFanout(key, v, config.classes[className].budget, config, problems);
+  if (problems.length > before) return;
+  const task: ConfiguredTask = { class: className, prompt: typeof v.prompt === 'string' ? v.prompt : '' };
   if (typeof v.schedule === 'string') task.schedule = v.schedule.trim();
+  if (fanout) task.fanout = fanout;
   config.tasks[name] = task;
 }
 

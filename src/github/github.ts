@@ -27,6 +27,16 @@ export interface PullRequest {
 
 export type Permission = 'admin' | 'maintain' | 'write' | 'triage' | 'read' | 'none';
 
+/** An open issue, as a sweep sees it. */
+export interface OpenIssue {
+  number: number;
+  title: string;
+  body: string;
+  author: string;
+  labels: string[];
+  state: string;
+}
+
 /** The GitHub REST operations taskcap uses, for one repository. */
 export interface GitHub {
   readonly owner: string;
@@ -55,6 +65,13 @@ export interface GitHub {
   replyToReviewComment(pull: number, commentId: number, body: string): Promise<void>;
   /** 👀 and friends on the comment that asked for work. */
   react(target: { kind: 'issue' | 'review'; id: number }, content: '+1' | 'eyes' | 'rocket' | 'confused'): Promise<void>;
+  /** Open issues (not pull requests) carrying `label`, oldest first. */
+  listOpenIssues(label: string): Promise<OpenIssue[]>;
+  getIssue(number: number): Promise<OpenIssue>;
+  /** Who added `label` to the issue most recently (undefined: no such event). */
+  labeledBy(issue: number, label: string): Promise<{ login: string; type?: string } | undefined>;
+  /** Every open pull request of the repository. */
+  listOpenPulls(): Promise<PullRequest[]>;
 }
 
 export interface ReviewComment {
@@ -124,6 +141,16 @@ const toComment = (c: CommentData): IssueComment => ({
 });
 
 const status = (e: unknown): number | undefined => (e as { status?: number }).status;
+
+type IssueData = { number: number; title: string; body?: string | null; user: { login: string } | null; labels: (string | { name?: string })[]; state: string; pull_request?: unknown };
+const toIssue = (i: IssueData): OpenIssue => ({
+  number: i.number,
+  title: i.title,
+  body: i.body ?? '',
+  author: i.user?.login ?? '',
+  labels: i.labels.map((l) => (typeof l === 'string' ? l : (l.name ?? ''))).filter(Boolean),
+  state: i.state,
+});
 
 /** The GitHub port over Octokit. */
 export function createGitHub(octokit: Octokit, owner: string, repo: string): GitHub {
@@ -216,6 +243,25 @@ export function createGitHub(octokit: Octokit, owner: string, repo: string): Git
     async react(target, content) {
       if (target.kind === 'issue') await octokit.rest.reactions.createForIssueComment({ ...r, comment_id: target.id, content }).catch(needs('issues: write'));
       else await octokit.rest.reactions.createForPullRequestReviewComment({ ...r, comment_id: target.id, content }).catch(needs('pull-requests: write'));
+    },
+    async listOpenIssues(label) {
+      const all = await octokit.paginate(octokit.rest.issues.listForRepo, { ...r, labels: label, state: 'open', sort: 'created', direction: 'asc', per_page: 100 });
+      // The issues API lists pull requests too.
+      return (all as IssueData[]).filter((i) => !i.pull_request).map(toIssue);
+    },
+    async getIssue(number) {
+      return toIssue((await octokit.rest.issues.get({ ...r, issue_number: number })).data as IssueData);
+    },
+    async labeledBy(issue, label) {
+      const events = await octokit.paginate(octokit.rest.issues.listEvents, { ...r, issue_number: issue, per_page: 100 });
+      const labeled = (events as { event?: string; label?: { name?: string }; actor?: { login: string; type?: string } | null }[])
+        .filter((e) => e.event === 'labeled' && e.label?.name === label && e.actor)
+        .pop();
+      return labeled?.actor ? { login: labeled.actor.login, type: labeled.actor.type } : undefined;
+    },
+    async listOpenPulls() {
+      const all = await octokit.paginate(octokit.rest.pulls.list, { ...r, state: 'open', per_page: 100 });
+      return all.map((p) => toPull(p as PullData));
     },
   };
 }

@@ -31,6 +31,8 @@ export interface LedgerEntry {
   issue?: number;
   pr?: number;
   runId: string;
+  /** A fan-out shard run: `<task>/<plan>/<shard>` (with `runId`, what makes the line unique). */
+  shard?: string;
 }
 
 export interface LedgerMeta {
@@ -39,6 +41,7 @@ export interface LedgerMeta {
   runId: string;
   issue?: number;
   pr?: number;
+  shard?: string;
 }
 
 /** The class of a run that had none (a run that failed before its class was known). */
@@ -67,6 +70,7 @@ export function ledgerEntry(report: RunOutcome, meta: LedgerMeta): LedgerEntry {
   const pr = meta.pr ?? report.pr?.number;
   if (meta.issue !== undefined) entry.issue = meta.issue;
   if (pr !== undefined) entry.pr = pr;
+  if (meta.shard !== undefined) entry.shard = meta.shard;
   return entry;
 }
 
@@ -111,6 +115,7 @@ export function validLedgerEntry(raw: unknown): LedgerEntry | undefined {
   };
   if (isCount(e.issue)) entry.issue = e.issue;
   if (isCount(e.pr)) entry.pr = e.pr;
+  if (isShortString(e.shard, 200)) entry.shard = e.shard;
   return entry;
 }
 

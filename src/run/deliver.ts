@@ -87,6 +87,7 @@ async function publish(task: Task, outcome: RunOutcome, prepared: Prepared, setu
     await pushBranch(git, branch, auth);
     log.info(`Pushed ${commit.slice(0, 7)} to ${branch.branch}.`);
   }
+  if (task.branchOnly) return;
   if (!commit && !prepared.existingPull) return;
   const draft = outcome.status !== 'completed' || (outcome.tests !== undefined && !outcome.tests.passed);
   const body = redactor.redact(renderPullBody(outcome, { key: task.key, fixes: task.fixes, actor: task.actor }));

@@ -2,6 +2,7 @@ import type { Inputs } from '../action/inputs.js';
 import type { RunnerContext } from '../action/runner-context.js';
 import { CREDENTIAL_GLOBS } from '../agent/providers/credential-vault.js';
 import { providerForRun } from '../agent/providers/run-provider.js';
+import type { TaskcapConfig } from '../config/config.js';
 import { monthlyCapOf, resolveSettings } from '../config/settings.js';
 import type { Ports, RunSetup } from '../ports.js';
 import { resolveGitCredentials } from '../publish/credentials.js';
@@ -48,7 +49,7 @@ export async function runTaskcap(inputs: Inputs, ctx: RunnerContext, ports: Port
       // Answered where it was asked by the action's catch (a NoticeError), then the step fails.
       throw new NoticeError(decided.reason, decided.notice);
   }
-  const setup = await settle(decided.value, inputs, ctx, ports, redactor, started);
+  const setup = await settle(decided.value.config, decided.value.intents.map((i) => i.className), inputs, ctx, ports, redactor, started);
   const results = await runTasks(decided.value, setup);
   const outcome = combineOutcomes(results.map((r) => r.outcome));
   const last = results.filter((r) => r.ran).pop();
@@ -57,14 +58,21 @@ export async function runTaskcap(inputs: Inputs, ctx: RunnerContext, ports: Port
 
 /**
  * What every task shares. Where Claude is reached: exactly one way to sign in, checked here, before any request or
- * write; unknown models fail here too.
+ * write; unknown models fail here too. (The fan-out modes settle the same way for the classes they run.)
  */
-async function settle(decided: Decided, inputs: Inputs, ctx: RunnerContext, ports: Ports, redactor: Redactor, started: number): Promise<RunSetup> {
-  const { config, intents } = decided;
+export async function settle(
+  config: TaskcapConfig,
+  classNames: string[],
+  inputs: Inputs,
+  ctx: RunnerContext,
+  ports: Ports,
+  redactor: Redactor,
+  started: number,
+): Promise<RunSetup> {
   const provider = signIn(inputs, ports.environment ?? {}, ctx.workspace);
   for (const secret of provider.secrets) redactor.add(secret);
   ports.log.info(`Claude: ${provider.description}.`);
-  for (const intent of intents) resolveSettings(intent.className, config, inputs, provider);
+  for (const className of classNames) resolveSettings(className, config, inputs, provider);
   // Nothing is written before the workspace is known to be a checkout of this repository.
   await checkWorkspace(ports.git, ctx);
   return {
@@ -133,7 +141,8 @@ async function runTasks(decided: Decided, setup: RunSetup): Promise<(TaskResult 
   return results;
 }
 
-function recordOf(result: TaskResult, ctx: RunnerContext): RunRecord {
+/** The run record of one task that ran. */
+export function recordOf(result: TaskResult, ctx: RunnerContext): RunRecord {
   return buildRunRecord(result.outcome, {
     repository: `${ctx.owner}/${ctx.repo}`,
     runId: ctx.runId,

@@ -1,5 +1,5 @@
 import type { LoopOutcome } from '../agent/loop.js';
-import { resolveSettings } from '../config/settings.js';
+import { resolveSettings, type TaskSettings } from '../config/settings.js';
 import type { RunSetup } from '../ports.js';
 import { emptyOutcome, type RunOutcome } from '../records/run-outcome.js';
 import type { ToolCallMeta } from '../records/run-record.js';
@@ -28,7 +28,7 @@ export async function workOnTask(task: Task, setup: RunSetup): Promise<TaskResul
   const { ports, inputs } = setup;
   const { log, clock } = ports;
   const startedAt = new Date(clock.now()).toISOString();
-  const settings = resolveSettings(task.className, setup.config, inputs, setup.provider);
+  const settings = withCostShare(resolveSettings(task.className, setup.config, inputs, setup.provider), task.maxCostUsd);
   const prepared = await log.group(`Task ${task.key}`, () => prepare(task, settings, setup));
   if (!prepared.ready) {
     const outcome = { ...emptyOutcome('failed', prepared.reason), className: task.className, budget: task.budget, branch: prepared.branch };
@@ -50,6 +50,11 @@ export async function workOnTask(task: Task, setup: RunSetup): Promise<TaskResul
   } finally {
     await prepared.dispose();
   }
+}
+
+/** A task with a share of a pool's dollars never runs above it, whatever the class or the input allows. */
+function withCostShare(settings: TaskSettings, share: number | undefined): TaskSettings {
+  return share === undefined ? settings : { ...settings, maxCostUsd: Math.min(settings.maxCostUsd ?? Infinity, share) };
 }
 
 function taskResult(outcome: RunOutcome, startedAt: string, endedAt: number, loop?: LoopOutcome): TaskResult {

@@ -176,7 +176,11 @@ export function intentsFor(trigger: Trigger, config: TaskcapConfig): Go<Intent[]
       return one(withBudget({ trigger, className, instructions: command.instructions || undefined }, config, override));
     }
     case 'schedule': {
-      const due = Object.entries(config.tasks).filter(([, t]) => t.schedule === trigger.cron.trim());
+      // Fan-out tasks are planned, sharded and collected by their own modes, never run as one task.
+      const due = Object.entries(config.tasks).filter(([, t]) => t.schedule === trigger.cron.trim() && !t.fanout);
+      if (due.length === 0 && Object.values(config.tasks).some((t) => t.fanout && t.schedule === trigger.cron.trim())) {
+        return skip(`no task in the config has schedule '${trigger.cron}' outside fan-out (those run with mode: plan, shard and collect)`);
+      }
       if (due.length === 0) return unmatchedSchedule(trigger.cron.trim(), config);
       const out: Intent[] = [];
       for (const [name, t] of due) {
@@ -195,6 +199,7 @@ export function intentsFor(trigger: Trigger, config: TaskcapConfig): Go<Intent[]
           const near = closest(name, Object.keys(config.tasks));
           return invalid(`workflow_dispatch asked for task '${name}', which the config does not define${near ? `. Did you mean '${near}'?` : ''} (tasks: ${Object.keys(config.tasks).join(', ') || 'none'}).`);
         }
+        if (t.fanout) return invalid(`task '${name}' is a fan-out task: run it with mode: plan, then shard (a matrix job), then collect, as in the README's fan-out workflow.`);
         return one(withBudget({ trigger, className: t.class, configured: { name, prompt: t.prompt } }, config, override));
       }
       if (!prompt?.trim()) return skip("workflow_dispatch gave neither a 'task' nor a 'prompt' input");

@@ -53,4 +53,8 @@ export interface Task {
   threads?: ReviewThread[];
   /** The comment that asked for the work: 👀 when work starts. */
   triggerComment?: { kind: 'issue' | 'review'; id: number; url?: string };
+  /** A fan-out shard: push its branch and stop there (collect merges it and opens the one PR). */
+  branchOnly?: boolean;
+  /** A fan-out shard's share of the pool's dollars: the run's cost cap never exceeds it. */
+  maxCostUsd?: number;
 }

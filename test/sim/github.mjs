@@ -42,6 +42,8 @@ import { Worker, isMainThread, parentPort, workerData } from 'node:worker_thread
  * @property {string[]} [labels]
  * @property {string} [user]
  * @property {'open'|'closed'} [state]
+ * @property {string} [createdAt]       ISO time (default: when the fake started); issues list oldest first by it
+ * @property {Record<string, string>} [labeledBy]  label -> login of who added it (default: the issue's author)
  *
  * @typedef {object} SeedPull
  * @property {number} number
@@ -212,6 +214,15 @@ import { Worker, isMainThread, parentPort, workerData } from 'node:worker_thread
  * @property {ReviewCommentRecord[]} reviewComments
  * @property {ReactionRecord[]} reactions
  * @property {LabelRecord[]} labels     repository labels
+ * @property {EventRecord[]} events     issue events (labeled), for issues/list-events
+ *
+ * @typedef {object} EventRecord
+ * @property {number} id
+ * @property {number} issueNumber
+ * @property {'labeled'} event
+ * @property {string} label
+ * @property {string} actor
+ * @property {string} createdAt
  *
  * @typedef {object} FakeGitHub
  * @property {string} url               use as GITHUB_API_URL / Octokit baseUrl
@@ -810,7 +821,7 @@ export async function startFakeGitHub(options) {
   /** @type {Map<string, Required<FailureSpec>[]>} */
   const failures = new Map();
   /** @type {FakeState} */
-  const state = { issues: [], pulls: [], comments: [], reviews: [], reviewComments: [], reactions: [], labels: [] };
+  const state = { issues: [], pulls: [], comments: [], reviews: [], reviewComments: [], reactions: [], labels: [], events: [] };
 
   // Ids are unique across all kinds and increase; explicit seed ids are honoured.
   let maxId = 1000;
@@ -1018,6 +1029,22 @@ export async function startFakeGitHub(options) {
     const rollup = { url: reactionsUrl, total_count: mine.length };
     for (const c of REACTIONS) rollup[c] = mine.filter((r) => r.content === c).length;
     return rollup;
+  }
+
+  /** A labeled-issue-event. @param {EventRecord} e */
+  function eventObject(e) {
+    return {
+      id: e.id,
+      node_id: nodeId('LabeledEvent', e.id),
+      url: `${apiRepo()}/issues/events/${e.id}`,
+      actor: simpleUser(e.actor),
+      event: e.event,
+      commit_id: null,
+      commit_url: null,
+      created_at: e.createdAt,
+      performed_via_github_app: null,
+      label: { name: e.label, color: labelObject(e.label).color },
+    };
   }
 
   /** @param {IssueRecord} i */
@@ -1505,6 +1532,26 @@ export async function startFakeGitHub(options) {
 
     'issues/get': (c) => ({ status: 200, body: issueObject(findIssue(Number(c.params.issue_number), c.doc)) }),
 
+    // Issues and pull requests, as GitHub lists them: open by default, every label in `labels` required,
+    // newest first unless `direction=asc`.
+    'issues/list-for-repo': (c) => {
+      const wanted = c.query.state ?? 'open';
+      const labels = String(c.query.labels ?? '').split(',').map((/** @type {string} */ l) => l.trim().toLowerCase()).filter(Boolean);
+      const list = state.issues.filter(
+        (i) => (wanted === 'all' || i.state === wanted) && labels.every((/** @type {string} */ l) => i.labels.some((x) => x.toLowerCase() === l)),
+      );
+      const sorted = sortAndFilter(list, { ...c, query: { ...c.query, direction: c.query.direction ?? 'desc' } });
+      const page = paginate(sorted, c);
+      return { status: 200, body: page.body.map(issueObject), headers: page.headers };
+    },
+
+    'issues/list-events': (c) => {
+      const n = Number(c.params.issue_number);
+      findIssue(n, c.doc);
+      const page = paginate(state.events.filter((e) => e.issueNumber === n), c);
+      return { status: 200, body: page.body.map(eventObject), headers: page.headers };
+    },
+
     'issues/list-comments': (c) => {
       const n = Number(c.params.issue_number);
       findIssue(n, c.doc);
@@ -1545,7 +1592,10 @@ export async function startFakeGitHub(options) {
       for (const l of c.body.labels ?? []) {
         if (typeof l === 'object' && l.suggest) continue; // stored as a suggestion, not applied
         const label = ensureLabel(typeof l === 'string' ? l : l.name);
-        if (!issue.labels.includes(label.name)) issue.labels.push(label.name);
+        if (!issue.labels.includes(label.name)) {
+          issue.labels.push(label.name);
+          state.events.push({ id: nextId(), issueNumber: issue.number, event: 'labeled', label: label.name, actor: selfLogin, createdAt: isoSeconds() });
+        }
       }
       issue.updatedAt = isoSeconds();
       return { status: 200, body: issue.labels.map(labelObject) };
@@ -1778,10 +1828,13 @@ export async function startFakeGitHub(options) {
       user: s.user ?? owner,
       state: s.state ?? 'open',
       isPullRequest: false,
-      createdAt: seedTime,
-      updatedAt: seedTime,
+      createdAt: s.createdAt ?? seedTime,
+      updatedAt: s.createdAt ?? seedTime,
       closedAt: s.state === 'closed' ? seedTime : null,
     });
+    for (const label of s.labels ?? []) {
+      state.events.push({ id: nextId(), issueNumber: s.number, event: 'labeled', label, actor: s.labeledBy?.[label] ?? s.user ?? owner, createdAt: s.createdAt ?? seedTime });
+    }
   }
   for (const s of options.pulls ?? []) {
     const headRepoFullName = s.headRepoFullName ?? fullName;

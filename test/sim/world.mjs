@@ -80,7 +80,7 @@ export async function createWorld(options = {}) {
      * Run the bundle on a fresh checkout (like a new job). Inputs default to a real API key secret and the token.
      * `tier: 'bundle'` runs this step through the bundle whatever the default (the smoke set of each trigger).
      * @param {{ eventName: string, payload: unknown, inputs?: Record<string, string | undefined>, env?: Record<string, string | undefined>,
-     *   ref?: string, credentials?: 'v6' | 'v5' | 'none', runAttempt?: string, signalAfterMs?: number, signal?: NodeJS.Signals, timeoutMs?: number,
+     *   ref?: string, credentials?: 'v6' | 'v5' | 'none', runId?: string, runAttempt?: string, signalAfterMs?: number, signal?: NodeJS.Signals, timeoutMs?: number,
      *   checkoutRef?: string, tier?: 'bundle' }} o
      */
     async run(o) {
@@ -112,6 +112,7 @@ export async function createWorld(options = {}) {
         anthropicBaseUrl: provider ? undefined : anthropic?.url,
         githubToken: TOKEN,
         ref: o.ref,
+        runId: o.runId,
         runAttempt: o.runAttempt,
         signalAfterMs: o.signalAfterMs,
         signal: o.signal,
