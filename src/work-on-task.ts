@@ -10,10 +10,12 @@ import { effortFor, type ModelSpec } from './config/models.js';
 import type { GitHub, PullRequest } from './github/github.js';
 import type { Inputs } from './inputs.js';
 import type { Clock, Log } from './ports.js';
-import { BOT_NAME, commitStaged, onlyOurCommitsSince, prepareBranch, pushBranch, remoteTip, stageAll, unstage, type BranchState } from './publish/branch.js';
+import { BOT_NAME, onlyOurCommitsSince, prepareBranch, remoteTip, type BranchState } from './publish/branch.js';
 import { authEnv, findCheckoutCredentials, headerForToken, hideCredentials } from './publish/credentials.js';
 import type { Git } from './publish/git.js';
+import { openPublishRepo, pushCommit, type PublishRepo } from './publish/publish-repo.js';
 import { createOrUpdatePullRequest } from './publish/pull-request.js';
+import { commitPatch, stagePatch } from './publish/stage-patch.js';
 import { LiveReceipt } from './publish/live-receipt.js';
 import { findReceipt, postNotice, upsertMarkedComment, upsertReceipt } from './publish/receipt-comment.js';
 import { appendHistory, historyRowOf, readHistory } from './report/history.js';
@@ -24,10 +26,10 @@ import { emptyReport, type HistoryRow, type RunReport, type Status, type TestRes
 import { runUrl, type RunnerContext } from './runner-context.js';
 import { capText, plainTerminalText } from './tools/output-cap.js';
 import type { SandboxShell } from './tools/sandbox.js';
-import { symlinkEscapes } from './tools/protected-paths.js';
 import { TOOL_RESULT_BYTES } from './tools/toolbox.js';
 import { createAgentHome, createWorkbench, type Workbench } from './tools/workbench.js';
 import type { Task } from './trigger/task.js';
+import { defuse, untrustedLine } from './util/defuse.js';
 import { errorMessage } from './util/errors.js';
 import type { Redactor } from './util/redact.js';
 
@@ -162,6 +164,8 @@ async function workInSandbox(
     if (!inputs.dryRun) await postNotice(github, task.target.number, 'head-moved', reason, log);
     return result({ ...emptyReport('failed', reason), className: task.className, budget: task.budget, branch: task.branch });
   }
+  // taskcap's own repository for staging and pushing, made before the agent runs (see publish-repo.ts).
+  const publishRepo = await openPublishRepo(git);
   log.info(
     `Task ${task.key}: class ${task.className}, budget ${task.budget}, model ${model.id}${effort ? ` (effort ${effort})` : ''}, branch ${branch.branch}${branch.continued ? ' (continuing earlier work)' : ''}.`,
   );
@@ -242,7 +246,7 @@ async function workInSandbox(
   }
 
   try {
-    const d: Delivery = { outcome, tests, crash, branch, auth, existingPull, effort, maxCostUsd, bench, hiddenRemoved, model, sandbox };
+    const d: Delivery = { outcome, tests, crash, branch, auth, existingPull, effort, maxCostUsd, bench, hiddenRemoved, model, sandbox, publishRepo };
     const report = reportFrom(task, s, d);
     try {
       await commitAndPublish(task, s, d, report);
@@ -259,6 +263,7 @@ async function workInSandbox(
     await postResults(task, s, report, prior, live);
     return result(report, outcome);
   } finally {
+    publishRepo.dispose();
     await restoreCredentials();
   }
 }
@@ -276,6 +281,7 @@ interface Delivery {
   hiddenRemoved: number;
   model: ModelSpec;
   sandbox: SandboxShell;
+  publishRepo: PublishRepo;
 }
 
 /** Stage, filter and commit the work; then (unless a dry run) push and open, update or re-check the PR. */
@@ -283,33 +289,27 @@ async function commitAndPublish(task: Task, s: RunSetup, d: Delivery, report: Ru
   const { inputs, ports, redactor } = s;
   const { github, git, log } = ports;
   report.branch = d.branch.branch;
-  // Commits the agent made itself (possible without a sandbox) fold back into one change checked as a whole.
-  await git.run(['reset', '-q', '--soft', d.branch.startSha]);
-  // Protected paths, submodules, mode changes and links out of the tree never reach the patch (bash can write anything).
-  const staged = await stageAll(git);
-  const modeChanged = (c: { oldMode: string; mode: string }) => c.oldMode !== '000000' && c.mode !== '000000' && c.oldMode !== c.mode;
-  const linkOut = (c: { path: string; mode: string }) => c.mode === '120000' && symlinkEscapes(c.path, linkTarget(git.dir, c.path));
-  const dropped = staged.filter((c) => d.bench.protectedPaths.match(c.path) || c.mode === '160000' || c.oldMode === '160000' || modeChanged(c) || linkOut(c));
-  await unstage(git, dropped.map((c) => c.path));
-  if (dropped.length) log.warn(`Left out of the patch: ${dropped.map((c) => c.path).join(', ')}.`);
-  report.droppedPaths = dropped.map((c) => c.path);
-  report.changedFiles = staged.filter((c) => !dropped.includes(c)).map((c) => c.path);
-
-  // A file whose added lines hold a secret (a known value in any encoding, or a token shape) is left out; the
-  // rest of the work still ships. Lines already in the repository (fixtures, examples) do not count.
-  const leaking = await filesAddingSecrets(git, report.changedFiles, (line) => redactor.leaks(line));
+  // The patch is built from the working tree against the starting commit, in taskcap's own repository: commits the
+  // agent made itself fold into it, and nothing in the workspace can steer or break taskcap's git. Protected
+  // paths, submodules, mode changes, links out of the tree (followed through every chain), files GitHub would
+  // refuse and files holding a secret are left out; the rest of the work still ships.
+  const patch = await stagePatch(d.publishRepo, { startSha: d.branch.startSha, protectedPaths: d.bench.protectedPaths, leaks: (line) => redactor.leaks(line) });
+  const dropped = patch.dropped.filter((p) => !patch.leaking.includes(p.path));
+  if (dropped.length) log.warn(`Left out of the patch: ${dropped.map((p) => `${shownPath(p.path)} (${p.reason})`).join(', ')}.`);
+  report.droppedPaths = dropped.map((p) => p.path);
+  report.changedFiles = patch.changed;
+  const leaking = patch.leaking;
   if (leaking.length) {
-    await unstage(git, leaking);
-    log.warn(`The patch contains a secret or a token in ${leaking.join(', ')}: left out; the rest of the work ships.`);
+    log.warn(`The patch contains a secret or a token in ${leaking.map(shownPath).join(', ')}: left out; the rest of the work ships.`);
     report.droppedPaths = [...report.droppedPaths, ...leaking];
-    report.changedFiles = report.changedFiles.filter((f) => !leaking.includes(f));
     // Loud on purpose: a secret in the agent's output means something reached it that should not have.
     report.status = 'failed';
-    report.reason = `${leaking.join(', ')} contained a secret or a token and ${leaking.length === 1 ? 'was' : 'were'} left out of the patch.`;
+    report.reason = defuse(`${leaking.map(shownPath).join(', ')} contained a secret or a token and ${leaking.length === 1 ? 'was' : 'were'} left out of the patch.`);
   }
-  const subject = `taskcap: ${task.title || task.goal}`.replace(/\s+/g, ' ').slice(0, 72);
-  const message = redactor.redact(`${subject}\n\n${capText(report.summary ?? '', 4000)}\n\nCo-authored-by: ${BOT_NAME}`);
-  const commit = await commitStaged(git, message);
+  // The title is the issue's: untrusted, so it can neither close an issue, ping anyone nor skip CI from the commit.
+  const subject = `taskcap: ${untrustedLine(task.title || task.goal, 62)}`;
+  const message = redactor.redact(`${subject}\n\n${defuse(capText(report.summary ?? '', 4000))}\n\nCo-authored-by: ${BOT_NAME}`);
+  const commit = await commitPatch(d.publishRepo, git, patch, message, d.branch.branch, (e) => log.warn(`The workspace could not be moved to the new commit: ${redactor.redact(errorMessage(e))}`));
   report.commitSha = commit;
   if (!commit && report.status === 'completed' && task.spec.output === 'patch') report.status = 'no-changes';
   if (inputs.dryRun) return;
@@ -321,19 +321,19 @@ async function commitAndPublish(task: Task, s: RunSetup, d: Delivery, report: Ru
       const why = now.state !== 'open' ? `was ${now.state}` : `got new commits (${now.headSha.slice(0, 7)})`;
       throw new Error(`pull request #${task.target.number} ${why} while taskcap worked, so its work was not pushed`);
     }
-    if (commit) await pushBranch(git, d.branch, d.auth);
+    if (commit) await pushCommit(d.publishRepo, commit, d.branch.branch, d.branch.remoteSha, d.auth);
     report.pr = { number: now.number, url: now.url, draft: now.draft, operation: commit ? 'updated' : 'unchanged' };
     if (commit) log.info(`Pushed ${commit.slice(0, 7)} to ${d.branch.branch} (PR #${now.number}).`);
     return;
   }
   if (commit) {
-    await pushBranch(git, d.branch, d.auth);
+    await pushCommit(d.publishRepo, commit, d.branch.branch, d.branch.remoteSha, d.auth);
     log.info(`Pushed ${commit.slice(0, 7)} to ${d.branch.branch}.`);
   }
   if (commit || d.existingPull) {
     const draft = report.status !== 'completed' || (report.tests !== undefined && !report.tests.passed);
     const body = redactor.redact(renderPullBody(report, { key: task.key, fixes: task.fixes, actor: task.actor }));
-    const title = redactor.redact(`${task.title || task.goal}`.slice(0, 200));
+    const title = redactor.redact(untrustedLine(task.title || task.goal, 200));
     const { pull, operation } = await createOrUpdatePullRequest(github, { branch: d.branch.branch, base: task.baseBranch, title, body, draft }, d.existingPull);
     report.pr = { number: pull.number, url: pull.url, draft: pull.draft, operation: commit ? operation : 'unchanged' };
     log.info(`PR #${pull.number} ${operation}: ${pull.url}`);
@@ -375,7 +375,7 @@ async function postResults(task: Task, s: RunSetup, report: RunReport, prior: Hi
     const footer = `\n\n<sub>taskcap · ${pushed}${report.commentUrl ? ` · [receipt](${report.commentUrl})` : ''}</sub>`;
     for (const th of task.threads) {
       const said = answers.get(th.id);
-      const text = (said ?? `taskcap did not address this comment in this run${report.reason ? `: ${report.reason}` : '.'}`) + footer;
+      const text = (said ?? `taskcap did not address this comment in this run${report.reason ? `: ${defuse(report.reason)}` : '.'}`) + footer;
       await attempt(`The reply to review comment ${th.id}`, () =>
         github.replyToReviewComment(task.target.kind === 'pull' ? task.target.number : 0, th.id, redactor.redact(`<!-- taskcap:reply -->\n${text}`)),
       );
@@ -449,7 +449,7 @@ function reportFrom(task: Task, s: RunSetup, d: Delivery): RunReport {
   for (const t of outcome.tools) report.toolCalls[t.name] = (report.toolCalls[t.name] ?? 0) + 1;
   report.endReason = outcome.endReason;
   report.closingTurn = outcome.closingTurn;
-  report.summary = outcome.summary ? neutralizeMentions(s.redactor.redact(capText(outcome.summary, 20_000))) : undefined;
+  report.summary = outcome.summary ? defuse(s.redactor.redact(capText(outcome.summary, 20_000))) : undefined;
   const statusByEnd: Record<LoopOutcome['endReason'], Status> = {
     completed: 'completed',
     budget: 'budget-exhausted',
@@ -473,17 +473,6 @@ function reportFrom(task: Task, s: RunSetup, d: Delivery): RunReport {
   return report;
 }
 
-/**
- * Model-written text goes into a PR and comments: an @team or @user would notify people from a bot's text, and a
- * "Fixes #123" would close an unrelated issue on merge (an injected instruction could ask for either). The text
- * stays; the ping and the closing keyword are defused.
- */
-function neutralizeMentions(text: string): string {
-  return text
-    .replace(/(^|[^\w`])@(?=[A-Za-z0-9])/g, '$1@\u200b')
-    .replace(/\b(close[sd]?|fix(?:e[sd])?|resolve[sd]?)(:?\s+)(?=(?:[\w.-]+\/[\w.-]+)?#\d)/gi, '$1$2\u200b');
-}
-
 async function runTests(command: string, bench: Workbench, sandbox: SandboxShell, ports: Ports, redactor: Redactor): Promise<TestResult> {
   ports.log.info(`Running the test command: ${command}`);
   const r = await sandbox.shell.run({
@@ -502,14 +491,8 @@ async function runTests(command: string, bench: Workbench, sandbox: SandboxShell
 }
 
 
-/** Where a symlink in the working tree points (its text), for the escape check. */
-function linkTarget(root: string, rel: string): string {
-  try {
-    return fs.readlinkSync(path.join(root, rel));
-  } catch {
-    return '';
-  }
-}
+/** A path for a log line or a reason: quoted when it holds characters that would break the line. */
+const shownPath = (p: string) => (/[\x00-\x1f\x7f]/.test(p) ? JSON.stringify(p) : p);
 
 type DirSnapshot = Map<string, { content: Buffer; mode: number }>;
 
@@ -535,21 +518,6 @@ function restoreDir(dir: string, before: DirSnapshot): void {
     if (!original || !same(file, original)) fs.rmSync(file, { recursive: true, force: true });
   }
   for (const [name, o] of before) if (!fs.existsSync(path.join(dir, name))) fs.writeFileSync(path.join(dir, name), o.content, { mode: o.mode });
-}
-
-/** Staged files whose added lines (binary content included, read as text) match `leaks`. */
-async function filesAddingSecrets(git: Git, files: string[], leaks: (line: string) => boolean): Promise<string[]> {
-  const found: string[] = [];
-  for (const file of files) {
-    const diff = await git.run(['diff', '--cached', '--no-ext-diff', '--no-textconv', '--text', '-U0', '--no-color', '--', `:(literal)${file}`], { allowFailure: true });
-    const added = diff.stdout
-      .split('\n')
-      .filter((l) => l.startsWith('+') && !l.startsWith('+++'))
-      .map((l) => l.slice(1));
-    // Also joined: an encoded secret wrapped over several lines (base64 at 76 columns) is still caught.
-    if (added.some(leaks) || leaks(added.join(''))) found.push(file);
-  }
-  return found;
 }
 
 /** Paths that differ from HEAD in the working tree (untracked included). */

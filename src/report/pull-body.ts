@@ -1,5 +1,6 @@
+import { codeBlock, defuse } from '../util/defuse.js';
 import { formatInt, formatUsd } from '../util/format.js';
-import { fitComment } from './receipt.js';
+import { fitComment, inlineCode } from './receipt.js';
 import type { RunReport } from './run-report.js';
 
 export const PR_MARKER = (key: string) => `<!-- taskcap:pr key=${key} -->`;
@@ -10,14 +11,15 @@ export function renderPullBody(r: RunReport, opts: { key: string; fixes?: number
   if (opts.fixes !== undefined) parts.push(`Fixes #${opts.fixes}`, '');
   parts.push('## Summary', '', r.summary?.trim() || '_No summary was written._', '');
   if (r.status === 'budget-exhausted' || r.status === 'failed') {
-    parts.push('## ⏸ Partial work', '', `${r.reason ?? 'The run stopped before finishing.'} This PR holds what was done so far; re-run taskcap on the issue (or raise its budget with a \`budget:\` label) to continue from this branch.`, '');
+    parts.push('## ⏸ Partial work', '', `${r.reason ? defuse(r.reason) : 'The run stopped before finishing.'} This PR holds what was done so far; re-run taskcap on the issue (or raise its budget with a \`budget:\` label) to continue from this branch.`, '');
   }
   if (r.tests) {
     parts.push(
       `## Tests ${r.tests.passed ? '✅' : '❌'}`,
       '',
-      `\`${r.tests.command}\` ${r.tests.passed ? 'passed' : r.tests.timedOut ? 'timed out' : `failed (exit ${r.tests.exitCode ?? 'unknown'})`}.`,
-      ...(r.tests.passed ? [] : ['', '```', r.tests.outputTail, '```']),
+      `${inlineCode(r.tests.command, 200)} ${r.tests.passed ? 'passed' : r.tests.timedOut ? 'timed out' : `failed (exit ${r.tests.exitCode ?? 'unknown'})`}.`,
+      // Test output is untrusted: in a fence it cannot close, it never renders as markdown.
+      ...(r.tests.passed ? [] : ['', codeBlock(r.tests.outputTail)]),
       '',
     );
   }
