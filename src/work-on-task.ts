@@ -26,6 +26,7 @@ import { emptyReport, type HistoryRow, type RunReport, type Status, type TestRes
 import { runUrl, type RunnerContext } from './runner-context.js';
 import { capText, plainTerminalText } from './tools/output-cap.js';
 import type { SandboxShell } from './tools/sandbox.js';
+import { containmentBreach } from './tools/shell.js';
 import { TOOL_RESULT_BYTES } from './tools/toolbox.js';
 import { createAgentHome, createWorkbench, type Workbench } from './tools/workbench.js';
 import type { Task } from './trigger/task.js';
@@ -295,12 +296,18 @@ async function commitAndPublish(task: Task, s: RunSetup, d: Delivery, report: Ru
   // refuse and files holding a secret are left out; the rest of the work still ships.
   const patch = await stagePatch(d.publishRepo, { startSha: d.branch.startSha, protectedPaths: d.bench.protectedPaths, leaks: (line) => redactor.leaks(line) });
   const dropped = patch.dropped.filter((p) => !patch.leaking.includes(p.path));
-  if (dropped.length) log.warn(`Left out of the patch: ${dropped.map((p) => `${shownPath(p.path)} (${p.reason})`).join(', ')}.`);
+  if (dropped.length) log.warn(redactor.redact(`Left out of the patch: ${dropped.map((p) => `${shownPath(p.path)} (${p.reason})`).join(', ')}.`));
   report.droppedPaths = dropped.map((p) => p.path);
   report.changedFiles = patch.changed;
+  const breach = containmentBreach(d.sandbox.shell);
+  if (breach) {
+    log.warn(breach);
+    report.status = 'failed';
+    report.reason = breach;
+  }
   const leaking = patch.leaking;
   if (leaking.length) {
-    log.warn(`The patch contains a secret or a token in ${leaking.map(shownPath).join(', ')}: left out; the rest of the work ships.`);
+    log.warn(redactor.redact(`The patch contains a secret or a token in ${leaking.map(shownPath).join(', ')}: left out; the rest of the work ships.`));
     report.droppedPaths = [...report.droppedPaths, ...leaking];
     // Loud on purpose: a secret in the agent's output means something reached it that should not have.
     report.status = 'failed';

@@ -57,7 +57,11 @@ export async function stagePatch(repo: PublishRepo, opts: StageOptions): Promise
   let kept: Change[] = [];
   for (const c of scan.changes) {
     const glob = opts.protectedPaths.match(c.path);
-    if (c.problem) drop(c, c.problem);
+    if (opts.leaks?.(c.path)) {
+      // A name is published too: a file named after a secret leaks it as surely as its content.
+      drop(c, 'its name holds a secret or a token');
+      leaking.push(c.path);
+    } else if (c.problem) drop(c, c.problem);
     else if (glob) drop(c, `a protected path (${glob})`);
     else if (c.old && c.new && c.old.mode !== c.new.mode) drop(c, `a mode change (${c.old.mode} → ${c.new.mode})`);
     else if (c.new?.mode === '120000' && NO_LINK_NAMES.test(path.posix.basename(c.path))) drop(c, 'git refuses this name as a symbolic link');
