@@ -53,7 +53,8 @@ export function isDotGit(component: string): boolean {
  * `absoluteRoot`: an absolute path under it is read as root-relative (the workspace on disk); otherwise every
  * absolute path is outside (a committed link to `/home/runner/...` points somewhere else in every checkout).
  */
-export function resolvePath(lookup: Lookup, from: string, text: string, opts: { absoluteRoot?: string; followLast?: boolean } = {}): Resolution {
+export function resolvePath(lookup: Lookup, from: string, text: string, opts: { absoluteRoot?: string; followLast?: boolean; hopsSoFar?: number } = {}): Resolution {
+  const hopsSoFar = opts.hopsSoFar ?? 0;
   const followLast = opts.followLast ?? true;
   const stack = from === '' ? [] : from.split('/');
   const via: string[] = [];
@@ -85,7 +86,7 @@ export function resolvePath(lookup: Lookup, from: string, text: string, opts: { 
     const node = lookup(stack.join('/'));
     if (node.type !== 'link') continue;
     via.push(stack.join('/'));
-    if (via.length > MAX_LINK_HOPS) return { kind: 'loop', via };
+    if (hopsSoFar + via.length > MAX_LINK_HOPS) return { kind: 'loop', via };
     stack.pop();
     const next = absolute(node.target);
     if (next === undefined) return { kind: 'outside', via };
@@ -94,9 +95,9 @@ export function resolvePath(lookup: Lookup, from: string, text: string, opts: { 
   return { kind: 'inside', rel: stack.join('/'), via };
 }
 
-/** Resolve a symbolic link found at `rel`: its text, read from the directory holding it. */
+/** Resolve a symbolic link found at `rel`: its text, read from the directory holding it (the link itself is a hop). */
 export function resolveLink(lookup: Lookup, rel: string, target: string, opts: { absoluteRoot?: string } = {}): Resolution {
-  return resolvePath(lookup, path.posix.dirname(rel) === '.' ? '' : path.posix.dirname(rel), target, opts);
+  return resolvePath(lookup, path.posix.dirname(rel) === '.' ? '' : path.posix.dirname(rel), target, { ...opts, hopsSoFar: 1 });
 }
 
 /**
