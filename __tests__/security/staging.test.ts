@@ -50,6 +50,20 @@ describe('plumbing files the agent leaves cannot break staging (issue 11, 2)', (
     expect(reasons(published)).toEqual({ '.gitmodules': 'a protected path (.gitmodules)', 'vendor/lib/': 'a nested git repository' });
   });
 
+  it('a .gitmodules with a hostile URL at any depth, or under a name git reads as .gitmodules, is left out (GitHub would refuse the whole push)', async () => {
+    const hostile = '[submodule "a"]\n\tpath = a\n\turl = -u./payload\n';
+    const names = ['lib/.gitmodules', 'docs/deep/.GITMODULES', 'GITMOD~1', 'x/.gitmodules.', 'y/.gitmodules ', 'z/gi7eba~1', 'w/.git\u200cmodules'];
+    const { b, published } = await agentRun((ws) => ws.write(Object.fromEntries(names.map((n) => [n, hostile]))));
+    await expectFixDelivered(b);
+    expect(Object.keys(reasons(published)).sort()).toEqual([...names].sort());
+  });
+
+  it('a file git reads as .gitattributes under another spelling is left out', async () => {
+    const { b, published } = await agentRun((ws) => ws.write({ 'GITATT~1': '* filter=x\n', 'lib/.gitattributes::$DATA': '* eol=crlf\n' }));
+    await expectFixDelivered(b);
+    expect(reasons(published)).toEqual({ 'GITATT~1': 'git reads this name as .gitattributes', 'lib/.gitattributes::$DATA': 'git reads this name as .gitattributes' });
+  });
+
   it('a submodule the agent registers in the workspace index (a gitlink) never reaches the commit', async () => {
     const { b } = await agentRun((ws) => {
       sh(ws.workspace, `git init -q sub && git -C sub -c user.name=a -c user.email=a@a commit -q --allow-empty -m x && git update-index --add --cacheinfo 160000,$(git -C sub rev-parse HEAD),sub`);
@@ -198,6 +212,17 @@ describe('odd names, modes and file types (issue 11, 3)', () => {
     const tree = await treeOf(origin, `refs/heads/taskcap/${b}`);
     expect([tree.get('bin/tool')?.slice(0, 6), tree.get('bin/plain')?.slice(0, 6), tree.get('bin/suid')?.slice(0, 6), tree.get('scripts/build.sh')?.slice(0, 6)]).toEqual(['100755', '100644', '100755', '100644']);
     expect(reasons(published)['scripts/build.sh']).toBe('a mode change (100644 → 100755)');
+  });
+
+  it('an edit made together with a mode change: the edit ships with the old mode, the mode change is named as left out', async () => {
+    const { b, published } = await agentRun((ws) => {
+      ws.write({ 'scripts/build.sh': 'echo build --fast\n' });
+      fs.chmodSync(path.join(ws.workspace, 'scripts/build.sh'), 0o755);
+    });
+    await expectFixDelivered(b, ['scripts/build.sh']);
+    expect((await treeOf(origin, `refs/heads/taskcap/${b}`)).get('scripts/build.sh')?.slice(0, 6)).toBe('100644');
+    expect(await showFile(origin, `refs/heads/taskcap/${b}`, 'scripts/build.sh')).toBe('echo build --fast\n');
+    expect(reasons(published)).toEqual({ 'scripts/build.sh': 'a mode change (100644 → 100755)' });
   });
 
   it('FIFOs and sockets, new or in place of a tracked file, never block or break staging', async () => {

@@ -6,7 +6,7 @@ import { syncWorkspace, type PublishRepo } from './publish-repo.js';
 import { scanWorkTree, type Change, type TreeEntry } from './work-tree-scan.js';
 import { GitError, type Git } from './git.js';
 import type { ProtectedPaths } from '../tools/protected-paths.js';
-import { diskLookup, resolveLink, treeLookup, type Resolution } from '../tools/resolve-links.js';
+import { diskLookup, gitFileName, resolveLink, treeLookup, type Resolution } from '../tools/resolve-links.js';
 
 /**
  * The patch taskcap publishes: what the agent changed in the working tree, minus everything that must never
@@ -43,8 +43,10 @@ export interface StageOptions {
   maxFileBytes?: number;
 }
 
-/** Git refuses these names as symbolic links (fsck on GitHub rejects a push holding one). */
-const NO_LINK_NAMES = /^(?:\.gitmodules|\.gitattributes|\.gitignore|\.mailmap)[. ]*$/i;
+const isFileMode = (mode: string) => mode === '100644' || mode === '100755';
+/** The git file the last component of a path stands for, if any (see gitFileName). */
+const special = (p: string) => gitFileName(path.posix.basename(p));
+
 
 /** Scan the working tree and build the tree of the patch in the publication repository. */
 export async function stagePatch(repo: PublishRepo, opts: StageOptions): Promise<StagedPatch> {
@@ -63,8 +65,14 @@ export async function stagePatch(repo: PublishRepo, opts: StageOptions): Promise
       leaking.push(c.path);
     } else if (c.problem) drop(c, c.problem);
     else if (glob) drop(c, `a protected path (${glob})`);
-    else if (c.old && c.new && c.old.mode !== c.new.mode) drop(c, `a mode change (${c.old.mode} → ${c.new.mode})`);
-    else if (c.new?.mode === '120000' && NO_LINK_NAMES.test(path.posix.basename(c.path))) drop(c, 'git refuses this name as a symbolic link');
+    else if (c.old && c.new && isFileMode(c.old.mode) && isFileMode(c.new.mode) && c.old.mode !== c.new.mode) {
+      // The execute bit flipped: the mode change is left out, an edit of the content still ships.
+      drop(c, `a mode change (${c.old.mode} → ${c.new.mode})`);
+      if (c.new.oid !== c.old.oid) kept.push({ ...c, new: { mode: c.old.mode, oid: c.new.oid } });
+    } else if (c.old && c.new && c.old.mode !== c.new.mode) drop(c, `a change of file type (${c.old.mode} → ${c.new.mode})`);
+    else if (c.new && special(c.path) === '.gitmodules') drop(c, 'git reads this name as .gitmodules (checked by GitHub on every push)');
+    else if (c.new && special(c.path) === '.gitattributes') drop(c, 'git reads this name as .gitattributes');
+    else if (c.new?.mode === '120000' && special(c.path)) drop(c, 'git refuses this name as a symbolic link');
     else kept.push(c);
   }
 

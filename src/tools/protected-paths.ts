@@ -9,6 +9,8 @@ export const DEFAULT_PROTECTED = [
   '.github/CODEOWNERS',
   'docs/CODEOWNERS',
   '.gitmodules',
+  // Git checks every .gitmodules it receives, at any depth: one with a hostile URL makes GitHub refuse the push.
+  '**/.gitmodules',
   '.gitattributes',
   '**/.gitattributes',
   '.husky/**',

@@ -46,6 +46,28 @@ export function isDotGit(component: string): boolean {
   return folded === '.git' || folded === 'git~1';
 }
 
+/** A name folded the way NTFS and HFS+ compare names: ignorable code points out, case folded, trailing dots and spaces and an NTFS stream suffix dropped. */
+function foldName(component: string): string {
+  return component
+    .replace(/[\u200c-\u200f\u202a-\u202e\u206a-\u206f\ufeff]/g, '')
+    .toLowerCase()
+    .replace(/:.*$/, '')
+    .replace(/[. ]+$/, '');
+}
+
+/**
+ * The git file a name stands for on some file system (`.GITMODULES`, `gitmod~1`, `.gitmodules.` on NTFS, with
+ * ignorable characters on HFS+), as git's own checks read it, or undefined for an ordinary name.
+ */
+export function gitFileName(component: string): '.gitmodules' | '.gitattributes' | '.gitignore' | '.mailmap' | undefined {
+  const f = foldName(component);
+  if (f === '.gitmodules' || /^(?:gitmod|gi7eba)~[1-4]$/.test(f)) return '.gitmodules';
+  if (f === '.gitattributes' || /^(?:gitatt|gi7d29)~[1-4]$/.test(f)) return '.gitattributes';
+  if (f === '.gitignore' || /^(?:gitign|gi250a)~[1-4]$/.test(f)) return '.gitignore';
+  if (f === '.mailmap' || /^(?:mailma|maba30)~[1-4]$/.test(f)) return '.mailmap';
+  return undefined;
+}
+
 /**
  * Resolve `text` (a link's target, or a path typed by the agent) starting in directory `from` (root-relative).
  * A name that does not exist yet (or is not a directory) is taken as a directory and the walk goes on as text:
