@@ -60,16 +60,20 @@ export const MAX_PROCESSES = 4096;
  * stderr joins stdout so the model sees output in the order a terminal would show it. The command itself runs
  * with fd 3 closed: it cannot forge the directory report, and a daemon it starts does not hold the pipe open.
  */
-export const BASH_WRAPPER = [
-  // The process limit, hard (a command cannot raise it again): a fork bomb stops at it instead of at the runner's.
-  `ulimit -u ${MAX_PROCESSES} 2>/dev/null`,
-  'cd -- "$1" 2>/dev/null || cd -- "$2"',
-  'exec 2>&1',
-  'eval "$3" 3>&-',
-  '__taskcap_status=$?',
-  'pwd -P >&3 2>/dev/null',
-  'exit $__taskcap_status',
-].join('\n');
+export function bashWrapper(maxProcesses: number = MAX_PROCESSES): string {
+  return [
+    // The process limit, hard (a command cannot raise it again): a fork bomb stops at it instead of at the runner's.
+    `ulimit -u ${Math.floor(maxProcesses)} 2>/dev/null`,
+    'cd -- "$1" 2>/dev/null || cd -- "$2"',
+    'exec 2>&1',
+    'eval "$3" 3>&-',
+    '__taskcap_status=$?',
+    'pwd -P >&3 2>/dev/null',
+    'exit $__taskcap_status',
+  ].join('\n');
+}
+
+export const BASH_WRAPPER = bashWrapper();
 
 /** How long pipes may stay open after the shell exits (a daemon holding them) before taskcap stops reading. */
 const DRAIN_GRACE_MS = 200;
