@@ -125,6 +125,55 @@ function hexView(text: string, withIndex: boolean): View {
   return { text: ascii.decode(codes.subarray(0, n)), at };
 }
 
+const OFFSET_TOKEN = /^[0-9a-fA-F]{4,16}:?$/;
+const HEX_TOKEN = /^(?:0[xX])?([0-9a-fA-F]{2,16}),?$/;
+
+/**
+ * The columns of a hex dump, joined across lines: the hex groups without the line offsets, and the printable
+ * column. A narrow dump (`xxd -c 4`) cuts a secret into pieces shorter than a window and puts an offset between
+ * each; read by columns, the pieces join up again.
+ */
+function dumpViews(text: string): { hex: View; printable: View } {
+  const hexCodes = new Uint8Array(text.length);
+  const hexAt = new Int32Array(text.length);
+  const printCodes = new Uint8Array(text.length);
+  const printAt = new Int32Array(text.length);
+  let h = 0;
+  let p = 0;
+  for (const line of text.matchAll(/[^\n]+/g)) {
+    const tokens = [...line[0].matchAll(/\S+/g)];
+    let k = tokens.length >= 2 && OFFSET_TOKEN.test(tokens[0][0]) ? 1 : 0;
+    const first = k;
+    // The printable column can itself look like hex (a secret holding hex): it is the last token when its length is
+    // half the hex digits before it (n bytes: 2n digits, n characters), as xxd prints.
+    let end = tokens.length;
+    if (tokens.length - first >= 2 && tokens.slice(first).every((t) => HEX_TOKEN.test(t[0]))) {
+      const digits = tokens.slice(first, -1).reduce((n, t) => n + (HEX_TOKEN.exec(t[0])?.[1].length ?? 0), 0);
+      if (tokens[tokens.length - 1][0].length * 2 === digits) end = tokens.length - 1;
+    }
+    for (; k < end; k++) {
+      const m = HEX_TOKEN.exec(tokens[k][0]);
+      if (!m) break;
+      const start = (line.index ?? 0) + (tokens[k].index ?? 0) + tokens[k][0].indexOf(m[1]);
+      for (let i = 0; i < m[1].length; i++) {
+        hexCodes[h] = fold(m[1].charCodeAt(i));
+        hexAt[h++] = start + i;
+      }
+    }
+    if (k === first) continue; // not a dump line
+    for (; k < tokens.length; k++) {
+      const start = (line.index ?? 0) + (tokens[k].index ?? 0);
+      for (let i = 0; i < tokens[k][0].length; i++) {
+        const c = fold(tokens[k][0].charCodeAt(i));
+        if (!isAlnum(c)) continue;
+        printCodes[p] = c;
+        printAt[p++] = start + i;
+      }
+    }
+  }
+  return { hex: { text: ascii.decode(hexCodes.subarray(0, h)), at: hexAt }, printable: { text: ascii.decode(printCodes.subarray(0, p)), at: printAt } };
+}
+
 /**
  * Strings of a few fixed lengths, found at every position of a text. A bitmap keyed by a hash of each string's
  * first characters rules out almost every position without building a substring, so a megabyte takes
@@ -142,7 +191,8 @@ class WindowSet {
 
   private static hash(text: string, at: number): number {
     let h = 5381;
-    for (let k = 0; k < WindowSet.PREFIX; k++) h = (Math.imul(h, 33) ^ text.charCodeAt(at + k)) >>> 0;
+    // Shifts, not Math.imul: plain arithmetic stays fast in every realm (Math calls are slow inside a vm context).
+    for (let k = 0; k < WindowSet.PREFIX; k++) h = (((h << 5) + h) ^ text.charCodeAt(at + k)) | 0;
     return h & ((1 << WindowSet.BITS) - 1);
   }
 
@@ -352,12 +402,16 @@ export class Redactor {
       for (const m of text.matchAll(new RegExp(re.source, re.flags))) found.push([m.index ?? 0, (m.index ?? 0) + m[0].length]);
       if (done()) return found;
     }
+    const dump = /[0-9a-fA-F]{2}\s+[0-9a-fA-F]{2}/.test(text) ? dumpViews(text) : undefined;
     for (const [windows, view] of [
-      [this.alnumWindows, alnumView],
-      [this.hexWindows, hexView],
+      [this.alnumWindows, () => alnumView(text, !first)],
+      [this.hexWindows, () => hexView(text, !first)],
+      [this.hexWindows, () => dump?.hex],
+      [this.alnumWindows, () => dump?.printable],
     ] as const) {
       if (windows.size === 0) continue;
-      const v = view(text, !first);
+      const v = view();
+      if (!v) continue;
       for (const [s, e] of windows.find(v.text, first)) {
         if (first) return [[0, 0]];
         const at = v.at as Int32Array;
