@@ -26,7 +26,7 @@ export function defuseClosingKeywords(text: string): string {
 export function defuseCiSkip(text: string): string {
   return text
     .replace(/\[(\s*)(skip|no)([\s-]+)(ci|actions)(\s*)\]/gi, `[$1$2${ZWSP}$3$4$5]`)
-    .replace(/\[(\s*)(ci|actions)([\s-]+)skip(\s*)\]/gi, `[$1$2${ZWSP}$3skip$4]`)
+    .replace(/\[(\s*)(ci|actions)([\s-]+)(skip)(\s*)\]/gi, `[$1$2${ZWSP}$3$4$5]`)
     .replace(/^(\s*skip-checks)(\s*:\s*true)/gim, `$1${ZWSP}$2`);
 }
 
