@@ -18,8 +18,9 @@ export function renderPullBody(r: RunReport, opts: { key: string; fixes?: number
       `## Tests ${r.tests.passed ? '✅' : '❌'}`,
       '',
       `${inlineCode(r.tests.command, 200)} ${r.tests.passed ? 'passed' : r.tests.timedOut ? 'timed out' : `failed (exit ${r.tests.exitCode ?? 'unknown'})`}.`,
-      // Test output is untrusted: in a fence it cannot close, it never renders as markdown.
-      ...(r.tests.passed ? [] : ['', codeBlock(r.tests.outputTail)]),
+      // Test output is untrusted: in a fence it cannot close it never renders as markdown, and defused it closes,
+      // mentions and skips nothing even where a code block's text is read for references.
+      ...(r.tests.passed ? [] : ['', codeBlock(defuse(r.tests.outputTail))]),
       '',
     );
   }
