@@ -15,6 +15,7 @@ import { authEnv, findCheckoutCredentials, headerForToken, hideCredentials } fro
 import type { Git } from './publish/git.js';
 import { openPublishRepo, pushCommit, type PublishRepo } from './publish/publish-repo.js';
 import { createOrUpdatePullRequest } from './publish/pull-request.js';
+import { revertSince, snapshotWorkTree } from './publish/revert-work-tree.js';
 import { commitPatch, stagePatch } from './publish/stage-patch.js';
 import { LiveReceipt } from './publish/live-receipt.js';
 import { findReceipt, postNotice, upsertMarkedComment, upsertReceipt } from './publish/receipt-comment.js';
@@ -231,9 +232,9 @@ async function workInSandbox(
     // The test command runs the agent's code: same sandbox and scrubbed environment, credentials still hidden.
     // What it writes (reports, snapshots) is not the agent's work and is put back before the patch is made.
     if (inputs.testCommand && !ports.cancel.aborted) {
-      const before = await dirtyPaths(git);
+      const before = await snapshotWorkTree(publishRepo, branch.startSha).catch((e) => log.warn(`The working tree could not be read before the tests: ${redactor.redact(errorMessage(e))}`));
       tests = await runTests(inputs.testCommand, bench, sandbox, ports, redactor);
-      await revertNewChanges(git, before);
+      if (before) await revertSince(publishRepo, before).catch((e) => log.warn(`What the tests wrote could not be put back: ${redactor.redact(errorMessage(e))}`));
     }
   } catch (e) {
     crash = e;
@@ -525,20 +526,4 @@ function restoreDir(dir: string, before: DirSnapshot): void {
     if (!original || !same(file, original)) fs.rmSync(file, { recursive: true, force: true });
   }
   for (const [name, o] of before) if (!fs.existsSync(path.join(dir, name))) fs.writeFileSync(path.join(dir, name), o.content, { mode: o.mode });
-}
-
-/** Paths that differ from HEAD in the working tree (untracked included). */
-async function dirtyPaths(git: Git): Promise<Set<string>> {
-  const out = (await git.run(['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames'], { allowFailure: true })).stdout;
-  return new Set(out.split('\0').filter(Boolean).map((entry) => entry.slice(3)));
-}
-
-/** Put back what changed since `before`: tracked files from HEAD, new files removed. */
-async function revertNewChanges(git: Git, before: Set<string>): Promise<void> {
-  const now = await dirtyPaths(git);
-  const changed = [...now].filter((p) => !before.has(p));
-  if (changed.length === 0) return;
-  const tracked = (await git.run(['ls-files', '-z', '--', ...changed.map((p) => `:(literal)${p}`)], { allowFailure: true })).stdout.split('\0').filter(Boolean);
-  if (tracked.length) await git.run(['checkout', '-q', 'HEAD', '--', ...tracked.map((p) => `:(literal)${p}`)], { allowFailure: true });
-  for (const p of changed.filter((x) => !tracked.includes(x))) fs.rmSync(path.join(git.dir, p), { force: true, recursive: true });
 }

@@ -7,6 +7,8 @@ import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { openPublishRepo } from '../../src/publish/publish-repo.js';
+import { revertSince, snapshotWorkTree } from '../../src/publish/revert-work-tree.js';
 import { changedPaths, escapingLinks, showFile, startOrigin, treeOf, type Checkout, type Origin, type Published } from './publish-harness.js';
 
 let origin: Origin;
@@ -439,5 +441,38 @@ describe('what is pushed is what was built and checked (issue 11, 2)', () => {
     });
     expect((await origin.git(['rev-parse', `refs/heads/taskcap/${b}`])).trim()).toBe(built);
     await expectFixDelivered(b);
+  });
+});
+
+describe('what the test command writes is put back without running git in the workspace', () => {
+  it('edits, new files, deletions, a file over a directory and a link: the tree is as the agent left it, nothing ran', async () => {
+    const ws = await origin.checkout();
+    ws.write({ ...FIX, 'docs/agent-note.md': 'agent\n' });
+    // A filter and attributes that any checkout in the workspace would run.
+    fs.appendFileSync(path.join(ws.workspace, '.git/config'), '[filter "evil"]\n\tsmudge = touch SMUDGE_RAN\n\tclean = touch CLEAN_RAN\n\trequired = true\n');
+    ws.write({ '.gitattributes': '* filter=evil\n' });
+    const repo = await openPublishRepo(ws.git);
+    const before = await snapshotWorkTree(repo, ws.startSha);
+    // The "test command":
+    ws.write({ 'src/app.js': 'export const answer = () => 0; // overwritten by a snapshot update\n', 'coverage/lcov.info': 'TN:\n', 'docs/guide.md': 'rewritten\n' });
+    fs.rmSync(path.join(ws.workspace, 'README.md'));
+    fs.rmSync(path.join(ws.workspace, 'docs/agent-note.md'));
+    fs.rmSync(path.join(ws.workspace, 'scripts'), { recursive: true });
+    ws.write({ scripts: 'now a file\n' });
+    fs.symlinkSync('/etc', path.join(ws.workspace, 'etc-link'));
+    const putBack = await revertSince(repo, before);
+    expect(putBack.sort()).toEqual(['README.md', 'coverage/lcov.info', 'docs/agent-note.md', 'docs/guide.md', 'etc-link', 'scripts', 'scripts/build.sh', 'src/app.js']);
+    const read = (p: string) => fs.readFileSync(path.join(ws.workspace, p), 'utf8');
+    expect([read('src/app.js'), read('README.md'), read('docs/guide.md'), read('docs/agent-note.md'), read('scripts/build.sh')]).toEqual([
+      FIX['src/app.js'],
+      '# demo\n',
+      'How to use it.\n',
+      'agent\n',
+      'echo build\n',
+    ]);
+    expect(fs.existsSync(path.join(ws.workspace, 'coverage/lcov.info'))).toBe(false);
+    expect(fs.existsSync(path.join(ws.workspace, 'etc-link'))).toBe(false);
+    for (const marker of ['SMUDGE_RAN', 'CLEAN_RAN']) expect(fs.existsSync(path.join(ws.workspace, marker))).toBe(false);
+    repo.dispose();
   });
 });
