@@ -92,7 +92,10 @@ export async function syncWorkspace(repo: PublishRepo, ws: Git, commit: string, 
   copyLooseObjects(repo.objects, path.join(repo.workspaceGitDir, 'objects'));
   await ws.run(['update-ref', `refs/heads/${branch}`, commit]);
   await ws.run(['symbolic-ref', 'HEAD', `refs/heads/${branch}`]);
-  await ws.run(['read-tree', commit]);
+  // A one-tree merge keeps the stat data of unchanged entries (the next scan stays cheap); a workspace index the
+  // agent garbled is simply replaced.
+  const merged = await ws.run(['read-tree', '-m', commit], { allowFailure: true });
+  if (merged.exitCode !== 0) await ws.run(['read-tree', commit]);
 }
 
 function copyLooseObjects(from: string, to: string): void {

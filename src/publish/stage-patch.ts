@@ -6,7 +6,7 @@ import { syncWorkspace, type PublishRepo } from './publish-repo.js';
 import { scanWorkTree, type Change, type TreeEntry } from './work-tree-scan.js';
 import { GitError, type Git } from './git.js';
 import type { ProtectedPaths } from '../tools/protected-paths.js';
-import { diskLookup, gitFileName, resolveLink, treeLookup, type Resolution } from '../tools/resolve-links.js';
+import { diskLookup, gitFileName, resolveLink, type Lookup, type Resolution } from '../tools/resolve-links.js';
 
 /**
  * The patch taskcap publishes: what the agent changed in the working tree, minus everything that must never
@@ -90,14 +90,15 @@ export async function stagePatch(repo: PublishRepo, opts: StageOptions): Promise
   // Leaving a path out can put back an entry that clashes with another change (a file where a directory now
   // has files, a link on the way to a new file) or changes where a link leads: repeat until nothing moves.
   const diskView = diskLookup(fsRoot(repo));
+  const startDirs = directoryCounts(scan.start.keys());
   for (let round = 0; round < 1000; round++) {
     const before = kept.length;
-    kept = withoutClashes(scan.start, kept, drop);
-    kept = withoutBadLinks(scan.start, scan.startLinks, kept, opts.protectedPaths, diskView, drop);
+    kept = withoutClashes(new Overlay(scan.start, startDirs, kept), kept, drop);
+    kept = withoutBadLinks(new Overlay(scan.start, startDirs, kept), scan.startLinks, kept, opts.protectedPaths, diskView, drop);
     if (kept.length === before) break;
   }
 
-  const { tree, refused } = await writeTree(repo, opts.startSha, scan.start, kept);
+  const { tree, refused } = await writeTree(repo, opts.startSha, kept);
   for (const c of refused) drop(c, 'git refuses this path');
   const changed = kept.filter((c) => !refused.includes(c)).map((c) => c.path);
   return { startSha: opts.startSha, tree, startTree, changed, dropped, leaking };
@@ -124,45 +125,74 @@ const fsRoot = (repo: PublishRepo) => {
   }
 };
 
-/** The entries the commit would hold with `changes` applied to `start`. */
-function applied(start: ReadonlyMap<string, TreeEntry>, changes: readonly Change[]): Map<string, TreeEntry> {
-  const out = new Map(start);
-  for (const c of changes) {
-    if (c.new) out.set(c.path, c.new);
-    else out.delete(c.path);
+const ancestors = (p: string): string[] => {
+  const parts = p.split('/');
+  return parts.slice(0, -1).map((_, i) => parts.slice(0, i + 1).join('/'));
+};
+
+/** For every directory, how many entries of `paths` lie below it. */
+function directoryCounts(paths: Iterable<string>): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const p of paths) {
+    for (let slash = p.indexOf('/'); slash > 0; slash = p.indexOf('/', slash + 1)) {
+      const d = p.slice(0, slash);
+      counts.set(d, (counts.get(d) ?? 0) + 1);
+    }
   }
-  return out;
+  return counts;
+}
+
+/**
+ * The tree the commit would hold: the starting tree with the kept changes laid over it, answered without copying
+ * the starting tree (100,000 entries are looked at once, not once per round).
+ */
+class Overlay {
+  readonly byPath: Map<string, Change>;
+  private readonly added = new Map<string, number>();
+  private readonly removed = new Map<string, number>();
+
+  constructor(
+    readonly start: ReadonlyMap<string, TreeEntry>,
+    private readonly startDirs: ReadonlyMap<string, number>,
+    kept: readonly Change[],
+  ) {
+    this.byPath = new Map(kept.map((c) => [c.path, c]));
+    for (const c of kept) {
+      const inStart = start.has(c.path);
+      if (c.new && !inStart) for (const d of ancestors(c.path)) this.added.set(d, (this.added.get(d) ?? 0) + 1);
+      if (!c.new && inStart) for (const d of ancestors(c.path)) this.removed.set(d, (this.removed.get(d) ?? 0) + 1);
+    }
+  }
+
+  get(p: string): TreeEntry | undefined {
+    const c = this.byPath.get(p);
+    return c ? c.new : this.start.get(p);
+  }
+
+  isDirectory(p: string): boolean {
+    return (this.startDirs.get(p) ?? 0) - (this.removed.get(p) ?? 0) + (this.added.get(p) ?? 0) > 0;
+  }
 }
 
 /** Leave out changes that a tree cannot hold next to what stays: a file inside a file, a file over a directory. */
-function withoutClashes(start: ReadonlyMap<string, TreeEntry>, kept: Change[], drop: (c: Change, reason: string) => void): Change[] {
-  for (;;) {
-    const tree = applied(start, kept);
-    const dirs = new Set<string>();
-    for (const p of tree.keys()) {
-      const parts = p.split('/');
-      for (let i = 1; i < parts.length; i++) dirs.add(parts.slice(0, i).join('/'));
+function withoutClashes(tree: Overlay, kept: Change[], drop: (c: Change, reason: string) => void): Change[] {
+  const clash = new Map<Change, string>();
+  for (const c of kept) {
+    if (!c.new) continue;
+    if (tree.isDirectory(c.path)) {
+      clash.set(c, `it would replace the directory ${c.path}/, which keeps files left out of the patch`);
+      continue;
     }
-    const clash = new Map<Change, string>();
-    for (const c of kept) {
-      if (!c.new) continue;
-      if (dirs.has(c.path)) {
-        clash.set(c, `it would replace the directory ${c.path}/, which keeps files left out of the patch`);
-        continue;
-      }
-      const parts = c.path.split('/');
-      for (let i = 1; i < parts.length; i++) {
-        const above = tree.get(parts.slice(0, i).join('/'));
-        if (above) {
-          clash.set(c, above.mode === '160000' ? `it is inside the submodule ${parts.slice(0, i).join('/')}` : `it is below ${parts.slice(0, i).join('/')}, which stays a file`);
-          break;
-        }
+    for (const a of ancestors(c.path)) {
+      const above = tree.get(a);
+      if (above) {
+        clash.set(c, above.mode === '160000' ? `it is inside the submodule ${a}` : `it is below ${a}, which stays a file`);
+        break;
       }
     }
-    if (clash.size === 0) return kept;
-    for (const [c, reason] of clash) drop(c, reason);
-    kept = kept.filter((c) => !clash.has(c));
   }
+  for (const [c, reason] of clash) drop(c, reason);
+  return clash.size ? kept.filter((c) => !clash.has(c)) : kept;
 }
 
 /**
@@ -171,45 +201,45 @@ function withoutClashes(start: ReadonlyMap<string, TreeEntry>, kept: Change[], d
  * and now leads astray through changed links gets those changed links left out.
  */
 function withoutBadLinks(
-  start: ReadonlyMap<string, TreeEntry>,
+  tree: Overlay,
   startLinks: ReadonlyMap<string, string>,
   kept: Change[],
   protectedPaths: ProtectedPaths,
   disk: ReturnType<typeof diskLookup>,
   drop: (c: Change, reason: string) => void,
 ): Change[] {
-  const byPath = new Map(kept.map((c) => [c.path, c]));
-  const tree = applied(start, kept);
-  const links = new Map<string, { link?: string }>();
-  for (const [p, e] of tree) {
-    const changed = byPath.get(p);
-    if (e.mode === '120000') links.set(p, { link: changed?.link ?? startLinks.get(p) ?? '' });
-    else links.set(p, {});
-  }
-  const inTree = treeLookup(links);
-  const startTreeLookup = treeLookup(new Map([...start].map(([p, e]) => [p, e.mode === '120000' ? { link: startLinks.get(p) ?? '' } : {}])));
+  const newLinks = kept.filter((c) => c.new?.mode === '120000');
+  if (newLinks.length === 0 && startLinks.size === 0) return kept;
+  const linkText = (p: string) => tree.byPath.get(p)?.link ?? startLinks.get(p) ?? '';
+  // The resolver only needs to tell links from the rest: missing names and directories both continue as text.
+  const inTree: Lookup = (rel) => {
+    const e = tree.get(rel);
+    return e?.mode === '120000' ? { type: 'link', target: linkText(rel) } : e ? { type: 'file' } : { type: 'missing' };
+  };
+  const inStart: Lookup = (rel) => {
+    const e = tree.start.get(rel);
+    return e?.mode === '120000' ? { type: 'link', target: startLinks.get(rel) ?? '' } : e ? { type: 'file' } : { type: 'missing' };
+  };
   const bad = new Map<Change, string>();
-  for (const [p, e] of links) {
-    if (e.link === undefined) continue;
-    const changed = byPath.get(p);
-    const where = resolveLink(inTree, p, e.link);
-    if (changed) {
-      const onDisk = resolveLink(disk, p, e.link);
-      const reason = linkProblem(where, protectedPaths, p) ?? linkProblem(onDisk, protectedPaths, p);
-      if (reason) bad.set(changed, reason);
-      continue;
-    }
-    // An unchanged link: fine if it leads where it led before or somewhere harmless.
+  for (const c of newLinks) {
+    const link = c.link ?? '';
+    const reason = linkProblem(resolveLink(inTree, c.path, link), protectedPaths, c.path) ?? linkProblem(resolveLink(disk, c.path, link), protectedPaths, c.path);
+    if (reason) bad.set(c, reason);
+  }
+  // An unchanged link: fine if it leads where it led before or somewhere harmless.
+  for (const [p, link] of startLinks) {
+    if (tree.byPath.has(p) || tree.get(p)?.mode !== '120000') continue;
+    const where = resolveLink(inTree, p, link);
     if (!linkProblem(where, protectedPaths, p)) continue;
-    const before = resolveLink(startTreeLookup, p, e.link);
+    const before = resolveLink(inStart, p, link);
     if (before.kind === where.kind && (before.kind !== 'inside' || where.kind !== 'inside' || before.rel === where.rel)) continue;
     for (const v of where.via) {
-      const culprit = byPath.get(v);
+      const culprit = tree.byPath.get(v);
       if (culprit) bad.set(culprit, `it makes the existing link ${p} lead ${where.kind === 'inside' ? 'onto a protected path' : 'out of the repository'}`);
     }
   }
   for (const [c, reason] of bad) drop(c, reason);
-  return kept.filter((c) => !bad.has(c));
+  return bad.size ? kept.filter((c) => !bad.has(c)) : kept;
 }
 
 function linkProblem(where: Resolution, protectedPaths: ProtectedPaths, at: string): string | undefined {
@@ -237,16 +267,19 @@ async function addsSecret(git: Git, c: Change, leaks: (text: string) => boolean)
 /**
  * Write the index in the publication repository (the starting tree plus the kept changes) and its tree. A change
  * git will not take (it refuses some names, some of them silently) is returned in `refused`, and the tree is
- * built without it. The tree written is checked entry by entry against the one intended.
+ * built without it. What the index holds is checked against what was asked: every change as asked, nothing else.
  */
-async function writeTree(repo: PublishRepo, startSha: string, start: ReadonlyMap<string, TreeEntry>, wanted: Change[]): Promise<{ tree: string; refused: Change[] }> {
+async function writeTree(repo: PublishRepo, startSha: string, wanted: Change[]): Promise<{ tree: string; refused: Change[] }> {
   const index = path.join(repo.dir, 'patch-index');
   const env = { GIT_INDEX_FILE: index };
   const line = (c: Change) => (c.new ? `${c.new.mode} ${c.new.oid}\t${c.path}\0` : `0 ${NULL_OID(repo.format)}\t${c.path}\0`);
   const refused: Change[] = [];
   let kept = wanted;
+  // The scan already read the starting tree into an index: a copy saves reading 100,000 entries again.
+  const startIndex = path.join(repo.dir, 'scan-index');
   for (let attempt = 0; attempt < 3; attempt++) {
-    await repo.git.run(['read-tree', startSha], { env });
+    if (attempt === 0 && fs.existsSync(startIndex)) fs.copyFileSync(startIndex, index);
+    else await repo.git.run(['read-tree', startSha], { env });
     const batch = await repo.git.run(['update-index', '-z', '--index-info'], { env, input: kept.map(line).join(''), allowFailure: true });
     if (batch.exitCode !== 0) {
       // One at a time, so the one git refuses is the only one left out.
@@ -257,13 +290,12 @@ async function writeTree(repo: PublishRepo, startSha: string, start: ReadonlyMap
       }
       kept = kept.filter((c) => !refused.includes(c));
     }
-    const tree = (await repo.git.run(['write-tree'], { env })).stdout.trim();
-    const actual = await treeEntries(repo.git, tree);
-    const expected = applied(start, kept);
+    const actual = await indexChanges(repo.git, startSha, env);
+    const expected = new Map(kept.map((c) => [c.path, c.new ? `${c.new.mode} ${c.new.oid}` : 'deleted']));
     const wrong = new Set<string>();
-    for (const [p, e] of expected) if (actual.get(p) !== `${e.mode} ${e.oid}`) wrong.add(p);
+    for (const [p, e] of expected) if (actual.get(p) !== e) wrong.add(p);
     for (const p of actual.keys()) if (!expected.has(p)) wrong.add(p);
-    if (wrong.size === 0) return { tree, refused };
+    if (wrong.size === 0) return { tree: (await repo.git.run(['write-tree'], { env })).stdout.trim(), refused };
     // A change git did not apply as asked is left out; an entry that should have stayed and did not can only have
     // been displaced by a change above or below it, which is left out too.
     const related = (a: string, b: string) => a === b || a.startsWith(`${b}/`) || b.startsWith(`${a}/`);
@@ -272,29 +304,30 @@ async function writeTree(repo: PublishRepo, startSha: string, start: ReadonlyMap
     refused.push(...culprits);
     kept = kept.filter((c) => !culprits.includes(c));
   }
-  throw new GitError('the patch could not be staged consistently (git wrote a tree other than the one intended)');
+  throw new GitError('the patch could not be staged consistently (git wrote an index other than the one intended)');
 }
 
-/** `mode oid` by path for every entry of a tree (names that are not UTF-8 are skipped, as in the scan). */
-async function treeEntries(git: Git, tree: string): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  const raw = await git.runRaw(['ls-tree', '-r', '-z', '--full-tree', tree]);
+/** How the index differs from the starting commit: `mode oid` or 'deleted' by path (names that are not UTF-8 skipped). */
+async function indexChanges(git: Git, startSha: string, env: Record<string, string>): Promise<Map<string, string>> {
+  const raw = await git.runRaw(['diff-index', '--cached', '--raw', '-z', '--no-renames', '--no-abbrev', startSha], { env });
   const utf8 = new TextDecoder('utf-8', { fatal: true });
-  let at = 0;
-  while (at < raw.length) {
+  const out = new Map<string, string>();
+  const parts: Buffer[] = [];
+  for (let at = 0; at < raw.length; ) {
     const end = raw.indexOf(0, at);
-    const rec = raw.subarray(at, end < 0 ? raw.length : end);
+    parts.push(raw.subarray(at, end < 0 ? raw.length : end));
     at = end < 0 ? raw.length : end + 1;
-    const tab = rec.indexOf(9);
-    if (tab < 0) continue;
+  }
+  for (let i = 0; i + 1 < parts.length; i += 2) {
+    // ":100644 100644 <old> <new> M" then the path
+    const [, newMode, , newOid, status] = parts[i].toString('latin1').replace(/^:/, '').split(' ');
     let name: string;
     try {
-      name = utf8.decode(rec.subarray(tab + 1));
+      name = utf8.decode(parts[i + 1]);
     } catch {
       continue;
     }
-    const [mode, , oid] = rec.subarray(0, tab).toString('latin1').split(' ');
-    out.set(name, `${mode} ${oid}`);
+    out.set(name, status === 'D' ? 'deleted' : `${newMode} ${newOid}`);
   }
   return out;
 }
