@@ -83,12 +83,12 @@ export class Git {
   }
 
   /** Run `git <args>` and return stdout as bytes (paths that are not UTF-8 survive); throws GitError on failure. */
-  runRaw(args: string[], options: { env?: Record<string, string>; input?: string | Buffer } = {}): Promise<Buffer> {
+  runRaw(args: string[], options: { env?: Record<string, string>; input?: string | Buffer; timeoutMs?: number } = {}): Promise<Buffer> {
     return new Promise((resolve, reject) => {
       const child = execFile(
         'git',
         [...Git.HARDENING, ...args],
-        { cwd: this.dir, env: { ...this.env, ...options.env }, maxBuffer: 512 * 1024 * 1024, encoding: 'buffer' },
+        { cwd: this.dir, env: { ...this.env, ...options.env }, maxBuffer: 512 * 1024 * 1024, encoding: 'buffer', timeout: options.timeoutMs ?? 0, killSignal: 'SIGKILL' },
         (error, stdout, stderr) => {
           if (error) {
             const code = typeof error.code === 'number' ? error.code : 1;

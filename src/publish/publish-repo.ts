@@ -92,10 +92,21 @@ export async function syncWorkspace(repo: PublishRepo, ws: Git, commit: string, 
   copyLooseObjects(repo.objects, path.join(repo.workspaceGitDir, 'objects'));
   await ws.run(['update-ref', `refs/heads/${branch}`, commit]);
   await ws.run(['symbolic-ref', 'HEAD', `refs/heads/${branch}`]);
-  // A one-tree merge keeps the stat data of unchanged entries (the next scan stays cheap); a workspace index the
-  // agent garbled is simply replaced.
-  const merged = await ws.run(['read-tree', '-m', commit], { allowFailure: true });
-  if (merged.exitCode !== 0) await ws.run(['read-tree', commit]);
+  // The new index is made here, not in the workspace: a one-tree merge keeps the stat data of unchanged entries
+  // (the next scan stays cheap) but compares racy files by content, which in the workspace would run whatever
+  // filter its config names. A workspace index the agent garbled is simply replaced.
+  const wsIndex = path.join(repo.workspaceGitDir, 'index');
+  const next = path.join(repo.dir, 'workspace-index');
+  const git = repo.workTreeGit(next);
+  let merged = false;
+  try {
+    fs.copyFileSync(wsIndex, next);
+    merged = (await git.run(['read-tree', '-m', commit], { allowFailure: true })).exitCode === 0;
+  } catch {
+    merged = false;
+  }
+  if (!merged) await git.run(['read-tree', commit]);
+  fs.copyFileSync(next, wsIndex); // not a rename: the two may sit on different file systems
 }
 
 function copyLooseObjects(from: string, to: string): void {

@@ -162,6 +162,9 @@ export async function scanWorkTree(repo: PublishRepo, startSha: string, opts: { 
 
 const octal = (mode: number) => mode.toString(8).padStart(6, '0');
 
+/** How long git may take to say which tracked files changed before taskcap reads them all itself. */
+const HINT_TIMEOUT_MS = 15_000;
+
 /**
  * The tracked paths that may differ from the starting commit, as git's own stat comparison sees them (C code:
  * 100,000 unchanged files cost a tenth of a second, not the seconds a stat per file costs from node): what the
@@ -171,18 +174,16 @@ const octal = (mode: number) => mode.toString(8).padStart(6, '0');
  * everything) when the index cannot be read.
  */
 async function trackedCandidates(repo: PublishRepo, startSha: string): Promise<Set<string> | undefined> {
-  const wsIndex = path.join(repo.workspaceGitDir, 'index');
+  const index = path.join(repo.workspaceGitDir, 'index');
   try {
-    if (!fs.lstatSync(wsIndex).isFile()) return undefined;
-    // A copy, refreshed here: entries git marked racily clean would otherwise all look changed (and be read by
-    // node); the refresh reads them in C, in this repository (no filter runs: none is configured here).
-    const index = path.join(repo.dir, 'hint-index');
-    fs.copyFileSync(wsIndex, index);
+    if (!fs.lstatSync(index).isFile()) return undefined;
+    // The index itself, read only (a rewritten copy would lose git's racy-timestamp check, which is what catches
+    // an edit of the same size in the same second as the checkout). A racily clean file is compared by content:
+    // a bound on time keeps a huge one from stalling the scan, which then falls back to reading everything.
     const git = repo.workTreeGit(index);
-    await git.run(['update-index', '-q', '--ignore-submodules', '--refresh'], { allowFailure: true });
     const [onDisk, inIndex] = await Promise.all([
-      git.runRaw(['diff-files', '--name-only', '-z', '--ignore-submodules=all']),
-      git.runRaw(['diff-index', '--cached', '--name-only', '-z', '--ignore-submodules=all', startSha]),
+      git.runRaw(['diff-files', '--name-only', '-z', '--ignore-submodules=all'], { timeoutMs: HINT_TIMEOUT_MS }),
+      git.runRaw(['diff-index', '--cached', '--name-only', '-z', '--ignore-submodules=all', startSha], { timeoutMs: HINT_TIMEOUT_MS }),
     ]);
     const out = new Set<string>();
     for (const raw of [onDisk, inIndex]) for (const r of records(raw)) if (r.text) out.add(r.text);
