@@ -254,7 +254,7 @@ async function workInSandbox(
       await commitAndPublish(task, s, d, report);
     } catch (e) {
       report.status = 'failed';
-      report.reason = `Publishing failed: ${redactor.redact(errorMessage(e))}. Re-run to retry; the branch keeps what was pushed.`;
+      report.reason = `Publishing failed: ${defuse(redactor.redact(errorMessage(e)))}. Re-run to retry; the branch keeps what was pushed.`;
       log.warn(report.reason);
     }
     report.wallMs = clock.now() - s.started;
@@ -420,7 +420,7 @@ function reportFrom(task: Task, s: RunSetup, d: Delivery): RunReport {
   };
   if (!outcome) {
     report.status = 'failed';
-    report.reason = `The run failed: ${s.redactor.redact(errorMessage(d.crash))}`;
+    report.reason = `The run failed: ${defuse(s.redactor.redact(errorMessage(d.crash)))}`;
     return report;
   }
   const m = outcome.meter;
@@ -472,7 +472,7 @@ function reportFrom(task: Task, s: RunSetup, d: Delivery): RunReport {
   report.reason = outcome.detail;
   if (d.crash) {
     report.status = 'failed';
-    report.reason = `The run failed: ${s.redactor.redact(errorMessage(d.crash))}`;
+    report.reason = `The run failed: ${defuse(s.redactor.redact(errorMessage(d.crash)))}`;
   }
   if (!report.summary) {
     report.summaryIsFallback = true;
