@@ -166,8 +166,6 @@ async function workInSandbox(
     if (!inputs.dryRun) await postNotice(github, task.target.number, 'head-moved', reason, log);
     return result({ ...emptyReport('failed', reason), className: task.className, budget: task.budget, branch: task.branch });
   }
-  // taskcap's own repository for staging and pushing, made before the agent runs (see publish-repo.ts).
-  const publishRepo = await openPublishRepo(git);
   log.info(
     `Task ${task.key}: class ${task.className}, budget ${task.budget}, model ${model.id}${effort ? ` (effort ${effort})` : ''}, branch ${branch.branch}${branch.continued ? ' (continuing earlier work)' : ''}.`,
   );
@@ -187,6 +185,8 @@ async function workInSandbox(
   const gitConfigPath = path.join(git.dir, '.git', 'config');
   const gitConfig = fs.readFileSync(gitConfigPath);
   const hooks = snapshotDir(path.join(git.dir, '.git', 'hooks'));
+  // taskcap's own repository for staging and pushing, made before the agent runs (see publish-repo.ts).
+  const publishRepo = await openPublishRepo(git);
   const bench = createWorkbench({
     workspace: git.dir,
     shell: sandbox.shell,
