@@ -54,7 +54,6 @@ export interface Checkout {
 export interface Published {
   patch: StagedPatch;
   commit?: string;
-  repo: PublishRepo;
 }
 
 let counter = 0;
@@ -90,7 +89,10 @@ export async function startOrigin(files: Record<string, string> = BASE_FILES, li
       const workspace = path.join(root, `run-${counter}`, 'work', 'slugkit');
       const runnerTemp = path.join(root, `run-${counter}`, 'temp');
       const made = await makeCheckout({ serverUrl: url, owner: 'acme', repo: 'slugkit', token: TOKEN, workspace, runnerTemp });
-      const git = new Git(made.workspace);
+      // A HOME under the test's root (removed with it), not a temporary directory of its own per instance.
+      const home = path.join(root, `run-${counter}`, 'git-home');
+      fs.mkdirSync(home, { recursive: true });
+      const git = new Git(made.workspace, home);
       const startSha = await git.output(['rev-parse', 'HEAD']);
       return {
         workspace: made.workspace,
@@ -106,11 +108,15 @@ export async function startOrigin(files: Record<string, string> = BASE_FILES, li
           // Opened before "the agent" acts in a real run; here the test has already written its files, which is
           // equivalent for everything the publication repository reads (origin URL, shallow, excludes).
           const repo = await openPublishRepo(git);
-          const patch = await stagePatch(repo, { startSha, protectedPaths: PROTECTED, leaks: opts.leaks, maxFileBytes: opts.maxFileBytes });
-          const commit = await commitPatch(repo, git, patch, `taskcap: ${branch}\n`, `taskcap/${branch}`);
-          await opts.between?.(repo);
-          if (commit) await pushCommit(repo, commit, `taskcap/${branch}`, undefined, { ...authEnv(url, checkoutAuthHeader(TOKEN)) });
-          return { patch, commit, repo };
+          try {
+            const patch = await stagePatch(repo, { startSha, protectedPaths: PROTECTED, leaks: opts.leaks, maxFileBytes: opts.maxFileBytes });
+            const commit = await commitPatch(repo, git, patch, `taskcap: ${branch}\n`, `taskcap/${branch}`);
+            await opts.between?.(repo);
+            if (commit) await pushCommit(repo, commit, `taskcap/${branch}`, undefined, { ...authEnv(url, checkoutAuthHeader(TOKEN)) });
+            return { patch, commit };
+          } finally {
+            repo.dispose();
+          }
         },
       };
     },
