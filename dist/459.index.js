@@ -32,8 +32,14 @@ var receipt_comment = __webpack_require__(13287);
 var ledger = __webpack_require__(44009);
 // EXTERNAL MODULE: ./src/records/run-outcome.ts
 var run_outcome = __webpack_require__(16766);
+// EXTERNAL MODULE: ./src/agent/providers/credential-vault.ts
+var credential_vault = __webpack_require__(78338);
+// EXTERNAL MODULE: ./src/publish/publish-repo.ts
+var publish_repo = __webpack_require__(60985);
 // EXTERNAL MODULE: ./src/run/run-tests.ts
 var run_tests = __webpack_require__(928);
+// EXTERNAL MODULE: ./src/run/workspace-guard.ts
+var workspace_guard = __webpack_require__(67088);
 // EXTERNAL MODULE: ./src/tools/workbench.ts + 3 modules
 var workbench = __webpack_require__(43603);
 // EXTERNAL MODULE: ./src/tools/protected-paths.ts
@@ -577,6 +583,9 @@ async function updateState(git, auth, clock, task, kind, change) {
 
 
 
+
+
+
 /** A collect's claim on its plans holds others off this long at most (a collect that died without releasing it). */
 const CLAIM_STALE_MS = 20 * 60_000;
 /** How long a second collect waits for the first before giving up (it would find nothing left to do anyway). */
@@ -702,9 +711,10 @@ async function collectMigration(f, t, plans) {
     const mergedNow = head !== start;
     let tests;
     if (f.inputs.testCommand && mergedNow)
-        tests = await testMerged(f, f.inputs.testCommand);
+        tests = await testMerged(f, f.inputs.testCommand, head);
     if (mergedNow) {
-        await git.run(['push', '--no-verify', `--force-with-lease=refs/heads/${trunk}:${fetched.exitCode === 0 ? start : ''}`, 'origin', `HEAD:refs/heads/${trunk}`], { env: auth });
+        // The merged commit by its id: whatever the test command's processes did to HEAD or the refs, this is what lands.
+        await git.run(['push', '--no-verify', `--force-with-lease=refs/heads/${trunk}:${fetched.exitCode === 0 ? start : ''}`, 'origin', `${head}:refs/heads/${trunk}`], { env: auth });
         log.info(`Pushed the merged work to ${trunk} (${head.slice(0, 7)}).`);
     }
     // What the state will say once this collect is recorded: the PR and the receipt show it.
@@ -778,9 +788,16 @@ async function deepenUntilMergeable(f, branch) {
         await git.run(['fetch', '--no-tags', deepen, 'origin', ...refs], { env: f.credentials.auth, allowFailure: true });
     }
 }
-/** The test command on the merged result, in the sandbox (what it writes is put back). */
-async function testMerged(f, command) {
+/**
+ * The test command on the merged result: the shards' code, run like any agent command, under the same guard as a
+ * run (credentials out of reach, .git/config and hooks put back before taskcap's git runs again). What it writes
+ * is put back from taskcap's own repository.
+ */
+async function testMerged(f, command, head) {
     const { git, log, cancel, clock } = f.ports;
+    const vault = new credential_vault/* CredentialVault */.qE((0,credential_vault/* credentialPaths */.AB)(f.ports.environment ?? {}, git.dir));
+    const guard = await (0,workspace_guard/* guardWorkspace */.t)(git, f.credentials, f.ctx.serverUrl, vault);
+    const repo = await (0,publish_repo/* openPublishRepo */.wV)(git);
     const home = (0,workbench/* createAgentHome */.xk)();
     const sandbox = await f.ports.makeShell({ workspace: git.dir, agentHome: home });
     const bench = (0,workbench/* createWorkbench */._v)({
@@ -793,13 +810,15 @@ async function testMerged(f, command) {
         passthroughEnv: f.inputs.allowedEnv,
     });
     try {
-        const r = await log.group('Tests on the merged work', () => (0,run_tests/* runTestCommand */.z)(command, { git, bench, shell: sandbox.shell, cancel, log, redactor: f.redactor }));
+        const r = await log.group('Tests on the merged work', () => (0,run_tests/* runTestCommand */.z)(command, { repo, startSha: head, bench, shell: sandbox.shell, cancel, log, redactor: f.redactor }));
         return { command, passed: r.passed };
     }
     finally {
         bench.dispose();
         await sandbox.dispose();
         external_node_fs_default().rmSync(home, { recursive: true, force: true });
+        repo.dispose();
+        await guard.release();
     }
 }
 // ---------------------------------------------------------------------------------------------------------------
@@ -890,8 +909,8 @@ var config_settings = __webpack_require__(71610);
 var run_agent = __webpack_require__(84867);
 // EXTERNAL MODULE: ./src/run/run-taskcap.ts + 4 modules
 var run_taskcap = __webpack_require__(14957);
-// EXTERNAL MODULE: ./src/run/workspace-guard.ts
-var workspace_guard = __webpack_require__(67088);
+// EXTERNAL MODULE: ./src/publish/revert-work-tree.ts
+var revert_work_tree = __webpack_require__(45184);
 // EXTERNAL MODULE: ./src/tools/output-cap.ts
 var output_cap = __webpack_require__(34823);
 // EXTERNAL MODULE: ./src/fanout/fanout-spec.ts
@@ -971,6 +990,8 @@ async function runUnitsCommand(command, { git, ports, task }) {
 
 
 
+
+
 /** The one fenced block the discovery answer must contain: ```units … ``` */
 const UNITS_BLOCK = /^```units[ \t]*\n([\s\S]*?)\n```[ \t]*$/gm;
 /**
@@ -1025,18 +1046,21 @@ async function discoverUnits(f, t, source) {
     };
     // The same guard as any run: credentials out of reach, .git/config and hooks put back before taskcap's git runs.
     const guard = await (0,workspace_guard/* guardWorkspace */.t)(ports.git, setup.credentials, ctx.serverUrl, setup.provider.vault);
+    const repo = await (0,publish_repo/* openPublishRepo */.wV)(ports.git);
     try {
+        const before = await (0,revert_work_tree/* snapshotWorkTree */.O)(repo, await ports.git.output(['rev-parse', 'HEAD']));
         const work = await (0,run_agent/* runAgent */.J)(task, settings, prepared, setup);
         guard.restoreGitDir();
-        // Whatever the pass did to the checkout is undone: the work list is read, not made.
-        await ports.git.run(['checkout', '--force', 'HEAD', '--', '.'], { allowFailure: true });
-        await ports.git.run(['clean', '-ffdq'], { allowFailure: true });
+        // Whatever the pass did to the checkout is undone (from taskcap's own repository, no git in the workspace): the
+        // work list is read, not made.
+        await (0,revert_work_tree/* revertSince */.$)(repo, before);
         const spent = { loopTokens: work.loop?.meter.loopTokens ?? 0, costUsd: work.loop?.meter.costUsd ?? 0 };
         if (!work.loop?.summary)
             throw new errors/* UserError */.yo(`The discovery pass of tasks.${t.name} ended without an answer (${work.loop?.endReason ?? 'it failed'}); raise units.discover-budget or list the units with units.files.`);
         return { units: parseDiscovered(work.loop.summary, t.task.fanout.maxUnits), rejected: 0, spent };
     }
     finally {
+        repo.dispose();
         await guard.release();
         await prepared.dispose();
     }
@@ -1267,7 +1291,7 @@ var branch = __webpack_require__(61571);
 // EXTERNAL MODULE: ./src/run/spend-guard.ts
 var spend_guard = __webpack_require__(52577);
 // EXTERNAL MODULE: ./src/run/work-on-task.ts + 9 modules
-var work_on_task = __webpack_require__(66092);
+var work_on_task = __webpack_require__(53754);
 // EXTERNAL MODULE: ./src/trigger/build-task.ts
 var build_task = __webpack_require__(83836);
 ;// CONCATENATED MODULE: ./src/fanout/shard-mode.ts

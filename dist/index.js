@@ -29980,7 +29980,7 @@ const inert = (m) => m.replace(/^(\s*)::/gm, '$1:\u200b:').replace(/##\[/g, '#\u
 
 /***/ }),
 
-/***/ 61554:
+/***/ 89061:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -30723,70 +30723,10 @@ function githubOidcToken(env, fetchImpl = globalThis.fetch) {
 
 // EXTERNAL MODULE: ./src/github/github.ts + 4 modules
 var github = __nccwpck_require__(82428);
-// EXTERNAL MODULE: external "node:os"
-var external_node_os_ = __nccwpck_require__(48161);
-var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_);
-;// CONCATENATED MODULE: ./src/publish/git.ts
-
-
-
-
-class GitError extends Error {
-    name = 'GitError';
-}
-/**
- * Git for taskcap's own operations (never for the agent). No shell; an environment of its own with an empty
- * HOME and no system config; and hardening flags on every command, because the agent could have planted
- * hooks, an fsmonitor or a pager in the repository's config and taskcap's commands run with its secrets.
- */
-class Git {
-    dir;
-    env;
-    constructor(dir, home = external_node_fs_default().mkdtempSync(external_node_path_default().join(external_node_os_default().tmpdir(), 'taskcap-git-home-'))) {
-        this.dir = dir;
-        this.env = {
-            PATH: process.env.PATH ?? '/usr/bin:/bin',
-            HOME: home,
-            LANG: 'C.UTF-8',
-            GIT_CONFIG_NOSYSTEM: '1',
-            GIT_TERMINAL_PROMPT: '0',
-            GCM_INTERACTIVE: 'Never',
-            GIT_ASKPASS: '/bin/false',
-            SSH_ASKPASS: '/bin/false',
-        };
-    }
-    static HARDENING = [
-        '-c', 'core.hooksPath=/dev/null',
-        '-c', 'core.fsmonitor=false',
-        '-c', 'core.pager=cat',
-        '-c', 'core.sshCommand=false',
-        '-c', 'protocol.ext.allow=never',
-        '-c', 'protocol.file.allow=never',
-        '-c', 'credential.helper=',
-        '-c', 'commit.gpgSign=false',
-    ];
-    /** Run `git <args>`; throws GitError with stderr unless `allowFailure`. `env` adds command-scoped variables (auth). */
-    run(args, options = {}) {
-        return new Promise((resolve, reject) => {
-            const child = (0,external_node_child_process_.execFile)('git', [...Git.HARDENING, ...args], { cwd: this.dir, env: { ...this.env, ...options.env }, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' }, (error, stdout, stderr) => {
-                const exitCode = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-                if (exitCode !== 0 && !options.allowFailure) {
-                    reject(new GitError(`git ${args.join(' ')} failed (exit ${exitCode}): ${stderr.trim() || stdout.trim()}`));
-                    return;
-                }
-                resolve({ exitCode, stdout, stderr });
-            });
-            if (options.input !== undefined)
-                child.stdin?.end(options.input);
-        });
-    }
-    async output(args) {
-        return (await this.run(args)).stdout.trim();
-    }
-}
-
-// EXTERNAL MODULE: ./src/tools/shell.ts
-var tools_shell = __nccwpck_require__(94665);
+// EXTERNAL MODULE: ./src/publish/git.ts
+var git = __nccwpck_require__(80299);
+// EXTERNAL MODULE: ./src/tools/shell.ts + 1 modules
+var tools_shell = __nccwpck_require__(2955);
 ;// CONCATENATED MODULE: ./src/tools/sandbox.ts
 
 
@@ -31025,8 +30965,9 @@ async function detectSandbox(opts, system = realSystem) {
 async function createSandboxShell(opts, system = realSystem) {
     const { log } = opts;
     if (opts.mode === 'off') {
-        log.warn('Sandbox is off (input sandbox: off): the agent\'s commands run directly on the runner with a scrubbed environment only.');
-        return { shell: { ...(0,tools_shell/* createHostShell */.xx)(), home: opts.agentHome }, sandboxed: false, note: 'commands ran without a sandbox: the sandbox input is off', dispose: async () => { } };
+        const host = (0,tools_shell/* createHostShell */.xx)();
+        log.warn(`Sandbox is off (input sandbox: off): the agent's commands run directly on the runner with a scrubbed environment only${reaperNote(host)}.`);
+        return { shell: { ...host, home: opts.agentHome }, sandboxed: false, note: 'commands ran without a sandbox: the sandbox input is off', dispose: async () => { } };
     }
     if (!SANDBOX_MODES.includes(opts.mode))
         throw new errors/* UserError */.yo(`Input 'sandbox' must be auto, required or off, got '${String(opts.mode)}'.`);
@@ -31047,8 +30988,15 @@ async function createSandboxShell(opts, system = realSystem) {
         await dispose();
         throw new errors/* UserError */.yo(`sandbox: required, but no sandbox can be made: ${found.reason}. ${found.fix} Or set \`sandbox: auto\` to run the agent's commands without a sandbox (with a warning).`);
     }
-    log.warn(`No sandbox: ${found.reason}. The agent's commands run directly on the runner with a scrubbed environment only; they can read what the runner user can read. ${found.fix} Set \`sandbox: required\` to fail instead.`);
-    return { shell: { ...(0,tools_shell/* createHostShell */.xx)(), home: opts.agentHome }, sandboxed: false, note: `commands ran without a sandbox: ${found.reason}`, dispose };
+    const host = (0,tools_shell/* createHostShell */.xx)();
+    log.warn(`No sandbox: ${found.reason}. The agent's commands run directly on the runner with a scrubbed environment only${reaperNote(host)}; they can read what the runner user can read. ${found.fix} Set \`sandbox: required\` to fail instead.`);
+    return { shell: { ...host, home: opts.agentHome }, sandboxed: false, note: `commands ran without a sandbox: ${found.reason}`, dispose };
+}
+/** What holds the processes of host commands, for the warning: a subreaper, or only best effort without perl. */
+function reaperNote(host) {
+    return host.description.includes('no process reaper')
+        ? ' (no process reaper could run here, perl missing: processes that outlive a command are hunted best effort only)'
+        : '';
 }
 
 ;// CONCATENATED MODULE: ./src/action/real-ports.ts
@@ -31092,7 +31040,7 @@ function buildPorts(inputs, ctx, env, io, cancel, clock) {
             log,
             env,
         }),
-        git: new Git(ctx.workspace),
+        git: new git/* Git */.T(ctx.workspace),
         // Made per task, after the gate: a skipped or refused event never touches the machine's sandbox settings.
         makeShell: ({ workspace, agentHome }) => createSandboxShell({
             mode: inputs.sandbox,
@@ -32903,7 +32851,7 @@ const isBot = (login, type) => type === 'Bot' || login.endsWith('[bot]');
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _action_cancellation_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(54559);
 /* harmony import */ var _action_core_io_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(49484);
-/* harmony import */ var _action_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(61554);
+/* harmony import */ var _action_main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(89061);
 
 
 
@@ -32924,13 +32872,9 @@ __webpack_async_result__();
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   TV: () => (/* binding */ pushBranch),
 /* harmony export */   W_: () => (/* binding */ remoteTip),
 /* harmony export */   Wc: () => (/* binding */ prepareBranch),
-/* harmony export */   ac: () => (/* binding */ unstage),
-/* harmony export */   g9: () => (/* binding */ stageAll),
-/* harmony export */   tJ: () => (/* binding */ onlyOurCommitsSince),
-/* harmony export */   u$: () => (/* binding */ commitStaged)
+/* harmony export */   tJ: () => (/* binding */ onlyOurCommitsSince)
 /* harmony export */ });
 /* harmony import */ var _identity_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(23753);
 
@@ -32959,37 +32903,6 @@ async function prepareBranch(git, branch, auth, resume, remoteSha) {
     await git.run(['update-ref', `refs/heads/${branch}`, startSha]);
     await git.run(['symbolic-ref', 'HEAD', `refs/heads/${branch}`]);
     return { branch, remoteSha, startSha, continued: false };
-}
-/** Stage everything the run changed (.gitignore respected) and list it. */
-async function stageAll(git) {
-    await git.run(['add', '--all', '--', '.']);
-    const raw = await git.run(['diff', '--cached', '--raw', '-z', '--no-renames', '--no-abbrev', '--no-ext-diff']);
-    const parts = raw.stdout.split('\0');
-    const changes = [];
-    for (let i = 0; i + 1 < parts.length; i += 2) {
-        // ":100644 100755 <sha> <sha> M" then the path
-        const [oldMode, mode, , , status] = parts[i].replace(/^:/, '').split(' ');
-        changes.push({ status, path: parts[i + 1], mode, oldMode });
-    }
-    return changes;
-}
-/** Take paths out of the commit (they stay in the workspace). */
-async function unstage(git, paths) {
-    if (paths.length > 0)
-        await git.run(['reset', '-q', 'HEAD', '--', ...paths.map((p) => `:(literal)${p}`)], { allowFailure: true });
-}
-/** Commit what is staged as github-actions[bot]; hooks never run. Returns the new commit, or undefined if nothing was staged. */
-async function commitStaged(git, message) {
-    const staged = await git.run(['diff', '--cached', '--quiet', '--no-ext-diff'], { allowFailure: true });
-    if (staged.exitCode === 0)
-        return undefined;
-    await git.run(['commit', '--no-verify', '--no-gpg-sign', '--file', '-'], { env: { ..._identity_js__WEBPACK_IMPORTED_MODULE_0__/* .BOT_IDENTITY_ENV */ .zB }, input: message });
-    return git.output(['rev-parse', 'HEAD']);
-}
-/** Push HEAD to the branch, leased on the tip seen at the start so a concurrent push is never overwritten. */
-async function pushBranch(git, state, auth) {
-    const lease = `--force-with-lease=refs/heads/${state.branch}:${state.remoteSha ?? ''}`;
-    await git.run(['push', '--no-verify', lease, 'origin', `HEAD:refs/heads/${state.branch}`], { env: auth });
 }
 /**
  * True when `tip` descends from `base` through commits taskcap itself made (github-actions[bot], "taskcap:"
@@ -33196,6 +33109,111 @@ function publishFailure(message) {
 
 /***/ }),
 
+/***/ 80299:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   T: () => (/* binding */ Git),
+/* harmony export */   X: () => (/* binding */ GitError)
+/* harmony export */ });
+/* harmony import */ var node_child_process__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(31421);
+/* harmony import */ var node_child_process__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_child_process__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(48161);
+/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_os__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(73024);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_2__);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(76760);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_3___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_3__);
+
+
+
+
+class GitError extends Error {
+    name = 'GitError';
+}
+/**
+ * Git for taskcap's own operations (never for the agent). No shell; an environment of its own with an empty
+ * HOME and no system config; and hardening flags on every command, because the agent could have planted
+ * hooks, an fsmonitor or a pager in the repository's config and taskcap's commands run with its secrets.
+ */
+class Git {
+    dir;
+    env;
+    constructor(dir, home = node_fs__WEBPACK_IMPORTED_MODULE_2___default().mkdtempSync(node_path__WEBPACK_IMPORTED_MODULE_3___default().join(node_os__WEBPACK_IMPORTED_MODULE_1___default().tmpdir(), 'taskcap-git-home-')), 
+    /** Fixed additions to the environment (GIT_DIR, GIT_INDEX_FILE… for a repository of taskcap's own). */
+    extraEnv = {}) {
+        this.dir = dir;
+        this.env = {
+            ...extraEnv,
+            PATH: process.env.PATH ?? '/usr/bin:/bin',
+            HOME: home,
+            LANG: 'C.UTF-8',
+            GIT_CONFIG_NOSYSTEM: '1',
+            GIT_TERMINAL_PROMPT: '0',
+            GCM_INTERACTIVE: 'Never',
+            GIT_ASKPASS: '/bin/false',
+            SSH_ASKPASS: '/bin/false',
+        };
+    }
+    static HARDENING = [
+        '-c', 'core.hooksPath=/dev/null',
+        '-c', 'core.fsmonitor=false',
+        '-c', 'core.pager=cat',
+        '-c', 'core.sshCommand=false',
+        '-c', 'protocol.ext.allow=never',
+        '-c', 'protocol.file.allow=never',
+        '-c', 'credential.helper=',
+        '-c', 'commit.gpgSign=false',
+        // Nothing a repository's files or config name may run or be read during taskcap's own commands.
+        '-c', 'core.attributesFile=/dev/null',
+        '-c', 'core.untrackedCache=false',
+        '-c', 'core.splitIndex=false',
+        '-c', 'core.gitProxy=',
+        '-c', 'diff.external=',
+        '-c', 'submodule.recurse=false',
+        '-c', 'fetch.recurseSubmodules=false',
+        '-c', 'push.recurseSubmodules=no',
+        '-c', 'gc.auto=0',
+        '-c', 'maintenance.auto=false',
+    ];
+    /** Run `git <args>`; throws GitError with stderr unless `allowFailure`. `env` adds command-scoped variables (auth). */
+    run(args, options = {}) {
+        return new Promise((resolve, reject) => {
+            const child = (0,node_child_process__WEBPACK_IMPORTED_MODULE_0__.execFile)('git', [...Git.HARDENING, ...args], { cwd: this.dir, env: { ...this.env, ...options.env }, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' }, (error, stdout, stderr) => {
+                const exitCode = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+                if (exitCode !== 0 && !options.allowFailure) {
+                    reject(new GitError(`git ${args.join(' ')} failed (exit ${exitCode}): ${stderr.trim() || stdout.trim()}`));
+                    return;
+                }
+                resolve({ exitCode, stdout, stderr });
+            });
+            if (options.input !== undefined)
+                child.stdin?.end(options.input);
+        });
+    }
+    /** Run `git <args>` and return stdout as bytes (paths that are not UTF-8 survive); throws GitError on failure. */
+    runRaw(args, options = {}) {
+        return new Promise((resolve, reject) => {
+            const child = (0,node_child_process__WEBPACK_IMPORTED_MODULE_0__.execFile)('git', [...Git.HARDENING, ...args], { cwd: this.dir, env: { ...this.env, ...options.env }, maxBuffer: 512 * 1024 * 1024, encoding: 'buffer', timeout: options.timeoutMs ?? 0, killSignal: 'SIGKILL' }, (error, stdout, stderr) => {
+                if (error) {
+                    const code = typeof error.code === 'number' ? error.code : 1;
+                    reject(new GitError(`git ${args.join(' ')} failed (exit ${code}): ${stderr.toString('utf8').trim()}`));
+                    return;
+                }
+                resolve(stdout);
+            });
+            if (options.input !== undefined)
+                child.stdin?.end(options.input);
+        });
+    }
+    async output(args) {
+        return (await this.run(args)).stdout.trim();
+    }
+}
+
+
+/***/ }),
+
 /***/ 23753:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -33330,6 +33348,169 @@ function withLine(text, line) {
 
 /***/ }),
 
+/***/ 67408:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   $: () => (/* binding */ NULL_OID),
+/* harmony export */   Zh: () => (/* binding */ writeBlob)
+/* harmony export */ });
+/* unused harmony export blobId */
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(77598);
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(73024);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(76760);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_2__);
+/* harmony import */ var node_zlib__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(38522);
+/* harmony import */ var node_zlib__WEBPACK_IMPORTED_MODULE_3___default = /*#__PURE__*/__nccwpck_require__.n(node_zlib__WEBPACK_IMPORTED_MODULE_3__);
+
+
+
+
+const NULL_OID = (format) => '0'.repeat(format === 'sha1' ? 40 : 64);
+/** The object id git gives `content` stored as a blob. */
+function blobId(content, format) {
+    return node_crypto__WEBPACK_IMPORTED_MODULE_0___default().createHash(format).update(`blob ${content.length}\0`).update(content).digest('hex');
+}
+/**
+ * Store `content` as a loose blob in `objectsDir` and return its id. taskcap writes the blobs of a patch itself
+ * (instead of `git add` or `git hash-object <path>`): no attribute, filter, submodule or config of the workspace
+ * is consulted, and the bytes stored are exactly the bytes taskcap read and checked. The object is written to a
+ * temporary file and renamed, as git does, so a reader never sees half of it.
+ */
+function writeBlob(objectsDir, content, format) {
+    const id = blobId(content, format);
+    const dir = node_path__WEBPACK_IMPORTED_MODULE_2___default().join(objectsDir, id.slice(0, 2));
+    const file = node_path__WEBPACK_IMPORTED_MODULE_2___default().join(dir, id.slice(2));
+    if (node_fs__WEBPACK_IMPORTED_MODULE_1___default().existsSync(file))
+        return id;
+    node_fs__WEBPACK_IMPORTED_MODULE_1___default().mkdirSync(dir, { recursive: true });
+    const tmp = node_path__WEBPACK_IMPORTED_MODULE_2___default().join(dir, `tmp_obj_${process.pid}_${node_crypto__WEBPACK_IMPORTED_MODULE_0___default().randomBytes(6).toString('hex')}`);
+    node_fs__WEBPACK_IMPORTED_MODULE_1___default().writeFileSync(tmp, node_zlib__WEBPACK_IMPORTED_MODULE_3___default().deflateSync(Buffer.concat([Buffer.from(`blob ${content.length}\0`), content])), { mode: 0o444 });
+    node_fs__WEBPACK_IMPORTED_MODULE_1___default().renameSync(tmp, file);
+    return id;
+}
+
+
+/***/ }),
+
+/***/ 60985:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Sq: () => (/* binding */ pushCommit),
+/* harmony export */   wV: () => (/* binding */ openPublishRepo),
+/* harmony export */   xF: () => (/* binding */ syncWorkspace)
+/* harmony export */ });
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(73024);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(48161);
+/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_os__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(76760);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_2__);
+/* harmony import */ var _git_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(80299);
+
+
+
+
+/** Open (create) the publication repository for the workspace `ws`. Call before the loop. */
+async function openPublishRepo(ws) {
+    const [formatText, gitDirText, originUrl] = await Promise.all([
+        ws.run(['rev-parse', '--show-object-format'], { allowFailure: true }),
+        ws.output(['rev-parse', '--absolute-git-dir']),
+        ws.run(['config', '--get', 'remote.origin.url'], { allowFailure: true }),
+    ]);
+    const format = formatText.stdout.trim() === 'sha256' ? 'sha256' : 'sha1';
+    const workspaceGitDir = gitDirText;
+    const base = node_fs__WEBPACK_IMPORTED_MODULE_0___default().mkdtempSync(node_path__WEBPACK_IMPORTED_MODULE_2___default().join(node_os__WEBPACK_IMPORTED_MODULE_1___default().tmpdir(), 'taskcap-publish-'));
+    const dir = node_path__WEBPACK_IMPORTED_MODULE_2___default().join(base, 'repo.git');
+    const home = node_path__WEBPACK_IMPORTED_MODULE_2___default().join(base, 'home');
+    node_fs__WEBPACK_IMPORTED_MODULE_0___default().mkdirSync(home);
+    await new _git_js__WEBPACK_IMPORTED_MODULE_3__/* .Git */ .T(base, home).run(['init', '-q', '--bare', '--template=', `--object-format=${format}`, dir]);
+    node_fs__WEBPACK_IMPORTED_MODULE_0___default().mkdirSync(node_path__WEBPACK_IMPORTED_MODULE_2___default().join(dir, 'objects', 'info'), { recursive: true });
+    node_fs__WEBPACK_IMPORTED_MODULE_0___default().writeFileSync(node_path__WEBPACK_IMPORTED_MODULE_2___default().join(dir, 'objects', 'info', 'alternates'), `${node_path__WEBPACK_IMPORTED_MODULE_2___default().join(workspaceGitDir, 'objects')}\n`);
+    // A shallow checkout must push as one: its boundary commits have no parents here either.
+    copyIfFile(node_path__WEBPACK_IMPORTED_MODULE_2___default().join(workspaceGitDir, 'shallow'), node_path__WEBPACK_IMPORTED_MODULE_2___default().join(dir, 'shallow'));
+    node_fs__WEBPACK_IMPORTED_MODULE_0___default().mkdirSync(node_path__WEBPACK_IMPORTED_MODULE_2___default().join(dir, 'info'), { recursive: true });
+    copyIfFile(node_path__WEBPACK_IMPORTED_MODULE_2___default().join(workspaceGitDir, 'info', 'exclude'), node_path__WEBPACK_IMPORTED_MODULE_2___default().join(dir, 'info', 'exclude'));
+    const workspace = ws.dir;
+    return {
+        git: new _git_js__WEBPACK_IMPORTED_MODULE_3__/* .Git */ .T(dir, home, { GIT_DIR: dir }),
+        dir,
+        objects: node_path__WEBPACK_IMPORTED_MODULE_2___default().join(dir, 'objects'),
+        workspace,
+        workspaceGitDir,
+        format,
+        originUrl: originUrl.stdout.trim(),
+        workTreeGit: (indexFile) => new _git_js__WEBPACK_IMPORTED_MODULE_3__/* .Git */ .T(workspace, home, { GIT_DIR: dir, GIT_WORK_TREE: workspace, GIT_INDEX_FILE: indexFile }),
+        dispose: () => node_fs__WEBPACK_IMPORTED_MODULE_0___default().rmSync(base, { recursive: true, force: true }),
+    };
+}
+function copyIfFile(from, to) {
+    try {
+        if (node_fs__WEBPACK_IMPORTED_MODULE_0___default().lstatSync(from).isFile())
+            node_fs__WEBPACK_IMPORTED_MODULE_0___default().copyFileSync(from, to);
+    }
+    catch {
+        /* absent: nothing to copy */
+    }
+}
+/**
+ * Push exactly `commit` (by its id, never a ref or HEAD of the workspace) to `refs/heads/<branch>` of the origin,
+ * leased on the tip seen when the run started so a concurrent push is never overwritten. The server recomputes
+ * every object id it receives, so a tampered object can only make the push fail, never change what lands.
+ */
+async function pushCommit(repo, commit, branch, remoteSha, auth) {
+    if (!/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(commit))
+        throw new _git_js__WEBPACK_IMPORTED_MODULE_3__/* .GitError */ .X(`refusing to push ${JSON.stringify(commit)}: not an object id`);
+    if (!repo.originUrl)
+        throw new _git_js__WEBPACK_IMPORTED_MODULE_3__/* .GitError */ .X('the checkout has no origin remote to push to');
+    const lease = `--force-with-lease=refs/heads/${branch}:${remoteSha ?? ''}`;
+    await repo.git.run(['push', '--no-verify', '--quiet', lease, repo.originUrl, `${commit}:refs/heads/${branch}`], { env: auth });
+}
+/**
+ * Make the workspace show the commit as before (its task branch checked out at it, the index matching), copying
+ * the new objects over. The push does not depend on this; a failure here is reported, never fatal.
+ */
+async function syncWorkspace(repo, ws, commit, branch) {
+    copyLooseObjects(repo.objects, node_path__WEBPACK_IMPORTED_MODULE_2___default().join(repo.workspaceGitDir, 'objects'));
+    await ws.run(['update-ref', `refs/heads/${branch}`, commit]);
+    await ws.run(['symbolic-ref', 'HEAD', `refs/heads/${branch}`]);
+    // The new index is made here, not in the workspace: a one-tree merge keeps the stat data of unchanged entries
+    // (the next scan stays cheap) but compares racy files by content, which in the workspace would run whatever
+    // filter its config names. A workspace index the agent garbled is simply replaced.
+    const wsIndex = node_path__WEBPACK_IMPORTED_MODULE_2___default().join(repo.workspaceGitDir, 'index');
+    const next = node_path__WEBPACK_IMPORTED_MODULE_2___default().join(repo.dir, 'workspace-index');
+    const git = repo.workTreeGit(next);
+    let merged = false;
+    try {
+        node_fs__WEBPACK_IMPORTED_MODULE_0___default().copyFileSync(wsIndex, next);
+        merged = (await git.run(['read-tree', '-m', commit], { allowFailure: true })).exitCode === 0;
+    }
+    catch {
+        merged = false;
+    }
+    if (!merged)
+        await git.run(['read-tree', commit]);
+    node_fs__WEBPACK_IMPORTED_MODULE_0___default().copyFileSync(next, wsIndex); // not a rename: the two may sit on different file systems
+}
+function copyLooseObjects(from, to) {
+    for (const fan of node_fs__WEBPACK_IMPORTED_MODULE_0___default().readdirSync(from)) {
+        if (!/^[0-9a-f]{2}$/.test(fan))
+            continue;
+        node_fs__WEBPACK_IMPORTED_MODULE_0___default().mkdirSync(node_path__WEBPACK_IMPORTED_MODULE_2___default().join(to, fan), { recursive: true });
+        for (const name of node_fs__WEBPACK_IMPORTED_MODULE_0___default().readdirSync(node_path__WEBPACK_IMPORTED_MODULE_2___default().join(from, fan))) {
+            const target = node_path__WEBPACK_IMPORTED_MODULE_2___default().join(to, fan, name);
+            if (!node_fs__WEBPACK_IMPORTED_MODULE_0___default().existsSync(target))
+                node_fs__WEBPACK_IMPORTED_MODULE_0___default().copyFileSync(node_path__WEBPACK_IMPORTED_MODULE_2___default().join(from, fan, name), target);
+        }
+    }
+}
+
+
+/***/ }),
+
 /***/ 14780:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -33438,6 +33619,86 @@ async function postNotice(github, on, kind, text, log) {
 
 /***/ }),
 
+/***/ 45184:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   $: () => (/* binding */ revertSince),
+/* harmony export */   O: () => (/* binding */ snapshotWorkTree)
+/* harmony export */ });
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(73024);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(76760);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var _work_tree_scan_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(64216);
+
+
+
+async function snapshotWorkTree(repo, startSha) {
+    const scan = await (0,_work_tree_scan_js__WEBPACK_IMPORTED_MODULE_2__/* .scanWorkTree */ .v)(repo, startSha);
+    const changed = new Map();
+    for (const c of scan.changes)
+        if (!c.problem)
+            changed.set(c.path, c.new ?? null);
+    return { startSha, changed, start: scan.start };
+}
+/** Put back every path that differs from `before`; returns the paths put back. Never throws for one path. */
+async function revertSince(repo, before) {
+    const now = await snapshotWorkTree(repo, before.startSha);
+    const root = node_fs__WEBPACK_IMPORTED_MODULE_0___default().realpathSync.native(repo.workspace);
+    const stateIn = (s, p) => (s.changed.has(p) ? s.changed.get(p) ?? null : before.start.get(p) ?? null);
+    const same = (a, b) => (a === null ? b === null : b !== null && a.mode === b.mode && a.oid === b.oid);
+    const putBack = [];
+    const differing = [...new Set([...before.changed.keys(), ...now.changed.keys()])].filter((p) => !same(stateIn(before, p), stateIn(now, p)));
+    // What the command added goes first (a file it put where a directory was), then what it changed or removed
+    // comes back (its directories made again where needed).
+    const removals = differing.filter((p) => stateIn(before, p) === null);
+    const restores = differing.filter((p) => stateIn(before, p) !== null);
+    for (const p of [...removals, ...restores]) {
+        try {
+            await restore(repo, root, p, stateIn(before, p));
+            putBack.push(p);
+        }
+        catch {
+            /* left as the command made it: the patch rules still apply to it */
+        }
+    }
+    return putBack;
+}
+async function restore(repo, root, rel, entry) {
+    if (!directoriesAreReal(root, rel))
+        return; // never write through a link a command planted
+    const abs = node_path__WEBPACK_IMPORTED_MODULE_1___default().join(root, rel);
+    node_fs__WEBPACK_IMPORTED_MODULE_0___default().rmSync(abs, { recursive: true, force: true });
+    if (entry === null)
+        return;
+    const content = await repo.git.runRaw(['cat-file', 'blob', entry.oid]);
+    node_fs__WEBPACK_IMPORTED_MODULE_0___default().mkdirSync(node_path__WEBPACK_IMPORTED_MODULE_1___default().dirname(abs), { recursive: true });
+    if (entry.mode === '120000')
+        node_fs__WEBPACK_IMPORTED_MODULE_0___default().symlinkSync(content, abs);
+    else
+        node_fs__WEBPACK_IMPORTED_MODULE_0___default().writeFileSync(abs, content, { mode: entry.mode === '100755' ? 0o755 : 0o644, flag: 'wx' });
+}
+/** Every directory above `rel` is a real directory or missing (created later), none a link or a file. */
+function directoriesAreReal(root, rel) {
+    const parts = rel.split('/');
+    for (let i = 1; i < parts.length; i++) {
+        let st;
+        try {
+            st = node_fs__WEBPACK_IMPORTED_MODULE_0___default().lstatSync(node_path__WEBPACK_IMPORTED_MODULE_1___default().join(root, ...parts.slice(0, i)));
+        }
+        catch {
+            return true;
+        }
+        if (!st.isDirectory())
+            return false;
+    }
+    return true;
+}
+
+
+/***/ }),
+
 /***/ 18469:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -33510,6 +33771,440 @@ function missingKeyError() {
         text: 'The workflow gives taskcap no Anthropic API key, so it cannot call Claude. A maintainer needs to add the key as a repository secret and pass it to the taskcap step as `anthropic-api-key: ${{ secrets.ANTHROPIC_API_KEY }}`.',
     });
 }
+
+
+/***/ }),
+
+/***/ 64216:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  v: () => (/* binding */ scanWorkTree)
+});
+
+// UNUSED EXPORTS: MAX_FILE_BYTES
+
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(73024);
+var external_node_fs_default = /*#__PURE__*/__nccwpck_require__.n(external_node_fs_);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(76760);
+var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
+;// CONCATENATED MODULE: ./src/publish/index-stat-cache.ts
+
+const NO_STAT_CACHE = { get: () => undefined, unchanged: () => false };
+const u32 = (n) => Number(n & 0xffffffffn);
+const split = (ns) => [u32(ns / 1000000000n), Number(ns % 1000000000n)];
+/** The mode git records for what `lstat` saw: a link, or a file with or without the owner's execute bit. */
+const gitMode = (mode) => ((mode & 0o170000) === 0o120000 ? 0o120000 : mode & 0o100 ? 0o100755 : 0o100644);
+const notBefore = (a, b) => a[0] > b[0] || (a[0] === b[0] && a[1] >= b[1]);
+/** Read the index at `file` (versions 2 and 3). */
+function readStatCache(file, format) {
+    let buf;
+    let indexMtime;
+    try {
+        const st = external_node_fs_default().statSync(file, { bigint: true });
+        if (!st.isFile() || st.size > 512n * 1024n * 1024n)
+            return NO_STAT_CACHE;
+        buf = external_node_fs_default().readFileSync(file);
+        indexMtime = split(st.mtimeNs);
+    }
+    catch {
+        return NO_STAT_CACHE;
+    }
+    const entries = parse(buf, format === 'sha1' ? 20 : 32);
+    if (!entries)
+        return NO_STAT_CACHE;
+    return {
+        get: (p) => entries.get(p),
+        unchanged(e, st) {
+            const mtime = split(st.mtimeNs);
+            // Racily clean: written in the same instant as the index (or later), its stat data proves nothing.
+            if (notBefore(e.mtime, indexMtime))
+                return false;
+            const ctime = split(st.ctimeNs);
+            return (mtime[0] === e.mtime[0] &&
+                mtime[1] === e.mtime[1] &&
+                ctime[0] === e.ctime[0] &&
+                ctime[1] === e.ctime[1] &&
+                u32(st.ino) === e.ino &&
+                u32(st.size) === e.size &&
+                gitMode(Number(st.mode)) === e.mode);
+        },
+    };
+}
+function parse(buf, hashLen) {
+    if (buf.length < 12 || buf.toString('latin1', 0, 4) !== 'DIRC')
+        return undefined;
+    const version = buf.readUInt32BE(4);
+    if (version !== 2 && version !== 3)
+        return undefined;
+    const count = buf.readUInt32BE(8);
+    const entries = new Map();
+    let at = 12;
+    for (let i = 0; i < count; i++) {
+        const fixed = 40 + hashLen + 2;
+        if (at + fixed > buf.length)
+            return undefined;
+        const flags = buf.readUInt16BE(at + 40 + hashLen);
+        const extended = (flags & 0x4000) !== 0;
+        if (extended && version < 3)
+            return undefined;
+        const nameStart = at + fixed + (extended ? 2 : 0);
+        const nameEnd = buf.indexOf(0, nameStart);
+        if (nameEnd < 0)
+            return undefined;
+        const stage = (flags >> 12) & 0x3;
+        const entry = {
+            ctime: [buf.readUInt32BE(at), buf.readUInt32BE(at + 4)],
+            mtime: [buf.readUInt32BE(at + 8), buf.readUInt32BE(at + 12)],
+            ino: buf.readUInt32BE(at + 20),
+            mode: buf.readUInt32BE(at + 24),
+            size: buf.readUInt32BE(at + 36),
+            oid: buf.toString('hex', at + 40, at + 40 + hashLen),
+        };
+        // Conflicted or skip-worktree entries say nothing about the file on disk.
+        const skipWorktree = extended && (buf.readUInt16BE(at + fixed) & 0x4000) !== 0;
+        if (stage === 0 && !skipWorktree)
+            entries.set(buf.toString('utf8', nameStart, nameEnd), entry);
+        // Entries are padded with 1 to 8 NULs to a multiple of 8 bytes.
+        at += ((nameEnd - at + 8) & ~7);
+    }
+    return entries;
+}
+
+// EXTERNAL MODULE: ./src/publish/loose-objects.ts
+var loose_objects = __nccwpck_require__(67408);
+// EXTERNAL MODULE: ./src/tools/resolve-links.ts
+var resolve_links = __nccwpck_require__(91003);
+;// CONCATENATED MODULE: ./src/publish/work-tree-scan.ts
+
+
+
+
+
+/** GitHub refuses any push that holds a file over 100 MB; such a file is left out instead. */
+const MAX_FILE_BYTES = 100 * 1024 * 1024;
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+const EMPTY = Buffer.alloc(0);
+/** Split NUL-terminated git output into names, refusing (undefined) a name that is not valid UTF-8. */
+function* records(raw) {
+    // Usually every name is UTF-8: one decode for the whole output, then split.
+    let whole;
+    try {
+        whole = utf8.decode(raw);
+    }
+    catch {
+        whole = undefined;
+    }
+    if (whole !== undefined) {
+        for (const text of whole.split('\0'))
+            if (text)
+                yield { text, bytes: EMPTY };
+        return;
+    }
+    let at = 0;
+    while (at < raw.length) {
+        const end = raw.indexOf(0, at);
+        const bytes = raw.subarray(at, end < 0 ? raw.length : end);
+        at = end < 0 ? raw.length : end + 1;
+        if (bytes.length === 0)
+            continue;
+        let text;
+        try {
+            text = utf8.decode(bytes);
+        }
+        catch {
+            text = undefined;
+        }
+        yield { text, bytes };
+    }
+}
+/** Scan the working tree against `startSha`. */
+async function scanWorkTree(repo, startSha, opts = {}) {
+    const maxBytes = opts.maxFileBytes ?? MAX_FILE_BYTES;
+    // The real path: a file is read only when the descriptor opened is exactly this path plus its name.
+    const root = external_node_fs_default().realpathSync.native(repo.workspace);
+    const start = new Map();
+    const startLinks = new Map();
+    for (const r of records(await repo.git.runRaw(['ls-tree', '-r', '-z', '--full-tree', startSha]))) {
+        // A tracked name that is not UTF-8 cannot be looked at safely by name: it stays as it was.
+        if (r.text === undefined)
+            continue;
+        const tab = r.text.indexOf('\t');
+        const [mode, , oid] = r.text.slice(0, tab).split(' ');
+        start.set(r.text.slice(tab + 1), { mode, oid });
+    }
+    for (const [p, e] of start) {
+        if (e.mode === '120000')
+            startLinks.set(p, (await repo.git.runRaw(['cat-file', 'blob', e.oid])).toString('utf8'));
+    }
+    const scanIndex = external_node_path_default().join(repo.dir, 'scan-index');
+    await repo.git.run(['read-tree', startSha], { env: { GIT_INDEX_FILE: scanIndex } });
+    const untrackedRaw = await repo.workTreeGit(scanIndex).runRaw(['ls-files', '-z', '--others', '--exclude-standard']);
+    const fsView = new FsView(root);
+    const candidates = await trackedCandidates(repo, startSha);
+    const stats = candidates ? NO_STAT_CACHE : loadStatCache(repo);
+    const changes = [];
+    const nestedReported = new Set();
+    for (const [p, old] of start) {
+        if (old.mode === '160000')
+            continue; // a submodule's commit is never changed by taskcap
+        if (candidates && !candidates.has(p))
+            continue;
+        const now = fsView.entry(p);
+        if (now.kind === 'absent') {
+            changes.push({ path: p, old });
+            continue;
+        }
+        if (now.kind === 'other') {
+            changes.push({ path: p, old, new: old, problem: 'not a regular file (a FIFO, socket or device)' });
+            continue;
+        }
+        if (now.kind === 'file') {
+            const cached = stats.get(p);
+            if (cached && cached.oid === old.oid && old.mode === octal(cached.mode) && stats.unchanged(cached, now.stat))
+                continue;
+        }
+        const read = readEntry(root, p, now, maxBytes, repo);
+        if ('problem' in read) {
+            changes.push({ path: p, old, new: old, problem: read.problem });
+            continue;
+        }
+        if (read.entry.oid === old.oid && read.entry.mode === old.mode)
+            continue;
+        changes.push({ path: p, old, new: read.entry, link: read.link });
+    }
+    for (const r of records(untrackedRaw)) {
+        if (r.text === undefined) {
+            changes.push({ path: r.bytes.toString('utf8'), problem: 'its name is not valid UTF-8' });
+            continue;
+        }
+        const p = r.text.replace(/\/$/, '');
+        if (p.split('/').some(resolve_links/* isDotGit */.G4)) {
+            changes.push({ path: p, problem: "its name is git's own directory" });
+            continue;
+        }
+        const nested = fsView.nestedRepository(p);
+        if (nested !== undefined) {
+            if (!nestedReported.has(nested))
+                changes.push({ path: `${nested}/`, problem: 'a nested git repository' });
+            nestedReported.add(nested);
+            continue;
+        }
+        if (r.text.endsWith('/')) {
+            changes.push({ path: `${p}/`, problem: 'a nested git repository' });
+            continue;
+        }
+        const now = fsView.entry(p);
+        if (now.kind === 'absent')
+            continue; // gone since it was listed
+        if (now.kind === 'other') {
+            changes.push({ path: p, problem: 'not a regular file (a FIFO, socket or device)' });
+            continue;
+        }
+        const read = readEntry(root, p, now, maxBytes, repo);
+        if ('problem' in read)
+            changes.push({ path: p, problem: read.problem });
+        else
+            changes.push({ path: p, new: read.entry, link: read.link });
+    }
+    return { start, startLinks, changes };
+}
+const octal = (mode) => mode.toString(8).padStart(6, '0');
+/** How long git may take to say which tracked files changed before taskcap reads them all itself. */
+const HINT_TIMEOUT_MS = 15_000;
+/**
+ * The tracked paths that may differ from the starting commit, as git's own stat comparison sees them (C code:
+ * 100,000 unchanged files cost a tenth of a second, not the seconds a stat per file costs from node): what the
+ * workspace's index says differs from the starting commit, plus what differs from that index on disk. It runs in
+ * taskcap's repository (its config, no hooks, submodules ignored) and only narrows the scan: a path it leaves out
+ * is one whose file still matches the index and whose index entry is the starting commit's. Undefined (scan
+ * everything) when the index cannot be read.
+ */
+async function trackedCandidates(repo, startSha) {
+    const index = external_node_path_default().join(repo.workspaceGitDir, 'index');
+    try {
+        if (!external_node_fs_default().lstatSync(index).isFile())
+            return undefined;
+        // The index itself, read only (a rewritten copy would lose git's racy-timestamp check, which is what catches
+        // an edit of the same size in the same second as the checkout). A racily clean file is compared by content:
+        // a bound on time keeps a huge one from stalling the scan, which then falls back to reading everything.
+        const git = repo.workTreeGit(index);
+        const [onDisk, inIndex] = await Promise.all([
+            git.runRaw(['diff-files', '--name-only', '-z', '--ignore-submodules=all'], { timeoutMs: HINT_TIMEOUT_MS }),
+            git.runRaw(['diff-index', '--cached', '--name-only', '-z', '--ignore-submodules=all', startSha], { timeoutMs: HINT_TIMEOUT_MS }),
+        ]);
+        const out = new Set();
+        for (const raw of [onDisk, inIndex])
+            for (const r of records(raw))
+                if (r.text)
+                    out.add(r.text);
+        return out;
+    }
+    catch {
+        return undefined;
+    }
+}
+function loadStatCache(repo) {
+    try {
+        return readStatCache(external_node_path_default().join(repo.workspaceGitDir, 'index'), repo.format);
+    }
+    catch {
+        return NO_STAT_CACHE;
+    }
+}
+/** `lstat` of working-tree paths where no directory on the way may be a link (git never looks through one). */
+class FsView {
+    root;
+    dirs = new Map();
+    nested = new Map();
+    constructor(root) {
+        this.root = root;
+    }
+    entry(rel) {
+        const parent = external_node_path_default().posix.dirname(rel);
+        if (parent !== '.' && !this.isRealDirectory(parent))
+            return { kind: 'absent' };
+        let st;
+        try {
+            st = external_node_fs_default().lstatSync(external_node_path_default().join(this.root, rel), { bigint: true });
+        }
+        catch {
+            return { kind: 'absent' };
+        }
+        if (st.isSymbolicLink())
+            return { kind: 'link', stat: st };
+        if (st.isFile())
+            return { kind: 'file', stat: st };
+        if (st.isDirectory())
+            return { kind: 'absent' }; // a tracked file replaced by a directory: the file is gone
+        return { kind: 'other' };
+    }
+    /** The directory (repo-relative) of the nested repository `rel` lies in, if any. */
+    nestedRepository(rel) {
+        const parts = rel.split('/');
+        for (let i = 1; i < parts.length; i++) {
+            const dir = parts.slice(0, i).join('/');
+            let found = this.nested.get(dir);
+            if (found === undefined) {
+                found = external_node_fs_default().existsSync(external_node_path_default().join(this.root, dir, '.git')) || isLink(external_node_path_default().join(this.root, dir, '.git'));
+                this.nested.set(dir, found);
+            }
+            if (found)
+                return dir;
+        }
+        return undefined;
+    }
+    isRealDirectory(rel) {
+        const known = this.dirs.get(rel);
+        if (known)
+            return known === 'dir';
+        const parent = external_node_path_default().posix.dirname(rel);
+        let ok = parent === '.' || this.isRealDirectory(parent);
+        if (ok) {
+            try {
+                ok = external_node_fs_default().lstatSync(external_node_path_default().join(this.root, rel)).isDirectory();
+            }
+            catch {
+                ok = false;
+            }
+        }
+        this.dirs.set(rel, ok ? 'dir' : 'not-dir');
+        return ok;
+    }
+}
+function isLink(p) {
+    try {
+        return external_node_fs_default().lstatSync(p).isSymbolicLink();
+    }
+    catch {
+        return false;
+    }
+}
+/** Read a file or link at `rel` and store it as a blob; a problem instead when it cannot be committed. */
+function readEntry(root, rel, now, maxBytes, repo) {
+    const abs = external_node_path_default().join(root, rel);
+    if (now.kind === 'link') {
+        let target;
+        try {
+            target = external_node_fs_default().readlinkSync(abs, { encoding: 'buffer' });
+        }
+        catch {
+            return { problem: 'a link that could not be read' };
+        }
+        let text;
+        try {
+            text = utf8.decode(target);
+        }
+        catch {
+            return { problem: 'a link whose target is not valid UTF-8' };
+        }
+        return { entry: { mode: '120000', oid: (0,loose_objects/* writeBlob */.Zh)(repo.objects, target, repo.format) }, link: text };
+    }
+    if (now.kind !== 'file' || !now.stat)
+        return { problem: 'not a regular file' };
+    if (now.stat.size > BigInt(maxBytes)) {
+        return { problem: `${formatMb(Number(now.stat.size))} MB, over the ${formatMb(maxBytes)} MB a file pushed to GitHub may have` };
+    }
+    let fd;
+    try {
+        // Never follow a link swapped in, never block on a FIFO swapped in.
+        fd = external_node_fs_default().openSync(abs, (external_node_fs_default()).constants.O_RDONLY | (external_node_fs_default()).constants.O_NOFOLLOW | (external_node_fs_default()).constants.O_NONBLOCK);
+    }
+    catch (e) {
+        return { problem: `could not be read (${e.code ?? 'error'})` };
+    }
+    try {
+        const st = external_node_fs_default().fstatSync(fd, { bigint: true });
+        if (!st.isFile())
+            return { problem: 'not a regular file (a FIFO, socket or device)' };
+        if (st.size > BigInt(maxBytes))
+            return { problem: `${formatMb(Number(st.size))} MB, over the ${formatMb(maxBytes)} MB a file pushed to GitHub may have` };
+        if (!openedAt(fd, abs))
+            return { problem: 'it changed into a link while being read' };
+        const content = readAll(fd, Number(st.size), maxBytes);
+        if (content === undefined)
+            return { problem: `over the ${formatMb(maxBytes)} MB a file pushed to GitHub may have` };
+        return { entry: { mode: octal(gitMode(Number(st.mode))), oid: (0,loose_objects/* writeBlob */.Zh)(repo.objects, content, repo.format) } };
+    }
+    catch (e) {
+        return { problem: `could not be read (${e.code ?? 'error'})` };
+    }
+    finally {
+        external_node_fs_default().closeSync(fd);
+    }
+}
+/** The descriptor really is the file at `abs` (no directory on the way was swapped for a link). */
+function openedAt(fd, abs) {
+    try {
+        return external_node_fs_default().readlinkSync(`/proc/self/fd/${fd}`) === abs;
+    }
+    catch {
+        return true; // no procfs: the lstat walk is the guard
+    }
+}
+/** Read to the end (the file may have grown since fstat), refusing more than `max` bytes. */
+function readAll(fd, sizeHint, max) {
+    const chunks = [];
+    let total = 0;
+    let chunk = Buffer.alloc(Math.min(Math.max(sizeHint, 1), 16 * 1024 * 1024));
+    for (;;) {
+        const n = external_node_fs_default().readSync(fd, chunk, 0, chunk.length, null);
+        if (n === 0)
+            break;
+        total += n;
+        if (total > max)
+            return undefined;
+        chunks.push(Buffer.from(chunk.subarray(0, n)));
+        if (n === chunk.length && chunk.length < 16 * 1024 * 1024)
+            chunk = Buffer.alloc(chunk.length * 2);
+    }
+    return Buffer.concat(chunks, total);
+}
+const formatMb = (bytes) => (bytes / 1024 / 1024).toFixed(bytes % (1024 * 1024) === 0 ? 0 : 1);
 
 
 /***/ }),
@@ -35668,7 +36363,7 @@ const CLOSING_GRACE_MS = 60_000;
  * The capped loop in the workspace, then the test command. Never throws: whatever happened is in the result, so
  * the work done before a failure is always delivered.
  */
-async function runAgent(task, settings, prepared, setup) {
+async function runAgent(task, settings, prepared, setup, repo) {
     const { inputs, ctx, ports, redactor } = setup;
     const { git, log, clock } = ports;
     const bench = (0,workbench/* createWorkbench */._v)({
@@ -35710,9 +36405,10 @@ async function runAgent(task, settings, prepared, setup) {
             onProgress: (p) => prepared.live?.update({ ...prepared.progressBase, loopTokens: p.loopTokens, costUsd: p.costUsd, requests: p.requests, step: p.step }),
         }));
         work.switchedOff = client.switchedOff?.() ?? [];
-        if (inputs.testCommand && !ports.cancel.aborted) {
+        if (inputs.testCommand && repo && !ports.cancel.aborted) {
             const command = inputs.testCommand;
-            work.tests = await log.group('Tests', () => (0,run_tests/* runTestCommand */.z)(command, { git, bench, shell: prepared.sandbox.shell, cancel: ports.cancel, log, redactor }));
+            const startSha = prepared.branch.startSha;
+            work.tests = await log.group('Tests', () => (0,run_tests/* runTestCommand */.z)(command, { repo, startSha, bench, shell: prepared.sandbox.shell, cancel: ports.cancel, log, redactor }));
         }
     }
     catch (e) {
@@ -36308,7 +37004,7 @@ async function decide_tasks_gate(trigger, ctx, inputs, ports) {
 // EXTERNAL MODULE: ./src/run/spend-guard.ts
 var spend_guard = __nccwpck_require__(52577);
 // EXTERNAL MODULE: ./src/run/work-on-task.ts + 9 modules
-var work_on_task = __nccwpck_require__(66092);
+var work_on_task = __nccwpck_require__(53754);
 ;// CONCATENATED MODULE: ./src/run/run-taskcap.ts
 
 
@@ -36461,11 +37157,9 @@ function recordOf(result, ctx) {
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   z: () => (/* binding */ runTestCommand)
 /* harmony export */ });
-/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(73024);
-/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(76760);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var _publish_revert_work_tree_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(45184);
 /* harmony import */ var _tools_output_cap_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(34823);
+/* harmony import */ var _util_errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(70017);
 
 
 
@@ -36473,10 +37167,12 @@ const TEST_TIMEOUT_MS = 10 * 60_000;
 const TEST_OUTPUT_BYTES = 6_000;
 /**
  * The `test-command` runs the agent's code: same sandbox and scrubbed environment, credentials still hidden. What
- * it writes (reports, snapshots) is not the agent's work and is put back before the patch is made.
+ * it writes (reports, snapshots) is not the agent's work and is put back before the patch is made, from taskcap's
+ * own repository, path by path: no git command runs in the workspace (none of its filters or config apply).
  */
 async function runTestCommand(command, w) {
-    const before = await dirtyPaths(w.git);
+    const redact = (e) => w.redactor.redact((0,_util_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .errorMessage */ .gJ)(e));
+    const before = await (0,_publish_revert_work_tree_js__WEBPACK_IMPORTED_MODULE_0__/* .snapshotWorkTree */ .O)(w.repo, w.startSha).catch((e) => w.log.warn(`The working tree could not be read before the tests: ${redact(e)}`));
     w.log.info(`Running the test command: ${command}`);
     const r = await w.shell.run({
         command,
@@ -36490,25 +37186,9 @@ async function runTestCommand(command, w) {
     const passed = r.exitCode === 0 && !r.timedOut && !r.aborted;
     w.log.info(`Test command ${passed ? 'passed' : 'failed'} (exit ${r.exitCode ?? 'none'}${r.timedOut ? ', timed out' : ''}).`);
     const tail = (0,_tools_output_cap_js__WEBPACK_IMPORTED_MODULE_2__/* .plainTerminalText */ .mm)(r.output).split('\n').slice(-60).join('\n');
-    await revertNewChanges(w.git, before);
+    if (before)
+        await (0,_publish_revert_work_tree_js__WEBPACK_IMPORTED_MODULE_0__/* .revertSince */ .$)(w.repo, before).catch((e) => w.log.warn(`What the tests wrote could not be put back: ${redact(e)}`));
     return { command, passed, exitCode: r.exitCode, timedOut: r.timedOut, outputTail: w.redactor.redact((0,_tools_output_cap_js__WEBPACK_IMPORTED_MODULE_2__/* .capText */ .yA)(tail, TEST_OUTPUT_BYTES)), durationMs: r.durationMs };
-}
-/** Paths that differ from HEAD in the working tree (untracked included). */
-async function dirtyPaths(git) {
-    const out = (await git.run(['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames'], { allowFailure: true })).stdout;
-    return new Set(out.split('\0').filter(Boolean).map((entry) => entry.slice(3)));
-}
-/** Put back what changed since `before`: tracked files from HEAD, new files removed. */
-async function revertNewChanges(git, before) {
-    const now = await dirtyPaths(git);
-    const changed = [...now].filter((p) => !before.has(p));
-    if (changed.length === 0)
-        return;
-    const tracked = (await git.run(['ls-files', '-z', '--', ...changed.map((p) => `:(literal)${p}`)], { allowFailure: true })).stdout.split('\0').filter(Boolean);
-    if (tracked.length)
-        await git.run(['checkout', '-q', 'HEAD', '--', ...tracked.map((p) => `:(literal)${p}`)], { allowFailure: true });
-    for (const p of changed.filter((x) => !tracked.includes(x)))
-        node_fs__WEBPACK_IMPORTED_MODULE_0___default().rmSync(node_path__WEBPACK_IMPORTED_MODULE_1___default().join(git.dir, p), { force: true, recursive: true });
 }
 
 
@@ -36573,7 +37253,7 @@ async function recordInLedger(task, result, setup) {
 
 /***/ }),
 
-/***/ 66092:
+/***/ 53754:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -36594,9 +37274,77 @@ var records_history = __nccwpck_require__(3858);
 var receipt = __nccwpck_require__(97028);
 // EXTERNAL MODULE: ./src/util/best-effort.ts
 var best_effort = __nccwpck_require__(90039);
+;// CONCATENATED MODULE: ./src/util/defuse.ts
+/**
+ * Untrusted text (an issue title, the model's summary, test output, file names) that taskcap itself writes into
+ * git or GitHub keeps its words but loses its effects:
+ *
+ * - `@user` and `@org/team` would notify people from a bot's text;
+ * - `Fixes #12` in a commit message or PR body closes that issue when the change lands on the default branch;
+ * - `[skip ci]` and its spellings in a commit message stop the repository's checks for that push;
+ * - `<!--` opens an HTML comment that hides the rest from a reviewer (and could forge taskcap's own markers);
+ * - `::command::` at a line start, or `##[command]`, is a workflow command when the text reaches a log.
+ *
+ * Each is broken with a zero-width space, so a reader sees the same characters and nothing fires.
+ */
+const ZWSP = '\u200b';
+function defuseMentions(text) {
+    return text.replace(/(^|[^\w`])@(?=[A-Za-z0-9])/g, `$1@${ZWSP}`);
+}
+/** GitHub's closing keywords followed by an issue reference (`#12`, `owner/repo#12`, or an issue URL). */
+function defuseClosingKeywords(text) {
+    return text.replace(/\b(close[sd]?|fix(?:e[sd])?|resolve[sd]?)(:?\s+)(?=(?:[\w.-]+\/[\w.-]+)?#\d|https?:\/\/\S+\/issues\/\d)/gi, `$1$2${ZWSP}`);
+}
+/** The commit-message directives GitHub Actions honours to skip workflows. */
+function defuseCiSkip(text) {
+    return text
+        .replace(/\[(\s*)(skip|no)([\s-]+)(ci|actions)(\s*)\]/gi, `[$1$2${ZWSP}$3$4$5]`)
+        .replace(/\[(\s*)(ci|actions)([\s-]+)(skip)(\s*)\]/gi, `[$1$2${ZWSP}$3$4$5]`)
+        .replace(/^(\s*skip-checks)(\s*:\s*true)/gim, `$1${ZWSP}$2`);
+}
+/** HTML comments (and their start alone: an unterminated one hides everything after it). */
+function defuseHtmlComments(text) {
+    return text.replace(/<!--/g, `<!${ZWSP}--`);
+}
+/** Workflow commands, in case the text is printed to the log. */
+function defuseWorkflowCommands(text) {
+    return text.replace(/^(\s*):(?=:)/gm, `$1:${ZWSP}`).replace(/##\[/g, `#${ZWSP}#[`);
+}
+/** All of the above, for markdown or a commit message that quotes untrusted text. */
+function defuse(text) {
+    return defuseWorkflowCommands(defuseHtmlComments(defuseCiSkip(defuseClosingKeywords(defuseMentions(text)))));
+}
+// Invisible and direction-changing characters: a title that reads one way and says another ("Trojan Source").
+// eslint-disable-next-line no-control-regex
+const HIDDEN_OR_CONTROL = /[\u0000-\u001f\u007f-\u009f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\u{e0000}-\u{e007f}\u{e0100}-\u{e01ef}]/gu;
+/**
+ * One line of untrusted text for a title or a commit subject: hidden characters and line breaks removed, spaces
+ * collapsed, capped at `max` characters (never in the middle of a surrogate pair), then defused.
+ */
+function untrustedLine(text, max) {
+    let flat = text.replace(HIDDEN_OR_CONTROL, ' ').replace(/\s+/g, ' ').trim();
+    if (flat.length > max) {
+        let cut = max - 1;
+        if (/[\uD800-\uDBFF]/.test(flat[cut - 1] ?? ''))
+            cut--;
+        flat = `${flat.slice(0, cut).trimEnd()}…`;
+    }
+    return defuse(flat);
+}
+/**
+ * A fenced code block that `text` cannot end early: the fence is longer than any run of backticks inside, so the
+ * text after it can never be read as markdown (mentions, images, comments). Empty lines at the ends are kept out.
+ */
+function codeBlock(text, info = '') {
+    const longest = Math.max(0, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
+    const fence = '`'.repeat(Math.max(3, longest + 1));
+    return `${fence}${info}\n${text.replace(/^\n+|\n+$/g, '')}\n${fence}`;
+}
+
 // EXTERNAL MODULE: ./src/run/run-id.ts
 var run_id = __nccwpck_require__(40640);
 ;// CONCATENATED MODULE: ./src/run/announce.ts
+
 
 
 
@@ -36644,85 +37392,356 @@ async function answerThreads(task, pull, outcome, setup) {
     const footer = `\n\n<sub>taskcap · ${pushed}${outcome.commentUrl ? ` · [receipt](${outcome.commentUrl})` : ''}</sub>`;
     for (const thread of task.threads ?? []) {
         const said = answers.get(thread.id);
-        const text = (said ?? `taskcap did not address this comment in this run${outcome.reason ? `: ${outcome.reason}` : '.'}`) + footer;
+        const text = (said ?? `taskcap did not address this comment in this run${outcome.reason ? `: ${defuse(outcome.reason)}` : '.'}`) + footer;
         await (0,best_effort/* bestEffort */.z)(setup.ports.log, `The reply to review comment ${thread.id} could not be written`, () => setup.ports.github.replyToReviewComment(pull, thread.id, redact(`<!-- taskcap:reply -->\n${text}`)), redact);
     }
 }
 
-// EXTERNAL MODULE: ./src/publish/branch.ts
-var publish_branch = __nccwpck_require__(61571);
+// EXTERNAL MODULE: ./src/publish/publish-repo.ts
+var publish_repo = __nccwpck_require__(60985);
+// EXTERNAL MODULE: ./src/publish/explain-git-error.ts
+var explain_git_error = __nccwpck_require__(43234);
 // EXTERNAL MODULE: ./src/publish/identity.ts
 var identity = __nccwpck_require__(23753);
+// EXTERNAL MODULE: ./src/publish/pull-request.ts
+var pull_request = __nccwpck_require__(14780);
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(73024);
 var external_node_fs_default = /*#__PURE__*/__nccwpck_require__.n(external_node_fs_);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(76760);
 var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
-// EXTERNAL MODULE: ./src/tools/protected-paths.ts
-var protected_paths = __nccwpck_require__(82404);
-;// CONCATENATED MODULE: ./src/publish/patch.ts
+// EXTERNAL MODULE: ./src/publish/loose-objects.ts
+var loose_objects = __nccwpck_require__(67408);
+// EXTERNAL MODULE: ./src/publish/work-tree-scan.ts + 1 modules
+var work_tree_scan = __nccwpck_require__(64216);
+// EXTERNAL MODULE: ./src/publish/git.ts
+var git = __nccwpck_require__(80299);
+// EXTERNAL MODULE: ./src/tools/resolve-links.ts
+var resolve_links = __nccwpck_require__(91003);
+;// CONCATENATED MODULE: ./src/publish/stage-patch.ts
 
 
 
 
+
+
+
+
+const isFileMode = (mode) => mode === '100644' || mode === '100755';
+/** The git file the last component of a path stands for, if any (see gitFileName). */
+const special = (p) => (0,resolve_links/* gitFileName */.M6)(external_node_path_default().posix.basename(p));
+/** Scan the working tree and build the tree of the patch in the publication repository. */
+async function stagePatch(repo, opts) {
+    const scan = await (0,work_tree_scan/* scanWorkTree */.v)(repo, opts.startSha, { maxFileBytes: opts.maxFileBytes });
+    const startTree = await repo.git.output(['rev-parse', `${opts.startSha}^{tree}`]);
+    const dropped = [];
+    const leaking = [];
+    const drop = (c, reason) => dropped.push({ path: c.path, reason });
+    let kept = [];
+    for (const c of scan.changes) {
+        const glob = opts.protectedPaths.match(c.path);
+        if (opts.leaks?.(c.path)) {
+            // A name is published too: a file named after a secret leaks it as surely as its content.
+            drop(c, 'its name holds a secret or a token');
+            leaking.push(c.path);
+        }
+        else if (c.problem)
+            drop(c, c.problem);
+        else if (glob)
+            drop(c, `a protected path (${glob})`);
+        else if (c.old && c.new && isFileMode(c.old.mode) && isFileMode(c.new.mode) && c.old.mode !== c.new.mode) {
+            // The execute bit flipped: the mode change is left out, an edit of the content still ships.
+            drop(c, `a mode change (${c.old.mode} → ${c.new.mode})`);
+            if (c.new.oid !== c.old.oid)
+                kept.push({ ...c, new: { mode: c.old.mode, oid: c.new.oid } });
+        }
+        else if (c.old && c.new && c.old.mode !== c.new.mode)
+            drop(c, `a change of file type (${c.old.mode} → ${c.new.mode})`);
+        else if (c.new && special(c.path) === '.gitmodules')
+            drop(c, 'git reads this name as .gitmodules (checked by GitHub on every push)');
+        else if (c.new && special(c.path) === '.gitattributes')
+            drop(c, 'git reads this name as .gitattributes');
+        else if (c.new?.mode === '120000' && special(c.path))
+            drop(c, 'git refuses this name as a symbolic link');
+        else
+            kept.push(c);
+    }
+    if (opts.leaks) {
+        const clean = [];
+        for (const c of kept) {
+            if (c.new && (await addsSecret(repo.git, c, opts.leaks))) {
+                drop(c, 'it holds a secret or a token');
+                leaking.push(c.path);
+            }
+            else
+                clean.push(c);
+        }
+        kept = clean;
+    }
+    // Leaving a path out can put back an entry that clashes with another change (a file where a directory now
+    // has files, a link on the way to a new file) or changes where a link leads: repeat until nothing moves.
+    const diskView = (0,resolve_links/* diskLookup */.av)(fsRoot(repo));
+    const startDirs = directoryCounts(scan.start.keys());
+    for (let round = 0; round < 1000; round++) {
+        const before = kept.length;
+        kept = withoutClashes(new Overlay(scan.start, startDirs, kept), kept, drop);
+        kept = withoutBadLinks(new Overlay(scan.start, startDirs, kept), scan.startLinks, kept, opts.protectedPaths, diskView, drop);
+        if (kept.length === before)
+            break;
+    }
+    const { tree, refused } = await writeTree(repo, opts.startSha, kept);
+    for (const c of refused)
+        drop(c, 'git refuses this path');
+    const changed = kept.filter((c) => !refused.includes(c)).map((c) => c.path);
+    return { startSha: opts.startSha, tree, startTree, changed, dropped, leaking };
+}
 /**
- * Fold whatever the agent did since `startSha` into one change, leave out what must never be published, and
- * commit the rest. Commits the agent made itself (possible without a sandbox) are folded back in and checked as
- * a whole; nothing here pushes.
+ * Commit the staged tree on the starting commit as github-actions[bot] (plumbing only: no hook, no signing, no
+ * config of the workspace) and point the workspace's task branch at it. Undefined when the patch is empty.
  */
-async function makePatch(git, opts) {
-    await git.run(['reset', '-q', '--soft', opts.startSha]);
-    const staged = await (0,publish_branch/* stageAll */.g9)(git);
-    // Protected paths, submodules, mode changes and links out of the tree never reach the patch (bash can write anything).
-    const dropped = staged.filter((c) => opts.protectedPaths.match(c.path) || isPlumbing(c) || (c.mode === '120000' && (0,protected_paths/* symlinkEscapes */.mu)(c.path, linkTarget(git.dir, c.path))));
-    await (0,publish_branch/* unstage */.ac)(git, dropped.map((c) => c.path));
-    let changedFiles = staged.filter((c) => !dropped.includes(c)).map((c) => c.path);
-    // A file whose added lines hold a secret (a known value in any encoding, or a token shape) is left out; the rest
-    // of the work still ships. Lines already in the repository (fixtures, examples) do not count.
-    const secretFiles = await filesAddingSecrets(git, changedFiles, opts.leaks);
-    await (0,publish_branch/* unstage */.ac)(git, secretFiles);
-    changedFiles = changedFiles.filter((f) => !secretFiles.includes(f));
-    const commit = await (0,publish_branch/* commitStaged */.u$)(git, opts.message);
-    return { commit, changedFiles, droppedPaths: [...dropped.map((c) => c.path), ...secretFiles], secretFiles };
+async function commitPatch(repo, ws, patch, message, branch, onSyncError) {
+    if (patch.tree === patch.startTree)
+        return undefined;
+    const commit = (await repo.git.run(['commit-tree', patch.tree, '-p', patch.startSha, '-F', '-'], { env: { ...identity/* BOT_IDENTITY_ENV */.zB }, input: message })).stdout.trim();
+    await (0,publish_repo/* syncWorkspace */.xF)(repo, ws, commit, branch).catch((e) => onSyncError?.(e));
+    return commit;
 }
-/** Submodule pointers and mode changes: git plumbing the agent has no business changing. */
-function isPlumbing(c) {
-    const modeChanged = c.oldMode !== '000000' && c.mode !== '000000' && c.oldMode !== c.mode;
-    return c.mode === '160000' || c.oldMode === '160000' || modeChanged;
-}
-/** Where a symlink in the working tree points (its text), for the escape check. */
-function linkTarget(root, rel) {
+/** The workspace's real path (links on disk are resolved from it). */
+const fsRoot = (repo) => {
     try {
-        return external_node_fs_default().readlinkSync(external_node_path_default().join(root, rel));
+        return external_node_fs_default().realpathSync.native(repo.workspace);
     }
     catch {
-        return '';
+        return repo.workspace;
+    }
+};
+const ancestors = (p) => {
+    const parts = p.split('/');
+    return parts.slice(0, -1).map((_, i) => parts.slice(0, i + 1).join('/'));
+};
+/** For every directory, how many entries of `paths` lie below it. */
+function directoryCounts(paths) {
+    const counts = new Map();
+    for (const p of paths) {
+        for (let slash = p.indexOf('/'); slash > 0; slash = p.indexOf('/', slash + 1)) {
+            const d = p.slice(0, slash);
+            counts.set(d, (counts.get(d) ?? 0) + 1);
+        }
+    }
+    return counts;
+}
+/**
+ * The tree the commit would hold: the starting tree with the kept changes laid over it, answered without copying
+ * the starting tree (100,000 entries are looked at once, not once per round).
+ */
+class Overlay {
+    start;
+    startDirs;
+    byPath;
+    added = new Map();
+    removed = new Map();
+    constructor(start, startDirs, kept) {
+        this.start = start;
+        this.startDirs = startDirs;
+        this.byPath = new Map(kept.map((c) => [c.path, c]));
+        for (const c of kept) {
+            const inStart = start.has(c.path);
+            if (c.new && !inStart)
+                for (const d of ancestors(c.path))
+                    this.added.set(d, (this.added.get(d) ?? 0) + 1);
+            if (!c.new && inStart)
+                for (const d of ancestors(c.path))
+                    this.removed.set(d, (this.removed.get(d) ?? 0) + 1);
+        }
+    }
+    get(p) {
+        const c = this.byPath.get(p);
+        return c ? c.new : this.start.get(p);
+    }
+    isDirectory(p) {
+        return (this.startDirs.get(p) ?? 0) - (this.removed.get(p) ?? 0) + (this.added.get(p) ?? 0) > 0;
     }
 }
-/** Staged files whose added lines (binary content included, read as text) match `leaks`. */
-async function filesAddingSecrets(git, files, leaks) {
-    const found = [];
-    for (const file of files) {
-        const diff = await git.run(['diff', '--cached', '--no-ext-diff', '--no-textconv', '--text', '-U0', '--no-color', '--', `:(literal)${file}`], { allowFailure: true });
-        const added = diff.stdout
-            .split('\n')
-            .filter((l) => l.startsWith('+') && !l.startsWith('+++'))
-            .map((l) => l.slice(1));
-        // Also joined: an encoded secret wrapped over several lines (base64 at 76 columns) is still caught.
-        if (added.some(leaks) || leaks(added.join('')))
-            found.push(file);
+/** Leave out changes that a tree cannot hold next to what stays: a file inside a file, a file over a directory. */
+function withoutClashes(tree, kept, drop) {
+    const clash = new Map();
+    for (const c of kept) {
+        if (!c.new)
+            continue;
+        if (tree.isDirectory(c.path)) {
+            clash.set(c, `it would replace the directory ${c.path}/, which keeps files left out of the patch`);
+            continue;
+        }
+        for (const a of ancestors(c.path)) {
+            const above = tree.get(a);
+            if (above) {
+                clash.set(c, above.mode === '160000' ? `it is inside the submodule ${a}` : `it is below ${a}, which stays a file`);
+                break;
+            }
+        }
     }
-    return found;
+    for (const [c, reason] of clash)
+        drop(c, reason);
+    return clash.size ? kept.filter((c) => !clash.has(c)) : kept;
+}
+/**
+ * Leave out links that lead out of the repository, into `.git`, round in a loop, or onto protected files — in
+ * the tree the commit would hold and in the working tree on disk. A link that was already in the starting commit
+ * and now leads astray through changed links gets those changed links left out.
+ */
+function withoutBadLinks(tree, startLinks, kept, protectedPaths, disk, drop) {
+    const newLinks = kept.filter((c) => c.new?.mode === '120000');
+    if (newLinks.length === 0 && startLinks.size === 0)
+        return kept;
+    const linkText = (p) => tree.byPath.get(p)?.link ?? startLinks.get(p) ?? '';
+    // The resolver only needs to tell links from the rest: missing names and directories both continue as text.
+    const inTree = (rel) => {
+        const e = tree.get(rel);
+        return e?.mode === '120000' ? { type: 'link', target: linkText(rel) } : e ? { type: 'file' } : { type: 'missing' };
+    };
+    const inStart = (rel) => {
+        const e = tree.start.get(rel);
+        return e?.mode === '120000' ? { type: 'link', target: startLinks.get(rel) ?? '' } : e ? { type: 'file' } : { type: 'missing' };
+    };
+    const bad = new Map();
+    for (const c of newLinks) {
+        const link = c.link ?? '';
+        const reason = linkProblem((0,resolve_links/* resolveLink */.nm)(inTree, c.path, link), protectedPaths, c.path) ?? linkProblem((0,resolve_links/* resolveLink */.nm)(disk, c.path, link), protectedPaths, c.path);
+        if (reason)
+            bad.set(c, reason);
+    }
+    // An unchanged link: fine if it leads where it led before or somewhere harmless.
+    for (const [p, link] of startLinks) {
+        if (tree.byPath.has(p) || tree.get(p)?.mode !== '120000')
+            continue;
+        const where = (0,resolve_links/* resolveLink */.nm)(inTree, p, link);
+        if (!linkProblem(where, protectedPaths, p))
+            continue;
+        const before = (0,resolve_links/* resolveLink */.nm)(inStart, p, link);
+        if (before.kind === where.kind && (before.kind !== 'inside' || where.kind !== 'inside' || before.rel === where.rel))
+            continue;
+        for (const v of where.via) {
+            const culprit = tree.byPath.get(v);
+            if (culprit)
+                bad.set(culprit, `it makes the existing link ${p} lead ${where.kind === 'inside' ? 'onto a protected path' : 'out of the repository'}`);
+        }
+    }
+    for (const [c, reason] of bad)
+        drop(c, reason);
+    return bad.size ? kept.filter((c) => !bad.has(c)) : kept;
+}
+function linkProblem(where, protectedPaths, at) {
+    if (where.kind === 'outside')
+        return 'a link that leads outside the repository';
+    if (where.kind === 'git')
+        return "a link that leads into git's own directory";
+    if (where.kind === 'loop')
+        return 'a link in a loop (or a chain longer than the 40 links the system follows)';
+    const atGlob = protectedPaths.reaches(at);
+    if (atGlob)
+        return `a link standing where protected files live (${atGlob})`;
+    const glob = protectedPaths.reaches(where.rel);
+    if (glob)
+        return `a link that leads to protected files (${glob}) under another name`;
+    return undefined;
+}
+/** Whether a change adds a line holding a secret (lines the file already had do not count). */
+async function addsSecret(git, c, leaks) {
+    if (!c.new)
+        return false;
+    const text = (await git.runRaw(['cat-file', 'blob', c.new.oid])).toString('latin1');
+    const oldLines = new Set();
+    if (c.old && c.old.mode !== '160000')
+        for (const l of (await git.runRaw(['cat-file', 'blob', c.old.oid])).toString('latin1').split('\n'))
+            oldLines.add(l);
+    const added = text.split('\n').filter((l) => !oldLines.has(l));
+    // Also joined: a secret wrapped over several lines (base64 at 76 columns, one character per line) still counts.
+    return added.some(leaks) || leaks(added.join('')) || leaks(added.join('\n'));
+}
+/**
+ * Write the index in the publication repository (the starting tree plus the kept changes) and its tree. A change
+ * git will not take (it refuses some names, some of them silently) is returned in `refused`, and the tree is
+ * built without it. What the index holds is checked against what was asked: every change as asked, nothing else.
+ */
+async function writeTree(repo, startSha, wanted) {
+    const index = external_node_path_default().join(repo.dir, 'patch-index');
+    const env = { GIT_INDEX_FILE: index };
+    const line = (c) => (c.new ? `${c.new.mode} ${c.new.oid}\t${c.path}\0` : `0 ${(0,loose_objects/* NULL_OID */.$)(repo.format)}\t${c.path}\0`);
+    const refused = [];
+    let kept = wanted;
+    // The scan already read the starting tree into an index: a copy saves reading 100,000 entries again.
+    const startIndex = external_node_path_default().join(repo.dir, 'scan-index');
+    for (let attempt = 0; attempt < 3; attempt++) {
+        if (attempt === 0 && external_node_fs_default().existsSync(startIndex))
+            external_node_fs_default().copyFileSync(startIndex, index);
+        else
+            await repo.git.run(['read-tree', startSha], { env });
+        const batch = await repo.git.run(['update-index', '-z', '--index-info'], { env, input: kept.map(line).join(''), allowFailure: true });
+        if (batch.exitCode !== 0) {
+            // One at a time, so the one git refuses is the only one left out.
+            await repo.git.run(['read-tree', startSha], { env });
+            for (const c of kept) {
+                const one = await repo.git.run(['update-index', '-z', '--index-info'], { env, input: line(c), allowFailure: true });
+                if (one.exitCode !== 0)
+                    refused.push(c);
+            }
+            kept = kept.filter((c) => !refused.includes(c));
+        }
+        const actual = await indexChanges(repo.git, startSha, env);
+        const expected = new Map(kept.map((c) => [c.path, c.new ? `${c.new.mode} ${c.new.oid}` : 'deleted']));
+        const wrong = new Set();
+        for (const [p, e] of expected)
+            if (actual.get(p) !== e)
+                wrong.add(p);
+        for (const p of actual.keys())
+            if (!expected.has(p))
+                wrong.add(p);
+        if (wrong.size === 0)
+            return { tree: (await repo.git.run(['write-tree'], { env })).stdout.trim(), refused };
+        // A change git did not apply as asked is left out; an entry that should have stayed and did not can only have
+        // been displaced by a change above or below it, which is left out too.
+        const related = (a, b) => a === b || a.startsWith(`${b}/`) || b.startsWith(`${a}/`);
+        const culprits = kept.filter((c) => [...wrong].some((p) => related(c.path, p)));
+        if (culprits.length === 0)
+            break;
+        refused.push(...culprits);
+        kept = kept.filter((c) => !culprits.includes(c));
+    }
+    throw new git/* GitError */.X('the patch could not be staged consistently (git wrote an index other than the one intended)');
+}
+/** How the index differs from the starting commit: `mode oid` or 'deleted' by path (names that are not UTF-8 skipped). */
+async function indexChanges(git, startSha, env) {
+    const raw = await git.runRaw(['diff-index', '--cached', '--raw', '-z', '--no-renames', '--no-abbrev', startSha], { env });
+    const utf8 = new TextDecoder('utf-8', { fatal: true });
+    const out = new Map();
+    const parts = [];
+    for (let at = 0; at < raw.length;) {
+        const end = raw.indexOf(0, at);
+        parts.push(raw.subarray(at, end < 0 ? raw.length : end));
+        at = end < 0 ? raw.length : end + 1;
+    }
+    for (let i = 0; i + 1 < parts.length; i += 2) {
+        // ":100644 100644 <old> <new> M" then the path
+        const [, newMode, , newOid, status] = parts[i].toString('latin1').replace(/^:/, '').split(' ');
+        let name;
+        try {
+            name = utf8.decode(parts[i + 1]);
+        }
+        catch {
+            continue;
+        }
+        out.set(name, status === 'D' ? 'deleted' : `${newMode} ${newOid}`);
+    }
+    return out;
 }
 
-// EXTERNAL MODULE: ./src/publish/pull-request.ts
-var pull_request = __nccwpck_require__(14780);
 // EXTERNAL MODULE: ./src/util/format.ts
 var format = __nccwpck_require__(32693);
 // EXTERNAL MODULE: ./src/render/markdown.ts
 var markdown = __nccwpck_require__(42495);
 ;// CONCATENATED MODULE: ./src/render/pull-body.ts
+
 
 
 const PR_MARKER = (key) => `<!-- taskcap:pr key=${key} -->`;
@@ -36733,10 +37752,13 @@ function renderPullBody(r, opts) {
         parts.push(`Fixes #${opts.fixes}`, '');
     parts.push('## Summary', '', r.summary?.trim() || '_No summary was written._', '');
     if (r.status === 'budget-exhausted' || r.status === 'failed') {
-        parts.push('## ⏸ Partial work', '', `${r.reason ?? 'The run stopped before finishing.'} This PR holds what was done so far; re-run taskcap on the issue (or raise its budget with a \`budget:\` label) to continue from this branch.`, '');
+        parts.push('## ⏸ Partial work', '', `${r.reason ? defuse(r.reason) : 'The run stopped before finishing.'} This PR holds what was done so far; re-run taskcap on the issue (or raise its budget with a \`budget:\` label) to continue from this branch.`, '');
     }
     if (r.tests) {
-        parts.push(`## Tests ${r.tests.passed ? '✅' : '❌'}`, '', `\`${r.tests.command}\` ${r.tests.passed ? 'passed' : r.tests.timedOut ? 'timed out' : `failed (exit ${r.tests.exitCode ?? 'unknown'})`}.`, ...(r.tests.passed ? [] : ['', '```', r.tests.outputTail, '```']), '');
+        parts.push(`## Tests ${r.tests.passed ? '✅' : '❌'}`, '', `${(0,markdown/* inlineCode */.ti)(r.tests.command, 200)} ${r.tests.passed ? 'passed' : r.tests.timedOut ? 'timed out' : `failed (exit ${r.tests.exitCode ?? 'unknown'})`}.`, 
+        // Test output is untrusted: in a fence it cannot close it never renders as markdown, and defused it closes,
+        // mentions and skips nothing even where a code block's text is read for references.
+        ...(r.tests.passed ? [] : ['', codeBlock(defuse(r.tests.outputTail))]), '');
     }
     const spend = `${(0,format/* formatInt */.Dw)(r.loopTokens)}${r.budget ? ` / ${(0,format/* formatInt */.Dw)(r.budget)}` : ''} loop tokens · ${(0,format/* formatUsd */.UK)(r.costUsd)} · ${r.turns} requests`;
     const links = [opts.receiptUrl && `[receipt](${opts.receiptUrl})`, r.runUrl && `[run](${r.runUrl})`].filter(Boolean).join(' · ');
@@ -36746,24 +37768,14 @@ function renderPullBody(r, opts) {
 
 // EXTERNAL MODULE: ./src/tools/output-cap.ts
 var output_cap = __nccwpck_require__(34823);
+// EXTERNAL MODULE: ./src/tools/protected-paths.ts
+var protected_paths = __nccwpck_require__(82404);
+// EXTERNAL MODULE: ./src/tools/shell.ts + 1 modules
+var shell = __nccwpck_require__(2955);
 // EXTERNAL MODULE: ./src/util/errors.ts
 var errors = __nccwpck_require__(70017);
-// EXTERNAL MODULE: ./src/publish/explain-git-error.ts
-var explain_git_error = __nccwpck_require__(43234);
 // EXTERNAL MODULE: ./src/action/runner-context.ts
 var runner_context = __nccwpck_require__(6860);
-;// CONCATENATED MODULE: ./src/util/defuse.ts
-/**
- * Text from outside (a model's summary, an issue title) that taskcap writes into a PR, a commit or a comment: an
- * @team or @user would notify people from a bot's text, and a "Fixes #123" would close an unrelated issue on merge
- * (an injected instruction could ask for either). The text stays; the ping and the closing keyword are defused.
- */
-function defuseMentions(text) {
-    return text
-        .replace(/(^|[^\w`])@(?=[A-Za-z0-9])/g, '$1@\u200b')
-        .replace(/\b(close[sd]?|fix(?:e[sd])?|resolve[sd]?)(:?\s+)(?=(?:[\w.-]+\/[\w.-]+)?#\d)/gi, '$1$2\u200b');
-}
-
 ;// CONCATENATED MODULE: ./src/run/build-outcome.ts
 
 
@@ -36820,9 +37832,10 @@ function buildOutcome(task, settings, work, sandbox, setup) {
     }));
     for (const t of loop.tools)
         outcome.toolCalls[t.name] = (outcome.toolCalls[t.name] ?? 0) + 1;
-    // Model-written text goes into a PR and comments: redacted, capped, and with its pings and closing keywords defused.
+    // Model-written text goes into a PR, a commit and comments: redacted, capped, and defused (pings, closing keywords,
+    // CI-skip directives, hidden comments and workflow commands lose their effect).
     if (loop.summary)
-        outcome.summary = defuseMentions(setup.redactor.redact((0,output_cap/* capText */.yA)(loop.summary, 20_000)));
+        outcome.summary = defuse(setup.redactor.redact((0,output_cap/* capText */.yA)(loop.summary, 20_000)));
     else {
         outcome.summaryIsFallback = true;
         outcome.summary = `Claude did not write a summary${loop.detail ? ` (${loop.detail.replace(/\.$/, '')})` : ''}; see the diff for what changed.`;
@@ -36831,6 +37844,7 @@ function buildOutcome(task, settings, work, sandbox, setup) {
 }
 
 ;// CONCATENATED MODULE: ./src/run/decide-status.ts
+
 const STATUS_BY_END = {
     completed: 'completed',
     budget: 'budget-exhausted',
@@ -36843,15 +37857,20 @@ const STATUS_BY_END = {
 };
 /**
  * The status of a task and the sentence that explains it, from the facts alone. Later facts win over earlier ones
- * in the order they happen: the loop, a crash, a secret in the patch, an empty patch, publishing.
+ * in the order they happen: the loop, a crash, a process that escaped its command, a secret in the patch, an empty
+ * patch, publishing.
  */
 function decideStatus(f) {
     if (f.publishError !== undefined)
         return { status: 'failed', reason: f.publishError };
     if (f.secretFiles.length > 0) {
         // Loud on purpose: a secret in the agent's output means something reached it that should not have.
-        return { status: 'failed', reason: `${f.secretFiles.join(', ')} contained a secret or a token and ${f.secretFiles.length === 1 ? 'was' : 'were'} left out of the patch.` };
+        const files = f.secretFiles.join(', ');
+        return { status: 'failed', reason: defuse(`${files} contained a secret or a token and ${f.secretFiles.length === 1 ? 'was' : 'were'} left out of the patch.`) };
     }
+    // Loud too: the patch was still built and checked, but a reviewer must look at it closely.
+    if (f.breach !== undefined)
+        return { status: 'failed', reason: f.breach };
     if (f.crash !== undefined || !f.loop)
         return { status: 'failed', reason: `The run failed: ${f.crash ?? 'unknown error'}` };
     const status = STATUS_BY_END[f.loop.endReason];
@@ -36872,62 +37891,71 @@ function decideStatus(f) {
 
 
 
+
+
 /**
  * From the agent's work to what people see: the figures, one commit without what must never be published, the
- * status, and (unless a dry run) the push and the PR. Publishing failures end as a failed status, never an
- * exception: the receipt still says what happened.
+ * status, and (unless a dry run) the push and the PR. The patch is built, committed and pushed by object id in
+ * taskcap's own repository (publish-repo.ts): nothing in the workspace can steer that git, and nothing a process
+ * does to the workspace after the check can change what lands. Publishing failures end as a failed status, never
+ * an exception: the receipt still says what happened.
  */
-async function deliver(task, settings, work, prepared, setup) {
+async function deliver(task, settings, work, prepared, repo, setup) {
     const { redactor, ports } = setup;
     const { log } = ports;
     const outcome = buildOutcome(task, settings, work, prepared.sandbox, setup);
     outcome.branch = prepared.branch.branch;
     const facts = {
         loop: work.loop,
-        crash: work.crash === undefined ? undefined : redactor.redact((0,errors/* errorMessage */.gJ)(work.crash)),
+        crash: work.crash === undefined ? undefined : defuse(redactor.redact((0,errors/* errorMessage */.gJ)(work.crash))),
+        breach: (0,shell/* containmentBreach */.Yi)(prepared.sandbox.shell),
         secretFiles: [],
         committed: false,
         producesPatch: task.spec.output === 'patch',
     };
+    if (facts.breach)
+        log.warn(facts.breach);
     try {
-        const patch = await makePatch(ports.git, {
-            startSha: prepared.branch.startSha,
-            protectedPaths: new protected_paths/* ProtectedPaths */.hn(setup.protectedGlobs),
-            leaks: (text) => redactor.leaks(text),
-            message: redactor.redact(commitMessage(task, outcome.summary)),
-        });
-        logLeftOut(patch, log);
-        Object.assign(outcome, { commitSha: patch.commit, changedFiles: patch.changedFiles, droppedPaths: patch.droppedPaths });
-        Object.assign(facts, { secretFiles: patch.secretFiles, committed: patch.commit !== undefined });
+        const patch = await stagePatch(repo, { startSha: prepared.branch.startSha, protectedPaths: new protected_paths/* ProtectedPaths */.hn(setup.protectedGlobs), leaks: (text) => redactor.leaks(text) });
+        logLeftOut(patch, setup);
+        const message = redactor.redact(commitMessage(task, outcome.summary));
+        const commit = await commitPatch(repo, ports.git, patch, message, prepared.branch.branch, (e) => log.warn(`The workspace could not be moved to the new commit: ${redactor.redact((0,errors/* errorMessage */.gJ)(e))}`));
+        Object.assign(outcome, { commitSha: commit, changedFiles: patch.changed, droppedPaths: [...patch.dropped.map((d) => d.path).filter((p) => !patch.leaking.includes(p)), ...patch.leaking] });
+        Object.assign(facts, { secretFiles: patch.leaking.map(shownPath), committed: commit !== undefined });
         Object.assign(outcome, decideStatus(facts));
         if (!setup.inputs.dryRun)
-            await publish(task, outcome, prepared, setup);
+            await publish(task, outcome, prepared, repo, setup);
     }
     catch (e) {
-        facts.publishError = redactor.redact((0,explain_git_error/* publishFailure */.yX)((0,errors/* errorMessage */.gJ)(e)));
+        facts.publishError = defuse(redactor.redact((0,explain_git_error/* publishFailure */.yX)((0,errors/* errorMessage */.gJ)(e))));
         Object.assign(outcome, decideStatus(facts));
         log.warn(outcome.reason);
     }
     return outcome;
 }
+/** The issue's title is untrusted: in the subject it can neither close an issue, ping anyone nor skip CI. */
 function commitMessage(task, summary) {
-    const subject = `taskcap: ${task.title || task.goal}`.replace(/\s+/g, ' ').slice(0, 72);
-    return `${subject}\n\n${(0,output_cap/* capText */.yA)(summary ?? '', 4000)}\n\nCo-authored-by: ${identity/* BOT_NAME */.Wm}`;
+    const subject = `taskcap: ${untrustedLine(task.title || task.goal, 62)}`;
+    return `${subject}\n\n${defuse((0,output_cap/* capText */.yA)(summary ?? '', 4000))}\n\nCo-authored-by: ${identity/* BOT_NAME */.Wm}`;
 }
-function logLeftOut(patch, log) {
-    const other = patch.droppedPaths.filter((p) => !patch.secretFiles.includes(p));
+/** A path for a log line or a reason: quoted when it holds characters that would break the line. */
+const shownPath = (p) => (/[\x00-\x1f\x7f]/.test(p) ? JSON.stringify(p) : p);
+function logLeftOut(patch, setup) {
+    const { log } = setup.ports;
+    const redact = (s) => setup.redactor.redact(s);
+    const other = patch.dropped.filter((d) => !patch.leaking.includes(d.path));
     if (other.length)
-        log.warn(`Left out of the patch: ${other.join(', ')}.`);
-    if (patch.secretFiles.length)
-        log.warn(`The patch contains a secret or a token in ${patch.secretFiles.join(', ')}: left out; the rest of the work ships.`);
+        log.warn(redact(`Left out of the patch: ${other.map((d) => `${shownPath(d.path)} (${d.reason})`).join(', ')}.`));
+    if (patch.leaking.length)
+        log.warn(redact(`The patch contains a secret or a token in ${patch.leaking.map(shownPath).join(', ')}: left out; the rest of the work ships.`));
 }
-/** Push the commit and open, update or re-check the PR. */
-async function publish(task, outcome, prepared, setup) {
-    const { github, git, log } = setup.ports;
+/** Push the commit (by its id) and open, update or re-check the PR. */
+async function publish(task, outcome, prepared, repo, setup) {
+    const { github, log } = setup.ports;
     const { redactor } = setup;
     const { branch } = prepared;
     const commit = outcome.commitSha;
-    const auth = setup.credentials.auth;
+    const push = (sha) => (0,publish_repo/* pushCommit */.Sq)(repo, sha, branch.branch, branch.remoteSha, setup.credentials.auth);
     if (task.target.kind === 'pull') {
         // Pinning: push only onto the head the request was made against, and only while the PR is open.
         const now = await github.getPull(task.target.number);
@@ -36936,28 +37964,31 @@ async function publish(task, outcome, prepared, setup) {
             throw new Error(`pull request #${task.target.number} ${why} while taskcap worked, so its work was not pushed`);
         }
         if (commit)
-            await (0,publish_branch/* pushBranch */.TV)(git, branch, auth);
+            await push(commit);
         outcome.pr = { number: now.number, url: now.url, draft: now.draft, operation: commit ? 'updated' : 'unchanged' };
         if (commit)
             log.info(`Pushed ${commit.slice(0, 7)} to ${branch.branch} (PR #${now.number}).`);
         return;
     }
     if (commit) {
-        await (0,publish_branch/* pushBranch */.TV)(git, branch, auth);
+        await push(commit);
         log.info(`Pushed ${commit.slice(0, 7)} to ${branch.branch}.`);
     }
+    // A fan-out shard publishes its branch only: collect merges it and owns the PR.
     if (task.branchOnly)
         return;
     if (!commit && !prepared.existingPull)
         return;
     const draft = outcome.status !== 'completed' || (outcome.tests !== undefined && !outcome.tests.passed);
     const body = redactor.redact(renderPullBody(outcome, { key: task.key, fixes: task.fixes, actor: task.actor }));
-    const title = redactor.redact(`${task.title || task.goal}`.slice(0, 200));
+    const title = redactor.redact(untrustedLine(task.title || task.goal, 200));
     const { pull, operation } = await (0,pull_request/* createOrUpdatePullRequest */.f)(github, { branch: branch.branch, base: task.baseBranch, title, body, draft }, prepared.existingPull);
     outcome.pr = { number: pull.number, url: pull.url, draft: pull.draft, operation: commit ? operation : 'unchanged' };
     log.info(`PR #${pull.number} ${operation}: ${pull.url}`);
 }
 
+// EXTERNAL MODULE: ./src/publish/branch.ts
+var publish_branch = __nccwpck_require__(61571);
 ;// CONCATENATED MODULE: ./src/publish/live-receipt.ts
 
 
@@ -37123,6 +38154,7 @@ var workspace_guard = __nccwpck_require__(67088);
 
 
 
+
 /**
  * One task, as its stages: prepare (sandbox, branch, lookups) → guard the workspace → run the agent (loop, tests)
  * → deliver (patch, status, push, PR) → announce (receipt, result, replies).
@@ -37139,10 +38171,15 @@ async function workOnTask(task, setup) {
     }
     try {
         const guard = await (0,workspace_guard/* guardWorkspace */.t)(ports.git, setup.credentials, setup.ctx.serverUrl, setup.provider.vault);
+        // taskcap's own repository for staging and pushing, opened before the agent runs (see publish-repo.ts).
+        const repo = await (0,publish_repo/* openPublishRepo */.wV)(ports.git).catch(async (e) => {
+            await guard.release();
+            throw e;
+        });
         try {
-            const work = await (0,run_agent/* runAgent */.J)(task, settings, prepared, setup);
+            const work = await (0,run_agent/* runAgent */.J)(task, settings, prepared, setup, repo);
             guard.restoreGitDir();
-            const outcome = await log.group('Delivery', () => deliver(task, settings, work, prepared, setup));
+            const outcome = await log.group('Delivery', () => deliver(task, settings, work, prepared, repo, setup));
             outcome.wallMs = clock.now() - setup.started;
             if (inputs.dryRun)
                 log.info('Dry run: nothing pushed, no PR, no comment.');
@@ -37151,6 +38188,7 @@ async function workOnTask(task, setup) {
             return taskResult(outcome, startedAt, clock.now(), work.loop);
         }
         finally {
+            repo.dispose();
             await guard.release();
         }
     }
@@ -37395,9 +38433,9 @@ function plainTerminalText(text) {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   D_: () => (/* binding */ DEFAULT_PROTECTED),
-/* harmony export */   hn: () => (/* binding */ ProtectedPaths),
-/* harmony export */   mu: () => (/* binding */ symlinkEscapes)
+/* harmony export */   hn: () => (/* binding */ ProtectedPaths)
 /* harmony export */ });
+/* unused harmony export symlinkEscapes */
 /**
  * Paths a patch may never touch, whatever wrote them: workflow and action definitions (a pushed workflow runs
  * with the repo's secrets), ownership and git plumbing files, hooks, and taskcap's own config.
@@ -37409,9 +38447,17 @@ const DEFAULT_PROTECTED = [
     '.github/CODEOWNERS',
     'docs/CODEOWNERS',
     '.gitmodules',
+    // Git checks every .gitmodules it receives, at any depth: one with a hostile URL makes GitHub refuse the push.
+    '**/.gitmodules',
     '.gitattributes',
     '**/.gitattributes',
     '.husky/**',
+    // The metadata of a GitHub Action (at the root of an action repository, or in any directory `uses:` can name):
+    // it decides what runs in every workflow that uses the action.
+    'action.yml',
+    'action.yaml',
+    '**/action.yml',
+    '**/action.yaml',
 ];
 function globToRegExp(glob) {
     let re = '';
@@ -37440,6 +38486,17 @@ function globToRegExp(glob) {
     // Case-insensitive: `.GitHub/Workflows/x.yml` is the same file on a case-insensitive checkout.
     return new RegExp(`^${re}$`, 'i');
 }
+/**
+ * The directory every match of a glob lives under, lower-cased and with a trailing slash (`.github/workflows/**`
+ * → `.github/workflows/`, `.github/CODEOWNERS` → `.github/`), or undefined when there is none (`CODEOWNERS`,
+ * a glob that starts with a double star).
+ */
+function fixedDirectory(glob) {
+    const wild = glob.search(/[*?[]/);
+    const fixed = wild < 0 ? glob : glob.slice(0, wild);
+    const slash = fixed.lastIndexOf('/');
+    return slash > 0 ? `${fixed.slice(0, slash).toLowerCase()}/` : undefined;
+}
 /** Matches repo-relative POSIX paths against protected globs; a directory glob also covers the directory itself. */
 class ProtectedPaths {
     globs;
@@ -37450,12 +38507,27 @@ class ProtectedPaths {
             glob,
             re: globToRegExp(glob),
             dir: glob.endsWith('/**') ? globToRegExp(glob.slice(0, -3)) : undefined,
+            fixedDir: fixedDirectory(glob),
         }));
     }
     /** The glob that protects `rel`, if any. */
     match(rel) {
         const p = rel.replace(/\\/g, '/').replace(/^\.\//, '');
         return this.patterns.find((x) => x.re.test(p) || x.dir?.test(p))?.glob;
+    }
+    /**
+     * The glob of a protected path that `rel` is, is inside, or is a directory above (`.github` holds
+     * `.github/workflows/**`; '' is the root and holds them all). A link pointing there, or standing there,
+     * reaches protected files under another name: `gh -> .github` makes `gh/workflows/x.yml` a workflow.
+     */
+    reaches(rel) {
+        const direct = this.match(rel);
+        if (direct || this.patterns.length === 0)
+            return direct;
+        const p = rel.replace(/\\/g, '/').replace(/^\.\//, '').replace(/\/+$/, '').toLowerCase();
+        if (p === '')
+            return this.patterns[0].glob;
+        return this.patterns.find((x) => x.fixedDir !== undefined && x.fixedDir.startsWith(`${p}/`))?.glob;
     }
 }
 /**
@@ -37486,43 +38558,347 @@ function symlinkEscapes(rel, target) {
 
 /***/ }),
 
-/***/ 94665:
+/***/ 91003:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   bO: () => (/* binding */ BASH_WRAPPER),
-/* harmony export */   hM: () => (/* binding */ OUTPUT_STOP_BYTES),
-/* harmony export */   io: () => (/* binding */ createProcessShell),
-/* harmony export */   xx: () => (/* binding */ createHostShell)
+/* harmony export */   G4: () => (/* binding */ isDotGit),
+/* harmony export */   M6: () => (/* binding */ gitFileName),
+/* harmony export */   av: () => (/* binding */ diskLookup),
+/* harmony export */   nm: () => (/* binding */ resolveLink),
+/* harmony export */   o1: () => (/* binding */ resolvePath)
 /* harmony export */ });
-/* unused harmony exports COMMAND_MARK_VAR, killMarked */
-/* harmony import */ var node_child_process__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(31421);
-/* harmony import */ var node_child_process__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_child_process__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(77598);
-/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_1__);
-/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(73024);
-/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_2__);
-/* harmony import */ var _output_cap_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(34823);
+/* unused harmony exports MAX_LINK_HOPS, treeLookup */
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(73024);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(76760);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
+
+
+/** The kernel gives up after 40 links (MAXSYMLINKS); so does taskcap. */
+const MAX_LINK_HOPS = 40;
+/**
+ * True for a path component git treats as its own directory: `.git` in any case, and the spellings that mean
+ * `.git` on NTFS (`git~1`, trailing dots or spaces, `::$INDEX_ALLOCATION`) or HFS+ (ignorable code points).
+ */
+function isDotGit(component) {
+    const folded = component
+        .replace(/[\u200c-\u200f\u202a-\u202e\u206a-\u206f\ufeff]/g, '')
+        .toLowerCase()
+        .replace(/::\$index_allocation$/, '')
+        .replace(/[. ]+$/, '');
+    return folded === '.git' || folded === 'git~1';
+}
+/** A name folded the way NTFS and HFS+ compare names: ignorable code points out, case folded, trailing dots and spaces and an NTFS stream suffix dropped. */
+function foldName(component) {
+    return component
+        .replace(/[\u200c-\u200f\u202a-\u202e\u206a-\u206f\ufeff]/g, '')
+        .toLowerCase()
+        .replace(/:.*$/, '')
+        .replace(/[. ]+$/, '');
+}
+/**
+ * The git file a name stands for on some file system (`.GITMODULES`, `gitmod~1`, `.gitmodules.` on NTFS, with
+ * ignorable characters on HFS+), as git's own checks read it, or undefined for an ordinary name.
+ */
+function gitFileName(component) {
+    const f = foldName(component);
+    if (f === '.gitmodules' || /^(?:gitmod|gi7eba)~[1-4]$/.test(f))
+        return '.gitmodules';
+    if (f === '.gitattributes' || /^(?:gitatt|gi7d29)~[1-4]$/.test(f))
+        return '.gitattributes';
+    if (f === '.gitignore' || /^(?:gitign|gi250a)~[1-4]$/.test(f))
+        return '.gitignore';
+    if (f === '.mailmap' || /^(?:mailma|maba30)~[1-4]$/.test(f))
+        return '.mailmap';
+    return undefined;
+}
+/**
+ * Resolve `text` (a link's target, or a path typed by the agent) starting in directory `from` (root-relative).
+ * A name that does not exist yet (or is not a directory) is taken as a directory and the walk goes on as text:
+ * that is where the path would lead once someone creates it, so a dangling chain is judged by its worst case.
+ * `absoluteRoot`: an absolute path under it is read as root-relative (the workspace on disk); otherwise every
+ * absolute path is outside (a committed link to `/home/runner/...` points somewhere else in every checkout).
+ */
+function resolvePath(lookup, from, text, opts = {}) {
+    const hopsSoFar = opts.hopsSoFar ?? 0;
+    const followLast = opts.followLast ?? true;
+    const stack = from === '' ? [] : from.split('/');
+    const via = [];
+    // An absolute path counts only when it names a place under `absoluteRoot` without any `..` (which could climb
+    // through links); the walk then restarts at the root.
+    const absolute = (t) => {
+        if (!t.startsWith('/'))
+            return t.split('/');
+        if (opts.absoluteRoot === undefined || t.split('/').includes('..'))
+            return undefined;
+        const rel = node_path__WEBPACK_IMPORTED_MODULE_1___default().posix.relative(opts.absoluteRoot, node_path__WEBPACK_IMPORTED_MODULE_1___default().posix.normalize(t));
+        if (rel === '..' || rel.startsWith('../') || node_path__WEBPACK_IMPORTED_MODULE_1___default().posix.isAbsolute(rel))
+            return undefined;
+        stack.length = 0;
+        return rel === '' ? [] : rel.split('/');
+    };
+    const start = absolute(text);
+    if (start === undefined)
+        return { kind: 'outside', via };
+    let queue = start;
+    while (queue.length > 0) {
+        const c = queue.shift();
+        if (c === '' || c === '.')
+            continue;
+        if (c === '..') {
+            if (stack.length === 0)
+                return { kind: 'outside', via };
+            stack.pop();
+            continue;
+        }
+        if (isDotGit(c))
+            return { kind: 'git', via };
+        stack.push(c);
+        const isLast = queue.every((q) => q === '' || q === '.');
+        if (isLast && !followLast)
+            break;
+        const node = lookup(stack.join('/'));
+        if (node.type !== 'link')
+            continue;
+        via.push(stack.join('/'));
+        if (hopsSoFar + via.length > MAX_LINK_HOPS)
+            return { kind: 'loop', via };
+        stack.pop();
+        const next = absolute(node.target);
+        if (next === undefined)
+            return { kind: 'outside', via };
+        queue = [...next, ...queue];
+    }
+    return { kind: 'inside', rel: stack.join('/'), via };
+}
+/** Resolve a symbolic link found at `rel`: its text, read from the directory holding it (the link itself is a hop). */
+function resolveLink(lookup, rel, target, opts = {}) {
+    return resolvePath(lookup, node_path__WEBPACK_IMPORTED_MODULE_1___default().posix.dirname(rel) === '.' ? '' : node_path__WEBPACK_IMPORTED_MODULE_1___default().posix.dirname(rel), target, { ...opts, hopsSoFar: 1 });
+}
+/**
+ * A lookup on the working tree under `root`, with `lstat` and `readlink` only (nothing is opened or followed by
+ * the system). Answers are cached for one resolution batch; pass a fresh one after the tree may have changed.
+ */
+function diskLookup(root) {
+    const cache = new Map();
+    return (rel) => {
+        const hit = cache.get(rel);
+        if (hit)
+            return hit;
+        let node;
+        try {
+            const st = node_fs__WEBPACK_IMPORTED_MODULE_0___default().lstatSync(node_path__WEBPACK_IMPORTED_MODULE_1___default().join(root, rel));
+            if (st.isSymbolicLink())
+                node = { type: 'link', target: node_fs__WEBPACK_IMPORTED_MODULE_0___default().readlinkSync(node_path__WEBPACK_IMPORTED_MODULE_1___default().join(root, rel), 'utf8') };
+            else
+                node = st.isDirectory() ? { type: 'dir' } : { type: 'file' };
+        }
+        catch {
+            node = { type: 'missing' };
+        }
+        cache.set(rel, node);
+        return node;
+    };
+}
+/** A lookup on a tree given as its entries (path → file or link text): the tree a commit would hold. */
+function treeLookup(entries) {
+    const dirs = new Set(['']);
+    for (const p of entries.keys()) {
+        const parts = p.split('/');
+        for (let i = 1; i < parts.length; i++)
+            dirs.add(parts.slice(0, i).join('/'));
+    }
+    return (rel) => {
+        const e = entries.get(rel);
+        if (e)
+            return e.link !== undefined ? { type: 'link', target: e.link } : { type: 'file' };
+        return dirs.has(rel) ? { type: 'dir' } : { type: 'missing' };
+    };
+}
+
+
+/***/ }),
+
+/***/ 2955:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  bO: () => (/* binding */ BASH_WRAPPER),
+  hM: () => (/* binding */ OUTPUT_STOP_BYTES),
+  Yi: () => (/* binding */ containmentBreach),
+  xx: () => (/* binding */ createHostShell),
+  io: () => (/* binding */ createProcessShell)
+});
+
+// UNUSED EXPORTS: COMMAND_MARK_VAR, MAX_PROCESSES, bashWrapper, killMarked
+
+// EXTERNAL MODULE: external "node:child_process"
+var external_node_child_process_ = __nccwpck_require__(31421);
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(77598);
+var external_node_crypto_default = /*#__PURE__*/__nccwpck_require__.n(external_node_crypto_);
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(73024);
+var external_node_fs_default = /*#__PURE__*/__nccwpck_require__.n(external_node_fs_);
+// EXTERNAL MODULE: ./src/tools/output-cap.ts
+var output_cap = __nccwpck_require__(34823);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(76760);
+var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
+;// CONCATENATED MODULE: ./src/tools/process-reaper.ts
+
+
+
+/**
+ * Holding every process a command starts, without a sandbox. A process group is not enough: `setsid` leaves it,
+ * and a double fork hands the daemon to init. A *child subreaper* (Linux `PR_SET_CHILD_SUBREAPER`) is: every
+ * orphan among its descendants is re-parented to it instead of init, whatever session or group it moved to and
+ * whatever environment it cleared. Node cannot make that system call, so a few lines of Perl (perl-base is part
+ * of every Debian and Ubuntu system, GitHub's runners included) sit between taskcap and the command's bash: they
+ * become the subreaper, run the command, and when it ends (or taskcap asks, or taskcap dies) they freeze and kill
+ * every descendant, over and over until none is left.
+ *
+ * What it cannot hold: a process that becomes another user (sudo) cannot be killed by the runner's user, and a
+ * command can kill its reaper (same user); taskcap notices the latter and says so. The bubblewrap sandbox needs
+ * none of this: its PID namespace dies with the command.
+ */
+/** `prctl`'s system call number by Node's architecture name (Perl's `syscall` takes the number). */
+const PRCTL = { x64: 157, arm64: 167, riscv64: 167, loong64: 167, arm: 172, ia32: 172, s390x: 172, ppc64: 171 };
+/** Exit status of the reaper when it could not become a subreaper (nothing was run). */
+const REAPER_UNAVAILABLE = 125;
+const REAPER_SCRIPT = String.raw `
+use strict; use warnings; use POSIX qw(WNOHANG);
+my $nr = shift @ARGV;
+# PR_SET_CHILD_SUBREAPER: orphaned descendants come to this process, not to init.
+syscall($nr, 36, 1, 0, 0, 0) == 0 or exit ${REAPER_UNAVAILABLE};
+# PR_SET_PDEATHSIG: if taskcap dies, this process gets SIGTERM and takes everything down.
+syscall($nr, 1, 15, 0, 0, 0);
+sub descendants {
+  my %kids;
+  opendir(my $d, '/proc') or return ();
+  for my $p (grep { /^\d+$/ } readdir $d) {
+    open(my $f, '<', "/proc/$p/stat") or next;
+    my $s = <$f>;
+    # The last ')' ends the command name (which may itself hold ') ').
+    push @{$kids{$1}}, $p if defined $s && $s =~ /.*\)\s+\S+\s+(\d+)/s;
+  }
+  my (@out, @todo);
+  @todo = ($$);
+  while (@todo) { my $x = shift @todo; for my $c (@{$kids{$x} || []}) { push @out, $c; push @todo, $c; } }
+  return @out;
+}
+my $child;
+sub reap_all {
+  my $deadline = time + 30;
+  # The command's own process group first, again until it is empty: a fork bomb refills it while it is killed.
+  if ($child) {
+    while (kill('KILL', -$child) > 0) {
+      1 while waitpid(-1, WNOHANG) > 0;
+      last if time > $deadline;
+      select(undef, undef, undef, 0.001);
+    }
+  }
+  # Then whatever left the group (setsid, double forks), found as descendants: frozen, then killed.
+  while (1) {
+    1 while waitpid(-1, WNOHANG) > 0;
+    my @d = descendants();
+    last unless @d;
+    kill 'STOP', @d;   # a stopped process cannot fork any more
+    kill 'KILL', @d, descendants();
+    1 while waitpid(-1, WNOHANG) > 0;
+    if (time > $deadline) {
+      my $left = () = descendants();
+      print STDERR "[taskcap: $left process(es) the command started could not be stopped (another user's, e.g. through sudo)]\n" if $left;
+      last;
+    }
+    select(undef, undef, undef, 0.002);
+  }
+}
+$child = fork();
+exit 126 unless defined $child;
+if ($child == 0) { POSIX::setpgid(0, 0); exec { $ARGV[0] } @ARGV; exit 127; }
+POSIX::setpgid($child, $child);
+# Any signal that would end this process first takes the command down; stop signals are ignored.
+for my $sig (grep { !/^(?:KILL|STOP|CHLD|CLD|CONT|WINCH|URG|ZERO)$/ } keys %SIG) { $SIG{$sig} = sub { reap_all(); exit 143; }; }
+$SIG{$_} = 'IGNORE' for qw(TSTP TTIN TTOU);
+waitpid($child, 0);
+my $status = $?;
+reap_all();
+exit(($status & 127) ? 128 + ($status & 127) : $status >> 8);
+`;
+let detected;
+/** The reaper this machine can run (perl found, architecture known, the system call allowed), or undefined. */
+function findReaper() {
+    if (detected !== undefined)
+        return detected ?? undefined;
+    detected = null;
+    const nr = PRCTL[process.arch];
+    if (process.platform !== 'linux' || nr === undefined)
+        return undefined;
+    const dirs = [...(process.env.PATH ?? '').split((external_node_path_default()).delimiter), '/usr/bin', '/bin'];
+    const perl = dirs.filter((d) => d && external_node_path_default().isAbsolute(d)).map((d) => external_node_path_default().join(d, 'perl')).find((p) => {
+        try {
+            external_node_fs_default().accessSync(p, (external_node_fs_default()).constants.X_OK);
+            return external_node_fs_default().statSync(p).isFile();
+        }
+        catch {
+            return false;
+        }
+    });
+    if (!perl)
+        return undefined;
+    try {
+        (0,external_node_child_process_.execFileSync)(perl, ['-e', REAPER_SCRIPT, String(nr), '/bin/true'], { stdio: 'ignore', timeout: 10_000, env: { PATH: '/usr/bin:/bin' } });
+        detected = { perl, syscall: nr };
+    }
+    catch {
+        /* no subreaper here */
+    }
+    return detected ?? undefined;
+}
+/** The argv that runs `file args…` under the reaper. */
+function underReaper(reaper, file, args) {
+    return { file: reaper.perl, args: ['-e', REAPER_SCRIPT, String(reaper.syscall), file, ...args] };
+}
+
+;// CONCATENATED MODULE: ./src/tools/shell.ts
 
 
 
 
+
+/**
+ * Processes (threads count too) one command may have running under the runner's user: far above what builds and
+ * test runners use, far below what takes a runner down. The kernel enforces it for users other than root; in
+ * the sandbox it counts only the sandbox's own processes (its user namespace), without one all of the user's.
+ */
+const MAX_PROCESSES = 4096;
 /**
  * Each command gets a fresh non-interactive bash; the working directory carries over (reported on fd 3), like
  * the persistent session the bash tool describes, without a long-lived shell that a timeout could wedge.
  * stderr joins stdout so the model sees output in the order a terminal would show it. The command itself runs
  * with fd 3 closed: it cannot forge the directory report, and a daemon it starts does not hold the pipe open.
  */
-const BASH_WRAPPER = [
-    'cd -- "$1" 2>/dev/null || cd -- "$2"',
-    'exec 2>&1',
-    'eval "$3" 3>&-',
-    '__taskcap_status=$?',
-    'pwd -P >&3 2>/dev/null',
-    'exit $__taskcap_status',
-].join('\n');
+function bashWrapper(maxProcesses = MAX_PROCESSES) {
+    return [
+        // The process limit, hard (a command cannot raise it again): a fork bomb stops at it instead of at the runner's.
+        `ulimit -u ${Math.floor(maxProcesses)} 2>/dev/null`,
+        'cd -- "$1" 2>/dev/null || cd -- "$2"',
+        'exec 2>&1',
+        'eval "$3" 3>&-',
+        '__taskcap_status=$?',
+        'pwd -P >&3 2>/dev/null',
+        'exit $__taskcap_status',
+    ].join('\n');
+}
+const BASH_WRAPPER = bashWrapper();
 /** How long pipes may stay open after the shell exits (a daemon holding them) before taskcap stops reading. */
 const DRAIN_GRACE_MS = 200;
+/** How long the reaper gets to take a command down before its whole process group is killed. */
+const REAPER_GRACE_MS = 6_000;
 /**
  * A command that writes this much is stopped: only head and tail are kept anyway, and an endless writer (`yes`,
  * `tail -f` of a growing log) would otherwise burn the whole command timeout.
@@ -37540,7 +38916,7 @@ function killMarked(mark) {
     let killed = 0;
     let pids;
     try {
-        pids = node_fs__WEBPACK_IMPORTED_MODULE_2___default().readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+        pids = external_node_fs_default().readdirSync('/proc').filter((d) => /^\d+$/.test(d));
     }
     catch {
         return 0;
@@ -37549,7 +38925,7 @@ function killMarked(mark) {
         if (Number(pid) === process.pid)
             continue;
         try {
-            const environ = node_fs__WEBPACK_IMPORTED_MODULE_2___default().readFileSync(`/proc/${pid}/environ`);
+            const environ = external_node_fs_default().readFileSync(`/proc/${pid}/environ`);
             const at = environ.indexOf(needle);
             if (at === 0 || (at > 0 && environ[at - 1] === 0)) {
                 process.kill(Number(pid), 'SIGKILL');
@@ -37564,22 +38940,29 @@ function killMarked(mark) {
 }
 /**
  * A shell that runs `argvFor(...)` in its own process group with stdin from /dev/null. On timeout, abort or exit,
- * the whole group is killed, so nothing the command started outlives it.
+ * the whole group is killed. With a `reaper`, the command runs under it, and stopping means asking the reaper,
+ * which kills every descendant, also those that left the group; the group is killed only if it does not comply.
  */
 function createProcessShell(description, argvFor, options = {}) {
+    let breaches = 0;
     return {
         description,
+        breaches: () => breaches,
         run: (req) => new Promise((resolve) => {
             const started = Date.now();
-            const collector = new _output_cap_js__WEBPACK_IMPORTED_MODULE_3__/* .CappedCollector */ .xL(req.maxOutputBytes);
+            const collector = new output_cap/* CappedCollector */.xL(req.maxOutputBytes);
             let cwdReport = '';
             let timedOut = false;
             let aborted = false;
             let flooded = false;
             let exitCode = null;
-            const { file, args } = argvFor(req);
-            const mark = options.markProcesses ? node_crypto__WEBPACK_IMPORTED_MODULE_1___default().randomUUID() : undefined;
-            const child = (0,node_child_process__WEBPACK_IMPORTED_MODULE_0__.spawn)(file, args, {
+            const argv = argvFor(req);
+            const { reaper } = options;
+            const { file, args } = reaper ? underReaper(reaper, argv.file, argv.args) : argv;
+            const mark = options.markProcesses ? external_node_crypto_default().randomUUID() : undefined;
+            let groupKilled = false;
+            let reaperDefeated = false;
+            const child = (0,external_node_child_process_.spawn)(file, args, {
                 cwd: req.root,
                 env: mark ? { ...req.env, [COMMAND_MARK_VAR]: mark } : req.env,
                 stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
@@ -37589,25 +38972,42 @@ function createProcessShell(description, argvFor, options = {}) {
                 try {
                     if (child.pid)
                         process.kill(-child.pid, 'SIGKILL');
+                    groupKilled = true;
                 }
                 catch {
                     /* already gone */
                 }
             };
+            // Stop the command and everything it started: through the reaper when there is one.
+            let reaperTimer;
+            const stop = () => {
+                if (!reaper || !child.pid || child.exitCode !== null || child.signalCode !== null)
+                    return killGroup();
+                try {
+                    process.kill(child.pid, 'SIGTERM');
+                }
+                catch {
+                    return killGroup();
+                }
+                reaperTimer ??= setTimeout(() => {
+                    reaperDefeated = true;
+                    killGroup();
+                }, REAPER_GRACE_MS);
+            };
             const collect = (b) => {
                 collector.push(b);
                 if (!flooded && collector.total > OUTPUT_STOP_BYTES) {
                     flooded = true;
-                    killGroup();
+                    stop();
                 }
             };
             const timer = setTimeout(() => {
                 timedOut = true;
-                killGroup();
+                stop();
             }, req.timeoutMs);
             const onAbort = () => {
                 aborted = true;
-                killGroup();
+                stop();
             };
             req.signal?.addEventListener('abort', onAbort, { once: true });
             if (req.signal?.aborted)
@@ -37625,12 +39025,15 @@ function createProcessShell(description, argvFor, options = {}) {
                     return;
                 finished = true;
                 clearTimeout(timer);
+                clearTimeout(reaperTimer);
                 req.signal?.removeEventListener('abort', onAbort);
                 for (const s of [child.stdout, child.stderr, fd3])
                     s?.destroy();
                 killGroup();
                 if (mark)
                     killMarked(mark);
+                if (reaperDefeated)
+                    breaches++;
                 const reported = cwdReport.trim();
                 resolve({
                     output: collector.text(),
@@ -37640,6 +39043,7 @@ function createProcessShell(description, argvFor, options = {}) {
                     aborted,
                     flooded,
                     cwd: reported || undefined,
+                    contained: reaper ? !reaperDefeated : undefined,
                     durationMs: Date.now() - started,
                 });
             };
@@ -37647,8 +39051,11 @@ function createProcessShell(description, argvFor, options = {}) {
                 collector.push(Buffer.from(`taskcap: could not start the shell: ${e.message}\n`));
                 finish();
             });
-            child.on('exit', (code) => {
+            child.on('exit', (code, signal) => {
                 exitCode = code;
+                // The reaper only ends by itself after taking everything down; killed by someone else, it could not.
+                if (reaper && signal !== null && !groupKilled)
+                    reaperDefeated = true;
                 // Background jobs of the command die with it; then give the pipes a moment to drain.
                 killGroup();
                 setTimeout(finish, DRAIN_GRACE_MS).unref();
@@ -37658,14 +39065,26 @@ function createProcessShell(description, argvFor, options = {}) {
     };
 }
 /**
- * Commands run directly on the runner, in their own process group, with a scrubbed environment. Daemons that
- * escape the group with `setsid` are hunted by an environment mark (best effort); only the sandbox guarantees it.
+ * Commands run directly on the runner, with a scrubbed environment, under a child subreaper that kills every
+ * process the command started when it ends (see process-reaper.ts). Where no reaper can run, the process group
+ * and an environment mark are all there is (best effort), and `description` says so.
  */
-function createHostShell() {
-    return createProcessShell('host (no sandbox)', (req) => ({
+function createHostShell(opts = {}) {
+    const reaper = opts.reaper === false ? undefined : (opts.reaper ?? findReaper());
+    return createProcessShell(reaper ? 'host (no sandbox)' : 'host (no sandbox, no process reaper)', (req) => ({
         file: '/bin/bash',
         args: ['--noprofile', '--norc', '-c', BASH_WRAPPER, 'taskcap-bash', req.cwd, req.root, req.command],
-    }), { markProcesses: true });
+    }), { markProcesses: true, reaper });
+}
+/**
+ * The receipt's reason when a command defeated what holds its processes (it killed its reaper, possible only
+ * without the sandbox): the work is still delivered, as a failed run, so a maintainer looks before merging.
+ */
+function containmentBreach(shell) {
+    const n = shell.breaches?.() ?? 0;
+    if (n === 0)
+        return undefined;
+    return `${n === 1 ? 'A command' : `${n} commands`} killed the process that holds what the agent's commands start (sandbox: off), so processes they started may have outlived the loop. The patch was still built and checked as usual; look at it closely before merging.`;
 }
 
 
@@ -37790,8 +39209,8 @@ const CLOUD_CREDENTIAL_ENV = /^(?:AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|AWS_SE
 
 // EXTERNAL MODULE: ./src/tools/output-cap.ts
 var output_cap = __nccwpck_require__(34823);
-// EXTERNAL MODULE: ./src/tools/shell.ts
-var shell = __nccwpck_require__(94665);
+// EXTERNAL MODULE: ./src/tools/shell.ts + 1 modules
+var shell = __nccwpck_require__(2955);
 // EXTERNAL MODULE: ./src/tools/workspace-path.ts
 var workspace_path = __nccwpck_require__(65100);
 ;// CONCATENATED MODULE: ./src/tools/bash.ts
@@ -37855,6 +39274,9 @@ class BashTool {
         }
         else if (result.exitCode !== 0)
             notes.push(`[exit code ${result.exitCode ?? 'unknown'}]`);
+        if (result.contained === false) {
+            notes.push('[taskcap: the command killed the process that holds what it starts; processes it started may have survived. This is reported on the receipt.]');
+        }
         const output = (0,output_cap/* plainTerminalText */.mm)(result.output);
         const body = output.trim() === '' ? '(no output)' : output.replace(/\n+$/, '');
         const noteText = notes.length ? `\n${notes.join('\n')}` : '';
@@ -37917,8 +39339,10 @@ class Editor {
         catch {
             throw new workspace_path/* ToolError */.v(`${rel || '.'} does not exist.`);
         }
-        if (st.isDirectory())
+        if (st.isDirectory()) {
+            this.assertDirectoryInside(abs, rel);
             return { text: (0,output_cap/* capText */.yA)(this.listing(abs, rel), capBytes), path: rel, changed: false };
+        }
         const content = this.readText(abs, rel);
         const lines = splitLines(content);
         let first = 1;
@@ -37992,6 +39416,22 @@ class Editor {
         const updated = body.join('\n') + (content.endsWith('\n') || content === '' ? '\n' : '');
         this.write(abs, rel, updated);
         return { text: (0,output_cap/* capText */.yA)(this.snippet(rel, updated, at + 1, inserted.length), capBytes), path: rel, changed: true };
+    }
+    /** A directory is listed only when the one actually opened is inside the workspace (as files are re-checked). */
+    assertDirectoryInside(abs, rel) {
+        let fd;
+        try {
+            fd = external_node_fs_default().openSync(abs, (external_node_fs_default()).constants.O_RDONLY | (external_node_fs_default()).constants.O_DIRECTORY);
+        }
+        catch (e) {
+            throw new workspace_path/* ToolError */.v(`${rel || '.'} cannot be listed (${e.code ?? 'error'}).`);
+        }
+        try {
+            this.paths.assertOpenedInside(fd, rel || '.');
+        }
+        finally {
+            external_node_fs_default().closeSync(fd);
+        }
     }
     /** A few numbered lines around an edit so the model can check it without another view. */
     snippet(rel, content, line, count) {
@@ -38207,7 +39647,9 @@ function createWorkbench(opts) {
 /* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(76760);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
-/* harmony import */ var _util_format_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(32693);
+/* harmony import */ var _resolve_links_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(91003);
+/* harmony import */ var _util_format_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(32693);
+
 
 
 
@@ -38219,7 +39661,7 @@ const isInside = (root, p) => {
     const rel = node_path__WEBPACK_IMPORTED_MODULE_1___default().relative(root, p);
     return rel === '' || (rel !== '..' && !rel.startsWith(`..${(node_path__WEBPACK_IMPORTED_MODULE_1___default().sep)}`) && !node_path__WEBPACK_IMPORTED_MODULE_1___default().isAbsolute(rel));
 };
-const hasGitComponent = (rel) => rel.split('/').some((c) => c.toLowerCase() === '.git');
+const hasGitComponent = (rel) => rel.split('/').some(_resolve_links_js__WEBPACK_IMPORTED_MODULE_2__/* .isDotGit */ .G4);
 /** Linux limits: PATH_MAX and NAME_MAX, in bytes. Longer paths are refused with a clear message, not ENAMETOOLONG. */
 const MAX_PATH_BYTES = 4095;
 const MAX_NAME_BYTES = 255;
@@ -38233,7 +39675,7 @@ class WorkspacePaths {
     root;
     constructor(workspace, protectedPaths) {
         this.protectedPaths = protectedPaths;
-        this.root = node_fs__WEBPACK_IMPORTED_MODULE_0___default().realpathSync(workspace);
+        this.root = node_fs__WEBPACK_IMPORTED_MODULE_0___default().realpathSync.native(workspace);
     }
     resolve(input, mode) {
         if (typeof input !== 'string' || input.trim() === '')
@@ -38243,16 +39685,16 @@ class WorkspacePaths {
             throw new ToolError('The path contains a NUL or control character; refused.');
         const abs = node_path__WEBPACK_IMPORTED_MODULE_1___default().resolve(this.root, input);
         if (Buffer.byteLength(abs) > MAX_PATH_BYTES || abs.split('/').some((c) => Buffer.byteLength(c) > MAX_NAME_BYTES)) {
-            throw new ToolError(`The path is too long (${(0,_util_format_js__WEBPACK_IMPORTED_MODULE_2__/* .formatInt */ .Dw)(Buffer.byteLength(input))} bytes; a name may have ${MAX_NAME_BYTES}, a path ${MAX_PATH_BYTES}); refused.`);
+            throw new ToolError(`The path is too long (${(0,_util_format_js__WEBPACK_IMPORTED_MODULE_3__/* .formatInt */ .Dw)(Buffer.byteLength(input))} bytes; a name may have ${MAX_NAME_BYTES}, a path ${MAX_PATH_BYTES}); refused.`);
         }
         if (!isInside(this.root, abs))
             throw new ToolError(`${input} is outside the repository (${this.root}); refused.`);
         const rel = node_path__WEBPACK_IMPORTED_MODULE_1___default().relative(this.root, abs).split((node_path__WEBPACK_IMPORTED_MODULE_1___default().sep)).join('/');
         if (hasGitComponent(rel))
             throw new ToolError(`${input} is inside git's own directory; refused.`);
-        // Walk every existing component: a symlink anywhere must resolve inside the workspace and not into .git.
+        // A link on the way that leads nowhere is refused with its own message (the resolver below would judge it by
+        // where it would lead once created).
         let current = this.root;
-        let existing = 0;
         const parts = rel === '' ? [] : rel.split('/');
         for (let i = 0; i < parts.length; i++) {
             current = node_path__WEBPACK_IMPORTED_MODULE_1___default().join(current, parts[i]);
@@ -38263,37 +39705,30 @@ class WorkspacePaths {
             catch {
                 break; // the rest does not exist yet (a create)
             }
-            existing = i + 1;
             if (!st.isSymbolicLink())
                 continue;
             if (mode === 'write' && i === parts.length - 1)
                 throw new ToolError(`${input} is a symbolic link; writes never follow links.`);
-            let target;
             try {
-                target = node_fs__WEBPACK_IMPORTED_MODULE_0___default().realpathSync(current);
+                node_fs__WEBPACK_IMPORTED_MODULE_0___default().realpathSync.native(current);
             }
-            catch {
+            catch (e) {
+                if (e.code === 'ELOOP')
+                    throw new ToolError(`${input} goes through a loop of symbolic links; refused.`);
                 throw new ToolError(`${input} goes through a dangling symbolic link; refused.`);
             }
-            const targetRel = node_path__WEBPACK_IMPORTED_MODULE_1___default().relative(this.root, target).split((node_path__WEBPACK_IMPORTED_MODULE_1___default().sep)).join('/');
-            if (!isInside(this.root, target) || hasGitComponent(targetRel)) {
-                throw new ToolError(`${input} goes through a symbolic link that leads outside the repository; refused.`);
-            }
         }
-        // Where the path really lands once links inside the workspace are followed: `wf -> .github/workflows`
-        // makes `wf/x.yml` a workflow file.
-        let realRel = rel;
-        if (existing > 0) {
-            try {
-                const real = node_path__WEBPACK_IMPORTED_MODULE_1___default().join(node_fs__WEBPACK_IMPORTED_MODULE_0___default().realpathSync(node_path__WEBPACK_IMPORTED_MODULE_1___default().join(this.root, ...parts.slice(0, existing))), ...parts.slice(existing));
-                realRel = node_path__WEBPACK_IMPORTED_MODULE_1___default().relative(this.root, real).split((node_path__WEBPACK_IMPORTED_MODULE_1___default().sep)).join('/');
-            }
-            catch {
-                /* checked above */
-            }
-            if (hasGitComponent(realRel))
-                throw new ToolError(`${input} leads into git's own directory; refused.`);
-        }
+        // Where the path really lands, every link followed as the kernel follows it (chains such as `a -> .`,
+        // `b -> a/..` included): outside the workspace or into .git is refused; `wf -> .github/workflows` makes
+        // `wf/x.yml` a workflow file for the protected-path check.
+        const where = (0,_resolve_links_js__WEBPACK_IMPORTED_MODULE_2__/* .resolvePath */ .o1)((0,_resolve_links_js__WEBPACK_IMPORTED_MODULE_2__/* .diskLookup */ .av)(this.root), '', rel, { absoluteRoot: this.root, followLast: mode === 'read' });
+        if (where.kind === 'outside')
+            throw new ToolError(`${input} goes through a symbolic link that leads outside the repository; refused.`);
+        if (where.kind === 'loop')
+            throw new ToolError(`${input} goes through a loop of symbolic links; refused.`);
+        if (where.kind === 'git')
+            throw new ToolError(`${input} leads into git's own directory; refused.`);
+        const realRel = where.rel;
         if (mode === 'write') {
             for (const candidate of new Set([rel, realRel])) {
                 const glob = this.protectedPaths.match(candidate);
@@ -38996,19 +40431,37 @@ function code(text, max = 80) {
 /* harmony export */ });
 /* unused harmony exports FRAGMENT_CHARS, SECRET_NAME, secretLikeValues */
 /**
- * Outbound redaction: every text that leaves taskcap (tool results to the model, logs, commit messages, PR and
- * comment bodies) passes through here. Known secrets are replaced in their plain form, in the simple encodings
- * an injected agent might use to slip them past a scanner (reversed, URL/percent, hex in its usual spellings,
- * base64 at any alignment, rot13), and as fragments (any run of FRAGMENT_CHARS characters of a secret, so
- * "print it without the first 7 characters" does not work); token-shaped strings are replaced too.
+ * Outbound redaction: every text that leaves taskcap (tool results to the model, logs, commit messages, the
+ * patch, PR and comment bodies) passes through here. A registered secret is found
  *
- * This is the last line, not the wall: the sandbox keeps secrets out of the agent's reach in the first place.
+ * - as itself, and as any run of FRAGMENT_CHARS of its characters (so "print it without the first 7 characters"
+ *   does not work);
+ * - after normalisation: case folded and every character other than a letter or digit removed, in the text and
+ *   in the secret alike. Upper case, separators, spaces, one character per line, quotes between characters:
+ *   all read the same;
+ * - reversed, rot13, base64 (any alignment, also url-safe, also wrapped), base32 (any alignment), each of those
+ *   reversed again, all normalised the same way;
+ * - in hex as any tool prints it: `xxd` groups, `od`/`hexdump` pairs, 16- and 32-bit little-endian words
+ *   (`od -x`, `od -t x4`), `\x` and `%` escapes, `0x` prefixes, upper case, line offsets in between; of the
+ *   secret and of its reverse, and reversed again;
+ *
+ * and token-shaped strings are replaced too. Encodings are matched window by window (a secret cut over several
+ * lines of a dump is still found piece by piece), and a window counts only when the part of the secret it
+ * stands for mixes letters and digits, so fixed words and runs of zeros never hide ordinary text.
+ *
+ * Not caught, by design: a secret split over several separate outputs in pieces shorter than a window, one
+ * interleaved with other letters or digits, compressed (gzip), encrypted, or encoded otherwise (octal, decimal
+ * bytes, base-N other than 16, 32 and 64, doubly encoded). This is the last line, not the wall: the sandbox keeps
+ * secrets out of the agent's reach in the first place.
  */
 const MASK = '***';
 /** Needles shorter than this would redact ordinary text. */
 const MIN_NEEDLE = 8;
 /** A run of this many characters of a secret (in order, from anywhere in it) counts as the secret. */
 const FRAGMENT_CHARS = 12;
+/** Normalised windows: this many letters and digits of a form, or hex digits (two per byte of the secret). */
+const ALNUM_WINDOW = FRAGMENT_CHARS;
+const HEX_WINDOW = 2 * FRAGMENT_CHARS;
 /** Token shapes worth hiding even when the value is not one of ours. */
 const TOKEN_PATTERNS = [
     /sk-ant-[A-Za-z0-9_-]{16,}/g,
@@ -39018,36 +40471,263 @@ const TOKEN_PATTERNS = [
     /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\b/g,
     /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g,
 ];
-/** Base64 runs that encode `secret` wherever it sits in a larger text: one stable middle part per alignment. */
-function base64Needles(secret) {
-    const out = [];
-    for (let offset = 0; offset < 3; offset++) {
-        const encoded = Buffer.from('\0'.repeat(offset) + secret, 'utf8').toString('base64');
-        // Characters touched by the padding prefix or by whatever follows the secret are unstable: drop them.
-        const start = Math.ceil((offset * 4) / 3) + (offset > 0 ? 1 : 0);
-        const stableEnd = Math.floor(((offset + Buffer.byteLength(secret)) * 4) / 3) - 1;
-        const middle = encoded.slice(start, Math.max(start, stableEnd));
-        if (middle.length >= MIN_NEEDLE) {
-            out.push(middle, middle.replace(/\+/g, '-').replace(/\//g, '_'));
-        }
-    }
-    return out;
-}
-const rot13 = (s) => s.replace(/[a-z]/gi, (c) => {
-    const base = c <= 'Z' ? 65 : 97;
-    return String.fromCharCode(((c.charCodeAt(0) - base + 13) % 26) + base);
-});
-/** The spellings of a secret's bytes in hex that tools print: xxd -p, od/hexdump pairs, \x escapes, %XX, 0x... */
-function hexNeedles(secret) {
-    const bytes = [...Buffer.from(secret, 'utf8')].map((b) => b.toString(16).padStart(2, '0'));
-    const spellings = [bytes.join(''), bytes.join(' '), bytes.join(':'), bytes.map((b) => `\\x${b}`).join(''), bytes.map((b) => `%${b}`).join('')];
-    return spellings.flatMap((s) => [s, s.toUpperCase()]);
-}
 /**
  * A fragment counts only when it looks like key material: letters and digits mixed. Fragments of a header's
  * fixed words ("AUTHORIZATION: basic") or of a run of zeros would otherwise hide ordinary text.
  */
 const keyLike = (fragment) => /[A-Za-z]/.test(fragment) && /[0-9]/.test(fragment);
+const rot13 = (s) => s.replace(/[a-z]/gi, (c) => {
+    const base = c <= 'Z' ? 65 : 97;
+    return String.fromCharCode(((c.charCodeAt(0) - base + 13) % 26) + base);
+});
+/** The spellings of a secret's bytes in hex that tools print whole: xxd -p, od/hexdump pairs, \x escapes, %XX. */
+function hexNeedles(secret) {
+    const bytes = [...Buffer.from(secret, 'utf8')].map((b) => b.toString(16).padStart(2, '0'));
+    const spellings = [bytes.join(''), bytes.join(' '), bytes.join(':'), bytes.map((b) => `\\x${b}`).join(''), bytes.map((b) => `%${b}`).join('')];
+    return spellings.flatMap((s) => [s, s.toUpperCase()]);
+}
+/** Base64 runs that encode `secret` wherever it sits in a larger text: one stable middle part per alignment. */
+function base64Needles(secret) {
+    const out = [];
+    for (let offset = 0; offset < 3; offset++) {
+        const encoded = Buffer.from('\0'.repeat(offset) + secret, 'utf8').toString('base64');
+        const start = Math.ceil((offset * 4) / 3) + (offset > 0 ? 1 : 0);
+        const stableEnd = Math.floor(((offset + Buffer.byteLength(secret)) * 4) / 3) - 1;
+        const middle = encoded.slice(start, Math.max(start, stableEnd));
+        if (middle.length >= MIN_NEEDLE)
+            out.push(middle, middle.replace(/\+/g, '-').replace(/\//g, '_'));
+    }
+    return out;
+}
+const isAlnum = (c) => (c >= 48 && c <= 57) || (c >= 97 && c <= 122);
+const isHex = (c) => (c >= 48 && c <= 57) || (c >= 97 && c <= 102);
+const ascii = new TextDecoder('latin1');
+/** ASCII upper case to lower case; everything else unchanged. */
+const fold = (c) => (c >= 65 && c <= 90 ? c + 32 : c);
+/** Lower-cased letters and digits only. */
+function alnumView(text, withIndex) {
+    // ASCII folding only: a full toLowerCase can change the length (İ) and shift every index after it.
+    if (!withIndex)
+        return { text: text.replace(/[^A-Za-z0-9]+/g, '').toLowerCase() };
+    const at = new Int32Array(text.length);
+    const codes = new Uint8Array(text.length);
+    let n = 0;
+    for (let i = 0; i < text.length; i++) {
+        const c = fold(text.charCodeAt(i));
+        if (!isAlnum(c))
+            continue;
+        codes[n] = c;
+        at[n++] = i;
+    }
+    return { text: ascii.decode(codes.subarray(0, n)), at };
+}
+/** Lower-cased hex digits only, with `0x` and `\x` prefixes dropped first (their 0 is not part of the bytes). */
+function hexView(text, withIndex) {
+    if (!withIndex)
+        return { text: text.replace(/[0\\][xX](?=[0-9a-fA-F])/g, '').replace(/[^0-9a-fA-F]+/g, '').toLowerCase() };
+    const at = new Int32Array(text.length);
+    const codes = new Uint8Array(text.length);
+    let n = 0;
+    for (let i = 0; i < text.length; i++) {
+        const c = fold(text.charCodeAt(i));
+        if ((c === 48 || c === 92) && fold(text.charCodeAt(i + 1)) === 120 && isHex(fold(text.charCodeAt(i + 2)))) {
+            i++;
+            continue;
+        }
+        if (!isHex(c))
+            continue;
+        codes[n] = c;
+        at[n++] = i;
+    }
+    return { text: ascii.decode(codes.subarray(0, n)), at };
+}
+const OFFSET_TOKEN = /^[0-9a-fA-F]{4,16}:?$/;
+const HEX_TOKEN = /^(?:0[xX])?([0-9a-fA-F]{2,16}),?$/;
+/**
+ * The columns of a hex dump, joined across lines: the hex groups without the line offsets, and the printable
+ * column. A narrow dump (`xxd -c 4`) cuts a secret into pieces shorter than a window and puts an offset between
+ * each; read by columns, the pieces join up again.
+ */
+function dumpViews(text) {
+    const hexCodes = new Uint8Array(text.length);
+    const hexAt = new Int32Array(text.length);
+    const printCodes = new Uint8Array(text.length);
+    const printAt = new Int32Array(text.length);
+    let h = 0;
+    let p = 0;
+    for (const line of text.matchAll(/[^\n]+/g)) {
+        const tokens = [...line[0].matchAll(/\S+/g)];
+        let k = tokens.length >= 2 && OFFSET_TOKEN.test(tokens[0][0]) ? 1 : 0;
+        const first = k;
+        // The printable column can itself look like hex (a secret holding hex): it is the last token when its length is
+        // half the hex digits before it (n bytes: 2n digits, n characters), as xxd prints.
+        let end = tokens.length;
+        if (tokens.length - first >= 2 && tokens.slice(first).every((t) => HEX_TOKEN.test(t[0]))) {
+            const digits = tokens.slice(first, -1).reduce((n, t) => n + (HEX_TOKEN.exec(t[0])?.[1].length ?? 0), 0);
+            if (tokens[tokens.length - 1][0].length * 2 === digits)
+                end = tokens.length - 1;
+        }
+        for (; k < end; k++) {
+            const m = HEX_TOKEN.exec(tokens[k][0]);
+            if (!m)
+                break;
+            const start = (line.index ?? 0) + (tokens[k].index ?? 0) + tokens[k][0].indexOf(m[1]);
+            for (let i = 0; i < m[1].length; i++) {
+                hexCodes[h] = fold(m[1].charCodeAt(i));
+                hexAt[h++] = start + i;
+            }
+        }
+        if (k === first)
+            continue; // not a dump line
+        for (; k < tokens.length; k++) {
+            const start = (line.index ?? 0) + (tokens[k].index ?? 0);
+            for (let i = 0; i < tokens[k][0].length; i++) {
+                const c = fold(tokens[k][0].charCodeAt(i));
+                if (!isAlnum(c))
+                    continue;
+                printCodes[p] = c;
+                printAt[p++] = start + i;
+            }
+        }
+    }
+    return { hex: { text: ascii.decode(hexCodes.subarray(0, h)), at: hexAt }, printable: { text: ascii.decode(printCodes.subarray(0, p)), at: printAt } };
+}
+/**
+ * Strings of a few fixed lengths, found at every position of a text. A bitmap keyed by a hash of each string's
+ * first characters rules out almost every position without building a substring, so a megabyte takes
+ * milliseconds, not the better part of a second.
+ */
+class WindowSet {
+    static PREFIX = 6;
+    static BITS = 20;
+    byWidth = new Map();
+    filter = new Uint8Array(1 << WindowSet.BITS);
+    get size() {
+        return this.byWidth.size;
+    }
+    static hash(text, at) {
+        let h = 5381;
+        // Shifts, not Math.imul: plain arithmetic stays fast in every realm (Math calls are slow inside a vm context).
+        for (let k = 0; k < WindowSet.PREFIX; k++)
+            h = (((h << 5) + h) ^ text.charCodeAt(at + k)) | 0;
+        return h & ((1 << WindowSet.BITS) - 1);
+    }
+    add(window) {
+        if (window.length < WindowSet.PREFIX)
+            return;
+        let set = this.byWidth.get(window.length);
+        if (!set)
+            this.byWidth.set(window.length, (set = new Set()));
+        set.add(window);
+        this.filter[WindowSet.hash(window, 0)] = 1;
+    }
+    /** [start, end) of every occurrence in `text`; with `first`, stops at the first. */
+    find(text, first) {
+        const out = [];
+        if (this.byWidth.size === 0)
+            return out;
+        const widths = [...this.byWidth.entries()];
+        const shortest = Math.min(...widths.map(([w]) => w));
+        for (let i = 0; i + shortest <= text.length; i++) {
+            if (!this.filter[WindowSet.hash(text, i)])
+                continue;
+            for (const [w, set] of widths) {
+                if (i + w <= text.length && set.has(text.slice(i, i + w))) {
+                    out.push([i, i + w]);
+                    if (first)
+                        return out;
+                }
+            }
+        }
+        return out;
+    }
+}
+/** The characters of `encoded` (of `prefix` zero bytes plus the secret) that depend on the secret's bytes only. */
+function stableChars(encoded, bitsPerChar, prefix, length) {
+    const out = [];
+    for (let c = 0; c < encoded.length; c++) {
+        const first = Math.floor((c * bitsPerChar) / 8) - prefix;
+        const last = Math.floor(((c + 1) * bitsPerChar - 1) / 8) - prefix;
+        if (first >= 0 && last < length && encoded[c] !== '=')
+            out.push({ ch: encoded[c], from: first, to: last });
+    }
+    return out;
+}
+const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+function base32(bytes) {
+    let out = '';
+    let bits = 0;
+    let value = 0;
+    for (const b of bytes) {
+        value = (value << 8) | b;
+        bits += 8;
+        while (bits >= 5) {
+            out += BASE32[(value >>> (bits - 5)) & 31];
+            bits -= 5;
+        }
+        value &= (1 << bits) - 1;
+    }
+    if (bits > 0)
+        out += BASE32[(value << (5 - bits)) & 31];
+    return out;
+}
+/** Hex of `prefix` zero bytes plus the secret, bytes swapped within little-endian words of `word` bytes. */
+function swappedHex(bytes, word, prefix) {
+    const padded = Buffer.concat([Buffer.alloc(prefix), bytes, Buffer.alloc((word - ((prefix + bytes.length) % word)) % word)]);
+    const out = [];
+    for (let w = 0; w + word <= padded.length; w += word) {
+        const inside = w - prefix >= 0 && w + word - prefix <= bytes.length;
+        for (let k = word - 1; k >= 0; k--) {
+            const hex = padded[w + k].toString(16).padStart(2, '0');
+            if (inside)
+                for (const ch of hex)
+                    out.push({ ch, from: w + k - prefix, to: w + k - prefix });
+        }
+    }
+    return out;
+}
+const plainChars = (s) => [...s].map((ch, i) => ({ ch, from: i, to: i }));
+const reversedChars = (chars) => [...chars].reverse();
+/** Every form of one secret, in the normalised alphabets (letters and digits; hex digits). */
+function formsOf(secret) {
+    const reversedSecret = [...secret].reverse().join('');
+    const alnum = [];
+    const hex = [];
+    // Plain-text forms index characters of the secret; byte forms index its UTF-8 bytes (the same for ASCII).
+    for (const s of [secret, reversedSecret]) {
+        const bytes = Buffer.from(s, 'utf8');
+        const forms = [plainChars(s), plainChars(rot13(s))];
+        for (let p = 0; p < 3; p++)
+            forms.push(stableChars(Buffer.concat([Buffer.alloc(p), bytes]).toString('base64'), 6, p, bytes.length));
+        for (let p = 0; p < 5; p++)
+            forms.push(stableChars(base32(Buffer.concat([Buffer.alloc(p), bytes])), 5, p, bytes.length));
+        for (const f of forms)
+            alnum.push(f, reversedChars(f));
+        const plainHex = stableChars(bytes.toString('hex'), 4, 0, bytes.length);
+        hex.push(plainHex, reversedChars(plainHex));
+        for (let p = 0; p < 2; p++)
+            hex.push(swappedHex(bytes, 2, p));
+        for (let p = 0; p < 4; p++)
+            hex.push(swappedHex(bytes, 4, p));
+    }
+    const forward = Buffer.from(secret, 'utf8');
+    const backward = Buffer.from(reversedSecret, 'utf8');
+    return { alnum, hex, source: (from, to, reversed) => (reversed ? backward : forward).subarray(from, to + 1).toString('latin1') };
+}
+/** Add the windows of `form` (normalised with `keep`) whose source part of the secret is key-like. */
+function addWindows(into, form, keep, width, source) {
+    const chars = form.map((f) => ({ ...f, ch: f.ch.toLowerCase() })).filter((f) => keep(f.ch.charCodeAt(0)));
+    // A short secret's whole form is one window of its own length.
+    const w = chars.length < width && chars.length >= MIN_NEEDLE ? chars.length : width;
+    for (let i = 0; i + w <= chars.length; i++) {
+        const slice = chars.slice(i, i + w);
+        const from = Math.min(...slice.map((c) => c.from));
+        const to = Math.max(...slice.map((c) => c.to));
+        if (keyLike(source(from, to)))
+            into.add(slice.map((c) => c.ch).join(''));
+    }
+}
+// ---------------------------------------------------------------------------------------------------------------
 /**
  * Environment variables whose values are secrets by their name: what a workflow passes as `env: FOO_TOKEN: ${{
  * secrets.X }}`, the runner's ACTIONS_* tokens, the inputs' keys and tokens. Used to register the action's own
@@ -39062,11 +40742,17 @@ function secretLikeValues(env) {
 }
 class Redactor {
     needles = [];
-    fragments = new Set();
+    /** Runs of FRAGMENT_CHARS characters of the secrets as written. */
+    fragments = new WindowSet();
+    /** Normalised windows: letters and digits; hex digits. */
+    alnumWindows = new WindowSet();
+    hexWindows = new WindowSet();
+    seen = new Set();
     /** Register a secret value; its encodings and fragments are registered with it. */
     add(secret) {
-        if (!secret || secret.length < MIN_NEEDLE)
+        if (!secret || secret.length < MIN_NEEDLE || this.seen.has(secret))
             return this;
+        this.seen.add(secret);
         const reversed = [...secret].reverse().join('');
         const variants = [
             secret,
@@ -39086,6 +40772,11 @@ class Redactor {
                     this.fragments.add(f);
             }
         }
+        const forms = formsOf(secret);
+        // Forms come in pairs per direction: the first half stands for the secret, the second for its reverse.
+        const half = (list) => list.length / 2;
+        forms.alnum.forEach((f, i) => addWindows(this.alnumWindows, f, isAlnum, ALNUM_WINDOW, (a, b) => forms.source(a, b, i >= half(forms.alnum))));
+        forms.hex.forEach((f, i) => addWindows(this.hexWindows, f, isHex, HEX_WINDOW, (a, b) => forms.source(a, b, i >= half(forms.hex))));
         return this;
     }
     /** Register the values of every secret-named variable of an environment (the action's own `process.env`). */
@@ -39095,39 +40786,7 @@ class Redactor {
         return this;
     }
     redact(text) {
-        let out = text;
-        for (const n of this.needles)
-            if (out.includes(n))
-                out = out.split(n).join(MASK);
-        out = this.maskFragments(out);
-        for (const re of TOKEN_PATTERNS)
-            out = out.replace(re, MASK);
-        return out;
-    }
-    /** True when the text holds a known secret (in any registered form or fragment) or a token-shaped string. */
-    leaks(text) {
-        return (this.needles.some((n) => text.includes(n)) ||
-            this.fragmentSpans(text).length > 0 ||
-            TOKEN_PATTERNS.some((re) => new RegExp(re.source).test(text)));
-    }
-    /** [start, end) spans of the text covered by secret fragments, merged. */
-    fragmentSpans(text) {
-        const spans = [];
-        if (this.fragments.size === 0 || text.length < FRAGMENT_CHARS)
-            return spans;
-        for (let i = 0; i + FRAGMENT_CHARS <= text.length; i++) {
-            if (!this.fragments.has(text.slice(i, i + FRAGMENT_CHARS)))
-                continue;
-            const last = spans[spans.length - 1];
-            if (last && i <= last[1])
-                last[1] = i + FRAGMENT_CHARS;
-            else
-                spans.push([i, i + FRAGMENT_CHARS]);
-        }
-        return spans;
-    }
-    maskFragments(text) {
-        const spans = this.fragmentSpans(text);
+        const spans = this.spans(text, false);
         if (spans.length === 0)
             return text;
         let out = '';
@@ -39137,6 +40796,59 @@ class Redactor {
             at = end;
         }
         return out + text.slice(at);
+    }
+    /** True when the text holds a known secret (in any registered form or fragment) or a token-shaped string. */
+    leaks(text) {
+        return this.spans(text, true).length > 0;
+    }
+    /** [start, end) spans of the text that hold a secret, merged; with `first`, the first one found is enough. */
+    spans(text, first) {
+        const found = [];
+        const done = () => first && found.length > 0;
+        for (const n of this.needles) {
+            for (let i = text.indexOf(n); i >= 0; i = text.indexOf(n, i + n.length))
+                found.push([i, i + n.length]);
+            if (done())
+                return found;
+        }
+        found.push(...this.fragments.find(text, first));
+        if (done())
+            return found;
+        for (const re of TOKEN_PATTERNS) {
+            for (const m of text.matchAll(new RegExp(re.source, re.flags)))
+                found.push([m.index ?? 0, (m.index ?? 0) + m[0].length]);
+            if (done())
+                return found;
+        }
+        const dump = /[0-9a-fA-F]{2}\s+[0-9a-fA-F]{2}/.test(text) ? dumpViews(text) : undefined;
+        for (const [windows, view] of [
+            [this.alnumWindows, () => alnumView(text, !first)],
+            [this.hexWindows, () => hexView(text, !first)],
+            [this.hexWindows, () => dump?.hex],
+            [this.alnumWindows, () => dump?.printable],
+        ]) {
+            if (windows.size === 0)
+                continue;
+            const v = view();
+            if (!v)
+                continue;
+            for (const [s, e] of windows.find(v.text, first)) {
+                if (first)
+                    return [[0, 0]];
+                const at = v.at;
+                found.push([at[s], at[e - 1] + 1]);
+            }
+        }
+        found.sort((a, b) => a[0] - b[0] || b[1] - a[1]);
+        const merged = [];
+        for (const [s, e] of found) {
+            const last = merged[merged.length - 1];
+            if (last && s <= last[1])
+                last[1] = Math.max(last[1], e);
+            else
+                merged.push([s, e]);
+        }
+        return merged;
     }
 }
 

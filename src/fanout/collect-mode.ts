@@ -8,7 +8,10 @@ import { createOrUpdatePullRequest } from '../publish/pull-request.js';
 import { upsertMarkedComment, upsertReceipt } from '../publish/receipt-comment.js';
 import { ledgerEntry, type LedgerEntry } from '../records/ledger.js';
 import { emptyOutcome } from '../records/run-outcome.js';
+import { CredentialVault, credentialPaths } from '../agent/providers/credential-vault.js';
+import { openPublishRepo } from '../publish/publish-repo.js';
 import { runTestCommand } from '../run/run-tests.js';
+import { guardWorkspace } from '../run/workspace-guard.js';
 import { createAgentHome, createWorkbench } from '../tools/workbench.js';
 import { DEFAULT_PROTECTED } from '../tools/protected-paths.js';
 import { bestEffort } from '../util/best-effort.js';
@@ -150,9 +153,10 @@ async function collectMigration(f: Fanout, t: FanoutTask, plans: PlanRecord[]): 
   const head = await git.output(['rev-parse', 'HEAD']);
   const mergedNow = head !== start;
   let tests: { command: string; passed: boolean } | undefined;
-  if (f.inputs.testCommand && mergedNow) tests = await testMerged(f, f.inputs.testCommand);
+  if (f.inputs.testCommand && mergedNow) tests = await testMerged(f, f.inputs.testCommand, head);
   if (mergedNow) {
-    await git.run(['push', '--no-verify', `--force-with-lease=refs/heads/${trunk}:${fetched.exitCode === 0 ? start : ''}`, 'origin', `HEAD:refs/heads/${trunk}`], { env: auth });
+    // The merged commit by its id: whatever the test command's processes did to HEAD or the refs, this is what lands.
+    await git.run(['push', '--no-verify', `--force-with-lease=refs/heads/${trunk}:${fetched.exitCode === 0 ? start : ''}`, 'origin', `${head}:refs/heads/${trunk}`], { env: auth });
     log.info(`Pushed the merged work to ${trunk} (${head.slice(0, 7)}).`);
   }
 
@@ -226,9 +230,16 @@ async function deepenUntilMergeable(f: Fanout, branch: string): Promise<void> {
   }
 }
 
-/** The test command on the merged result, in the sandbox (what it writes is put back). */
-async function testMerged(f: Fanout, command: string): Promise<{ command: string; passed: boolean }> {
+/**
+ * The test command on the merged result: the shards' code, run like any agent command, under the same guard as a
+ * run (credentials out of reach, .git/config and hooks put back before taskcap's git runs again). What it writes
+ * is put back from taskcap's own repository.
+ */
+async function testMerged(f: Fanout, command: string, head: string): Promise<{ command: string; passed: boolean }> {
   const { git, log, cancel, clock } = f.ports;
+  const vault = new CredentialVault(credentialPaths(f.ports.environment ?? {}, git.dir));
+  const guard = await guardWorkspace(git, f.credentials, f.ctx.serverUrl, vault);
+  const repo = await openPublishRepo(git);
   const home = createAgentHome();
   const sandbox = await f.ports.makeShell({ workspace: git.dir, agentHome: home });
   const bench = createWorkbench({
@@ -241,12 +252,14 @@ async function testMerged(f: Fanout, command: string): Promise<{ command: string
     passthroughEnv: f.inputs.allowedEnv,
   });
   try {
-    const r = await log.group('Tests on the merged work', () => runTestCommand(command, { git, bench, shell: sandbox.shell, cancel, log, redactor: f.redactor }));
+    const r = await log.group('Tests on the merged work', () => runTestCommand(command, { repo, startSha: head, bench, shell: sandbox.shell, cancel, log, redactor: f.redactor }));
     return { command, passed: r.passed };
   } finally {
     bench.dispose();
     await sandbox.dispose();
     fs.rmSync(home, { recursive: true, force: true });
+    repo.dispose();
+    await guard.release();
   }
 }
 

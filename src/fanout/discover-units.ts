@@ -1,6 +1,8 @@
 import { resolveSettings } from '../config/settings.js';
 import { runAgent } from '../run/run-agent.js';
 import { settle } from '../run/run-taskcap.js';
+import { openPublishRepo } from '../publish/publish-repo.js';
+import { revertSince, snapshotWorkTree } from '../publish/revert-work-tree.js';
 import { guardWorkspace } from '../run/workspace-guard.js';
 import type { Prepared } from '../run/prepare.js';
 import type { Task } from '../trigger/task.js';
@@ -64,16 +66,19 @@ export async function discoverUnits(f: Fanout, t: FanoutTask, source: Extract<Un
   } satisfies Prepared;
   // The same guard as any run: credentials out of reach, .git/config and hooks put back before taskcap's git runs.
   const guard = await guardWorkspace(ports.git, setup.credentials, ctx.serverUrl, setup.provider.vault);
+  const repo = await openPublishRepo(ports.git);
   try {
+    const before = await snapshotWorkTree(repo, await ports.git.output(['rev-parse', 'HEAD']));
     const work = await runAgent(task, settings, prepared, setup);
     guard.restoreGitDir();
-    // Whatever the pass did to the checkout is undone: the work list is read, not made.
-    await ports.git.run(['checkout', '--force', 'HEAD', '--', '.'], { allowFailure: true });
-    await ports.git.run(['clean', '-ffdq'], { allowFailure: true });
+    // Whatever the pass did to the checkout is undone (from taskcap's own repository, no git in the workspace): the
+    // work list is read, not made.
+    await revertSince(repo, before);
     const spent = { loopTokens: work.loop?.meter.loopTokens ?? 0, costUsd: work.loop?.meter.costUsd ?? 0 };
     if (!work.loop?.summary) throw new UserError(`The discovery pass of tasks.${t.name} ended without an answer (${work.loop?.endReason ?? 'it failed'}); raise units.discover-budget or list the units with units.files.`);
     return { units: parseDiscovered(work.loop.summary, t.task.fanout.maxUnits), rejected: 0, spent };
   } finally {
+    repo.dispose();
     await guard.release();
     await prepared.dispose();
   }

@@ -1,5 +1,5 @@
 import type { Git } from './git.js';
-import { BOT_EMAIL, BOT_IDENTITY_ENV } from './identity.js';
+import { BOT_EMAIL } from './identity.js';
 
 export interface BranchState {
   branch: string;
@@ -39,47 +39,6 @@ export async function prepareBranch(git: Git, branch: string, auth: Record<strin
   await git.run(['update-ref', `refs/heads/${branch}`, startSha]);
   await git.run(['symbolic-ref', 'HEAD', `refs/heads/${branch}`]);
   return { branch, remoteSha, startSha, continued: false };
-}
-
-export interface StagedChange {
-  status: string;
-  path: string;
-  /** New file mode, or 160000 for a submodule (gitlink). */
-  mode: string;
-  oldMode: string;
-}
-
-/** Stage everything the run changed (.gitignore respected) and list it. */
-export async function stageAll(git: Git): Promise<StagedChange[]> {
-  await git.run(['add', '--all', '--', '.']);
-  const raw = await git.run(['diff', '--cached', '--raw', '-z', '--no-renames', '--no-abbrev', '--no-ext-diff']);
-  const parts = raw.stdout.split('\0');
-  const changes: StagedChange[] = [];
-  for (let i = 0; i + 1 < parts.length; i += 2) {
-    // ":100644 100755 <sha> <sha> M" then the path
-    const [oldMode, mode, , , status] = parts[i].replace(/^:/, '').split(' ');
-    changes.push({ status, path: parts[i + 1], mode, oldMode });
-  }
-  return changes;
-}
-
-/** Take paths out of the commit (they stay in the workspace). */
-export async function unstage(git: Git, paths: string[]): Promise<void> {
-  if (paths.length > 0) await git.run(['reset', '-q', 'HEAD', '--', ...paths.map((p) => `:(literal)${p}`)], { allowFailure: true });
-}
-
-/** Commit what is staged as github-actions[bot]; hooks never run. Returns the new commit, or undefined if nothing was staged. */
-export async function commitStaged(git: Git, message: string): Promise<string | undefined> {
-  const staged = await git.run(['diff', '--cached', '--quiet', '--no-ext-diff'], { allowFailure: true });
-  if (staged.exitCode === 0) return undefined;
-  await git.run(['commit', '--no-verify', '--no-gpg-sign', '--file', '-'], { env: { ...BOT_IDENTITY_ENV }, input: message });
-  return git.output(['rev-parse', 'HEAD']);
-}
-
-/** Push HEAD to the branch, leased on the tip seen at the start so a concurrent push is never overwritten. */
-export async function pushBranch(git: Git, state: BranchState, auth: Record<string, string>): Promise<void> {
-  const lease = `--force-with-lease=refs/heads/${state.branch}:${state.remoteSha ?? ''}`;
-  await git.run(['push', '--no-verify', lease, 'origin', `HEAD:refs/heads/${state.branch}`], { env: auth });
 }
 
 /**

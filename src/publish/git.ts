@@ -24,8 +24,11 @@ export class Git {
   constructor(
     readonly dir: string,
     home: string = fs.mkdtempSync(path.join(os.tmpdir(), 'taskcap-git-home-')),
+    /** Fixed additions to the environment (GIT_DIR, GIT_INDEX_FILE… for a repository of taskcap's own). */
+    extraEnv: Record<string, string> = {},
   ) {
     this.env = {
+      ...extraEnv,
       PATH: process.env.PATH ?? '/usr/bin:/bin',
       HOME: home,
       LANG: 'C.UTF-8',
@@ -46,10 +49,21 @@ export class Git {
     '-c', 'protocol.file.allow=never',
     '-c', 'credential.helper=',
     '-c', 'commit.gpgSign=false',
+    // Nothing a repository's files or config name may run or be read during taskcap's own commands.
+    '-c', 'core.attributesFile=/dev/null',
+    '-c', 'core.untrackedCache=false',
+    '-c', 'core.splitIndex=false',
+    '-c', 'core.gitProxy=',
+    '-c', 'diff.external=',
+    '-c', 'submodule.recurse=false',
+    '-c', 'fetch.recurseSubmodules=false',
+    '-c', 'push.recurseSubmodules=no',
+    '-c', 'gc.auto=0',
+    '-c', 'maintenance.auto=false',
   ];
 
   /** Run `git <args>`; throws GitError with stderr unless `allowFailure`. `env` adds command-scoped variables (auth). */
-  run(args: string[], options: { allowFailure?: boolean; env?: Record<string, string>; input?: string } = {}): Promise<GitResult> {
+  run(args: string[], options: { allowFailure?: boolean; env?: Record<string, string>; input?: string | Buffer } = {}): Promise<GitResult> {
     return new Promise((resolve, reject) => {
       const child = execFile(
         'git',
@@ -62,6 +76,26 @@ export class Git {
             return;
           }
           resolve({ exitCode, stdout, stderr });
+        },
+      );
+      if (options.input !== undefined) child.stdin?.end(options.input);
+    });
+  }
+
+  /** Run `git <args>` and return stdout as bytes (paths that are not UTF-8 survive); throws GitError on failure. */
+  runRaw(args: string[], options: { env?: Record<string, string>; input?: string | Buffer; timeoutMs?: number } = {}): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+      const child = execFile(
+        'git',
+        [...Git.HARDENING, ...args],
+        { cwd: this.dir, env: { ...this.env, ...options.env }, maxBuffer: 512 * 1024 * 1024, encoding: 'buffer', timeout: options.timeoutMs ?? 0, killSignal: 'SIGKILL' },
+        (error, stdout, stderr) => {
+          if (error) {
+            const code = typeof error.code === 'number' ? error.code : 1;
+            reject(new GitError(`git ${args.join(' ')} failed (exit ${code}): ${stderr.toString('utf8').trim()}`));
+            return;
+          }
+          resolve(stdout);
         },
       );
       if (options.input !== undefined) child.stdin?.end(options.input);

@@ -1,5 +1,6 @@
+import { codeBlock, defuse } from '../util/defuse.js';
 import { formatInt, formatUsd } from '../util/format.js';
-import { fitComment } from './markdown.js';
+import { fitComment, inlineCode } from './markdown.js';
 import type { RunOutcome } from '../records/run-outcome.js';
 
 export const PR_MARKER = (key: string) => `<!-- taskcap:pr key=${key} -->`;
@@ -10,14 +11,16 @@ export function renderPullBody(r: RunOutcome, opts: { key: string; fixes?: numbe
   if (opts.fixes !== undefined) parts.push(`Fixes #${opts.fixes}`, '');
   parts.push('## Summary', '', r.summary?.trim() || '_No summary was written._', '');
   if (r.status === 'budget-exhausted' || r.status === 'failed') {
-    parts.push('## ⏸ Partial work', '', `${r.reason ?? 'The run stopped before finishing.'} This PR holds what was done so far; re-run taskcap on the issue (or raise its budget with a \`budget:\` label) to continue from this branch.`, '');
+    parts.push('## ⏸ Partial work', '', `${r.reason ? defuse(r.reason) : 'The run stopped before finishing.'} This PR holds what was done so far; re-run taskcap on the issue (or raise its budget with a \`budget:\` label) to continue from this branch.`, '');
   }
   if (r.tests) {
     parts.push(
       `## Tests ${r.tests.passed ? '✅' : '❌'}`,
       '',
-      `\`${r.tests.command}\` ${r.tests.passed ? 'passed' : r.tests.timedOut ? 'timed out' : `failed (exit ${r.tests.exitCode ?? 'unknown'})`}.`,
-      ...(r.tests.passed ? [] : ['', '```', r.tests.outputTail, '```']),
+      `${inlineCode(r.tests.command, 200)} ${r.tests.passed ? 'passed' : r.tests.timedOut ? 'timed out' : `failed (exit ${r.tests.exitCode ?? 'unknown'})`}.`,
+      // Test output is untrusted: in a fence it cannot close it never renders as markdown, and defused it closes,
+      // mentions and skips nothing even where a code block's text is read for references.
+      ...(r.tests.passed ? [] : ['', codeBlock(defuse(r.tests.outputTail))]),
       '',
     );
   }

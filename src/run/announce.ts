@@ -5,6 +5,7 @@ import type { RunOutcome } from '../records/run-outcome.js';
 import { renderReceipt } from '../render/receipt.js';
 import type { Task } from '../trigger/task.js';
 import { bestEffort } from '../util/best-effort.js';
+import { defuse } from '../util/defuse.js';
 import type { Prepared } from './prepare.js';
 import { runIdOf } from './run-id.js';
 
@@ -54,7 +55,7 @@ async function answerThreads(task: Task, pull: number, outcome: RunOutcome, setu
   const footer = `\n\n<sub>taskcap · ${pushed}${outcome.commentUrl ? ` · [receipt](${outcome.commentUrl})` : ''}</sub>`;
   for (const thread of task.threads ?? []) {
     const said = answers.get(thread.id);
-    const text = (said ?? `taskcap did not address this comment in this run${outcome.reason ? `: ${outcome.reason}` : '.'}`) + footer;
+    const text = (said ?? `taskcap did not address this comment in this run${outcome.reason ? `: ${defuse(outcome.reason)}` : '.'}`) + footer;
     await bestEffort(
       setup.ports.log,
       `The reply to review comment ${thread.id} could not be written`,

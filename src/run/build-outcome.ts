@@ -5,7 +5,7 @@ import { runUrl } from '../action/runner-context.js';
 import type { SandboxShell } from '../tools/sandbox.js';
 import { capText } from '../tools/output-cap.js';
 import type { Task } from '../trigger/task.js';
-import { defuseMentions } from '../util/defuse.js';
+import { defuse } from '../util/defuse.js';
 import type { AgentWork } from './run-agent.js';
 
 /**
@@ -57,8 +57,9 @@ export function buildOutcome(task: Task, settings: TaskSettings, work: AgentWork
     error: r.error,
   }));
   for (const t of loop.tools) outcome.toolCalls[t.name] = (outcome.toolCalls[t.name] ?? 0) + 1;
-  // Model-written text goes into a PR and comments: redacted, capped, and with its pings and closing keywords defused.
-  if (loop.summary) outcome.summary = defuseMentions(setup.redactor.redact(capText(loop.summary, 20_000)));
+  // Model-written text goes into a PR, a commit and comments: redacted, capped, and defused (pings, closing keywords,
+  // CI-skip directives, hidden comments and workflow commands lose their effect).
+  if (loop.summary) outcome.summary = defuse(setup.redactor.redact(capText(loop.summary, 20_000)));
   else {
     outcome.summaryIsFallback = true;
     outcome.summary = `Claude did not write a summary${loop.detail ? ` (${loop.detail.replace(/\.$/, '')})` : ''}; see the diff for what changed.`;

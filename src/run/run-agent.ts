@@ -5,6 +5,7 @@ import { buildFirstMessage, SYSTEM_PROMPT } from '../agent/prompt.js';
 import { closingReserve } from '../budget/preflight.js';
 import type { TaskSettings } from '../config/settings.js';
 import type { RunSetup } from '../ports.js';
+import type { PublishRepo } from '../publish/publish-repo.js';
 import type { TestResult } from '../records/run-outcome.js';
 import { TOOL_RESULT_BYTES } from '../tools/toolbox.js';
 import { createWorkbench } from '../tools/workbench.js';
@@ -32,7 +33,7 @@ export interface AgentWork {
  * The capped loop in the workspace, then the test command. Never throws: whatever happened is in the result, so
  * the work done before a failure is always delivered.
  */
-export async function runAgent(task: Task, settings: TaskSettings, prepared: Prepared, setup: RunSetup): Promise<AgentWork> {
+export async function runAgent(task: Task, settings: TaskSettings, prepared: Prepared, setup: RunSetup, repo?: PublishRepo): Promise<AgentWork> {
   const { inputs, ctx, ports, redactor } = setup;
   const { git, log, clock } = ports;
   const bench = createWorkbench({
@@ -79,9 +80,10 @@ export async function runAgent(task: Task, settings: TaskSettings, prepared: Pre
       ),
     );
     work.switchedOff = client.switchedOff?.() ?? [];
-    if (inputs.testCommand && !ports.cancel.aborted) {
+    if (inputs.testCommand && repo && !ports.cancel.aborted) {
       const command = inputs.testCommand;
-      work.tests = await log.group('Tests', () => runTestCommand(command, { git, bench, shell: prepared.sandbox.shell, cancel: ports.cancel, log, redactor }));
+      const startSha = prepared.branch.startSha;
+      work.tests = await log.group('Tests', () => runTestCommand(command, { repo, startSha, bench, shell: prepared.sandbox.shell, cancel: ports.cancel, log, redactor }));
     }
   } catch (e) {
     work.crash = e;

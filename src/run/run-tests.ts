@@ -1,11 +1,11 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import type { Log } from '../ports.js';
-import type { Git } from '../publish/git.js';
+import type { PublishRepo } from '../publish/publish-repo.js';
+import { revertSince, snapshotWorkTree } from '../publish/revert-work-tree.js';
 import type { TestResult } from '../records/run-outcome.js';
 import { capText, plainTerminalText } from '../tools/output-cap.js';
 import type { Shell } from '../tools/shell.js';
 import type { Workbench } from '../tools/workbench.js';
+import { errorMessage } from '../util/errors.js';
 import type { Redactor } from '../util/redact.js';
 
 const TEST_TIMEOUT_MS = 10 * 60_000;
@@ -13,13 +13,15 @@ const TEST_OUTPUT_BYTES = 6_000;
 
 /**
  * The `test-command` runs the agent's code: same sandbox and scrubbed environment, credentials still hidden. What
- * it writes (reports, snapshots) is not the agent's work and is put back before the patch is made.
+ * it writes (reports, snapshots) is not the agent's work and is put back before the patch is made, from taskcap's
+ * own repository, path by path: no git command runs in the workspace (none of its filters or config apply).
  */
 export async function runTestCommand(
   command: string,
-  w: { git: Git; bench: Workbench; shell: Shell; cancel: AbortSignal; log: Log; redactor: Redactor },
+  w: { repo: PublishRepo; startSha: string; bench: Workbench; shell: Shell; cancel: AbortSignal; log: Log; redactor: Redactor },
 ): Promise<TestResult> {
-  const before = await dirtyPaths(w.git);
+  const redact = (e: unknown) => w.redactor.redact(errorMessage(e));
+  const before = await snapshotWorkTree(w.repo, w.startSha).catch((e) => w.log.warn(`The working tree could not be read before the tests: ${redact(e)}`));
   w.log.info(`Running the test command: ${command}`);
   const r = await w.shell.run({
     command,
@@ -33,22 +35,6 @@ export async function runTestCommand(
   const passed = r.exitCode === 0 && !r.timedOut && !r.aborted;
   w.log.info(`Test command ${passed ? 'passed' : 'failed'} (exit ${r.exitCode ?? 'none'}${r.timedOut ? ', timed out' : ''}).`);
   const tail = plainTerminalText(r.output).split('\n').slice(-60).join('\n');
-  await revertNewChanges(w.git, before);
+  if (before) await revertSince(w.repo, before).catch((e) => w.log.warn(`What the tests wrote could not be put back: ${redact(e)}`));
   return { command, passed, exitCode: r.exitCode, timedOut: r.timedOut, outputTail: w.redactor.redact(capText(tail, TEST_OUTPUT_BYTES)), durationMs: r.durationMs };
-}
-
-/** Paths that differ from HEAD in the working tree (untracked included). */
-async function dirtyPaths(git: Git): Promise<Set<string>> {
-  const out = (await git.run(['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames'], { allowFailure: true })).stdout;
-  return new Set(out.split('\0').filter(Boolean).map((entry) => entry.slice(3)));
-}
-
-/** Put back what changed since `before`: tracked files from HEAD, new files removed. */
-async function revertNewChanges(git: Git, before: Set<string>): Promise<void> {
-  const now = await dirtyPaths(git);
-  const changed = [...now].filter((p) => !before.has(p));
-  if (changed.length === 0) return;
-  const tracked = (await git.run(['ls-files', '-z', '--', ...changed.map((p) => `:(literal)${p}`)], { allowFailure: true })).stdout.split('\0').filter(Boolean);
-  if (tracked.length) await git.run(['checkout', '-q', 'HEAD', '--', ...tracked.map((p) => `:(literal)${p}`)], { allowFailure: true });
-  for (const p of changed.filter((x) => !tracked.includes(x))) fs.rmSync(path.join(git.dir, p), { force: true, recursive: true });
 }

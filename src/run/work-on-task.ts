@@ -6,6 +6,7 @@ import type { ToolCallMeta } from '../records/run-record.js';
 import type { Task } from '../trigger/task.js';
 import type { LimitName } from '../vocabulary.js';
 import { announce } from './announce.js';
+import { openPublishRepo } from '../publish/publish-repo.js';
 import { deliver } from './deliver.js';
 import { prepare } from './prepare.js';
 import { runAgent } from './run-agent.js';
@@ -36,15 +37,21 @@ export async function workOnTask(task: Task, setup: RunSetup): Promise<TaskResul
   }
   try {
     const guard = await guardWorkspace(ports.git, setup.credentials, setup.ctx.serverUrl, setup.provider.vault);
+    // taskcap's own repository for staging and pushing, opened before the agent runs (see publish-repo.ts).
+    const repo = await openPublishRepo(ports.git).catch(async (e) => {
+      await guard.release();
+      throw e;
+    });
     try {
-      const work = await runAgent(task, settings, prepared, setup);
+      const work = await runAgent(task, settings, prepared, setup, repo);
       guard.restoreGitDir();
-      const outcome = await log.group('Delivery', () => deliver(task, settings, work, prepared, setup));
+      const outcome = await log.group('Delivery', () => deliver(task, settings, work, prepared, repo, setup));
       outcome.wallMs = clock.now() - setup.started;
       if (inputs.dryRun) log.info('Dry run: nothing pushed, no PR, no comment.');
       else await log.group('Receipt', () => announce(task, outcome, prepared, setup));
       return taskResult(outcome, startedAt, clock.now(), work.loop);
     } finally {
+      repo.dispose();
       await guard.release();
     }
   } finally {

@@ -63,6 +63,9 @@ export class BashTool {
         `[taskcap: the command wrote more than ${OUTPUT_STOP_BYTES / 1024 / 1024} MB of output and was stopped; everything it started was killed. Redirect output to a file or narrow the command.]`,
       );
     } else if (result.exitCode !== 0) notes.push(`[exit code ${result.exitCode ?? 'unknown'}]`);
+    if (result.contained === false) {
+      notes.push('[taskcap: the command killed the process that holds what it starts; processes it started may have survived. This is reported on the receipt.]');
+    }
     const output = plainTerminalText(result.output);
     const body = output.trim() === '' ? '(no output)' : output.replace(/\n+$/, '');
     const noteText = notes.length ? `\n${notes.join('\n')}` : '';

@@ -58,7 +58,10 @@ export class Editor {
     } catch {
       throw new ToolError(`${rel || '.'} does not exist.`);
     }
-    if (st.isDirectory()) return { text: capText(this.listing(abs, rel), capBytes), path: rel, changed: false };
+    if (st.isDirectory()) {
+      this.assertDirectoryInside(abs, rel);
+      return { text: capText(this.listing(abs, rel), capBytes), path: rel, changed: false };
+    }
     const content = this.readText(abs, rel);
     const lines = splitLines(content);
     let first = 1;
@@ -128,6 +131,21 @@ export class Editor {
     const updated = body.join('\n') + (content.endsWith('\n') || content === '' ? '\n' : '');
     this.write(abs, rel, updated);
     return { text: capText(this.snippet(rel, updated, at + 1, inserted.length), capBytes), path: rel, changed: true };
+  }
+
+  /** A directory is listed only when the one actually opened is inside the workspace (as files are re-checked). */
+  private assertDirectoryInside(abs: string, rel: string): void {
+    let fd: number;
+    try {
+      fd = fs.openSync(abs, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+    } catch (e) {
+      throw new ToolError(`${rel || '.'} cannot be listed (${(e as NodeJS.ErrnoException).code ?? 'error'}).`);
+    }
+    try {
+      this.paths.assertOpenedInside(fd, rel || '.');
+    } finally {
+      fs.closeSync(fd);
+    }
   }
 
   /** A few numbered lines around an edit so the model can check it without another view. */

@@ -319,8 +319,9 @@ export async function detectSandbox(
 export async function createSandboxShell(opts: SandboxOptions, system: SandboxSystem = realSystem): Promise<SandboxShell> {
   const { log } = opts;
   if (opts.mode === 'off') {
-    log.warn('Sandbox is off (input sandbox: off): the agent\'s commands run directly on the runner with a scrubbed environment only.');
-    return { shell: { ...createHostShell(), home: opts.agentHome }, sandboxed: false, note: 'commands ran without a sandbox: the sandbox input is off', dispose: async () => {} };
+    const host = createHostShell();
+    log.warn(`Sandbox is off (input sandbox: off): the agent's commands run directly on the runner with a scrubbed environment only${reaperNote(host)}.`);
+    return { shell: { ...host, home: opts.agentHome }, sandboxed: false, note: 'commands ran without a sandbox: the sandbox input is off', dispose: async () => {} };
   }
   if (!SANDBOX_MODES.includes(opts.mode)) throw new UserError(`Input 'sandbox' must be auto, required or off, got '${String(opts.mode)}'.`);
   const found = await detectSandbox(opts, system);
@@ -342,8 +343,16 @@ export async function createSandboxShell(opts: SandboxOptions, system: SandboxSy
       `sandbox: required, but no sandbox can be made: ${found.reason}. ${found.fix} Or set \`sandbox: auto\` to run the agent's commands without a sandbox (with a warning).`,
     );
   }
+  const host = createHostShell();
   log.warn(
-    `No sandbox: ${found.reason}. The agent's commands run directly on the runner with a scrubbed environment only; they can read what the runner user can read. ${found.fix} Set \`sandbox: required\` to fail instead.`,
+    `No sandbox: ${found.reason}. The agent's commands run directly on the runner with a scrubbed environment only${reaperNote(host)}; they can read what the runner user can read. ${found.fix} Set \`sandbox: required\` to fail instead.`,
   );
-  return { shell: { ...createHostShell(), home: opts.agentHome }, sandboxed: false, note: `commands ran without a sandbox: ${found.reason}`, dispose };
+  return { shell: { ...host, home: opts.agentHome }, sandboxed: false, note: `commands ran without a sandbox: ${found.reason}`, dispose };
+}
+
+/** What holds the processes of host commands, for the warning: a subreaper, or only best effort without perl. */
+function reaperNote(host: Shell): string {
+  return host.description.includes('no process reaper')
+    ? ' (no process reaper could run here, perl missing: processes that outlive a command are hunted best effort only)'
+    : '';
 }

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { CappedCollector } from './output-cap.js';
+import { findReaper, underReaper, type Reaper } from './process-reaper.js';
 
 export interface ShellRequest {
   command: string;
@@ -27,6 +28,11 @@ export interface ShellResult {
   flooded?: boolean;
   /** The directory the command ended in, as the shell reported it. */
   cwd?: string;
+  /**
+   * False when the command defeated what holds its processes (it killed its reaper): something it started may
+   * still run. Undefined when nothing more than a process group held them.
+   */
+  contained?: boolean;
   durationMs: number;
 }
 
@@ -37,7 +43,16 @@ export interface Shell {
   /** The HOME its commands must use, when the shell was built around one (the sandbox binds it writable). */
   readonly home?: string;
   run(request: ShellRequest): Promise<ShellResult>;
+  /** Commands so far that defeated what holds their processes (killed their reaper). */
+  breaches?(): number;
 }
+
+/**
+ * Processes (threads count too) one command may have running under the runner's user: far above what builds and
+ * test runners use, far below what takes a runner down. The kernel enforces it for users other than root; in
+ * the sandbox it counts only the sandbox's own processes (its user namespace), without one all of the user's.
+ */
+export const MAX_PROCESSES = 4096;
 
 /**
  * Each command gets a fresh non-interactive bash; the working directory carries over (reported on fd 3), like
@@ -45,17 +60,26 @@ export interface Shell {
  * stderr joins stdout so the model sees output in the order a terminal would show it. The command itself runs
  * with fd 3 closed: it cannot forge the directory report, and a daemon it starts does not hold the pipe open.
  */
-export const BASH_WRAPPER = [
-  'cd -- "$1" 2>/dev/null || cd -- "$2"',
-  'exec 2>&1',
-  'eval "$3" 3>&-',
-  '__taskcap_status=$?',
-  'pwd -P >&3 2>/dev/null',
-  'exit $__taskcap_status',
-].join('\n');
+export function bashWrapper(maxProcesses: number = MAX_PROCESSES): string {
+  return [
+    // The process limit, hard (a command cannot raise it again): a fork bomb stops at it instead of at the runner's.
+    `ulimit -u ${Math.floor(maxProcesses)} 2>/dev/null`,
+    'cd -- "$1" 2>/dev/null || cd -- "$2"',
+    'exec 2>&1',
+    'eval "$3" 3>&-',
+    '__taskcap_status=$?',
+    'pwd -P >&3 2>/dev/null',
+    'exit $__taskcap_status',
+  ].join('\n');
+}
+
+export const BASH_WRAPPER = bashWrapper();
 
 /** How long pipes may stay open after the shell exits (a daemon holding them) before taskcap stops reading. */
 const DRAIN_GRACE_MS = 200;
+
+/** How long the reaper gets to take a command down before its whole process group is killed. */
+const REAPER_GRACE_MS = 6_000;
 
 /**
  * A command that writes this much is stopped: only head and tail are kept anyway, and an endless writer (`yes`,
@@ -98,15 +122,18 @@ export function killMarked(mark: string): number {
 
 /**
  * A shell that runs `argvFor(...)` in its own process group with stdin from /dev/null. On timeout, abort or exit,
- * the whole group is killed, so nothing the command started outlives it.
+ * the whole group is killed. With a `reaper`, the command runs under it, and stopping means asking the reaper,
+ * which kills every descendant, also those that left the group; the group is killed only if it does not comply.
  */
 export function createProcessShell(
   description: string,
   argvFor: (req: ShellRequest) => { file: string; args: string[] },
-  options: { markProcesses?: boolean } = {},
+  options: { markProcesses?: boolean; reaper?: Reaper } = {},
 ): Shell {
+  let breaches = 0;
   return {
     description,
+    breaches: () => breaches,
     run: (req) =>
       new Promise<ShellResult>((resolve) => {
         const started = Date.now();
@@ -116,8 +143,12 @@ export function createProcessShell(
         let aborted = false;
         let flooded = false;
         let exitCode: number | null = null;
-        const { file, args } = argvFor(req);
+        const argv = argvFor(req);
+        const { reaper } = options;
+        const { file, args } = reaper ? underReaper(reaper, argv.file, argv.args) : argv;
         const mark = options.markProcesses ? crypto.randomUUID() : undefined;
+        let groupKilled = false;
+        let reaperDefeated = false;
         const child = spawn(file, args, {
           cwd: req.root,
           env: mark ? { ...req.env, [COMMAND_MARK_VAR]: mark } : req.env,
@@ -127,24 +158,39 @@ export function createProcessShell(
         const killGroup = () => {
           try {
             if (child.pid) process.kill(-child.pid, 'SIGKILL');
+            groupKilled = true;
           } catch {
             /* already gone */
           }
+        };
+        // Stop the command and everything it started: through the reaper when there is one.
+        let reaperTimer: NodeJS.Timeout | undefined;
+        const stop = () => {
+          if (!reaper || !child.pid || child.exitCode !== null || child.signalCode !== null) return killGroup();
+          try {
+            process.kill(child.pid, 'SIGTERM');
+          } catch {
+            return killGroup();
+          }
+          reaperTimer ??= setTimeout(() => {
+            reaperDefeated = true;
+            killGroup();
+          }, REAPER_GRACE_MS);
         };
         const collect = (b: Buffer) => {
           collector.push(b);
           if (!flooded && collector.total > OUTPUT_STOP_BYTES) {
             flooded = true;
-            killGroup();
+            stop();
           }
         };
         const timer = setTimeout(() => {
           timedOut = true;
-          killGroup();
+          stop();
         }, req.timeoutMs);
         const onAbort = () => {
           aborted = true;
-          killGroup();
+          stop();
         };
         req.signal?.addEventListener('abort', onAbort, { once: true });
         if (req.signal?.aborted) onAbort();
@@ -161,10 +207,12 @@ export function createProcessShell(
           if (finished) return;
           finished = true;
           clearTimeout(timer);
+          clearTimeout(reaperTimer);
           req.signal?.removeEventListener('abort', onAbort);
           for (const s of [child.stdout, child.stderr, fd3]) s?.destroy();
           killGroup();
           if (mark) killMarked(mark);
+          if (reaperDefeated) breaches++;
           const reported = cwdReport.trim();
           resolve({
             output: collector.text(),
@@ -174,6 +222,7 @@ export function createProcessShell(
             aborted,
             flooded,
             cwd: reported || undefined,
+            contained: reaper ? !reaperDefeated : undefined,
             durationMs: Date.now() - started,
           });
         };
@@ -181,8 +230,10 @@ export function createProcessShell(
           collector.push(Buffer.from(`taskcap: could not start the shell: ${e.message}\n`));
           finish();
         });
-        child.on('exit', (code) => {
+        child.on('exit', (code, signal) => {
           exitCode = code;
+          // The reaper only ends by itself after taking everything down; killed by someone else, it could not.
+          if (reaper && signal !== null && !groupKilled) reaperDefeated = true;
           // Background jobs of the command die with it; then give the pipes a moment to drain.
           killGroup();
           setTimeout(finish, DRAIN_GRACE_MS).unref();
@@ -193,16 +244,28 @@ export function createProcessShell(
 }
 
 /**
- * Commands run directly on the runner, in their own process group, with a scrubbed environment. Daemons that
- * escape the group with `setsid` are hunted by an environment mark (best effort); only the sandbox guarantees it.
+ * Commands run directly on the runner, with a scrubbed environment, under a child subreaper that kills every
+ * process the command started when it ends (see process-reaper.ts). Where no reaper can run, the process group
+ * and an environment mark are all there is (best effort), and `description` says so.
  */
-export function createHostShell(): Shell {
+export function createHostShell(opts: { reaper?: Reaper | false } = {}): Shell {
+  const reaper = opts.reaper === false ? undefined : (opts.reaper ?? findReaper());
   return createProcessShell(
-    'host (no sandbox)',
+    reaper ? 'host (no sandbox)' : 'host (no sandbox, no process reaper)',
     (req) => ({
       file: '/bin/bash',
       args: ['--noprofile', '--norc', '-c', BASH_WRAPPER, 'taskcap-bash', req.cwd, req.root, req.command],
     }),
-    { markProcesses: true },
+    { markProcesses: true, reaper },
   );
+}
+
+/**
+ * The receipt's reason when a command defeated what holds its processes (it killed its reaper, possible only
+ * without the sandbox): the work is still delivered, as a failed run, so a maintainer looks before merging.
+ */
+export function containmentBreach(shell: Shell): string | undefined {
+  const n = shell.breaches?.() ?? 0;
+  if (n === 0) return undefined;
+  return `${n === 1 ? 'A command' : `${n} commands`} killed the process that holds what the agent's commands start (sandbox: off), so processes they started may have outlived the loop. The patch was still built and checked as usual; look at it closely before merging.`;
 }

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ProtectedPaths } from './protected-paths.js';
+import { diskLookup, isDotGit, resolvePath } from './resolve-links.js';
 import { formatInt } from '../util/format.js';
 
 /** A refusal the model should see as a tool error (never a crash). */
@@ -20,7 +21,7 @@ const isInside = (root: string, p: string): boolean => {
   return rel === '' || (rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel));
 };
 
-const hasGitComponent = (rel: string): boolean => rel.split('/').some((c) => c.toLowerCase() === '.git');
+const hasGitComponent = (rel: string): boolean => rel.split('/').some(isDotGit);
 
 /** Linux limits: PATH_MAX and NAME_MAX, in bytes. Longer paths are refused with a clear message, not ENAMETOOLONG. */
 const MAX_PATH_BYTES = 4095;
@@ -38,7 +39,7 @@ export class WorkspacePaths {
     workspace: string,
     private readonly protectedPaths: ProtectedPaths,
   ) {
-    this.root = fs.realpathSync(workspace);
+    this.root = fs.realpathSync.native(workspace);
   }
 
   resolve(input: unknown, mode: 'read' | 'write'): ResolvedPath {
@@ -53,9 +54,9 @@ export class WorkspacePaths {
     const rel = path.relative(this.root, abs).split(path.sep).join('/');
     if (hasGitComponent(rel)) throw new ToolError(`${input} is inside git's own directory; refused.`);
 
-    // Walk every existing component: a symlink anywhere must resolve inside the workspace and not into .git.
+    // A link on the way that leads nowhere is refused with its own message (the resolver below would judge it by
+    // where it would lead once created).
     let current = this.root;
-    let existing = 0;
     const parts = rel === '' ? [] : rel.split('/');
     for (let i = 0; i < parts.length; i++) {
       current = path.join(current, parts[i]);
@@ -65,32 +66,23 @@ export class WorkspacePaths {
       } catch {
         break; // the rest does not exist yet (a create)
       }
-      existing = i + 1;
       if (!st.isSymbolicLink()) continue;
       if (mode === 'write' && i === parts.length - 1) throw new ToolError(`${input} is a symbolic link; writes never follow links.`);
-      let target: string;
       try {
-        target = fs.realpathSync(current);
-      } catch {
+        fs.realpathSync.native(current);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ELOOP') throw new ToolError(`${input} goes through a loop of symbolic links; refused.`);
         throw new ToolError(`${input} goes through a dangling symbolic link; refused.`);
       }
-      const targetRel = path.relative(this.root, target).split(path.sep).join('/');
-      if (!isInside(this.root, target) || hasGitComponent(targetRel)) {
-        throw new ToolError(`${input} goes through a symbolic link that leads outside the repository; refused.`);
-      }
     }
-    // Where the path really lands once links inside the workspace are followed: `wf -> .github/workflows`
-    // makes `wf/x.yml` a workflow file.
-    let realRel = rel;
-    if (existing > 0) {
-      try {
-        const real = path.join(fs.realpathSync(path.join(this.root, ...parts.slice(0, existing))), ...parts.slice(existing));
-        realRel = path.relative(this.root, real).split(path.sep).join('/');
-      } catch {
-        /* checked above */
-      }
-      if (hasGitComponent(realRel)) throw new ToolError(`${input} leads into git's own directory; refused.`);
-    }
+    // Where the path really lands, every link followed as the kernel follows it (chains such as `a -> .`,
+    // `b -> a/..` included): outside the workspace or into .git is refused; `wf -> .github/workflows` makes
+    // `wf/x.yml` a workflow file for the protected-path check.
+    const where = resolvePath(diskLookup(this.root), '', rel, { absoluteRoot: this.root, followLast: mode === 'read' });
+    if (where.kind === 'outside') throw new ToolError(`${input} goes through a symbolic link that leads outside the repository; refused.`);
+    if (where.kind === 'loop') throw new ToolError(`${input} goes through a loop of symbolic links; refused.`);
+    if (where.kind === 'git') throw new ToolError(`${input} leads into git's own directory; refused.`);
+    const realRel = where.rel;
     if (mode === 'write') {
       for (const candidate of new Set([rel, realRel])) {
         const glob = this.protectedPaths.match(candidate);
