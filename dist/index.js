@@ -33131,6 +33131,19 @@ function publishFailure(message) {
 class GitError extends Error {
     name = 'GitError';
 }
+let sharedHome;
+/**
+ * One empty HOME for every Git of this process (made on first use, removed at exit): git must read no user config,
+ * and a directory per instance would pile up in the temp directory.
+ */
+function emptyHome() {
+    if (sharedHome === undefined) {
+        const home = node_fs__WEBPACK_IMPORTED_MODULE_2___default().mkdtempSync(node_path__WEBPACK_IMPORTED_MODULE_3___default().join(node_os__WEBPACK_IMPORTED_MODULE_1___default().tmpdir(), 'taskcap-git-home-'));
+        process.once('exit', () => node_fs__WEBPACK_IMPORTED_MODULE_2___default().rmSync(home, { recursive: true, force: true }));
+        sharedHome = home;
+    }
+    return sharedHome;
+}
 /**
  * Git for taskcap's own operations (never for the agent). No shell; an environment of its own with an empty
  * HOME and no system config; and hardening flags on every command, because the agent could have planted
@@ -33139,7 +33152,7 @@ class GitError extends Error {
 class Git {
     dir;
     env;
-    constructor(dir, home = node_fs__WEBPACK_IMPORTED_MODULE_2___default().mkdtempSync(node_path__WEBPACK_IMPORTED_MODULE_3___default().join(node_os__WEBPACK_IMPORTED_MODULE_1___default().tmpdir(), 'taskcap-git-home-')), 
+    constructor(dir, home = emptyHome(), 
     /** Fixed additions to the environment (GIT_DIR, GIT_INDEX_FILE… for a repository of taskcap's own). */
     extraEnv = {}) {
         this.dir = dir;

@@ -13,6 +13,21 @@ export class GitError extends Error {
   override name = 'GitError';
 }
 
+let sharedHome: string | undefined;
+
+/**
+ * One empty HOME for every Git of this process (made on first use, removed at exit): git must read no user config,
+ * and a directory per instance would pile up in the temp directory.
+ */
+function emptyHome(): string {
+  if (sharedHome === undefined) {
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'taskcap-git-home-'));
+    process.once('exit', () => fs.rmSync(home, { recursive: true, force: true }));
+    sharedHome = home;
+  }
+  return sharedHome;
+}
+
 /**
  * Git for taskcap's own operations (never for the agent). No shell; an environment of its own with an empty
  * HOME and no system config; and hardening flags on every command, because the agent could have planted
@@ -23,7 +38,7 @@ export class Git {
 
   constructor(
     readonly dir: string,
-    home: string = fs.mkdtempSync(path.join(os.tmpdir(), 'taskcap-git-home-')),
+    home: string = emptyHome(),
     /** Fixed additions to the environment (GIT_DIR, GIT_INDEX_FILE… for a repository of taskcap's own). */
     extraEnv: Record<string, string> = {},
   ) {
