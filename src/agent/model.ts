@@ -48,6 +48,12 @@ export class ModelFailure extends Error {
 /** One model request (one attempt): taskcap owns retries so each attempt is logged and metered. */
 export interface ModelPort {
   send(call: ModelCall, options: { signal: AbortSignal; timeoutMs: number }): Promise<ModelResponse>;
+  /**
+   * The prompt tokens `call` would be billed for (input + cache writes + cache reads), without sending it. Free on
+   * the Claude API (its own rate limit); a provider without counting leaves this out, and taskcap plans with its
+   * byte bound instead. Throws a ModelFailure like `send`.
+   */
+  countTokens?(call: ModelCall, options: { signal: AbortSignal; timeoutMs: number }): Promise<number>;
 }
 
 const TRANSIENT_TYPES = new Set(['overloaded_error', 'api_error', 'timeout_error', 'rate_limit_error']);
@@ -131,6 +137,19 @@ export function createAnthropicModel(sdk: SdkErrors, client: Anthropic): ModelPo
           return Promise.reject(new ModelFailure('request aborted', 'aborted', { requestId: stream.request_id ?? undefined, partialUsage: snapshot?.usage, streamedBytes }));
         }
         throw classifyFailure(e, sdk, stream.request_id ?? undefined, snapshot?.usage, streamedBytes);
+      }
+    },
+    async countTokens(call, { signal, timeoutMs }) {
+      // The same request minus what only generation takes (max_tokens): the count is of exactly this prompt.
+      const { model, messages, system, tools, thinking, output_config, cache_control, tool_choice } = call.params;
+      try {
+        const counted = await client.beta.messages.countTokens(
+          { model, messages, system, tools, thinking, output_config, cache_control, tool_choice, ...(call.betas.length > 0 ? { betas: call.betas as never } : {}) },
+          { signal, timeout: timeoutMs, maxRetries: 0 },
+        );
+        return counted.input_tokens;
+      } catch (e) {
+        throw classifyFailure(e, sdk);
       }
     },
   };
