@@ -32,7 +32,7 @@ export class Meter {
   costUsd = 0;
   billed: TokenCounts = { ...ZERO_COUNTS };
   readonly requests: MeteredRequest[] = [];
-  private previous: { prompt: number; output: number } | undefined;
+  private previous: { prompt: number; output: number; cached: number } | undefined;
 
   /**
    * Output an interrupted stream may have produced without reporting it (the count arrives only with the final
@@ -72,7 +72,7 @@ export class Meter {
     this.loopTokens += loopDelta;
     this.costUsd += costUsd;
     this.billed = addCounts(this.billed, counts);
-    this.previous = { prompt, output };
+    this.previous = { prompt, output, cached: topLevel.cacheRead + topLevel.cacheWrite5m + topLevel.cacheWrite1h };
     const metered = { counts, prompt, loopDelta, costUsd };
     this.requests.push(metered);
     return metered;
@@ -102,5 +102,10 @@ export class Meter {
   /** Upper bound of what the next request re-sends before any new content: last prompt plus last output. */
   get contextTokens(): number {
     return this.previous ? this.previous.prompt + this.previous.output : 0;
+  }
+
+  /** The prompt prefix the last request left in the cache (what it read or wrote): the next one expects to read it. */
+  get cachedPrefix(): number {
+    return this.previous?.cached ?? 0;
   }
 }
