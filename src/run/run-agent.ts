@@ -12,6 +12,20 @@ import type { Task } from '../trigger/task.js';
 import { errorMessage } from '../util/errors.js';
 import type { Prepared } from './prepare.js';
 import { runTestCommand } from './run-tests.js';
+import { stableRequest } from '../agent/request-params.js';
+import { TokenCounter } from '../agent/token-counter.js';
+import { cacheMinimumOf } from '../config/cache-minimums.js';
+import { fitToCacheMinimum, type FittedContext } from '../context/fit-to-cache.js';
+import { formatInt } from '../util/format.js';
+
+/** The log line that says what the model got about the repository. */
+function contextLine(f: FittedContext): string {
+  const c = f.context;
+  const files = c.instructionFiles.length ? `instructions from ${c.instructionFiles.map((i) => i.path).join(', ')}` : 'no instruction files';
+  const size = f.stableTokens !== undefined ? `${formatInt(c.bytes)} bytes; ${formatInt(f.stableTokens)} tokens with tools and system` : `${formatInt(c.bytes)} bytes`;
+  const fill = f.decision?.fill ? `, filled toward the ${formatInt(f.minimum ?? 0)}-token cache minimum` : '';
+  return `Repository context from ${c.sha.slice(0, 7)}: ${files}, a map of ${formatInt(c.files)} files (${size}${fill}).`;
+}
 
 /** Time the closing turn may take after the wall clock ran out. */
 const CLOSING_GRACE_MS = 60_000;
@@ -24,6 +38,8 @@ export interface AgentWork {
   crash?: unknown;
   /** Hidden characters removed from the untrusted task text. */
   hiddenRemoved: number;
+  /** The repository context the model got, if any. */
+  context?: FittedContext;
 }
 
 /**
@@ -54,6 +70,23 @@ export async function runAgent(task: Task, settings: TaskSettings, prepared: Pre
     work.hiddenRemoved = first.hiddenRemoved;
     const { model, effort, maxCostUsd } = settings;
     const client = await prepared.model;
+    const counter = new TokenCounter(client, log);
+    const source = await prepared.context;
+    if (source) {
+      work.context = await fitToCacheMinimum(source, {
+        stable: stableRequest(model, effort, task.budget, SYSTEM_PROMPT),
+        counter,
+        signal: ports.cancel,
+        minimum: cacheMinimumOf(model.id),
+        prices: model.pricing.base,
+        taskBytes: Buffer.byteLength(first.text, 'utf8'),
+      }).catch((e) => {
+        log.warn(`The repository context could not be built (${redactor.redact(errorMessage(e))}); the run goes without it.`);
+        return undefined;
+      });
+      if (work.context) log.info(contextLine(work.context));
+    }
+    const context = work.context && { text: redactor.redact(work.context.context.text) };
     work.loop = await log.group('Loop', () =>
       runLoop(
         {
@@ -61,6 +94,9 @@ export async function runAgent(task: Task, settings: TaskSettings, prepared: Pre
           effort,
           limits: { budget: task.budget, reserve: closingReserve(task.budget), maxCostUsd, pricing: model.pricing, maxOutputTokens: model.maxOutputTokens },
           system: SYSTEM_PROMPT,
+          context: context?.text,
+          // A count holds only for the text counted: redaction (a secret in a repository file) changes it.
+          stableTokens: context?.text === work.context?.context.text ? work.context?.stableTokens : undefined,
           firstMessage: first.text,
           deadline: clock.now() + inputs.timeoutMinutes * 60_000,
           closingGraceMs: CLOSING_GRACE_MS,
@@ -72,6 +108,7 @@ export async function runAgent(task: Task, settings: TaskSettings, prepared: Pre
           clock,
           log,
           cancel: ports.cancel,
+          counter,
           onProgress: (p) => prepared.live?.update({ ...prepared.progressBase, loopTokens: p.loopTokens, costUsd: p.costUsd, requests: p.requests, step: p.step }),
         },
       ),

@@ -1,0 +1,287 @@
+import { formatInt } from '../util/format.js';
+import { headOf } from './instructions.js';
+import type { CommitFiles, TreeFile } from './tree.js';
+
+/**
+ * A compact, deterministic picture of a repository built from git alone (no model call): the top of its tree with
+ * file counts, the facts that say how to build and test it, and the head of its README. A function of the commit's
+ * tree and blobs only: byte-identical for one commit, so it can sit in the cached prefix of every run on it.
+ */
+
+/** Room for the map's lines at most (tree, manifests), and for the README head: both grow when filling the cache minimum. */
+export interface MapAllowance {
+  treeBytes: number;
+  readmeBytes: number;
+}
+
+/** What a run gets when the cache minimum needs nothing more. */
+export const BASE_ALLOWANCE: MapAllowance = { treeBytes: 4_000, readmeBytes: 1_500 };
+/** The most the map may take when it fills the stable prefix up to the model's cache minimum. */
+export const MAX_ALLOWANCE: MapAllowance = { treeBytes: 8_000, readmeBytes: 6_000 };
+
+/** Root files listed by name at most; directories below the root listed per folder at most. */
+const ROOT_FILES_SHOWN = 40;
+const ROOT_DIRS_SHOWN = 60;
+const CHILD_DIRS_SHOWN = 12;
+const EXTENSIONS_SHOWN = 8;
+const SCRIPTS_SHOWN = 25;
+const TARGETS_SHOWN = 30;
+/** A manifest value (a script's command line) is cut here. */
+const VALUE_CHARS = 120;
+
+const README_NAMES = ['README.md', 'README.rst', 'README.txt', 'README', 'Readme.md', 'readme.md'];
+const LOCKFILES: [string, string][] = [
+  ['package-lock.json', 'npm'],
+  ['npm-shrinkwrap.json', 'npm'],
+  ['pnpm-lock.yaml', 'pnpm'],
+  ['yarn.lock', 'yarn'],
+  ['bun.lockb', 'bun'],
+  ['bun.lock', 'bun'],
+  ['poetry.lock', 'poetry'],
+  ['uv.lock', 'uv'],
+  ['Pipfile.lock', 'pipenv'],
+  ['Cargo.lock', 'cargo'],
+  ['go.sum', 'go modules'],
+  ['Gemfile.lock', 'bundler'],
+  ['composer.lock', 'composer'],
+];
+/** Root files whose presence alone says something about building or testing. */
+const BUILD_FILES = [
+  'requirements.txt',
+  'requirements-dev.txt',
+  'setup.py',
+  'setup.cfg',
+  'tox.ini',
+  'noxfile.py',
+  'pytest.ini',
+  'Gemfile',
+  'pom.xml',
+  'build.gradle',
+  'build.gradle.kts',
+  'CMakeLists.txt',
+  'justfile',
+  'Justfile',
+  'Taskfile.yml',
+  'deno.json',
+  'deno.jsonc',
+  'composer.json',
+  'mix.exs',
+  'Dockerfile',
+  'docker-compose.yml',
+  'tsconfig.json',
+  '.nvmrc',
+  '.node-version',
+  '.python-version',
+  '.tool-versions',
+];
+
+interface Dir {
+  path: string;
+  /** Files anywhere below. */
+  files: number;
+  children: Map<string, Dir>;
+}
+
+function buildDirs(files: readonly TreeFile[]): { root: Dir; rootFiles: string[] } {
+  const root: Dir = { path: '', files: 0, children: new Map() };
+  const rootFiles: string[] = [];
+  for (const f of files) {
+    const parts = f.path.split('/');
+    root.files++;
+    if (parts.length === 1) {
+      rootFiles.push(f.path);
+      continue;
+    }
+    let dir = root;
+    for (let i = 0; i < parts.length - 1; i++) {
+      let child = dir.children.get(parts[i]);
+      if (!child) {
+        child = { path: parts.slice(0, i + 1).join('/'), files: 0, children: new Map() };
+        dir.children.set(parts[i], child);
+      }
+      child.files++;
+      dir = child;
+    }
+  }
+  return { root, rootFiles };
+}
+
+/** Byte order, as git sorts: the same on every machine and locale. */
+const byBytes = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+const plural = (n: number, word: string) => `${formatInt(n)} ${word}${n === 1 ? '' : 's'}`;
+
+/**
+ * The top of the tree: every top-level directory (with its file count) and root file, then the subdirectories of
+ * the largest directories first, as far as `bytes` allows. Rendered as an indented tree in path order.
+ */
+function treeLines(files: readonly TreeFile[], bytes: number): string[] {
+  const { root, rootFiles } = buildDirs(files);
+  const lineOf = (d: Dir, depth: number) => `${'  '.repeat(depth)}${d.path.split('/').pop()}/ (${formatInt(d.files)})`;
+  const biggest = (d: Dir, n: number) => [...d.children.values()].sort((a, b) => b.files - a.files || byBytes(a.path, b.path)).slice(0, n);
+  const shownOf = new Map<Dir, Dir[]>([[root, biggest(root, ROOT_DIRS_SHOWN)]]);
+  const sortedFiles = [...rootFiles].sort(byBytes);
+  let used = shownOf.get(root)!.reduce((n, c) => n + lineOf(c, 1).length + 1, 0);
+  for (const f of sortedFiles.slice(0, ROOT_FILES_SHOWN)) used += f.length + 3;
+  // Expand the biggest directories first (ties by path), one level at a time, while the lines fit.
+  const frontier = [...shownOf.get(root)!];
+  while (frontier.length > 0) {
+    frontier.sort((a, b) => b.files - a.files || byBytes(a.path, b.path));
+    const next = frontier.shift()!;
+    if (next.children.size === 0) continue;
+    const depth = next.path.split('/').length + 1;
+    const shown = biggest(next, CHILD_DIRS_SHOWN);
+    const cost = shown.reduce((n, c) => n + lineOf(c, depth).length + 1, 0) + (next.children.size > shown.length ? 40 : 0);
+    if (used + cost > bytes) continue;
+    used += cost;
+    shownOf.set(next, shown);
+    frontier.push(...shown);
+  }
+  const lines: string[] = [];
+  const render = (d: Dir, depth: number) => {
+    const shown = shownOf.get(d)!;
+    for (const c of [...shown].sort((a, b) => byBytes(a.path, b.path))) {
+      lines.push(lineOf(c, depth));
+      if (shownOf.has(c)) render(c, depth + 1);
+    }
+    const hidden = d.children.size - shown.length;
+    if (hidden > 0) lines.push(`${'  '.repeat(depth)}… ${plural(hidden, 'more folder')}`);
+  };
+  render(root, 1);
+  for (const f of sortedFiles.slice(0, ROOT_FILES_SHOWN)) lines.push(`  ${f}`);
+  if (sortedFiles.length > ROOT_FILES_SHOWN) lines.push(`  … ${plural(sortedFiles.length - ROOT_FILES_SHOWN, 'more file')} at the top`);
+  return lines;
+}
+
+function extensionLine(files: readonly TreeFile[]): string {
+  const counts = new Map<string, number>();
+  for (const f of files) {
+    const name = f.path.split('/').pop()!;
+    const dot = name.lastIndexOf('.');
+    const ext = dot > 0 ? name.slice(dot).toLowerCase() : '(none)';
+    counts.set(ext, (counts.get(ext) ?? 0) + 1);
+  }
+  const top = [...counts.entries()].sort((a, b) => b[1] - a[1] || byBytes(a[0], b[0])).slice(0, EXTENSIONS_SHOWN);
+  return `By extension: ${top.map(([e, n]) => `${e} ${formatInt(n)}`).join(', ')}.`;
+}
+
+const oneLine = (v: unknown) => {
+  const s = String(v).replace(/\s+/g, ' ').trim();
+  return s.length > VALUE_CHARS ? `${s.slice(0, VALUE_CHARS - 1)}…` : s;
+};
+
+function packageJsonFacts(text: string): string[] {
+  let pkg: Record<string, unknown>;
+  try {
+    pkg = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    return ['package.json: not valid JSON'];
+  }
+  if (!pkg || typeof pkg !== 'object') return [];
+  const facts: string[] = [];
+  const head = [
+    typeof pkg.name === 'string' ? `name ${oneLine(pkg.name)}` : undefined,
+    typeof pkg.type === 'string' ? `type ${oneLine(pkg.type)}` : undefined,
+    typeof pkg.packageManager === 'string' ? `packageManager ${oneLine(pkg.packageManager)}` : undefined,
+    pkg.engines && typeof pkg.engines === 'object' ? `engines ${oneLine(JSON.stringify(pkg.engines))}` : undefined,
+    pkg.workspaces ? `workspaces ${oneLine(JSON.stringify(pkg.workspaces))}` : undefined,
+  ].filter(Boolean);
+  facts.push(`package.json: ${head.length ? head.join('; ') : 'no name'}`);
+  if (pkg.scripts && typeof pkg.scripts === 'object') {
+    const scripts = Object.entries(pkg.scripts as Record<string, unknown>).filter(([, v]) => typeof v === 'string');
+    for (const [name, command] of scripts.slice(0, SCRIPTS_SHOWN)) facts.push(`  npm run ${oneLine(name)}: ${oneLine(command)}`);
+    if (scripts.length > SCRIPTS_SHOWN) facts.push(`  … ${plural(scripts.length - SCRIPTS_SHOWN, 'more script')}`);
+  }
+  return facts;
+}
+
+/** A few facts from a TOML manifest without a TOML parser: its tables, and some `key = value` lines. */
+function tomlFacts(file: string, text: string, keys: readonly string[]): string[] {
+  const tables: string[] = [];
+  const values: string[] = [];
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    const table = /^\[\[?([^\]]+)\]\]?$/.exec(line);
+    if (table) {
+      if (tables.length < 20 && !tables.includes(table[1])) tables.push(table[1]);
+      continue;
+    }
+    const kv = /^([A-Za-z0-9_.-]+)\s*=\s*(.+)$/.exec(line);
+    if (kv && keys.includes(kv[1]) && values.length < 12) values.push(`${kv[1]} = ${oneLine(kv[2])}`);
+  }
+  const parts = [...values, ...(tables.length ? [`tables [${tables.join('], [')}]`] : [])];
+  return parts.length ? [`${file}: ${parts.join('; ')}`] : [];
+}
+
+function goModFacts(text: string): string[] {
+  const module = /^module\s+(\S+)/m.exec(text)?.[1];
+  const go = /^go\s+(\S+)/m.exec(text)?.[1];
+  const parts = [module && `module ${oneLine(module)}`, go && `go ${oneLine(go)}`].filter(Boolean);
+  return parts.length ? [`go.mod: ${parts.join('; ')}`] : [];
+}
+
+function makefileFacts(file: string, text: string): string[] {
+  const targets: string[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^([A-Za-z0-9][A-Za-z0-9_./-]*)\s*:(?!=)/.exec(line);
+    if (m && !targets.includes(m[1])) targets.push(m[1]);
+  }
+  if (targets.length === 0) return [];
+  const shown = targets.slice(0, TARGETS_SHOWN);
+  return [`${file} targets: ${shown.join(', ')}${targets.length > shown.length ? `, … ${formatInt(targets.length - shown.length)} more` : ''}`];
+}
+
+/** How to build and test, from the root's manifests. */
+async function manifestLines(commit: CommitFiles, rootNames: ReadonlySet<string>): Promise<string[]> {
+  const lines: string[] = [];
+  const read = (name: string) => (rootNames.has(name) ? commit.read(name) : Promise.resolve(undefined));
+  const [pkg, pyproject, gomod, cargo, makefile] = await Promise.all([
+    read('package.json'),
+    read('pyproject.toml'),
+    read('go.mod'),
+    read('Cargo.toml'),
+    Promise.all(['Makefile', 'makefile', 'GNUmakefile'].map(async (n) => [n, await read(n)] as const)).then((all) => all.find(([, t]) => t !== undefined)),
+  ]);
+  if (pkg !== undefined) lines.push(...packageJsonFacts(pkg));
+  if (pyproject !== undefined) lines.push(...tomlFacts('pyproject.toml', pyproject, ['name', 'requires-python', 'build-backend', 'testpaths', 'addopts']));
+  if (gomod !== undefined) lines.push(...goModFacts(gomod));
+  if (cargo !== undefined) lines.push(...tomlFacts('Cargo.toml', cargo, ['name', 'edition', 'members', 'rust-version']));
+  if (makefile) lines.push(...makefileFacts(makefile[0], makefile[1]!));
+  const locks = LOCKFILES.filter(([f]) => rootNames.has(f)).map(([f, tool]) => `${f} (${tool})`);
+  if (locks.length) lines.push(`Lockfiles: ${locks.join(', ')}`);
+  const present = BUILD_FILES.filter((f) => rootNames.has(f));
+  if (present.length) lines.push(`Also at the top: ${present.join(', ')}`);
+  const workflows = commit.files.filter((f) => /^\.github\/workflows\/[^/]+\.ya?ml$/.test(f.path)).map((f) => f.path.slice('.github/workflows/'.length));
+  if (workflows.length) lines.push(`CI workflows (.github/workflows): ${workflows.slice(0, 15).join(', ')}${workflows.length > 15 ? ', …' : ''}`);
+  return lines;
+}
+
+export interface RepoMap {
+  /** The map's lines (tree, extensions, manifests, nested instructions, README head). */
+  text: string;
+  readme?: { path: string; shownBytes: number; bytes: number };
+  files: number;
+}
+
+/** The map of `commit` within `allowance`; `nested` lists instruction files deeper in the tree. */
+export async function buildRepoMap(commit: CommitFiles, allowance: MapAllowance, nested: readonly string[] = []): Promise<RepoMap> {
+  const files = commit.files.filter((f) => f.mode !== '160000');
+  const rootNames = new Set(files.filter((f) => !f.path.includes('/')).map((f) => f.path));
+  const manifests = await manifestLines(commit, rootNames);
+  const manifestBytes = manifests.reduce((n, l) => n + Buffer.byteLength(l, 'utf8') + 1, 0);
+  const lines = [`Files: ${formatInt(files.length)} tracked. ${extensionLine(files)}`, 'Top of the tree (folder/ (files below it)):'];
+  lines.push(...treeLines(files, Math.max(600, allowance.treeBytes - manifestBytes)));
+  if (manifests.length) lines.push('Build and test facts:', ...manifests.map((l) => `  ${l}`));
+  if (nested.length) lines.push('Instruction files deeper in the tree (read the one for the folder you change):', ...nested.map((p) => `  ${p}`));
+  const readmeName = README_NAMES.find((n) => rootNames.has(n));
+  const readmeText = readmeName ? await commit.read(readmeName) : undefined;
+  let readme: RepoMap['readme'];
+  if (readmeName && readmeText !== undefined && readmeText.trim() !== '') {
+    const body = readmeText.replace(/\s+$/, '');
+    const shown = headOf(body, allowance.readmeBytes).replace(/\s+$/, '');
+    const size = Buffer.byteLength(body, 'utf8');
+    const shownBytes = Buffer.byteLength(shown, 'utf8');
+    lines.push(`${readmeName}${shownBytes < size ? ` (the first ${formatInt(shownBytes)} of ${formatInt(size)} bytes)` : ''}:`, shown);
+    readme = { path: readmeName, shownBytes, bytes: size };
+  }
+  return { text: lines.join('\n'), readme, files: files.length };
+}
