@@ -42,6 +42,12 @@ export class Meter {
   unreportedTokens = 0;
   unreportedCostUsd = 0;
 
+  /**
+   * A request read less of the cache than the one before it had left there: an entry was evicted early. From then on
+   * the run plans as if the cache may miss again (it keeps more for its closing turn).
+   */
+  missSeen = false;
+
   constructor(private readonly pricing: PriceTier) {}
 
   /** Loop tokens to plan against: reported plus possibly unreported. */
@@ -67,6 +73,7 @@ export class Meter {
     const prompt = promptTokens(topLevel);
     const output = topLevel.output;
     const fresh = this.previous ? Math.max(0, prompt - this.previous.prompt - this.previous.output) : 0;
+    if (this.previous && topLevel.cacheRead < this.previous.cached) this.missSeen = true;
     const loopDelta = output + fresh;
     const costUsd = costOf(counts, this.pricing);
     this.loopTokens += loopDelta;
@@ -104,8 +111,11 @@ export class Meter {
     return this.previous ? this.previous.prompt + this.previous.output : 0;
   }
 
-  /** The prompt prefix the last request left in the cache (what it read or wrote): the next one expects to read it. */
+  /**
+   * The prompt prefix the last request left in the cache (what it read or wrote): the next one expects to read it.
+   * Nothing, once this run has seen the cache miss what it expected.
+   */
   get cachedPrefix(): number {
-    return this.previous?.cached ?? 0;
+    return this.missSeen ? 0 : (this.previous?.cached ?? 0);
   }
 }
