@@ -3,6 +3,7 @@ import { Meter } from '../../src/budget/meter.js';
 import {
   closingReserve,
   CLOSING_EXTRA_TOKENS,
+  CLOSING_RESULT_BYTES,
   closingOutputReserve,
   estimateTokens,
   MIN_COST_BOUND_OUTPUT,
@@ -108,7 +109,16 @@ describe('preflight', () => {
     // A request carrying results of that size still leaves room for useful output.
     const plan = planRequest(m, l, { newTokens: estimateTokens(['x'.repeat(tight.bytes), 'y'.repeat(tight.bytes), 'z'.repeat(160)]), prompt: 60_000 }, 'working');
     expect(plan.send && plan.maxTokens >= MIN_USEFUL_OUTPUT).toBe(true);
+    // No working request can follow: the calls still run, their results cut for the closing turn to read.
     m.record({ input_tokens: 0, cache_read_input_tokens: 44_000, output_tokens: 5_000 });
+    const forClosing = toolResultAllowance(m, l, 2, 10_000);
+    expect(forClosing.bytes).toBeGreaterThan(0);
+    expect(forClosing.bytes).toBeLessThanOrEqual(CLOSING_RESULT_BYTES);
+    expect(planRequest(m, l, { newTokens: estimateTokens(['x'.repeat(forClosing.bytes), 'y'.repeat(forClosing.bytes), 'z'.repeat(400)]), prompt: 60_000 }, 'working').send).toBe(false);
+    const closing = planRequest(m, l, { newTokens: estimateTokens(['x'.repeat(forClosing.bytes), 'y'.repeat(forClosing.bytes), 'z'.repeat(400)]), prompt: 60_000 }, 'closing');
+    expect(closing.send && closing.maxTokens >= 1_024).toBe(true);
+    // Not even that: the calls are not run.
+    m.record({ input_tokens: 0, cache_read_input_tokens: 49_000, output_tokens: 1_000 });
     expect(toolResultAllowance(m, l, 2, 10_000).bytes).toBe(0);
   });
 

@@ -267,7 +267,7 @@ class LoopRun {
     // The cap cannot keep a worst-case closing turn after one more step: the step may still go when this run's
     // responses say the closing turn would remain paid for.
     const last = planLastRequest(this.meter, this.setup.limits, this.size, this.expectedOutput());
-    if (last.send) this.ports.log.info(`The cost cap allows one more step (up to ${formatInt(last.maxTokens)} output tokens) if Claude writes no more than its responses so far; then the closing turn.`);
+    if (last.send) this.ports.log.info(`The cost cap allows one more step (up to ${formatInt(last.maxTokens)} output tokens) if Claude writes no more than its responses so far (a closing turn stays paid for).`);
     return last.send ? last : plan;
   }
 

@@ -43,6 +43,11 @@ export function closingOutputReserve(capUsd: number, outputUsdPerMTok: number): 
 export const CLOSING_EXTRA_TOKENS = 256;
 /** Tool results are never smaller than this; below it a round of tools is not worth running. */
 export const MIN_TOOL_RESULT_BYTES = 384;
+/**
+ * When only the closing turn can follow, the calls still run (an edit the model made is applied) and their results
+ * go to the closing turn, each cut to this: enough to say what happened, not more content to pay for.
+ */
+export const CLOSING_RESULT_BYTES = 2_000;
 /** Room kept for a wind-down note appended to a tool-result message. */
 export const NOTE_ALLOWANCE = 160;
 /** Framing tokens per content block and per request, on top of the content itself. */
@@ -172,8 +177,9 @@ export function smallestStartingCap(limits: CapLimits, prompt: number): number {
  * Bytes each of `calls` tool results may take so that the request carrying them can still be sent as work: with
  * MIN_USEFUL_OUTPUT of room under the budget, and under a cost cap with its closing turn paid for (or as the last
  * step planLastRequest allows, for a model expected to write `expectedOutput`). Results shrink as the budget drains
- * instead of the run stopping early; 0 bytes means a round of tools can no longer be afforded (and `limit` says which
- * cap binds).
+ * instead of the run stopping early. When no working request can follow, the calls still run if the closing turn can
+ * carry their results (at most CLOSING_RESULT_BYTES each, the summary's room kept): the model's last edits are
+ * applied and it summarizes knowing their outcome. 0 bytes: not even that is affordable (`limit` says which cap binds).
  */
 export function toolResultAllowance(
   meter: Meter,
@@ -184,23 +190,27 @@ export function toolResultAllowance(
 ): { bytes: number; limit: 'budget' | 'cost' } {
   const fixed = REQUEST_FRAMING + NOTE_ALLOWANCE + BLOCK_FRAMING * (calls + 1);
   const tokenRoom = limits.budget - limits.reserve - meter.committedTokens - MIN_USEFUL_OUTPUT - fixed;
+  // The closing turn after these results: its note and the summary's room, within the whole budget.
+  const closingTokenRoom = limits.budget - meter.committedTokens - fixed - CLOSING_EXTRA_TOKENS - CLOSING_OUTPUT_RESERVE;
   let room = tokenRoom;
+  let closingRoom = closingTokenRoom;
   let limit: 'budget' | 'cost' = 'budget';
+  let closingLimit: 'budget' | 'cost' = 'budget';
   if (limits.maxCostUsd !== undefined) {
     const left = limits.maxCostUsd * 1e6 - meter.committedUsd * 1e6;
     const base = meter.contextTokens + fixed;
-    const ceiling = base + Math.max(0, tokenRoom) + MIN_USEFUL_OUTPUT + CLOSING_EXTRA_TOKENS;
+    const ceiling = base + Math.max(0, tokenRoom, closingTokenRoom) + MIN_USEFUL_OUTPUT + CLOSING_EXTRA_TOKENS;
     const pr = pricesFor(limits.pricing, ceiling);
     const miss = missRate(pr);
     const o = pr.output;
     const out = MIN_COST_BOUND_OUTPUT;
+    const summary = closingOutputReserve(limits.maxCostUsd, o);
     // What the next request is expected to cost before its results: the cached prefix read, the rest written.
     const cached = Math.min(base, meter.cachedPrefix);
     const readFirst = cached * pr.cacheRead + (base - cached) * miss;
     // The request itself, every token a possible miss: (base + r)·miss + out·o ≤ left.
     const hard = (left - out * o) / miss - base;
     // As work with its closing turn kept paid for: expected cost + out·o + the closing prompt as a miss + its output.
-    const summary = closingOutputReserve(limits.maxCostUsd, o);
     const kept = (left - readFirst - out * o - (base + out + CLOSING_EXTRA_TOKENS) * miss - summary * o) / (2 * miss);
     // As the last step for a model that writes what it has written so far.
     const bet = (left - readFirst - expectedOutput * o - (base + expectedOutput + CLOSING_EXTRA_TOKENS) * miss - MIN_CLOSING_OUTPUT * o) / (2 * miss);
@@ -209,8 +219,15 @@ export function toolResultAllowance(
       room = affordable;
       limit = 'cost';
     }
+    // As the closing turn's content: its whole prompt a possible miss, and the summary's room.
+    const closingAffordable = Math.floor((left - summary * o) / miss - base - CLOSING_EXTRA_TOKENS);
+    if (closingAffordable < closingRoom) {
+      closingRoom = closingAffordable;
+      closingLimit = 'cost';
+    }
   }
-  const perCall = Math.floor(room / Math.max(1, calls));
-  const bytes = Math.min(defaultCap, perCall);
-  return { bytes: bytes >= MIN_TOOL_RESULT_BYTES ? bytes : 0, limit };
+  const perCall = Math.min(defaultCap, Math.floor(room / Math.max(1, calls)));
+  if (perCall >= MIN_TOOL_RESULT_BYTES) return { bytes: perCall, limit };
+  const forClosing = Math.min(CLOSING_RESULT_BYTES, defaultCap, Math.floor(closingRoom / Math.max(1, calls)));
+  return forClosing >= MIN_TOOL_RESULT_BYTES ? { bytes: forClosing, limit } : { bytes: 0, limit: room < closingRoom ? limit : closingLimit };
 }
