@@ -56,10 +56,10 @@ export async function readInstructions(files: CommitFiles, paths: readonly strin
     if (content === undefined || content.trim() === '') continue;
     const body = content.replace(/\s+$/, '');
     const size = Buffer.byteLength(body, 'utf8');
-    const shown = headOf(body, left);
+    const shown = headOf(body, left).replace(/\s+$/, '');
     const cut = size - Buffer.byteLength(shown, 'utf8');
     const marker = cut > 0 ? `\n[… ${formatInt(cut)} more bytes of ${path} not shown (taskcap's limit for instructions); read the file for the rest]` : '';
-    parts.push(`## ${path}\n${shown.replace(/\s+$/, '')}${marker}`);
+    parts.push(`## ${path}\n${shown}${marker}`);
     read.push({ path, bytes: size, cutBytes: cut });
     left -= Buffer.byteLength(shown, 'utf8');
   }

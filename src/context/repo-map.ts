@@ -17,7 +17,7 @@ export interface MapAllowance {
 /** What a run gets when the cache minimum needs nothing more. */
 export const BASE_ALLOWANCE: MapAllowance = { treeBytes: 4_000, readmeBytes: 1_500 };
 /** The most the map may take when it fills the stable prefix up to the model's cache minimum. */
-export const MAX_ALLOWANCE: MapAllowance = { treeBytes: 8_000, readmeBytes: 6_000 };
+export const MAX_ALLOWANCE: MapAllowance = { treeBytes: 8_000, readmeBytes: 12_000 };
 
 /** Root files listed by name at most; directories below the root listed per folder at most. */
 const ROOT_FILES_SHOWN = 40;
