@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bash, text, thinking, view } from '../test/sim/anthropic.mjs';
+import { bash, measureRequest, text, thinking, view } from '../test/sim/anthropic.mjs';
 import { issuesLabeled } from '../test/sim/payloads.mjs';
 import { countTokens } from '../test/sim/tokens.mjs';
 import { createWorld } from '../test/sim/world.mjs';
@@ -33,10 +33,26 @@ type World = Awaited<ReturnType<typeof createWorld>>;
 const costOf = (b: Billed) => (b.input_tokens * OPUS.input + b.cache_creation_input_tokens * OPUS.write + b.cache_read_input_tokens * OPUS.read + b.output_tokens * OPUS.output) / 1e6;
 const isClosing = (req: Req) => JSON.stringify(req.body.messages[req.body.messages.length - 1]?.content ?? '').includes('no further tool calls will run');
 
-/** The sample repository plus a 300-line module: enough to read for many steps. */
-export function mediumRepo(): string {
+/**
+ * A README the size real projects have (about 6 KB): what a repository usually offers to fill the stable prefix with.
+ * Written for the benchmark; it describes the sample library.
+ */
+function projectReadme(): string {
+  const sections = ['Install', 'Usage', 'Options', 'Slug rules', 'Unicode', 'Legacy links', 'Testing', 'Releasing', 'Contributing', 'License'];
+  const lines = ['# slugkit', '', 'Tiny helpers for URL slugs: `slugify(title)` turns a title into a lowercase, dash-separated slug.', ''];
+  for (const [n, s] of sections.entries()) {
+    lines.push(`## ${s}`, '');
+    for (let k = 0; k < 6; k++) lines.push(`- ${s} note ${k + 1}: slugify keeps rule ${n * 6 + k} in mind when it collapses separators and drops accents.`);
+    lines.push('');
+  }
+  return lines.join('\n');
+}
+
+/** The sample repository plus a 300-line module: enough to read for many steps; with a project-sized README or not. */
+export function mediumRepo(readme = false): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'taskcap-medium-'));
   fs.cpSync(SAMPLE, dir, { recursive: true });
+  if (readme) fs.writeFileSync(path.join(dir, 'README.md'), projectReadme());
   const lines = ['// Catalog of slug rules used by the site generator.', 'export const rules = ['];
   for (let i = 0; i < 300; i++) lines.push(`  { id: ${i}, pattern: /item-${i}-[a-z]+/u, replacement: 'entry-${i}', note: 'rule ${i} keeps legacy links working' },`);
   lines.push('];', '');
@@ -63,13 +79,26 @@ function endlessInvestigation() {
 }
 
 /**
+ * A model that never finishes and works in many small steps: a short thought and a command with a one-line answer.
+ * The prompt grows slowly, so reading it back is most of the bill.
+ */
+function endlessSmallSteps() {
+  return (req: Req, i: number) => {
+    if (isClosing(req)) return { content: [text(`Counted the uses of ${i} rules; the rest of the audit is left.`)] };
+    return { content: [thinking(`Next rule ${i}. ${'Check it. '.repeat(6)}`), bash(`grep -c "entry-${i % 300}'" src/catalog.js`)] };
+  };
+}
+
+export type SessionShape = 'investigation' | 'small-steps';
+
+/**
  * The long session at one cost cap: billed ÷ cap when the cap stops it. `evictEvery`: every cache entry is evicted
  * before every n-th request (a prefix gone before the request that expected it), so those requests pay for their
  * whole prompt as cache writes; the cap must still hold.
  */
-export async function longSession(capUsd: number, evictEvery = 0) {
+export async function longSession(capUsd: number, evictEvery = 0, shape: SessionShape = 'investigation') {
   const repo = mediumRepo();
-  const script = endlessInvestigation();
+  const script = shape === 'investigation' ? endlessInvestigation() : endlessSmallSteps();
   let world: World | undefined;
   world = await createWorld({
     fixtureDir: repo,
@@ -87,7 +116,9 @@ export async function longSession(capUsd: number, evictEvery = 0) {
     const cost = billed.reduce((a, b) => a + costOf(b), 0);
     const requests = world.anthropic!.requests as Req[];
     const last = billed[billed.length - 1];
+    const closing = requests.length > 0 && isClosing(requests[requests.length - 1]) ? closingThinkingCost(requests[requests.length - 1], last) : undefined;
     return {
+      shape,
       capUsd,
       evictEvery,
       status: r.outputs.status,
@@ -96,13 +127,30 @@ export async function longSession(capUsd: number, evictEvery = 0) {
       utilization: round(cost / capUsd),
       overshootUsd: round(Math.max(0, cost - capUsd), 6),
       lastPromptTokens: last ? last.input_tokens + last.cache_creation_input_tokens + last.cache_read_input_tokens : 0,
+      // What a hard cap can use at most: all but the last request's possible cache-miss surcharge (1.25× − 0.1×).
+      ceiling: last ? round(1 - ((last.input_tokens + last.cache_creation_input_tokens + last.cache_read_input_tokens) * (OPUS.write - OPUS.read)) / 1e6 / capUsd) : 1,
       closingSummary: requests.length > 0 && isClosing(requests[requests.length - 1]),
+      closingThinking: closing,
       countCalls: world.anthropic!.countRequests.length,
     };
   } finally {
     await world.close();
     fs.rmSync(repo, { recursive: true, force: true });
   }
+}
+
+/**
+ * What turning thinking off for the closing turn would cost: the thinking setting is part of the messages' cache
+ * key, so the whole conversation would be written again (at 1.25×) instead of read (at 0.1×); only tools + system
+ * could still be read, and only when they reach the cache minimum (2,048 tokens on Opus 4.7) on their own.
+ */
+function closingThinkingCost(req: Req, bill: Billed) {
+  const prompt = bill.input_tokens + bill.cache_creation_input_tokens + bill.cache_read_input_tokens;
+  const stable = measureRequest({ ...(req.body as object), messages: [] } as never).totalTokens;
+  const stableRead = stable >= 2048;
+  const keptUsd = costOf(bill);
+  const offUsd = ((stableRead ? stable * OPUS.read : stable * OPUS.write) + (prompt - stable) * OPUS.write + bill.output_tokens * OPUS.output) / 1e6;
+  return { promptTokens: prompt, keptUsd: round(keptUsd, 6), thinkingOffUsd: round(offUsd, 6), extraUsd: round(offUsd - keptUsd, 6) };
 }
 
 /** One run of the sample fix (the demo's five scripted moves) under `capUsd` (none: uncapped). */
@@ -186,8 +234,8 @@ export function twentyTurnScript() {
  * The 20-request session on one model: request 1 (tokens by category and cost) and the whole bill against the
  * perfect-cache floor (every re-sent token read from cache, every new token written once, output as billed).
  */
-export async function session20(model: string) {
-  const repo = mediumRepo();
+export async function session20(model: string, readme = false) {
+  const repo = mediumRepo(readme);
   const world = await createWorld({ fixtureDir: repo, github: { issues: [{ ...ISSUE, labels: ['agent:fix'], user: 'acme' }] }, anthropic: { script: twentyTurnScript() as never } });
   try {
     const r = await world.run({ eventName: 'issues', payload: labeled(), inputs: { model } });
@@ -207,6 +255,7 @@ export async function session20(model: string) {
     const uncachedRequests = billed.filter((b) => b.cache_creation_input_tokens + b.cache_read_input_tokens === 0).length;
     return {
       model,
+      readme,
       status: r.outputs.status,
       requests: billed.length,
       request1: { prompt: T[0], input: first.input_tokens, cacheWrite: first.cache_creation_input_tokens, cacheRead: first.cache_read_input_tokens, costUsd: round(costOf(first), 6) },
@@ -228,11 +277,14 @@ export async function session20(model: string) {
 export async function capsAndContext(quick: boolean) {
   const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
   log('20-request session per cache minimum …');
-  const sessions = [await session20('claude-opus-4-7'), await session20('claude-opus-4-6')];
-  log('cost-cap utilization, long session …');
+  const sessions = [];
+  for (const readme of [false, true]) sessions.push(await session20('claude-opus-4-7', readme), await session20('claude-opus-4-6', readme));
+  log('cost-cap utilization, long sessions …');
   const caps = quick ? [0.5] : [0.5, 2];
   const utilization = [];
-  for (const cap of caps) utilization.push(await longSession(cap), await longSession(cap, 4));
+  for (const shape of ['investigation', 'small-steps'] as const) {
+    for (const cap of caps) utilization.push(await longSession(cap, 0, shape), await longSession(cap, 4, shape));
+  }
   log('smallest max-cost-usd for the sample fix …');
   const smallest = await smallestCapForSampleFix();
   const tooSmall = await tooSmallCapReceipt();

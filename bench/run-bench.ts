@@ -274,6 +274,15 @@ async function overshootFuzz(count: number) {
     endedBy: Object.fromEntries(['completed', 'budget', 'cost'].map((k) => [k, results.filter((r) => r.endReason === k).length])),
     meanUtilizationAtBudgetCap: round(mean(capped.filter((r) => r.endReason === 'budget').map((r) => r.loopTokens / r.budget)), 4),
     cappedRunsWithClosingSummary: round(cappedWithWork.filter((r) => r.closingTurn === 'sent' && r.hasSummary).length / cappedWithWork.length, 4),
+    countCallsPerRun: round(mean(results.map((r) => r.countCalls)), 2),
+    countCallsPerRunWhereCounting: round(mean(results.filter((r) => r.counting === 'exact').map((r) => r.countCalls)), 2),
+    countCallsPerRequestWhereCounting: round(
+      results.filter((r) => r.counting === 'exact').reduce((a, r) => a + r.countCalls, 0) / Math.max(1, results.filter((r) => r.counting === 'exact').reduce((a, r) => a + r.requests, 0)),
+      3,
+    ),
+    runsByCounting: Object.fromEntries(['exact', 'absent', 'failing', 'slow'].map((k) => [k, results.filter((r) => r.counting === k).length])),
+    runsWithEvictions: results.filter((r) => r.evictions > 0).length,
+    meanCostUtilizationAtCostCap: round(mean(capped.filter((r) => r.endReason === 'cost' && r.maxCostUsd).map((r) => r.costUsd / r.maxCostUsd!)), 4),
   };
 }
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
@@ -346,7 +355,7 @@ function renderMarkdown(r: {
   const maxBefore = Math.max(...r.tokensBeforeTask.map((x) => x.beforeTask));
   const [sample, big] = r.selfTime;
   const c = r.caps;
-  const util = (cap: number, evict: boolean) => c.utilization.find((u) => u.capUsd === cap && (u.evictEvery > 0) === evict);
+  const util = (cap: number, evict: boolean, shape = 'investigation') => c.utilization.find((u) => u.shape === shape && u.capUsd === cap && (u.evictEvery > 0) === evict);
   const pct = (x: number | undefined) => (x === undefined ? '–' : `${(x * 100).toFixed(1)}%`);
   const lines = [
     '# taskcap benchmarks',
@@ -362,11 +371,13 @@ function renderMarkdown(r: {
     `| cache share of re-sent input ≥ 90% | ${(r.cache.cacheShare * 100).toFixed(1)}% | ${ok(r.cache.cacheShare >= 0.9)} |`,
     `| cost ≤ 1.15× the perfect-cache floor | ${r.cache.costOverFloor.toFixed(3)}× | ${ok(r.cache.costOverFloor <= 1.15)} |`,
     `| overshoot = 0 over ${r.fuzz.runs} runs | ${r.fuzz.maxOvershootTokens} tokens, $${r.fuzz.maxCostOvershootUsd} | ${ok(r.fuzz.maxOvershootTokens === 0 && r.fuzz.maxCostOvershootUsd === 0)} |`,
-    `| cost-cap utilization ≥ 85% at $0.50 (long session) | ${pct(util(0.5, false)?.utilization)} (${pct(util(0.5, true)?.utilization)} with cache misses) | ${ok((util(0.5, false)?.utilization ?? 0) >= 0.85)} |`,
-    `| cost-cap utilization ≥ 90% at $2 (long session) | ${pct(util(2, false)?.utilization)} (${pct(util(2, true)?.utilization)} with cache misses) | ${ok((util(2, false)?.utilization ?? 0) >= 0.9)} |`,
+    ...(['investigation', 'small-steps'] as const).flatMap((shape) => [
+      `| cost-cap utilization ≥ 85% at $0.50 (long session: ${shape}) | ${pct(util(0.5, false, shape)?.utilization)} (${pct(util(0.5, true, shape)?.utilization)} with cache misses; ceiling ${pct(util(0.5, false, shape)?.ceiling)}) | ${ok((util(0.5, false, shape)?.utilization ?? 0) >= 0.85)} |`,
+      `| cost-cap utilization ≥ 90% at $2 (long session: ${shape}) | ${pct(util(2, false, shape)?.utilization)} (${pct(util(2, true, shape)?.utilization)} with cache misses; ceiling ${pct(util(2, false, shape)?.ceiling)}) | ${ok((util(2, false, shape)?.utilization ?? 0) >= 0.9)} |`,
+    ]),
     `| cap hard under cache misses | largest overshoot $${Math.max(...c.utilization.map((u) => u.overshootUsd))} | ${ok(c.utilization.every((u) => u.overshootUsd === 0))} |`,
     `| smallest max-cost-usd completing the sample fix ≤ 1.3× its cost | $${c.smallest.smallestCapUsd} for a $${c.smallest.fixCostUsd.toFixed(4)} fix (${c.smallest.ratio}×) | ${ok(c.smallest.ratio <= 1.3)} |`,
-    ...c.sessions.map((s) => `| 20-request session ≤ 1.15× the perfect-cache floor (${s.model}) | ${s.costOverFloor.toFixed(3)}× | ${ok(s.costOverFloor <= 1.15)} |`),
+    ...c.sessions.map((s) => `| 20-request session ≤ 1.15× the perfect-cache floor (${s.model}${s.readme ? ', 6 KB README' : ', 2-line README'}) | ${s.costOverFloor.toFixed(3)}× | ${ok(s.costOverFloor <= 1.15)} |`),
     `| capped runs ending with Claude's own summary ≥ 95% | ${(r.fuzz.cappedRunsWithClosingSummary * 100).toFixed(1)}% | ${ok(r.fuzz.cappedRunsWithClosingSummary >= 0.95)} |`,
     `| self-time to first request ≤ 0.5 s (sample repo) | ${(sample.toFirstRequestMs / 1000).toFixed(2)} s | ${ok(sample.toFirstRequestMs <= 500)} |`,
     `| self-time to first request ≤ 1 s (100,000 files) | ${(big.toFirstRequestMs / 1000).toFixed(2)} s | ${ok(big.toFirstRequestMs <= 1000)} |`,
@@ -418,12 +429,17 @@ function renderMarkdown(r: {
     `## 5. Overshoot fuzz (${r.fuzz.runs} randomized runs)`,
     '',
     'Budgets 20k–300k, a cost cap in a third of the runs, four models, thinking up to the whole budget in one response,',
-    '1–4 parallel tool calls with outputs up to 4 MB, random stop points (`test/fuzz/capped-loop-fuzz.ts`, seeds 1–1000).',
+    '1–4 parallel tool calls with outputs up to 4 MB, random stop points, token counting that works, is missing, fails or is',
+    'slow, cache entries evicted early, a repository context block, closing turns that think (`test/fuzz/capped-loop-fuzz.ts`,',
+    'seeds 1–1000).',
     '',
     `- Largest overshoot: **${r.fuzz.maxOvershootTokens} tokens**, **$${r.fuzz.maxCostOvershootUsd}** · receipt figures ≠ billed sums: ${r.fuzz.figureMismatches}`,
     `- Ended by: ${Object.entries(r.fuzz.endedBy).map(([k, v]) => `${k} ${v}`).join(', ')}`,
     `- Mean budget utilization when the budget ended the run: **${(r.fuzz.meanUtilizationAtBudgetCap * 100).toFixed(1)}%**`,
     `- Capped runs that ended with a closing summary: **${(r.fuzz.cappedRunsWithClosingSummary * 100).toFixed(1)}%**`,
+    `- Mean cost-cap utilization when the cost cap ended the run: **${(r.fuzz.meanCostUtilizationAtCostCap * 100).toFixed(1)}%**`,
+    `- Token counting: ${Object.entries(r.fuzz.runsByCounting).map(([k, v]) => `${k} ${v}`).join(', ')} runs; ${r.fuzz.runsWithEvictions} runs with cache entries evicted early.`,
+    `- count_tokens calls: ${r.fuzz.countCallsPerRun} per run overall, ${r.fuzz.countCallsPerRunWhereCounting} per run where counting works (${r.fuzz.countCallsPerRequestWhereCounting} per request).`,
     '',
     '## 6. Repository context and the cost cap',
     '',
@@ -434,22 +450,37 @@ function renderMarkdown(r: {
     '**The 20-request session per cache minimum** (same scripted fix on the 300-line module; Opus 4.7 has a 2,048-token',
     'minimum, Opus 4.6 4,096, at the same prices). Floor: every re-sent token read from cache, every new token written once.',
     '',
-    '| model | request 1 prompt | request 1: input / write / read | request 1 cost | requests uncached | billed | floor | × floor | cache share | count_tokens calls |',
-    '|---|---:|---|---:|---:|---:|---:|---:|---:|---:|',
+    '| model | README | request 1 prompt | request 1: input / write / read | request 1 cost | requests uncached | billed | floor | × floor | cache share | count_tokens calls |',
+    '|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|',
     ...c.sessions.map(
       (s) =>
-        `| ${s.model} | ${s.request1.prompt} | ${s.request1.input} / ${s.request1.cacheWrite} / ${s.request1.cacheRead} | $${s.request1.costUsd.toFixed(4)} | ${s.uncachedRequests} | $${s.costUsd.toFixed(4)} | $${s.floorUsd.toFixed(4)} | **${s.costOverFloor.toFixed(3)}×** | ${(s.cacheShare * 100).toFixed(1)}% | ${s.countCalls} |`,
+        `| ${s.model} | ${s.readme ? '6 KB' : '2 lines'} | ${s.request1.prompt} | ${s.request1.input} / ${s.request1.cacheWrite} / ${s.request1.cacheRead} | $${s.request1.costUsd.toFixed(4)} | ${s.uncachedRequests} | $${s.costUsd.toFixed(4)} | $${s.floorUsd.toFixed(4)} | **${s.costOverFloor.toFixed(3)}×** | ${(s.cacheShare * 100).toFixed(1)}% | ${s.countCalls} |`,
     ),
     '',
-    '**Cost-cap utilization on a long session** (an investigation that never finishes on its own, Opus 4.7; "with cache',
-    'misses": every cache entry evicted before every 4th request).',
+    '**Cost-cap utilization on a long session** (Opus 4.7, a model that never finishes on its own: "investigation" reads',
+    '20–40 lines per step with a few hundred tokens of thinking; "small-steps" runs one-line commands with a short thought;',
+    '"with cache misses": every cache entry evicted before every 4th request).',
     '',
-    '| max-cost-usd | cache misses | billed | utilization | overshoot | requests | last prompt | closing summary | count_tokens calls |',
-    '|---:|---|---:|---:|---:|---:|---:|---|---:|',
+    '| session | max-cost-usd | cache misses | billed | utilization | ceiling | overshoot | requests | last prompt | closing summary | count_tokens calls |',
+    '|---|---:|---|---:|---:|---:|---:|---:|---:|---|---:|',
     ...c.utilization.map(
       (u) =>
-        `| $${u.capUsd.toFixed(2)} | ${u.evictEvery ? `every ${u.evictEvery}th request` : 'none'} | $${u.billedUsd.toFixed(4)} | **${(u.utilization * 100).toFixed(1)}%** | $${u.overshootUsd} | ${u.requests} | ${u.lastPromptTokens} | ${u.closingSummary ? 'yes' : 'no'} | ${u.countCalls} |`,
+        `| ${u.shape} | $${u.capUsd.toFixed(2)} | ${u.evictEvery ? `every ${u.evictEvery}th request` : 'none'} | $${u.billedUsd.toFixed(4)} | **${(u.utilization * 100).toFixed(1)}%** | ${(u.ceiling * 100).toFixed(1)}% | $${u.overshootUsd} | ${u.requests} | ${u.lastPromptTokens} | ${u.closingSummary ? 'yes' : 'no'} | ${u.countCalls} |`,
     ),
+    '',
+    'A hard cap keeps one request\'s cache-miss cost in hand to the end: the last request\'s prompt could be billed as a',
+    '5-minute cache write (1.25× input) instead of the 0.1× read it usually is. So utilization is bounded by',
+    '1 − last prompt × (1.25 − 0.1) × input price ÷ max-cost-usd (the "ceiling" column): the larger the prompt when the cap',
+    'binds, the more of the cap must stay in hand.',
+    '',
+    '**What turning thinking off for the closing turn would cost** (measured on the closing turns above): thinking is part of',
+    'the messages\' cache key, so the conversation would be written again instead of read.',
+    '',
+    '| max-cost-usd | closing prompt | closing turn as sent (thinking on) | with thinking off | extra |',
+    '|---:|---:|---:|---:|---:|',
+    ...c.utilization
+      .filter((u) => u.closingThinking && !u.evictEvery)
+      .map((u) => `| $${u.capUsd.toFixed(2)} (${u.shape}) | ${u.closingThinking!.promptTokens} | $${u.closingThinking!.keptUsd.toFixed(4)} | $${u.closingThinking!.thinkingOffUsd.toFixed(4)} | +$${u.closingThinking!.extraUsd.toFixed(4)} |`),
     '',
     `**Smallest max-cost-usd that completes the sample fix** (the demo's ${c.smallest.fixRequests} scripted moves, bisection to $0.001):`,
     `$${c.smallest.smallestCapUsd} for a fix that costs $${c.smallest.fixCostUsd.toFixed(4)} uncapped (**${c.smallest.ratio}×**); ${c.smallest.countCallsUncapped} count_tokens call(s) on the uncapped run.`,

@@ -92,7 +92,7 @@ describe('the repository context', () => {
     expect(c.text).toMatch(/\[… [\d,]+ more bytes of AGENTS\.md not shown \(taskcap's limit for instructions\); read the file for the rest\]/);
     // The first file took the whole allowance: the second is listed with nothing shown rather than dropped silently.
     expect(capped.source.instructions.files.map((f) => f.path)).toEqual(['AGENTS.md', 'CLAUDE.md']);
-    const max = INSTRUCTIONS_CAP_BYTES + MAX_ALLOWANCE.treeBytes + MAX_ALLOWANCE.readmeBytes + 2_000;
+    const max = INSTRUCTIONS_CAP_BYTES + MAX_ALLOWANCE.treeBytes + MAX_ALLOWANCE.readmeBytes + MAX_ALLOWANCE.fileHeadsBytes + 2_000;
     expect(c.bytes).toBeLessThan(max);
     const full = await buildRepositoryContext(capped.source, MAX_ALLOWANCE);
     expect(full.readme!.shownBytes).toBeLessThanOrEqual(MAX_ALLOWANCE.readmeBytes);
@@ -119,6 +119,14 @@ describe('the repository context', () => {
     expect(c.text.match(/<\/repository-context>/g)).toHaveLength(1);
     expect(c.text).not.toContain('hidden order');
     expect(c.text).not.toContain('\u200b');
+  });
+
+  it('adds the heads of files, shallowest first, when the allowance has room for them (and never instruction files)', async () => {
+    const c = await buildRepositoryContext(big.source, { ...BASE_ALLOWANCE, fileHeadsBytes: 3_000 });
+    expect(c.text).toContain('Heads of files (for orientation; read a file for the rest):\n--- test/case-0.test.ts (1 line)\ntest();\n--- test/case-1.test.ts');
+    expect(c.text).not.toMatch(/--- (AGENTS|CLAUDE)\.md/);
+    expect(c.text).not.toMatch(/--- package-lock\.json/);
+    expect(c.bytes - (await buildRepositoryContext(big.source)).bytes).toBeLessThanOrEqual(3_000 + 200);
   });
 
   it('skips what is not text: binary files, links and submodules', async () => {
@@ -158,9 +166,11 @@ describe('filling the stable prefix up to the cache minimum', () => {
     expect(alone.savesUsd).toBeGreaterThan(alone.costUsd);
   });
 
-  it('grows the README first, then the map, up to their largest allowance', () => {
+  it('grows the README first, then the heads of files, then the tree, up to their largest allowance', () => {
     expect(allowanceWith(0)).toEqual(BASE_ALLOWANCE);
-    expect(allowanceWith(1_000)).toEqual({ readmeBytes: BASE_ALLOWANCE.readmeBytes + 1_000, treeBytes: BASE_ALLOWANCE.treeBytes });
+    expect(allowanceWith(1_000)).toEqual({ ...BASE_ALLOWANCE, readmeBytes: BASE_ALLOWANCE.readmeBytes + 1_000 });
+    const readmeRoom = MAX_ALLOWANCE.readmeBytes - BASE_ALLOWANCE.readmeBytes;
+    expect(allowanceWith(readmeRoom + 500)).toEqual({ ...BASE_ALLOWANCE, readmeBytes: MAX_ALLOWANCE.readmeBytes, fileHeadsBytes: 500 });
     expect(allowanceWith(1e9)).toEqual(MAX_ALLOWANCE);
   });
 });

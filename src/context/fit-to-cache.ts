@@ -7,7 +7,8 @@ import { buildRepositoryContext, type ContextSource, type RepositoryContext } fr
 
 /**
  * The stable prefix (tools, system, repository context) is cached on its own only when it reaches the model's
- * minimum cacheable length. When it falls short, more of the map and README can fill it up to the minimum. Whether
+ * minimum cacheable length. When it falls short, more of the map (the README, the heads of files, the tree) can fill
+ * it up to the minimum. Whether
  * that pays is a comparison of prices, made here for each run:
  *
  * - Filling g tokens costs them once as a cache write and once per later request as a read:
@@ -57,15 +58,19 @@ export function fillDecision(stable: number, task: number, minimum: number, pric
   return { fill: cost <= saves, gap, costUsd: cost / 1e6, savesUsd: saves / 1e6 };
 }
 
-/** The allowance with `extra` bytes more: first the README, then the tree. */
+/** The allowance with `extra` bytes more: first the README, then the heads of files, then the tree. */
 export function allowanceWith(extra: number): MapAllowance {
   const readmeRoom = MAX_ALLOWANCE.readmeBytes - BASE_ALLOWANCE.readmeBytes;
+  const headsRoom = MAX_ALLOWANCE.fileHeadsBytes - BASE_ALLOWANCE.fileHeadsBytes;
+  const afterReadme = Math.max(0, extra - readmeRoom);
   return {
     readmeBytes: BASE_ALLOWANCE.readmeBytes + Math.min(readmeRoom, extra),
-    treeBytes: Math.min(MAX_ALLOWANCE.treeBytes, BASE_ALLOWANCE.treeBytes + Math.max(0, extra - readmeRoom)),
+    fileHeadsBytes: BASE_ALLOWANCE.fileHeadsBytes + Math.min(headsRoom, afterReadme),
+    treeBytes: Math.min(MAX_ALLOWANCE.treeBytes, BASE_ALLOWANCE.treeBytes + Math.max(0, afterReadme - headsRoom)),
   };
 }
-const MAX_EXTRA = MAX_ALLOWANCE.readmeBytes - BASE_ALLOWANCE.readmeBytes + MAX_ALLOWANCE.treeBytes - BASE_ALLOWANCE.treeBytes;
+const MAX_EXTRA =
+  MAX_ALLOWANCE.readmeBytes - BASE_ALLOWANCE.readmeBytes + MAX_ALLOWANCE.fileHeadsBytes - BASE_ALLOWANCE.fileHeadsBytes + MAX_ALLOWANCE.treeBytes - BASE_ALLOWANCE.treeBytes;
 
 export interface FittedContext {
   context: RepositoryContext;

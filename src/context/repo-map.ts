@@ -8,16 +8,20 @@ import type { CommitFiles, TreeFile } from './tree.js';
  * tree and blobs only: byte-identical for one commit, so it can sit in the cached prefix of every run on it.
  */
 
-/** Room for the map's lines at most (tree, manifests), and for the README head: both grow when filling the cache minimum. */
+/**
+ * Room for the map's parts, in bytes: the tree and manifests, the README's head, and the heads of the repository's
+ * files. All grow when the stable prefix is filled toward the model's cache minimum.
+ */
 export interface MapAllowance {
   treeBytes: number;
   readmeBytes: number;
+  fileHeadsBytes: number;
 }
 
 /** What a run gets when the cache minimum needs nothing more. */
-export const BASE_ALLOWANCE: MapAllowance = { treeBytes: 4_000, readmeBytes: 1_500 };
+export const BASE_ALLOWANCE: MapAllowance = { treeBytes: 4_000, readmeBytes: 1_500, fileHeadsBytes: 0 };
 /** The most the map may take when it fills the stable prefix up to the model's cache minimum. */
-export const MAX_ALLOWANCE: MapAllowance = { treeBytes: 8_000, readmeBytes: 12_000 };
+export const MAX_ALLOWANCE: MapAllowance = { treeBytes: 8_000, readmeBytes: 12_000, fileHeadsBytes: 12_000 };
 
 /** Root files listed by name at most; directories below the root listed per folder at most. */
 const ROOT_FILES_SHOWN = 40;
@@ -28,6 +32,14 @@ const SCRIPTS_SHOWN = 25;
 const TARGETS_SHOWN = 30;
 /** A manifest value (a script's command line) is cut here. */
 const VALUE_CHARS = 120;
+/** Each file head: at most this many lines and bytes; at most this many files are looked at. */
+const HEAD_LINES = 40;
+const HEAD_BYTES = 2_000;
+const LONG_HEAD_LINES = 400;
+const LONG_HEAD_BYTES = 12_000;
+const HEAD_CANDIDATES = 60;
+/** Files whose head says little (lockfiles, generated or minified files, images). */
+const NO_HEAD = /(^|\/)(package-lock\.json|pnpm-lock\.yaml|yarn\.lock|Cargo\.lock|poetry\.lock|uv\.lock|go\.sum|Gemfile\.lock|composer\.lock)$|\.(min\.js|map|svg|png|jpe?g|gif|ico|pdf|zip|gz|lock|woff2?|ttf)$/i;
 
 const README_NAMES = ['README.md', 'README.rst', 'README.txt', 'README', 'Readme.md', 'readme.md'];
 const LOCKFILES: [string, string][] = [
@@ -255,6 +267,48 @@ async function manifestLines(commit: CommitFiles, rootNames: ReadonlySet<string>
   return lines;
 }
 
+/**
+ * The first lines of the repository's files, shallowest first (then in path order): what an agent opens first to
+ * find its way, given when the stable prefix is filled toward the cache minimum. Every file gets a short head before
+ * any gets a longer one, so a small repository can still fill the room with its main files.
+ */
+async function fileHeadLines(commit: CommitFiles, files: readonly TreeFile[], skip: ReadonlySet<string>, bytes: number): Promise<string[]> {
+  if (bytes <= 0) return [];
+  const depth = (p: string) => p.split('/').length;
+  const candidates = files
+    .filter((f) => !skip.has(f.path) && !NO_HEAD.test(f.path) && f.size > 0 && f.size <= 200_000)
+    .sort((a, b) => depth(a.path) - depth(b.path) || byBytes(a.path, b.path))
+    .slice(0, HEAD_CANDIDATES);
+  const texts = (await Promise.all(candidates.map((f) => commit.read(f.path)))).map((t) => t?.replace(/\s+$/, '').split('\n'));
+  const heads = candidates.map(() => '');
+  const titleBytes = (i: number) => candidates[i].path.length + 40;
+  let used = 0;
+  // Pass 1: a short head for every file while room lasts; pass 2: longer heads, in the same order.
+  for (const [lines, maxBytes] of [
+    [HEAD_LINES, HEAD_BYTES],
+    [LONG_HEAD_LINES, LONG_HEAD_BYTES],
+  ] as const) {
+    for (const [i, text] of texts.entries()) {
+      if (!text) continue;
+      const before = heads[i] ? Buffer.byteLength(heads[i], 'utf8') : -titleBytes(i);
+      const room = Math.min(maxBytes, bytes - used + Math.max(0, before));
+      const head = headOf(text.slice(0, lines).join('\n'), room).replace(/\n$/, '');
+      const grew = Buffer.byteLength(head, 'utf8') - before;
+      if (head.trim() === '' || grew <= 0 || used + grew > bytes) continue;
+      heads[i] = head;
+      used += grew;
+    }
+  }
+  const out: string[] = [];
+  for (const [i, f] of candidates.entries()) {
+    if (!heads[i]) continue;
+    const total = texts[i]!.length;
+    const shown = heads[i].split('\n').length;
+    out.push(`--- ${f.path} (${plural(total, 'line')}${shown < total ? `; the first ${formatInt(shown)}` : ''})`, heads[i]);
+  }
+  return out.length ? ['Heads of files (for orientation; read a file for the rest):', ...out] : [];
+}
+
 export interface RepoMap {
   /** The map's lines (tree, extensions, manifests, nested instructions, README head). */
   text: string;
@@ -262,8 +316,11 @@ export interface RepoMap {
   files: number;
 }
 
-/** The map of `commit` within `allowance`; `nested` lists instruction files deeper in the tree. */
-export async function buildRepoMap(commit: CommitFiles, allowance: MapAllowance, nested: readonly string[] = []): Promise<RepoMap> {
+/**
+ * The map of `commit` within `allowance`; `nested` lists instruction files deeper in the tree. Instruction files
+ * (`instructionFiles`, and the nested ones) never appear among the heads of files: they have their own block.
+ */
+export async function buildRepoMap(commit: CommitFiles, allowance: MapAllowance, nested: readonly string[] = [], instructionFiles: readonly string[] = []): Promise<RepoMap> {
   const files = commit.files.filter((f) => f.mode !== '160000');
   const rootNames = new Set(files.filter((f) => !f.path.includes('/')).map((f) => f.path));
   const manifests = await manifestLines(commit, rootNames);
@@ -274,6 +331,8 @@ export async function buildRepoMap(commit: CommitFiles, allowance: MapAllowance,
   if (nested.length) lines.push('Instruction files deeper in the tree (read the one for the folder you change):', ...nested.map((p) => `  ${p}`));
   const readmeName = README_NAMES.find((n) => rootNames.has(n));
   const readmeText = readmeName ? await commit.read(readmeName) : undefined;
+  const summarized = new Set(['package.json', 'pyproject.toml', 'go.mod', 'Cargo.toml', 'Makefile', 'makefile', 'GNUmakefile', ...(readmeName ? [readmeName] : []), ...nested, ...instructionFiles]);
+  const heads = await fileHeadLines(commit, files, summarized, allowance.fileHeadsBytes);
   let readme: RepoMap['readme'];
   if (readmeName && readmeText !== undefined && readmeText.trim() !== '') {
     const body = readmeText.replace(/\s+$/, '');
@@ -283,5 +342,6 @@ export async function buildRepoMap(commit: CommitFiles, allowance: MapAllowance,
     lines.push(`${readmeName}${shownBytes < size ? ` (the first ${formatInt(shownBytes)} of ${formatInt(size)} bytes)` : ''}:`, shown);
     readme = { path: readmeName, shownBytes, bytes: size };
   }
+  lines.push(...heads);
   return { text: lines.join('\n'), readme, files: files.length };
 }

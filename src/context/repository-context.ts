@@ -40,7 +40,7 @@ const attr = (text: string) => text.replace(/["<>&\s]/g, '_');
 /** The context block for `source` with the map built within `allowance`. */
 export async function buildRepositoryContext(source: ContextSource, allowance: MapAllowance = BASE_ALLOWANCE): Promise<RepositoryContext> {
   const { commit, instructions } = source;
-  const map = await buildRepoMap(commit, allowance, instructions.nested);
+  const map = await buildRepoMap(commit, allowance, instructions.nested, instructions.files.map((f) => f.path));
   const lines = [
     `<repository-context repository="${attr(source.repository)}" branch="${attr(source.branch)}" commit="${commit.sha}">`,
     'Read by taskcap from the default branch at this commit, without a model; the same for every run on the commit.',
