@@ -275,10 +275,13 @@ async function manifestLines(commit: CommitFiles, rootNames: ReadonlySet<string>
 async function fileHeadLines(commit: CommitFiles, files: readonly TreeFile[], skip: ReadonlySet<string>, bytes: number): Promise<string[]> {
   if (bytes <= 0) return [];
   const depth = (p: string) => p.split('/').length;
-  const candidates = files
-    .filter((f) => !skip.has(f.path) && !NO_HEAD.test(f.path) && f.size > 0 && f.size <= 200_000)
+  const shallowest = files
+    .filter((f) => !skip.has(f.path) && !NO_HEAD.test(f.path) && f.mode !== '120000')
     .sort((a, b) => depth(a.path) - depth(b.path) || byBytes(a.path, b.path))
     .slice(0, HEAD_CANDIDATES);
+  // Large files are data, not something to orient by (and reading them costs).
+  const sizes = await commit.sizes(shallowest.map((f) => f.path));
+  const candidates = shallowest.filter((f) => (sizes.get(f.path) ?? 0) > 0 && sizes.get(f.path)! <= 200_000);
   const texts = (await Promise.all(candidates.map((f) => commit.read(f.path)))).map((t) => t?.replace(/\s+$/, '').split('\n'));
   const heads = candidates.map(() => '');
   const titleBytes = (i: number) => candidates[i].path.length + 40;

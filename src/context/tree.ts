@@ -6,8 +6,6 @@ export interface TreeFile {
   /** 100644, 100755 (regular files), 120000 (a symbolic link), 160000 (a submodule). */
   mode: string;
   object: string;
-  /** Bytes; 0 for a submodule. */
-  size: number;
 }
 
 /** A commit's files read from git's object store, never from the working tree (which the agent may change). */
@@ -16,20 +14,23 @@ export interface CommitFiles {
   files: readonly TreeFile[];
   /** The text of a regular file of the tree, or undefined (absent, a link, a submodule, not UTF-8 text). */
   read(path: string): Promise<string | undefined>;
+  /** Sizes in bytes of some files, asked of git in one go (sizes for the whole tree would cost seconds on big ones). */
+  sizes(paths: readonly string[]): Promise<Map<string, number>>;
 }
 
 const REGULAR = new Set(['100644', '100755']);
 
-/** Every file of `sha`'s tree (git's own order: byte order of the paths), with sizes. */
+/** Every file of `sha`'s tree (git's own order: byte order of the paths). */
 export async function readCommitFiles(git: Git, sha: string): Promise<CommitFiles> {
-  // -l: sizes; -z: paths as they are (no quoting); --full-tree: the whole tree whatever the working directory.
-  const out = await git.run(['ls-tree', '-r', '-l', '-z', '--full-tree', sha]);
+  // -z: paths as they are (no quoting); --full-tree: the whole tree whatever the working directory. No -l: sizes
+  // would make git open every object (seconds on 100,000 files).
+  const out = await git.run(['ls-tree', '-r', '-z', '--full-tree', sha]);
   const files: TreeFile[] = [];
   for (const entry of out.stdout.split('\0')) {
     const tab = entry.indexOf('\t');
     if (tab < 0) continue;
-    const [mode, , object, size] = entry.slice(0, tab).split(/ +/);
-    files.push({ path: entry.slice(tab + 1), mode, object, size: size === '-' ? 0 : Number(size) });
+    const [mode, , object] = entry.slice(0, tab).split(' ');
+    files.push({ path: entry.slice(tab + 1), mode, object });
   }
   const byPath = new Map(files.map((f) => [f.path, f]));
   const blobs = new Map<string, Promise<string | undefined>>();
@@ -48,6 +49,13 @@ export async function readCommitFiles(git: Git, sha: string): Promise<CommitFile
       let text = blobs.get(path);
       if (!text) blobs.set(path, (text = readBlob(file)));
       return text;
+    },
+    async sizes(paths) {
+      const wanted = paths.map((p) => byPath.get(p)).filter((f): f is TreeFile => f !== undefined && REGULAR.has(f.mode));
+      if (wanted.length === 0) return new Map();
+      const out = await git.run(['cat-file', '--batch-check=%(objectname) %(objectsize)'], { input: wanted.map((f) => f.object).join('\n') + '\n', allowFailure: true });
+      const bySha = new Map(out.stdout.split('\n').map((l) => l.split(' ')).filter((p) => p.length === 2).map(([o, n]) => [o, Number(n)]));
+      return new Map(wanted.filter((f) => bySha.has(f.object)).map((f) => [f.path, bySha.get(f.object)!]));
     },
   };
 }
