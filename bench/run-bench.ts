@@ -25,7 +25,7 @@ const SAMPLE = path.join(ROOT, 'demo/sample-repo');
 const OPUS = { input: 5, write: 6.25, read: 0.5, output: 25 };
 const ISSUE = { number: 1, title: 'slugify leaves a dash at the end of titles with punctuation', body: '`slugify("Hello, World!")` returns `"hello-world-"`; it should return `"hello-world"`.' };
 const quick = process.argv.includes('--quick');
-/** `--only=caps`: run that section alone and print its figures (nothing is written). */
+/** `--only=caps` or `--only=self-time`: run that section alone and print its figures (nothing is written). */
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
 const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -221,6 +221,9 @@ const PHASES: [string, string][] = [
   ['config and permission read (2 GitHub reads)', 'config read, permission checked'],
   ['sandbox probed (2 processes)', 'sandbox ready'],
   ['PR, receipt and remote branch looked up, SDK loaded, branch made', 'branch ready'],
+  ['repository context: files listed (git ls-tree)', 'context files listed'],
+  ['repository context: instructions read, map built', 'context built'],
+  ['repository context: counted, filled toward the cache minimum', 'context fitted'],
   ['first request sent', 'request 1 sent'],
 ];
 
@@ -310,6 +313,13 @@ async function bundle() {
 async function main() {
   if (only === 'caps') {
     process.stdout.write(`${JSON.stringify(await capsAndContext(quick), null, 2)}\n`);
+    return;
+  }
+  if (only === 'self-time') {
+    const bigDir = generatedRepo(100_000);
+    const figures = [await selfTime('sample repo', SAMPLE, 5), await selfTime('100,000 files', bigDir, 5)];
+    fs.rmSync(bigDir, { recursive: true, force: true });
+    process.stdout.write(`${JSON.stringify(figures.map(({ samplesToFirst, samplesTotal, ...f }) => f), null, 2)}\n`);
     return;
   }
   const startedAt = new Date().toISOString();

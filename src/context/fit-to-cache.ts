@@ -89,7 +89,7 @@ export async function fitToCacheMinimum(
   source: ContextSource,
   o: { stable: StableRequest; counter: TokenCounter; signal: AbortSignal; minimum?: number; prices: Prices; taskBytes: number },
 ): Promise<FittedContext> {
-  const base = await buildRepositoryContext(source);
+  const base = await source.base;
   if (o.minimum === undefined || !o.counter.available) return { context: base };
   const count = (c: RepositoryContext) => o.counter.count(stablePrefixCall(o.stable, c.text), o.signal);
   const baseTokens = await count(base);

@@ -126,8 +126,13 @@ const plural = (n: number, word: string) => `${formatInt(n)} ${word}${n === 1 ? 
  * The top of the tree: every top-level directory (with its file count) and root file, then the subdirectories of
  * the largest directories first, as far as `bytes` allows. Rendered as an indented tree in path order.
  */
+/** The folder structure of a commit's files, built once (a map is rendered several times when it is filled). */
+const dirsOf = new WeakMap<readonly TreeFile[], ReturnType<typeof buildDirs>>();
+
 function treeLines(files: readonly TreeFile[], bytes: number): string[] {
-  const { root, rootFiles } = buildDirs(files);
+  let dirs = dirsOf.get(files);
+  if (!dirs) dirsOf.set(files, (dirs = buildDirs(files)));
+  const { root, rootFiles } = dirs;
   const lineOf = (d: Dir, depth: number) => `${'  '.repeat(depth)}${d.path.split('/').pop()}/ (${formatInt(d.files)})`;
   const biggest = (d: Dir, n: number) => [...d.children.values()].sort((a, b) => b.files - a.files || byBytes(a.path, b.path)).slice(0, n);
   const shownOf = new Map<Dir, Dir[]>([[root, biggest(root, ROOT_DIRS_SHOWN)]]);
@@ -245,14 +250,14 @@ function makefileFacts(file: string, text: string): string[] {
 /** How to build and test, from the root's manifests. */
 async function manifestLines(commit: CommitFiles, rootNames: ReadonlySet<string>): Promise<string[]> {
   const lines: string[] = [];
-  const read = (name: string) => (rootNames.has(name) ? commit.read(name) : Promise.resolve(undefined));
-  const [pkg, pyproject, gomod, cargo, makefile] = await Promise.all([
-    read('package.json'),
-    read('pyproject.toml'),
-    read('go.mod'),
-    read('Cargo.toml'),
-    Promise.all(['Makefile', 'makefile', 'GNUmakefile'].map(async (n) => [n, await read(n)] as const)).then((all) => all.find(([, t]) => t !== undefined)),
-  ]);
+  const names = ['package.json', 'pyproject.toml', 'go.mod', 'Cargo.toml', 'Makefile', 'makefile', 'GNUmakefile'];
+  const texts = await commit.readMany(names.filter((n) => rootNames.has(n)));
+  const read = (() => {
+    const byName = new Map(names.filter((n) => rootNames.has(n)).map((n, i) => [n, texts[i]]));
+    return (name: string) => byName.get(name);
+  })();
+  const [pkg, pyproject, gomod, cargo] = [read('package.json'), read('pyproject.toml'), read('go.mod'), read('Cargo.toml')];
+  const makefile = (['Makefile', 'makefile', 'GNUmakefile'] as const).map((n) => [n, read(n)] as const).find(([, t]) => t !== undefined);
   if (pkg !== undefined) lines.push(...packageJsonFacts(pkg));
   if (pyproject !== undefined) lines.push(...tomlFacts('pyproject.toml', pyproject, ['name', 'requires-python', 'build-backend', 'testpaths', 'addopts']));
   if (gomod !== undefined) lines.push(...goModFacts(gomod));
@@ -267,6 +272,24 @@ async function manifestLines(commit: CommitFiles, rootNames: ReadonlySet<string>
   return lines;
 }
 
+/** The `n` files nearest the root, in path order within a depth: without sorting a tree of 100,000 files. */
+function shallowestFiles(files: readonly TreeFile[], n: number): TreeFile[] {
+  const byDepth: TreeFile[][] = [];
+  for (const f of files) {
+    let depth = 0;
+    for (let i = f.path.indexOf('/'); i >= 0; i = f.path.indexOf('/', i + 1)) depth++;
+    (byDepth[depth] ??= []).push(f);
+  }
+  const out: TreeFile[] = [];
+  for (const level of byDepth) {
+    if (!level) continue;
+    // Within a depth, git's own order (the same for every run on the commit).
+    out.push(...level.slice(0, n - out.length));
+    if (out.length >= n) break;
+  }
+  return out;
+}
+
 /**
  * The first lines of the repository's files, shallowest first (then in path order): what an agent opens first to
  * find its way, given when the stable prefix is filled toward the cache minimum. Every file gets a short head before
@@ -274,15 +297,11 @@ async function manifestLines(commit: CommitFiles, rootNames: ReadonlySet<string>
  */
 async function fileHeadLines(commit: CommitFiles, files: readonly TreeFile[], skip: ReadonlySet<string>, bytes: number): Promise<string[]> {
   if (bytes <= 0) return [];
-  const depth = (p: string) => p.split('/').length;
-  const shallowest = files
-    .filter((f) => !skip.has(f.path) && !NO_HEAD.test(f.path) && f.mode !== '120000')
-    .sort((a, b) => depth(a.path) - depth(b.path) || byBytes(a.path, b.path))
-    .slice(0, HEAD_CANDIDATES);
+  const shallowest = shallowestFiles(files.filter((f) => f.mode !== '120000' && !skip.has(f.path) && !NO_HEAD.test(f.path)), HEAD_CANDIDATES);
   // Large files are data, not something to orient by (and reading them costs).
   const sizes = await commit.sizes(shallowest.map((f) => f.path));
   const candidates = shallowest.filter((f) => (sizes.get(f.path) ?? 0) > 0 && sizes.get(f.path)! <= 200_000);
-  const texts = (await Promise.all(candidates.map((f) => commit.read(f.path)))).map((t) => t?.replace(/\s+$/, '').split('\n'));
+  const texts = (await commit.readMany(candidates.map((f) => f.path))).map((t) => t?.replace(/\s+$/, '').split('\n'));
   const heads = candidates.map(() => '');
   const titleBytes = (i: number) => candidates[i].path.length + 40;
   let used = 0;
@@ -312,6 +331,21 @@ async function fileHeadLines(commit: CommitFiles, files: readonly TreeFile[], sk
   return out.length ? ['Heads of files (for orientation; read a file for the rest):', ...out] : [];
 }
 
+/** What every rendering of one commit's map shares, computed once. */
+interface MapBasis {
+  files: readonly TreeFile[];
+  rootNames: ReadonlySet<string>;
+  extensions: string;
+  manifests: Promise<string[]>;
+}
+const basisOf = new WeakMap<CommitFiles, MapBasis>();
+
+function mapBasis(commit: CommitFiles): MapBasis {
+  const files = commit.files.filter((f) => f.mode !== '160000');
+  const rootNames = new Set(files.filter((f) => !f.path.includes('/')).map((f) => f.path));
+  return { files, rootNames, extensions: extensionLine(files), manifests: manifestLines(commit, rootNames) };
+}
+
 export interface RepoMap {
   /** The map's lines (tree, extensions, manifests, nested instructions, README head). */
   text: string;
@@ -324,11 +358,12 @@ export interface RepoMap {
  * (`instructionFiles`, and the nested ones) never appear among the heads of files: they have their own block.
  */
 export async function buildRepoMap(commit: CommitFiles, allowance: MapAllowance, nested: readonly string[] = [], instructionFiles: readonly string[] = []): Promise<RepoMap> {
-  const files = commit.files.filter((f) => f.mode !== '160000');
-  const rootNames = new Set(files.filter((f) => !f.path.includes('/')).map((f) => f.path));
-  const manifests = await manifestLines(commit, rootNames);
+  let basis = basisOf.get(commit);
+  if (!basis) basisOf.set(commit, (basis = mapBasis(commit)));
+  const { files, rootNames, extensions } = basis;
+  const manifests = await basis.manifests;
   const manifestBytes = manifests.reduce((n, l) => n + Buffer.byteLength(l, 'utf8') + 1, 0);
-  const lines = [`Files: ${formatInt(files.length)} tracked. ${extensionLine(files)}`, 'Top of the tree (folder/ (files below it)):'];
+  const lines = [`Files: ${formatInt(files.length)} tracked. ${extensions}`, 'Top of the tree (folder/ (files below it)):'];
   lines.push(...treeLines(files, Math.max(600, allowance.treeBytes - manifestBytes)));
   if (manifests.length) lines.push('Build and test facts:', ...manifests.map((l) => `  ${l}`));
   if (nested.length) lines.push('Instruction files deeper in the tree (read the one for the folder you change):', ...nested.map((p) => `  ${p}`));

@@ -26,10 +26,15 @@ export interface ContextSource {
   repository: string;
   branch: string;
   instructions: Instructions;
+  /** The context at the base allowance, built as soon as the source is read (on a big tree it takes a while). */
+  base: Promise<RepositoryContext>;
 }
 
 export async function contextSource(commit: CommitFiles, repository: string, branch: string, instructionPaths: readonly string[]): Promise<ContextSource> {
-  return { commit, repository, branch, instructions: await readInstructions(commit, instructionPaths) };
+  const source = { commit, repository, branch, instructions: await readInstructions(commit, instructionPaths) } as ContextSource;
+  source.base = buildRepositoryContext(source);
+  source.base.catch(() => undefined);
+  return source;
 }
 
 /** Tag look-alikes inside repository text cannot close the block they sit in. */
@@ -38,7 +43,7 @@ const clean = (text: string) => neutralize(sanitizeUntrusted(text).text);
 const attr = (text: string) => text.replace(/["<>&\s]/g, '_');
 
 /** The context block for `source` with the map built within `allowance`. */
-export async function buildRepositoryContext(source: ContextSource, allowance: MapAllowance = BASE_ALLOWANCE): Promise<RepositoryContext> {
+export async function buildRepositoryContext(source: Omit<ContextSource, 'base'>, allowance: MapAllowance = BASE_ALLOWANCE): Promise<RepositoryContext> {
   const { commit, instructions } = source;
   const map = await buildRepoMap(commit, allowance, instructions.nested, instructions.files.map((f) => f.path));
   const lines = [

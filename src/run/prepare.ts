@@ -109,7 +109,8 @@ function readContext(setup: RunSetup): Promise<ContextSource | undefined> {
   if (!at) return Promise.resolve(undefined);
   const { git, log } = setup.ports;
   return readCommitFiles(git, at.sha)
-    .then((files) => contextSource(files, `${setup.ctx.owner}/${setup.ctx.repo}`, at.branch, setup.config.instructions ?? DEFAULT_INSTRUCTION_FILES))
+    .then((files) => (log.debug('context files listed'), contextSource(files, `${setup.ctx.owner}/${setup.ctx.repo}`, at.branch, setup.config.instructions ?? DEFAULT_INSTRUCTION_FILES)))
+    .then(async (source) => (await source.base.catch(() => undefined), log.debug('context built'), source))
     .catch((e) => {
       log.warn(`The repository context could not be read (${errorMessage(e)}); the run goes without it.`);
       return undefined;

@@ -84,6 +84,7 @@ export async function runAgent(task: Task, settings: TaskSettings, prepared: Pre
         log.warn(`The repository context could not be built (${redactor.redact(errorMessage(e))}); the run goes without it.`);
         return undefined;
       });
+      log.debug('context fitted');
       if (work.context) log.info(contextLine(work.context));
     }
     const context = work.context && { text: redactor.redact(work.context.context.text) };
