@@ -77,6 +77,15 @@ describe('the maintainers\' instructions', () => {
     expect(contextOf(bodies(w)[0]).text).toContain(`commit="${main}"`);
   }, 90_000);
 
+  it('leave taskcap redacted: a token in AGENTS.md reaches neither token counting nor request 1', async () => {
+    const token = 'ghp_0123456789abcdefghijklmnopqrstuvwxyzAB';
+    const w = await setup({ files: { 'AGENTS.md': `${MAINTAINERS}Deploy with ${token}.\n` } });
+    await w.run({ eventName: 'issues', payload: labeled() });
+    expect(w.anthropic!.countRequests.length).toBeGreaterThan(0);
+    for (const r of [...w.anthropic!.countRequests, ...w.anthropic!.requests]) expect(JSON.stringify(r.body)).not.toContain(token);
+    expect(contextOf(bodies(w)[0]).text).toContain('Run `npm test` before you finish.');
+  }, 90_000);
+
   it('are capped: a long AGENTS.md is cut at a line with a marker that says how much is left out', async () => {
     const long = Array.from({ length: 1_500 }, (_, i) => `Rule ${i}: keep the public API stable and document every change.`).join('\n');
     const w = await setup({ files: { 'AGENTS.md': long } });

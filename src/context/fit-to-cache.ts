@@ -87,9 +87,23 @@ export interface FittedContext {
  */
 export async function fitToCacheMinimum(
   source: ContextSource,
-  o: { stable: StableRequest; counter: TokenCounter; signal: AbortSignal; minimum?: number; prices: Prices; taskBytes: number },
+  o: {
+    stable: StableRequest;
+    counter: TokenCounter;
+    signal: AbortSignal;
+    minimum?: number;
+    prices: Prices;
+    taskBytes: number;
+    /** Applied to every context before it leaves taskcap, counted or sent (a repository file can hold a secret). */
+    redact: (text: string) => string;
+  },
 ): Promise<FittedContext> {
-  const base = await source.base;
+  const outbound = (c: RepositoryContext): RepositoryContext => {
+    const text = o.redact(c.text);
+    return text === c.text ? c : { ...c, text, bytes: Buffer.byteLength(text, 'utf8') };
+  };
+  const build = async (allowance: MapAllowance) => outbound(await buildRepositoryContext(source, allowance));
+  const base = outbound(await source.base);
   if (o.minimum === undefined || !o.counter.available) return { context: base };
   const count = (c: RepositoryContext) => o.counter.count(stablePrefixCall(o.stable, c.text), o.signal);
   const baseTokens = await count(base);
@@ -98,7 +112,7 @@ export async function fitToCacheMinimum(
   // The task is at most its bytes; a shorter task only makes the fill pay more.
   const decision = fillDecision(baseTokens, Math.ceil(o.taskBytes / 4), o.minimum, o.prices);
   if (!decision.fill) return { ...fitted, decision };
-  const full = await buildRepositoryContext(source, allowanceWith(MAX_EXTRA));
+  const full = await build(allowanceWith(MAX_EXTRA));
   if (full.bytes <= base.bytes) return { ...fitted, decision: { ...decision, fill: false } };
   const fullTokens = await count(full);
   if (fullTokens === undefined || fullTokens < o.minimum) return { ...fitted, decision: { ...decision, fill: false } };
@@ -109,12 +123,12 @@ export async function fitToCacheMinimum(
   let hi = MAX_EXTRA;
   while (hi - lo > 64) {
     const mid = Math.floor((lo + hi) / 2);
-    if ((await buildRepositoryContext(source, allowanceWith(mid))).bytes >= wantBytes) hi = mid;
+    if ((await build(allowanceWith(mid))).bytes >= wantBytes) hi = mid;
     else lo = mid;
   }
   if (hi === MAX_EXTRA) return { context: full, stableTokens: fullTokens + countMargin(fullTokens), minimum: o.minimum, decision };
   // Counted once more: the first request's bound starts from this number, so it must be a count, not an estimate.
-  const context = await buildRepositoryContext(source, allowanceWith(hi));
+  const context = await build(allowanceWith(hi));
   const tokens = await count(context);
   return { context, ...(tokens !== undefined ? { stableTokens: tokens + countMargin(tokens) } : {}), minimum: o.minimum, decision };
 }

@@ -80,6 +80,7 @@ export async function runAgent(task: Task, settings: TaskSettings, prepared: Pre
         minimum: cacheMinimumOf(model.id),
         prices: model.pricing.base,
         taskBytes: Buffer.byteLength(first.text, 'utf8'),
+        redact: (t) => redactor.redact(t),
       }).catch((e) => {
         log.warn(`The repository context could not be built (${redactor.redact(errorMessage(e))}); the run goes without it.`);
         return undefined;
@@ -87,7 +88,6 @@ export async function runAgent(task: Task, settings: TaskSettings, prepared: Pre
       log.debug('context fitted');
       if (work.context) log.info(contextLine(work.context));
     }
-    const context = work.context && { text: redactor.redact(work.context.context.text) };
     work.loop = await log.group('Loop', () =>
       runLoop(
         {
@@ -95,9 +95,9 @@ export async function runAgent(task: Task, settings: TaskSettings, prepared: Pre
           effort,
           limits: { budget: task.budget, reserve: closingReserve(task.budget), maxCostUsd, pricing: model.pricing, maxOutputTokens: model.maxOutputTokens },
           system: SYSTEM_PROMPT,
-          context: context?.text,
-          // A count holds only for the text counted: redaction (a secret in a repository file) changes it.
-          stableTokens: context?.text === work.context?.context.text ? work.context?.stableTokens : undefined,
+          // Redacted already: the same text was counted and is sent.
+          context: work.context?.context.text,
+          stableTokens: work.context?.stableTokens,
           firstMessage: first.text,
           deadline: clock.now() + inputs.timeoutMinutes * 60_000,
           closingGraceMs: CLOSING_GRACE_MS,
