@@ -19,7 +19,7 @@ import { buildRepositoryContext, type ContextSource, type RepositoryContext } fr
  *   from request 2 on, that prompt is read from the cache: Σ prompt_k × (input − read) over those requests.
  *
  * With Opus prices (write 1.25×, read 0.1× input) and N = 20 requests, (a) alone pays for a gap of up to 36% of the
- * minimum (748 tokens at 2,048; 1,496 at 4,096); (b) adds the most when even the task leaves request 1 below the
+ * minimum (747 tokens at 2,048; 1,495 at 4,096); (b) adds the most when even the task leaves request 1 below the
  * minimum. A fill that the repository's content cannot complete is not made (it would cost without caching).
  */
 
