@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { bash, measureRequest, startFakeAnthropic, strReplace, text, thinking, view } from '../test/sim/anthropic.mjs';
+import { bash, measureRequest, startFakeAnthropic, text } from '../test/sim/anthropic.mjs';
 import { makeCheckout } from '../test/sim/checkout.mjs';
 import { gitIn, gitTry, makeBareRepo, startGitOrigin } from '../test/sim/git-origin.mjs';
 import { startFakeGitHub } from '../test/sim/github.mjs';
@@ -19,12 +19,15 @@ import { countTokens } from '../test/sim/tokens.mjs';
 import { API_KEY, createWorld, TOKEN } from '../test/sim/world.mjs';
 import type { FuzzResult } from '../test/fuzz/capped-loop-fuzz.js';
 import { fanoutBench, renderFanout } from './fanout-bench.js';
+import { capsAndContext, contextOf, mediumRepo, twentyTurnScript } from './caps-and-context.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SAMPLE = path.join(ROOT, 'demo/sample-repo');
 const OPUS = { input: 5, write: 6.25, read: 0.5, output: 25 };
 const ISSUE = { number: 1, title: 'slugify leaves a dash at the end of titles with punctuation', body: '`slugify("Hello, World!")` returns `"hello-world-"`; it should return `"hello-world"`.' };
 const quick = process.argv.includes('--quick');
+/** `--only=caps` or `--only=self-time`: run that section alone and print its figures (nothing is written). */
+const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
 const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
@@ -47,59 +50,19 @@ async function tokensBeforeTask() {
         eventName: 'issue_comment',
         payload: issueCommentCreated({ owner: 'acme', repo: 'slugkit', number: 1, body: `/agent ${cls}`, issueTitle: ISSUE.title, issueBody: ISSUE.body, sender: 'acme' }),
       });
-      const body = (world.anthropic!.requests[0] as { body: { system: { text: string }[]; tools: unknown[] } }).body;
+      const body = (world.anthropic!.requests[0] as { body: { system: { text: string }[]; tools: unknown[]; messages: { content: unknown }[] } }).body;
       const total = measureRequest(body).totalTokens;
       const task = countTokens(`Title: ${ISSUE.title}\n\n${ISSUE.body}`);
       const system = countTokens(body.system.map((b) => b.text).join(''));
       const tools = measureRequest({ ...body, system: [], messages: [] }).totalTokens;
-      rows.push({ class: cls, request1: total, taskText: task, beforeTask: total - task, tools, system });
+      // The repository's own context (instructions, map, README head) is reported apart: it is the repository's words.
+      const context = contextOf(body).tokens;
+      rows.push({ class: cls, request1: total, taskText: task, context, beforeTask: total - task - context, tools, system });
     } finally {
       await world.close();
     }
   }
   return rows;
-}
-
-/** A repository with some substance for the 20-request run: the sample plus a 300-line module. */
-function mediumRepo(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'taskcap-medium-'));
-  fs.cpSync(SAMPLE, dir, { recursive: true });
-  const lines = ['// Catalog of slug rules used by the site generator.', 'export const rules = ['];
-  for (let i = 0; i < 300; i++) lines.push(`  { id: ${i}, pattern: /item-${i}-[a-z]+/u, replacement: 'entry-${i}', note: 'rule ${i} keeps legacy links working' },`);
-  lines.push('];', '');
-  fs.writeFileSync(path.join(dir, 'src/catalog.js'), lines.join('\n'));
-  return dir;
-}
-
-/**
- * A 20-request scripted fix shaped like a real one: reads in ranges, searches, edits, tests, with a few hundred
- * tokens of thinking per step. The model side is scripted; every tool call is executed by the action.
- */
-function twentyTurnScript() {
-  const think = (n: number) => thinking(`Considering the next step carefully. ${'The catalog rules and the slug function interact. '.repeat(n)}`);
-  const steps: unknown[][] = [
-    [think(8), view('src/slugify.js')],
-    [think(6), bash('grep -rn "slugify" --include=*.js . | head -n 20')],
-    [think(10), view('src/catalog.js', [1, 100])],
-    [think(6), view('src/catalog.js', [100, 200])],
-    [think(6), view('src/catalog.js', [200, 302])],
-    [think(12), bash('node --test 2>&1 | tail -n 20')],
-    [think(4), view('test/slugify.test.js')],
-    [think(10), strReplace('src/slugify.js', ".replace(/[^a-z0-9]+/g, '-');", ".replace(/[^a-z0-9]+/g, '-')\n    .replace(/^-+|-+$/g, '');")],
-    [think(4), bash('node -e "import(\'./src/slugify.js\').then(m => console.log(m.slugify(\'Hello, World!\')))"')],
-    [think(8), bash('grep -n "replacement" src/catalog.js | head -n 60')],
-    [think(10), strReplace('test/slugify.test.js', "test('drops accents'", "test('trims dashes', () => {\n  assert.equal(slugify('-a-'), 'a');\n});\n\ntest('drops accents'")],
-    [think(6), bash('node --test 2>&1 | tail -n 20')],
-    [think(4), bash('git diff')],
-    [think(6), view('src/catalog.js', [120, 180])],
-    [think(4), bash('git status --short')],
-    [think(6), bash('wc -l src/*.js test/*.js')],
-    [think(8), bash('node --test 2>&1 | grep -E "^# (pass|fail)"')],
-    [think(4), view('src/slugify.js')],
-    [think(4), bash('git diff --stat')],
-  ];
-  return (_req: unknown, i: number) =>
-    i < steps.length ? { content: steps[i] } : { content: [text('Trimmed the dashes and added a test; all tests pass. The catalog needed no change.')] };
 }
 
 /** 2 and 3. Cache efficiency and harness overhead over the 20-turn run (Opus 4.7: 2,048-token cache minimum). */
@@ -202,6 +165,7 @@ async function selfTime(label: string, fromDir: string, runs: number) {
   });
   const toFirst: number[] = [];
   const total: number[] = [];
+  let context = { bytes: 0, tokens: 0 };
   const marks: Record<string, number[]> = {};
   // One checkout, reset between runs: checking out 100,000 files is the runner's time, not taskcap's.
   const workspace = path.join(root, 'work', 'slugkit');
@@ -232,6 +196,7 @@ async function selfTime(label: string, fromDir: string, runs: number) {
         env: { RUNNER_DEBUG: '1' },
       });
       await github.close();
+      context = contextOf((fake.requests[0] as { body: { messages: { content: unknown }[] } }).body);
       if (r.outputs.status !== 'completed') throw new Error(`${label} run ${run} ended ${r.outputs.status}: ${r.stdout}`);
       // Run 0 warms the simulators' schema validators; it is not counted.
       if (run === 0) continue;
@@ -248,7 +213,7 @@ async function selfTime(label: string, fromDir: string, runs: number) {
     fs.rmSync(root, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   }
   const phases = Object.fromEntries(PHASES.map(([phase]) => [phase, marks[phase] ? median(marks[phase]) : null]));
-  return { repo: label, runs, toFirstRequestMs: median(toFirst), totalMs: median(total), phasesMs: phases, samplesToFirst: toFirst, samplesTotal: total };
+  return { repo: label, runs, toFirstRequestMs: median(toFirst), totalMs: median(total), phasesMs: phases, context, samplesToFirst: toFirst, samplesTotal: total };
 }
 
 /** The action's debug lines that end each phase before the first request (time since its process started). */
@@ -257,6 +222,9 @@ const PHASES: [string, string][] = [
   ['config and permission read (2 GitHub reads)', 'config read, permission checked'],
   ['sandbox probed (2 processes)', 'sandbox ready'],
   ['PR, receipt and remote branch looked up, SDK loaded, branch made', 'branch ready'],
+  ['repository context: files listed (git ls-tree)', 'context files listed'],
+  ['repository context: instructions read, map built', 'context built'],
+  ['repository context: counted, filled toward the cache minimum', 'context fitted'],
   ['first request sent', 'request 1 sent'],
 ];
 
@@ -310,6 +278,15 @@ async function overshootFuzz(count: number) {
     endedBy: Object.fromEntries(['completed', 'budget', 'cost'].map((k) => [k, results.filter((r) => r.endReason === k).length])),
     meanUtilizationAtBudgetCap: round(mean(capped.filter((r) => r.endReason === 'budget').map((r) => r.loopTokens / r.budget)), 4),
     cappedRunsWithClosingSummary: round(cappedWithWork.filter((r) => r.closingTurn === 'sent' && r.hasSummary).length / cappedWithWork.length, 4),
+    countCallsPerRun: round(mean(results.map((r) => r.countCalls)), 2),
+    countCallsPerRunWhereCounting: round(mean(results.filter((r) => r.counting === 'exact').map((r) => r.countCalls)), 2),
+    countCallsPerRequestWhereCounting: round(
+      results.filter((r) => r.counting === 'exact').reduce((a, r) => a + r.countCalls, 0) / Math.max(1, results.filter((r) => r.counting === 'exact').reduce((a, r) => a + r.requests, 0)),
+      3,
+    ),
+    runsByCounting: Object.fromEntries(['exact', 'absent', 'failing', 'slow'].map((k) => [k, results.filter((r) => r.counting === k).length])),
+    runsWithEvictions: results.filter((r) => r.evictions > 0).length,
+    meanCostUtilizationAtCostCap: round(mean(capped.filter((r) => r.endReason === 'cost' && r.maxCostUsd).map((r) => r.costUsd / r.maxCostUsd!)), 4),
   };
 }
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
@@ -344,6 +321,17 @@ async function main() {
     log('wrote bench/results.md and bench/results.json (fan-out section)');
     return;
   }
+  if (only === 'caps') {
+    process.stdout.write(`${JSON.stringify(await capsAndContext(quick), null, 2)}\n`);
+    return;
+  }
+  if (only === 'self-time') {
+    const bigDir = generatedRepo(100_000);
+    const figures = [await selfTime('sample repo', SAMPLE, 5), await selfTime('100,000 files', bigDir, 5)];
+    fs.rmSync(bigDir, { recursive: true, force: true });
+    process.stdout.write(`${JSON.stringify(figures.map(({ samplesToFirst, samplesTotal, ...f }) => f), null, 2)}\n`);
+    return;
+  }
   const startedAt = new Date().toISOString();
   log('tokens before the task …');
   const before = await tokensBeforeTask();
@@ -359,12 +347,14 @@ async function main() {
   fs.rmSync(bigDir, { recursive: true, force: true });
   log('overshoot fuzz …');
   const fuzz = await overshootFuzz(quick ? 100 : 1000);
+  log('repository context and cost caps …');
+  const caps = await capsAndContext(quick);
   log('bundle …');
   const dist = await bundle();
   const nodeBoot = await nodeBootMs();
   log('fan-out …');
   const fanout = await fanoutBench(quick);
-  const results = { startedAt, node: process.version, cpus: os.cpus().length, tokensBeforeTask: before, cache, capped, selfTime: [sample, big], nodeBootMs: nodeBoot, fuzz, bundle: dist, fanout };
+  const results = { startedAt, node: process.version, cpus: os.cpus().length, tokensBeforeTask: before, cache, capped, selfTime: [sample, big], nodeBootMs: nodeBoot, fuzz, caps, bundle: dist, fanout };
   fs.writeFileSync(path.join(ROOT, 'bench/results.json'), `${JSON.stringify(results, null, 2)}\n`);
   fs.writeFileSync(path.join(ROOT, 'bench/results.md'), renderMarkdown(results));
   log('wrote bench/results.md and bench/results.json');
@@ -374,18 +364,22 @@ function renderMarkdown(r: {
   startedAt: string;
   node: string;
   cpus: number;
-  tokensBeforeTask: { class: string; request1: number; taskText: number; beforeTask: number; tools: number; system: number }[];
+  tokensBeforeTask: { class: string; request1: number; taskText: number; context: number; beforeTask: number; tools: number; system: number }[];
   cache: Awaited<ReturnType<typeof cacheEfficiency>>;
   capped: Awaited<ReturnType<typeof cappedOverhead>>;
   selfTime: Awaited<ReturnType<typeof selfTime>>[];
   nodeBootMs: number;
   fuzz: Awaited<ReturnType<typeof overshootFuzz>>;
+  caps: Awaited<ReturnType<typeof capsAndContext>>;
   bundle: Awaited<ReturnType<typeof bundle>>;
   fanout?: Awaited<ReturnType<typeof fanoutBench>>;
 }): string {
   const ok = (pass: boolean) => (pass ? '✅' : '❌');
   const maxBefore = Math.max(...r.tokensBeforeTask.map((x) => x.beforeTask));
   const [sample, big] = r.selfTime;
+  const c = r.caps;
+  const util = (cap: number, evict: boolean, shape = 'investigation') => c.utilization.find((u) => u.shape === shape && u.capUsd === cap && (u.evictEvery > 0) === evict);
+  const pct = (x: number | undefined) => (x === undefined ? '–' : `${(x * 100).toFixed(1)}%`);
   const lines = [
     '# taskcap benchmarks',
     '',
@@ -400,17 +394,26 @@ function renderMarkdown(r: {
     `| cache share of re-sent input ≥ 90% | ${(r.cache.cacheShare * 100).toFixed(1)}% | ${ok(r.cache.cacheShare >= 0.9)} |`,
     `| cost ≤ 1.15× the perfect-cache floor | ${r.cache.costOverFloor.toFixed(3)}× | ${ok(r.cache.costOverFloor <= 1.15)} |`,
     `| overshoot = 0 over ${r.fuzz.runs} runs | ${r.fuzz.maxOvershootTokens} tokens, $${r.fuzz.maxCostOvershootUsd} | ${ok(r.fuzz.maxOvershootTokens === 0 && r.fuzz.maxCostOvershootUsd === 0)} |`,
+    ...(['investigation', 'small-steps'] as const).flatMap((shape) => [
+      `| cost-cap utilization ≥ 85% at $0.50 (long session: ${shape}) | ${pct(util(0.5, false, shape)?.utilization)} (${pct(util(0.5, true, shape)?.utilization)} with cache misses; ceiling ${pct(util(0.5, false, shape)?.ceiling)}) | ${ok((util(0.5, false, shape)?.utilization ?? 0) >= 0.85)} |`,
+      `| cost-cap utilization ≥ 90% at $2 (long session: ${shape}) | ${pct(util(2, false, shape)?.utilization)} (${pct(util(2, true, shape)?.utilization)} with cache misses; ceiling ${pct(util(2, false, shape)?.ceiling)}) | ${ok((util(2, false, shape)?.utilization ?? 0) >= 0.9)} |`,
+    ]),
+    `| cap hard under cache misses | largest overshoot $${Math.max(...c.utilization.map((u) => u.overshootUsd))} | ${ok(c.utilization.every((u) => u.overshootUsd === 0))} |`,
+    `| smallest max-cost-usd completing the sample fix ≤ 1.3× its cost | $${c.smallest.smallestCapUsd} for a $${c.smallest.fixCostUsd.toFixed(4)} fix (${c.smallest.ratio}×) | ${ok(c.smallest.ratio <= 1.3)} |`,
+    ...c.sessions.map((s) => `| 20-request session ≤ 1.15× the perfect-cache floor (${s.model}${s.readme ? ', 6 KB README' : ', 2-line README'}) | ${s.costOverFloor.toFixed(3)}× | ${ok(s.costOverFloor <= 1.15)} |`),
+    `| capped runs ending with Claude's own summary ≥ 95% | ${(r.fuzz.cappedRunsWithClosingSummary * 100).toFixed(1)}% | ${ok(r.fuzz.cappedRunsWithClosingSummary >= 0.95)} |`,
     `| self-time to first request ≤ 0.5 s (sample repo) | ${(sample.toFirstRequestMs / 1000).toFixed(2)} s | ${ok(sample.toFirstRequestMs <= 500)} |`,
     `| self-time to first request ≤ 1 s (100,000 files) | ${(big.toFirstRequestMs / 1000).toFixed(2)} s | ${ok(big.toFirstRequestMs <= 1000)} |`,
     '',
     '## 1. Tokens before the task',
     '',
-    'Request 1 minus the task text (the issue title and body): tool definitions, the system prompt and taskcap\'s framing of',
-    'the task (repository, budget, class guidance). Reproduce: `npm run bench` (section `tokensBeforeTask` of results.json).',
+    'Request 1 minus the task text (the issue title and body) and minus the repository\'s own context (its instructions, map',
+    'and README head, reported apart): tool definitions, the system prompt and taskcap\'s framing of the task (repository,',
+    'budget, class guidance). Reproduce: `npm run bench` (section `tokensBeforeTask` of results.json).',
     '',
-    '| class | request 1 | task text | before the task | of which tools | of which system |',
-    '|---|---:|---:|---:|---:|---:|',
-    ...r.tokensBeforeTask.map((x) => `| ${x.class} | ${x.request1} | ${x.taskText} | **${x.beforeTask}** | ${x.tools} | ${x.system} |`),
+    '| class | request 1 | task text | repository context | before the task | of which tools | of which system |',
+    '|---|---:|---:|---:|---:|---:|---:|',
+    ...r.tokensBeforeTask.map((x) => `| ${x.class} | ${x.request1} | ${x.taskText} | ${x.context} | **${x.beforeTask}** | ${x.tools} | ${x.system} |`),
     '',
     'For comparison, the engine inside the most popular competing action sends about 19,000 tokens before any work.',
     '',
@@ -450,14 +453,67 @@ function renderMarkdown(r: {
     `## 5. Overshoot fuzz (${r.fuzz.runs} randomized runs)`,
     '',
     'Budgets 20k–300k, a cost cap in a third of the runs, four models, thinking up to the whole budget in one response,',
-    '1–4 parallel tool calls with outputs up to 4 MB, random stop points (`test/fuzz/capped-loop-fuzz.ts`, seeds 1–1000).',
+    '1–4 parallel tool calls with outputs up to 4 MB, random stop points, token counting that works, is missing, fails or is',
+    'slow, cache entries evicted early, a repository context block, closing turns that think (`test/fuzz/capped-loop-fuzz.ts`,',
+    'seeds 1–1000).',
     '',
     `- Largest overshoot: **${r.fuzz.maxOvershootTokens} tokens**, **$${r.fuzz.maxCostOvershootUsd}** · receipt figures ≠ billed sums: ${r.fuzz.figureMismatches}`,
     `- Ended by: ${Object.entries(r.fuzz.endedBy).map(([k, v]) => `${k} ${v}`).join(', ')}`,
     `- Mean budget utilization when the budget ended the run: **${(r.fuzz.meanUtilizationAtBudgetCap * 100).toFixed(1)}%**`,
     `- Capped runs that ended with a closing summary: **${(r.fuzz.cappedRunsWithClosingSummary * 100).toFixed(1)}%**`,
+    `- Mean cost-cap utilization when the cost cap ended the run: **${(r.fuzz.meanCostUtilizationAtCostCap * 100).toFixed(1)}%**`,
+    `- Token counting: ${Object.entries(r.fuzz.runsByCounting).map(([k, v]) => `${k} ${v}`).join(', ')} runs; ${r.fuzz.runsWithEvictions} runs with cache entries evicted early.`,
+    `- count_tokens calls: ${r.fuzz.countCallsPerRun} per run overall, ${r.fuzz.countCallsPerRunWhereCounting} per run where counting works (${r.fuzz.countCallsPerRequestWhereCounting} per request).`,
     '',
-    '## 6. Bundle',
+    '## 6. Repository context and the cost cap',
+    '',
+    'Reproduce: `npm run bench -- --only=caps` (prints these figures as JSON).',
+    '',
+    `- Repository context in request 1: sample repo ${sample.context.bytes.toLocaleString('en-US')} bytes / ${sample.context.tokens.toLocaleString('en-US')} tokens; ${big.repo} ${big.context.bytes.toLocaleString('en-US')} bytes / ${big.context.tokens.toLocaleString('en-US')} tokens.`,
+    '',
+    '**The 20-request session per cache minimum** (same scripted fix on the 300-line module; Opus 4.7 has a 2,048-token',
+    'minimum, Opus 4.6 4,096, at the same prices). Floor: every re-sent token read from cache, every new token written once.',
+    '',
+    '| model | README | request 1 prompt | request 1: input / write / read | request 1 cost | requests uncached | billed | floor | × floor | cache share | count_tokens calls |',
+    '|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|',
+    ...c.sessions.map(
+      (s) =>
+        `| ${s.model} | ${s.readme ? '6 KB' : '2 lines'} | ${s.request1.prompt} | ${s.request1.input} / ${s.request1.cacheWrite} / ${s.request1.cacheRead} | $${s.request1.costUsd.toFixed(4)} | ${s.uncachedRequests} | $${s.costUsd.toFixed(4)} | $${s.floorUsd.toFixed(4)} | **${s.costOverFloor.toFixed(3)}×** | ${(s.cacheShare * 100).toFixed(1)}% | ${s.countCalls} |`,
+    ),
+    '',
+    '**Cost-cap utilization on a long session** (Opus 4.7, a model that never finishes on its own: "investigation" reads',
+    '20–40 lines per step with a few hundred tokens of thinking; "small-steps" runs one-line commands with a short thought;',
+    '"with cache misses": every cache entry evicted before every 4th request).',
+    '',
+    '| session | max-cost-usd | cache misses | billed | utilization | ceiling | overshoot | requests | last prompt | closing summary | count_tokens calls |',
+    '|---|---:|---|---:|---:|---:|---:|---:|---:|---|---:|',
+    ...c.utilization.map(
+      (u) =>
+        `| ${u.shape} | $${u.capUsd.toFixed(2)} | ${u.evictEvery ? `every ${u.evictEvery}th request` : 'none'} | $${u.billedUsd.toFixed(4)} | **${(u.utilization * 100).toFixed(1)}%** | ${(u.ceiling * 100).toFixed(1)}% | $${u.overshootUsd} | ${u.requests} | ${u.lastPromptTokens} | ${u.closingSummary ? 'yes' : 'no'} | ${u.countCalls} |`,
+    ),
+    '',
+    'A hard cap keeps one request\'s cache-miss cost in hand to the end: the last request\'s prompt could be billed as a',
+    '5-minute cache write (1.25× input) instead of the 0.1× read it usually is. So utilization is bounded by',
+    '1 − last prompt × (1.25 − 0.1) × input price ÷ max-cost-usd (the "ceiling" column): the larger the prompt when the cap',
+    'binds, the more of the cap must stay in hand.',
+    '',
+    '**What turning thinking off for the closing turn would cost** (measured on the closing turns above): thinking is part of',
+    'the messages\' cache key, so the conversation would be written again instead of read.',
+    '',
+    '| max-cost-usd | closing prompt | closing turn as sent (thinking on) | with thinking off | extra |',
+    '|---:|---:|---:|---:|---:|',
+    ...c.utilization
+      .filter((u) => u.closingThinking && !u.evictEvery)
+      .map((u) => `| $${u.capUsd.toFixed(2)} (${u.shape}) | ${u.closingThinking!.promptTokens} | $${u.closingThinking!.keptUsd.toFixed(4)} | $${u.closingThinking!.thinkingOffUsd.toFixed(4)} | +$${u.closingThinking!.extraUsd.toFixed(4)} |`),
+    '',
+    `**Smallest max-cost-usd that completes the sample fix** (the demo's ${c.smallest.fixRequests} scripted moves, bisection to $0.001):`,
+    `$${c.smallest.smallestCapUsd} for a fix that costs $${c.smallest.fixCostUsd.toFixed(4)} uncapped (**${c.smallest.ratio}×**); ${c.smallest.countCallsUncapped} count_tokens call(s) on the uncapped run.`,
+    '',
+    `A cap of $${c.tooSmall.capUsd} (below the first request) ends ${c.tooSmall.status} after ${c.tooSmall.requests} requests; the receipt says:`,
+    '',
+    ...c.tooSmall.said.map((l) => `> ${l.replace(/^> /, '')}`),
+    '',
+    '## 7. Bundle',
     '',
     `- \`dist/\`: ${(r.bundle.totalBytes / 1024 / 1024).toFixed(2)} MB (${r.bundle.files.map((f) => `${f.file} ${(f.bytes / 1024).toFixed(0)} KB`).join(', ')})`,
     `- Cold start on the skip path (\`node dist/index.js\`, a push event): **${r.bundle.coldStartSkipMs} ms** (median of 10).`,

@@ -905,8 +905,8 @@ async function deleteMergedBranches(f, t, state) {
 
 // EXTERNAL MODULE: ./src/config/settings.ts + 2 modules
 var config_settings = __webpack_require__(71610);
-// EXTERNAL MODULE: ./src/run/run-agent.ts + 10 modules
-var run_agent = __webpack_require__(84867);
+// EXTERNAL MODULE: ./src/run/run-agent.ts + 13 modules
+var run_agent = __webpack_require__(17363);
 // EXTERNAL MODULE: ./src/run/run-taskcap.ts + 4 modules
 var run_taskcap = __webpack_require__(14957);
 // EXTERNAL MODULE: ./src/publish/revert-work-tree.ts
@@ -1042,6 +1042,8 @@ async function discoverUnits(f, t, source) {
         history: [],
         progressBase: { className: 'explore', budget: source.budget, model: settings.model.id, runUrl: '', history: [] },
         model: ports.makeModel(setup.provider, settings.model, (secret) => setup.redactor.add(secret)),
+        // The pass explores the tree itself: no repository context block.
+        context: Promise.resolve(undefined),
         dispose: () => sandbox.dispose(),
     };
     // The same guard as any run: credentials out of reach, .git/config and hooks put back before taskcap's git runs.

@@ -247,7 +247,9 @@ class ConfigError extends errors/* NoticeError */.lo {
         });
     }
 }
-const TOP_KEYS = ['model', 'classes', 'labels', 'tasks', 'pricing', 'max-budget', 'max-cost-usd', 'max-monthly-cost-usd', 'models'];
+const TOP_KEYS = ['model', 'classes', 'labels', 'tasks', 'pricing', 'max-budget', 'max-cost-usd', 'max-monthly-cost-usd', 'models', 'instructions'];
+/** Instruction files a config may name at most. */
+const MAX_INSTRUCTION_FILES = 20;
 const CLASS_KEYS = ['budget', 'effort', 'label', 'model', 'max-cost-usd', 'output'];
 const TASK_KEYS = ['class', 'schedule', 'prompt', ...FANOUT_KEYS];
 const PRICE_KEYS = {
@@ -262,6 +264,27 @@ function modelId(key, v, problems) {
         return v;
     problems.push(`${key}: ${show(v)} is not a model id. Example: ${key.split('.').pop()}: claude-opus-4-7`);
     return undefined;
+}
+/** A list of repository paths (relative, inside the repository), or an empty list to read none. */
+function instructionPaths(v, problems) {
+    const example = 'instructions: [AGENTS.md, docs/agents.md] (or [] to read none)';
+    if (!Array.isArray(v)) {
+        problems.push(`instructions: ${show(v)} must be a list of files in the repository, e.g. ${example}.`);
+        return undefined;
+    }
+    if (v.length > MAX_INSTRUCTION_FILES) {
+        problems.push(`instructions: ${v.length} files is more than ${MAX_INSTRUCTION_FILES}; name the ${MAX_INSTRUCTION_FILES} that matter most.`);
+        return undefined;
+    }
+    const paths = [];
+    for (const p of v) {
+        const ok = typeof p === 'string' && p.length <= 200 && p.trim() === p && p !== '' && !p.startsWith('/') && !p.endsWith('/') && !p.split('/').some((part) => part === '..' || part === '.' || part === '');
+        if (!ok)
+            problems.push(`instructions: ${show(p)} is not a file path inside the repository (relative, no '..'), e.g. ${example}.`);
+        else if (!paths.includes(p))
+            paths.push(p);
+    }
+    return paths;
 }
 function validate(raw, problems) {
     const config = (0,config_config/* defaultConfig */.s)();
@@ -278,6 +301,8 @@ function validate(raw, problems) {
         config.maxCostUsd = usd('max-cost-usd', raw['max-cost-usd'], problems);
     if (raw['max-monthly-cost-usd'] !== undefined)
         config.maxMonthlyCostUsd = usd('max-monthly-cost-usd', raw['max-monthly-cost-usd'], problems);
+    if (raw.instructions !== undefined)
+        config.instructions = instructionPaths(raw.instructions, problems);
     if (raw.classes !== undefined) {
         if (!isObj(raw.classes))
             problems.push(`classes: must be a mapping of class name to settings, got ${show(raw.classes)}.`);

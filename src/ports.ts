@@ -73,4 +73,9 @@ export interface RunSetup {
   credentials: GitCredentials;
   /** Protected paths: the defaults, the config file, and the `protected-paths` input. */
   protectedGlobs: string[];
+  /**
+   * The default branch's commit the repository context (instructions, map) is read from: the checkout's when it is
+   * the default branch, else its tip fetched from origin. Never a pull request's head. Undefined: no context.
+   */
+  contextCommit?: { sha: string; branch: string };
 }

@@ -283,7 +283,7 @@ describe('the receipt and the cost cap', () => {
     expect(r.outputs.status).toBe('budget-exhausted');
     expect(w.anthropic!.requests).toHaveLength(0);
     const body = w.github.state.comments.find((c) => c.body.includes(RECEIPT))?.body ?? '';
-    expect(body).toContain('**To finish:** raise `max-cost-usd` ($0.0001): it is below what the first request could cost, so no request was sent.');
+    expect(body).toMatch(/\*\*To start:\*\* set `max-cost-usd` to at least \$0\.\d{4}; the cap of \$0\.0001 does not cover the first request\./);
     expect(body).not.toContain('re-run to continue');
   }, 90_000);
 });

@@ -161,7 +161,7 @@ export function providerSuite(c: ProviderCase) {
       const expected = expectFiguresMatch(w, r, 1);
       expect(expected.cost).toBeLessThanOrEqual(0.4);
       expect(expected.cost).toBeGreaterThan(0.3);
-      expect(receiptOf(w, 1)).toContain('The run reached its cost cap of $0.4000.');
+      expect(receiptOf(w, 1)).toMatch(/The run reached its cost cap of \$0\.4000 after spending \$0\.\d{4}: its next step could have cost up to/);
     }, 120_000);
   });
 
@@ -204,7 +204,13 @@ export function providerSuite(c: ProviderCase) {
       expect(expected.loop).toBeLessThanOrEqual(50_000);
       const notes = JSON.stringify(requests.at(-1)!.body.messages).match(/\[taskcap budget\][^"]*/g) ?? [];
       expect(notes.some((n) => /Keep the work focused/.test(n))).toBe(true);
-      if (c.refuse.includes('cache-control')) expect(w.anthropic!.billed.slice(1).every((b) => b.cache_read_input_tokens > 0)).toBe(true);
+      if (c.refuse.includes('cache-control')) {
+        // The explicit breakpoints still cache: once a prompt is long enough to be written, every later one reads it.
+        const billed = w.anthropic!.billed;
+        const firstWrite = billed.findIndex((b) => b.cache_creation_input_tokens > 0);
+        expect(firstWrite).toBeGreaterThanOrEqual(0);
+        expect(billed.slice(firstWrite + 1).every((b) => b.cache_read_input_tokens > 0)).toBe(true);
+      }
       const receipt = receiptOf(w, 1);
       if (c.refuse.includes('task-budget')) expect(receipt).toContain(`${c.label} does not take the task budget here: the budget countdown comes in the tool results instead (the hard cap is unchanged).`);
       expect(r.stdout).toMatch(new RegExp(`${c.label} refused the task budget|${c.label} refused`));

@@ -25,7 +25,8 @@ export function seedsFor(from: number, to: number, full = process.env.TASKCAP_SE
  * in parallel; each file is one call of this.
  */
 export function cappedLoopProperty(from: number, to: number): void {
-  const seeds = seedsFor(from, to);
+  const full = process.env.TASKCAP_SEEDS === 'full';
+  const seeds = seedsFor(from, to, full);
   describe(`capped loop, randomized (${seeds.length} seeds of ${from}–${to})`, () => {
     it('never crosses the budget or the cost cap, and its figures equal what the API billed', async () => {
       const results = await runCases(seeds);
@@ -38,8 +39,18 @@ export function cappedLoopProperty(from: number, to: number): void {
       expect(capped.length).toBeGreaterThan(results.length / 5);
       expect(capped.filter((r) => r.requests > 0 && r.closingTurn === 'none').map((r) => r.seed)).toEqual([]);
       expect(capped.filter((r) => r.requests === 0 && r.loopTokens + r.costUsd > 0).map((r) => r.seed)).toEqual([]);
-      // Nothing in these runs fails or stalls: an API error or a timeout is a bug in the loop or the harness.
+      // Nothing in these runs fails or stalls: an API error or a timeout is a bug in the loop or the harness. Token
+      // counting that fails or is slow only falls back to the byte bound.
       expect(results.filter((r) => r.endReason === 'api-error' || r.endReason === 'timeout').map((r) => `${r.seed}: ${r.endReason}`)).toEqual([]);
+      // The runs cover what the caps must survive: every way counting can go, evicted cache entries, a context block.
+      if (full) {
+        expect(new Set(results.map((r) => r.counting))).toEqual(new Set(['exact', 'absent', 'failing', 'slow']));
+        expect(results.some((r) => r.evictions > 0 && (r.endReason === 'budget' || r.endReason === 'cost'))).toBe(true);
+        expect(results.some((r) => r.withContext)).toBe(true);
+        // Capped runs end with Claude's own summary, its closing turn thinking or not, the cache missing or not.
+        const withWork = capped.filter((r) => r.requests > 0);
+        expect(withWork.filter((r) => r.closingTurn === 'sent' && r.hasSummary).length / withWork.length).toBeGreaterThanOrEqual(0.95);
+      }
     }, 600_000);
   });
 }

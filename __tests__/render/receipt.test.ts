@@ -11,7 +11,7 @@ import {
   suggestedBudget,
   toolCallsText,
 } from '../../src/render/receipt.js';
-import type { HistoryRow, RequestRow, RunOutcome } from '../../src/records/run-outcome.js';
+import { emptyOutcome, type HistoryRow, type RequestRow, type RunOutcome } from '../../src/records/run-outcome.js';
 import { budgetExhaustedReport, completedReport, failedReport, noChangesReport, PR_URL, RUN_URL } from '../fixtures/run-outcomes.js';
 
 const REPORTS: [string, () => RunOutcome][] = [
@@ -48,6 +48,43 @@ describe('renderReceipt', () => {
     expect(time).toMatch(/^### ⏸ Stopped at the time limit/m);
     expect(time).toContain('raise `timeout-minutes`');
     expect(time).toContain('summary written by taskcap');
+  });
+
+  it('after a cost-cap stop mid-run, says what the next step needed and how to finish', () => {
+    const r = { ...budgetExhaustedReport('cost'), costStop: { started: true, capUsd: 0.4, promptTokens: 24_512, neededUsd: 0.1788, smallestCapUsd: undefined } };
+    const body = renderReceipt(r);
+    expect(body).toContain('**To finish:** raise `max-cost-usd` and re-run to continue from the branch');
+    expect(body).toContain('needed up to $0.1788');
+    expect(body).not.toContain('**To start:**');
+  });
+
+  it('when not even the first request fits, says so and names the smallest cap, not "re-run to continue"', () => {
+    const r = {
+      ...emptyOutcome('budget-exhausted', 'Not even the first request fits under the cost cap of $0.0020: its 2,010-token prompt, room to write and a closing summary need at least $0.0400. Nothing was done.'),
+      endReason: 'cost' as const,
+      className: 'fix',
+      budget: 50_000,
+      maxCostUsd: 0.002,
+      costStop: { started: false, capUsd: 0.002, promptTokens: 2_010, neededUsd: 0.0357, smallestCapUsd: 0.04 },
+    };
+    const body = renderReceipt(r);
+    expect(body).toContain('> Not even the first request fits under the cost cap of $0.0020');
+    expect(body).toContain('**To start:** set `max-cost-usd` to at least $0.0400; the cap of $0.0020 does not cover the first request.');
+    expect(body).not.toMatch(/re-run to continue/);
+  });
+
+  it('reports the repository context apart, in the details: its commit, size and files, never its text', () => {
+    const r = {
+      ...completedReport(),
+      context: { sha: 'a'.repeat(40), bytes: 3_210, stableTokens: 2_412, instructionFiles: ['AGENTS.md', 'CLAUDE.md'], nestedInstructionFiles: 2, files: 812, filledTo: 2_048 },
+      counting: { calls: 3, failures: 0 },
+    };
+    const body = renderReceipt(r);
+    const details = body.slice(body.indexOf('<details>'));
+    expect(details).toContain(
+      'Repository context (default branch at `aaaaaaa`): 3,210 bytes; 2,412 tokens with the tools and the system prompt; instructions from `AGENTS.md`, `CLAUDE.md` (+2 nested, listed by path), a map of 812 files, filled to the 2,048-token cache minimum.',
+    );
+    expect(details).toContain('Exact token counts near the caps: 3.');
   });
 
   it('adds up: the billed table, the caching line, the figures', () => {

@@ -109,6 +109,7 @@ describe('the simulator tokenizer', () => {
 describe('streaming through the real SDK', () => {
   test('assembles thinking + text + tool_use, reports usage equal to billed', async () => {
     const { fake, client } = await setup({
+      cacheMinTokens: 1024,
       script: () => ({ content: [thinking('The test expects add(2, 2) to be 4.'), text('Let me look at the file.'), view('src/add.js', [1, 20])] }),
     });
     const stream = client.beta.messages.stream(params([{ role: 'user', content: TASK }]));
@@ -197,6 +198,7 @@ describe('max_tokens', () => {
 describe('prompt caching', () => {
   test('a 3-request agent conversation reads its prefix from cache', async () => {
     const { fake, client } = await setup({
+      cacheMinTokens: 1024,
       script: sequence(
         { content: [thinking('Read the file first.'), text('Looking at the code.'), bash('cat src/add.js')] },
         { content: [strReplace('src/add.js', 'return a - b;', 'return a + b;')] },
@@ -243,7 +245,7 @@ describe('prompt caching', () => {
   });
 
   test('changing the task budget invalidates the cache; tools + system alone still hit without it', async () => {
-    const { client } = await setup({ script: () => ({ content: [text('ok')] }) });
+    const { client } = await setup({ cacheMinTokens: 1024, script: () => ({ content: [text('ok')] }) });
     const first = await client.beta.messages.stream(params([{ role: 'user', content: TASK }])).finalMessage();
     const changed = await client.beta.messages
       .stream(params([{ role: 'user', content: TASK }], { output_config: { effort: 'high', task_budget: { type: 'tokens', total: 60000 } } }))
@@ -263,8 +265,22 @@ describe('prompt caching', () => {
     }
   });
 
-  test('a 1h breakpoint writes its stretch as 1h, the rest as 5m', async () => {
+  test("the minimum is the model's own: the same ~1,900-token prompt caches on Sonnet 4.6, not on Opus 4.7 or Haiku 4.5", async () => {
     const { client } = await setup({ script: () => ({ content: [text('ok')] }) });
+    const written = async (model: string) => {
+      const m = await client.beta.messages.stream(params([{ role: 'user', content: TASK }], { model, betas: [], output_config: {} })).finalMessage();
+      return m.usage.cache_creation_input_tokens;
+    };
+    const prompt = measureRequest(params([{ role: 'user', content: TASK }], { betas: [], output_config: {} })).totalTokens;
+    expect(prompt).toBeGreaterThan(1024);
+    expect(prompt).toBeLessThan(2048);
+    expect(await written('claude-sonnet-4-6')).toBeGreaterThan(0);
+    expect(await written('claude-opus-4-7')).toBe(0);
+    expect(await written('claude-haiku-4-5')).toBe(0);
+  });
+
+  test('a 1h breakpoint writes its stretch as 1h, the rest as 5m', async () => {
+    const { client } = await setup({ cacheMinTokens: 1024, script: () => ({ content: [text('ok')] }) });
     const m = await client.beta.messages
       .stream(params([{ role: 'user', content: TASK }], { system: [{ type: 'text', text: SYSTEM, cache_control: { type: 'ephemeral', ttl: '1h' } }] }))
       .finalMessage();
@@ -274,6 +290,50 @@ describe('prompt caching', () => {
       ephemeral_1h_input_tokens: hour,
       ephemeral_5m_input_tokens: MESSAGE_FRAMING_TOKENS + BLOCK_FRAMING_TOKENS + countTokens(TASK),
     });
+  });
+});
+
+describe('token counting (POST /v1/messages/count_tokens)', () => {
+  const conversation: Message[] = [
+    { role: 'user', content: TASK },
+    { role: 'assistant', content: [{ type: 'text', text: 'Reading the file.' }] },
+    { role: 'user', content: 'Go on: here is a longer note with ünïcödé and 日本語 in it.' },
+  ];
+  const countParams = (p: StreamParams) => {
+    const { max_tokens: _drop, ...rest } = p;
+    return rest;
+  };
+
+  test('counts exactly the prompt the same request bills, through the real SDK, without calling the script', async () => {
+    let scripted = 0;
+    const { fake, client } = await setup({ script: () => (scripted++, { content: [text('ok')] }) });
+    const counted = await client.beta.messages.countTokens(countParams(params(conversation)));
+    expect(scripted).toBe(0);
+    expect(fake.requests).toHaveLength(0);
+    expect(fake.countRequests).toHaveLength(1);
+    expect(fake.countRequests[0].betas).toContain('task-budgets-2026-03-13');
+    const billed = await client.beta.messages.stream(params(conversation)).finalMessage();
+    expect(counted.input_tokens).toBe(promptTotal(billed.usage));
+    expect(counted.input_tokens).toBe(measureRequest(fake.requests[0].body).totalTokens);
+  });
+
+  test('rejects generation settings such as max_tokens with a 400', async () => {
+    const { fake } = await setup({});
+    const res = await fetch(`${fake.url}/v1/messages/count_tokens`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01', 'x-api-key': 'k' },
+      body: JSON.stringify({ model: 'claude-opus-4-7', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ error: { type: 'invalid_request_error', message: 'max_tokens: Extra inputs are not permitted' } });
+  });
+
+  test('countScript can fail a count or make it slow', async () => {
+    const { client } = await setup({
+      countScript: (_r, i) => (i === 0 ? { error: { status: 529, type: 'overloaded_error', message: 'Overloaded' } } : { delayMs: 300 }),
+    });
+    await expect(client.beta.messages.countTokens(countParams(params(conversation)))).rejects.toBeInstanceOf(OverloadedError);
+    await expect(client.beta.messages.countTokens(countParams(params(conversation)), { timeout: 50 })).rejects.toBeInstanceOf(APIConnectionTimeoutError);
   });
 });
 
@@ -461,7 +521,7 @@ describe('HTTP surface', () => {
     expect(await res.json()).toMatchObject({ type: 'message', content: [{ type: 'text', text: 'hi' }], stop_reason: 'end_turn' });
   });
 
-  test('only POST /v1/messages exists', async () => {
+  test('paths other than /v1/messages and /v1/messages/count_tokens are 404', async () => {
     const { fake } = await setup({});
     const res = await fetch(`${fake.url}/v1/models`, { headers: { 'x-api-key': 'k' } });
     expect(res.status).toBe(404);

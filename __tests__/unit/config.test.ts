@@ -209,3 +209,22 @@ describe('parseBudget', () => {
     expect(parseBudget(text)).toBe(n);
   });
 });
+
+describe('instructions: the files read for the repository context', () => {
+  it('is absent by default (AGENTS.md, CLAUDE.md, .github/copilot-instructions.md are read), a list when set, none for []', () => {
+    expect(parse('model: claude-opus-4-7\n').instructions).toBeUndefined();
+    expect(parse('instructions: [docs/agents.md, AGENTS.md, docs/agents.md]\n').instructions).toEqual(['docs/agents.md', 'AGENTS.md']);
+    expect(parse('instructions: []\n').instructions).toEqual([]);
+  });
+
+  it('names each path that is not a file inside the repository, and a value that is not a list', () => {
+    expect(problems('instructions: [../secrets.md, /etc/passwd, docs/, ok.md]\n')).toEqual([
+      "instructions: '../secrets.md' is not a file path inside the repository (relative, no '..'), e.g. instructions: [AGENTS.md, docs/agents.md] (or [] to read none).",
+      "instructions: '/etc/passwd' is not a file path inside the repository (relative, no '..'), e.g. instructions: [AGENTS.md, docs/agents.md] (or [] to read none).",
+      "instructions: 'docs/' is not a file path inside the repository (relative, no '..'), e.g. instructions: [AGENTS.md, docs/agents.md] (or [] to read none).",
+    ]);
+    expect(problems('instructions: AGENTS.md\n')).toEqual([
+      "instructions: 'AGENTS.md' must be a list of files in the repository, e.g. instructions: [AGENTS.md, docs/agents.md] (or [] to read none).",
+    ]);
+  });
+});

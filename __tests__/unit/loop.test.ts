@@ -183,7 +183,12 @@ describe('runLoop, limits and failures', () => {
   it('a cost cap too small for the first request: nothing is sent', async () => {
     const { outcome, model } = await loop([], { limits: { budget: 50_000, reserve: 1_500, maxCostUsd: 0.001, pricing: OPUS.pricing, maxOutputTokens: OPUS.maxOutputTokens } });
     expect(model.calls).toHaveLength(0);
-    expect(outcome).toMatchObject({ endReason: 'cost', closingTurn: 'none', detail: 'The run reached its cost cap of $0.0010.' });
+    expect(outcome).toMatchObject({ endReason: 'cost', closingTurn: 'none', costStop: { started: false, capUsd: 0.001 } });
+    // The receipt's sentence names the smallest cap that lets the run start, and that cap is one a first request fits.
+    expect(outcome.detail).toMatch(/^Not even the first request fits under the cost cap of \$0\.0010: its [\d,]+-token prompt, room to write and a closing summary need at least \$0\.\d\d00\. Nothing was done\.$/);
+    const start = outcome.costStop!.smallestCapUsd!;
+    const again = await loop([], { limits: { budget: 50_000, reserve: 1_500, maxCostUsd: start, pricing: OPUS.pricing, maxOutputTokens: OPUS.maxOutputTokens } });
+    expect(again.model.calls).toHaveLength(1);
   });
 
   it('a transient failure is retried and every attempt recorded; a fatal one ends the run as an API error', async () => {

@@ -62,4 +62,17 @@ describe('Meter', () => {
     expect(costOf(billedCounts(u(100_000, 0, 0, 1000)), haiku55)).toBeCloseTo((100_000 * 0.1 + 1000 * 0.5) / 1e6, 12);
     expect(costOf(billedCounts(u(100_001, 0, 0, 1000)), haiku55)).toBeCloseTo((100_001 * 0.5 + 1000 * 2.5) / 1e6, 12);
   });
+
+  it('knows what the last request left in the cache, and stops counting on it once an entry went missing early', () => {
+    const m = new Meter(opus);
+    m.record(u(3, 2_000, 0, 100));
+    expect(m.cachedPrefix).toBe(2_000);
+    m.record(u(3, 300, 2_000, 100));
+    expect(m.cachedPrefix).toBe(2_300);
+    expect(m.missSeen).toBe(false);
+    // The next request found nothing of the 2,300 it expected: evicted.
+    m.record(u(3, 2_700, 0, 100));
+    expect(m.missSeen).toBe(true);
+    expect(m.cachedPrefix).toBe(0);
+  });
 });

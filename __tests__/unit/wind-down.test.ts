@@ -23,6 +23,6 @@ describe('wind-down notes', () => {
   });
 
   it('the closing note forbids tools and names the limit', () => {
-    expect(closingNote('cost')).toMatch(/^\[taskcap\] The cost cap for this run is reached: no further tool calls will run\. Do not call tools\./);
+    expect(closingNote('cost')).toMatch(/^\[taskcap\] The cost cap for this run is reached: no further tool calls will run\. Do not call tools, and keep any thinking brief\./);
   });
 });

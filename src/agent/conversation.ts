@@ -8,6 +8,7 @@ import type {
 import { closingNote, notRunResult } from '../budget/wind-down.js';
 import type { ToolCall } from '../tools/toolbox.js';
 import type { ClosingCause } from '../vocabulary.js';
+import { contextBlock } from './request-params.js';
 
 /** The user turn about to be sent, and its texts new to the model (for the conservative size estimate). */
 interface PendingTurn {
@@ -68,8 +69,17 @@ export class Conversation {
   private readonly history: BetaMessageParam[] = [];
   private pending: PendingTurn | null;
 
-  constructor(firstMessage: string) {
-    this.pending = { content: [{ type: 'text', text: firstMessage }], texts: [firstMessage] };
+  /**
+   * The first message: the repository's context (when there is one) as its own block, with a cache breakpoint so
+   * every run on the same commit reads it, then the task.
+   */
+  constructor(firstMessage: string, context?: string) {
+    this.pending = context
+      ? {
+          content: [contextBlock(context), { type: 'text', text: firstMessage }],
+          texts: [context, firstMessage],
+        }
+      : { content: [{ type: 'text', text: firstMessage }], texts: [firstMessage] };
   }
 
   /** Texts the next request adds to what the model has seen. */

@@ -1,6 +1,19 @@
 import type { BetaMessage } from '@anthropic-ai/sdk/resources/beta/messages/messages';
 import { Meter } from '../budget/meter.js';
-import { estimateTokens, planRequest, toolResultAllowance, type CapLimits, type Phase, type Plan } from '../budget/preflight.js';
+import {
+  estimateTokens,
+  MIN_USEFUL_OUTPUT,
+  missRate,
+  planLastRequest,
+  planRequest,
+  smallestStartingCap,
+  toolResultAllowance,
+  type CapLimits,
+  type Phase,
+  type Plan,
+  type RequestSize,
+} from '../budget/preflight.js';
+import { pricesFor } from '../budget/usage.js';
 import { notRunResult, WindDown } from '../budget/wind-down.js';
 import type { Effort, ModelSpec } from '../config/models.js';
 import type { Clock, Log } from '../ports.js';
@@ -10,11 +23,13 @@ import type { ClosingCause, EndReason } from '../vocabulary.js';
 import { Conversation, textOf, toolCallsOf, type ToolAnswer } from './conversation.js';
 import type { ModelCall, ModelPort } from './model.js';
 import { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
+import { stableRequest } from './request-params.js';
 import { sendWithRetries, type RequestRecord, type Sent } from './send.js';
+import { countMargin, TokenCounter, worthCounting, type CountStats } from './token-counter.js';
 
 export type { RequestRecord } from './send.js';
 
-export const TASK_BUDGET_BETA = 'task-budgets-2026-03-13';
+export { TASK_BUDGET_BETA } from './request-params.js';
 
 export interface ToolRecord {
   request: number;
@@ -35,6 +50,23 @@ export interface LoopOutcome {
   tools: ToolRecord[];
   closingTurn: 'none' | 'sent' | 'skipped';
   refusal?: { category?: string | null; explanation?: string | null };
+  /** Exact token counts asked for near a cap. */
+  counting: CountStats;
+  /** When the cost cap ended the work: what was spent and what the next step needed. */
+  costStop?: CostStop;
+}
+
+/** The facts behind a cost-cap stop, for the receipt's "what it would take". */
+export interface CostStop {
+  /** False when not even the first request fitted. */
+  started: boolean;
+  capUsd: number;
+  /** The prompt of the request that did not fit, in tokens (exact when counted). */
+  promptTokens: number;
+  /** What that request could cost at most: its prompt as a cache miss and room for useful output. */
+  neededUsd: number;
+  /** When the run could not start: the smallest max-cost-usd that lets it. */
+  smallestCapUsd?: number;
 }
 
 export interface LoopSetup {
@@ -42,6 +74,14 @@ export interface LoopSetup {
   effort?: Effort;
   limits: CapLimits;
   system: string;
+  /**
+   * The repository's context (its instructions, map and README head), the same for every run on one commit: the
+   * first block of the first message, with a cache breakpoint of its own so runs on that commit share it.
+   */
+  context?: string;
+  /** Exact prompt tokens of tools + system + context when they were counted (the first request's bound starts there). */
+  stableTokens?: number;
+  /** The task: the rest of the first message. */
   firstMessage: string;
   /** Absolute time (clock ms) at which work stops and the closing turn begins. */
   deadline: number;
@@ -50,6 +90,8 @@ export interface LoopSetup {
   /** Bytes a tool result may take when the budget is not tight. */
   toolResultBytes: number;
   retry?: RetryPolicy;
+  /** How long a token count may take (default COUNT_TIMEOUT_MS). */
+  countTimeoutMs?: number;
 }
 
 export interface Progress {
@@ -67,6 +109,8 @@ export interface LoopPorts {
   /** Cancellation (SIGINT/SIGTERM): stop now, no closing turn. */
   cancel: AbortSignal;
   onProgress?: (p: Progress) => void;
+  /** Shared with what counted before the loop; made from `model` when absent. */
+  counter?: TokenCounter;
 }
 
 /** Fixed prompt overhead the API adds when tools are present (documented: bash 325, editor 700, plus the tool-use system prompt). */
@@ -86,7 +130,7 @@ export async function runLoop(setup: LoopSetup, ports: LoopPorts): Promise<LoopO
       if (ports.cancel.aborted) return run.end('cancelled', { detail: CANCELLED });
       if (run.phase === 'working' && run.index > 0 && run.pastDeadline()) run.close('timeout');
 
-      const plan = run.preflight();
+      const plan = await run.preflight();
       if (!plan.send) {
         if (run.phase === 'working' && run.index > 0) {
           run.close(plan.limit);
@@ -114,7 +158,12 @@ export async function runLoop(setup: LoopSetup, ports: LoopPorts): Promise<LoopO
 async function nextStep(run: LoopRun, sent: Extract<Sent, { kind: 'response' }>): Promise<LoopOutcome | undefined> {
   const { message } = sent;
   const calls = toolCallsOf(message);
-  if (run.phase === 'closing') return run.end(run.closingCause, { closingTurn: 'sent', summary: textOf(message), detail: run.limitDetail(run.closingCause) });
+  if (run.phase === 'closing') {
+    const summary = textOf(message);
+    // A model that calls tools instead of summarizing is told once more, its calls answered "not run".
+    if (!summary && calls.length > 0 && run.askAgainForSummary(calls)) return undefined;
+    return run.end(run.closingCause, { closingTurn: 'sent', summary, detail: run.limitDetail(run.closingCause) });
+  }
   switch (message.stop_reason) {
     case 'tool_use':
       await run.runTools(calls);
@@ -162,6 +211,12 @@ class LoopRun {
   private readonly params: Omit<ModelCall['params'], 'max_tokens' | 'messages'>;
   private readonly betas: string[];
   private readonly firstPromptUpper: number;
+  private readonly counter: TokenCounter;
+  /** The size the last preflight planned with (a bound, or exact when counted). */
+  private size: RequestSize = { newTokens: 0, prompt: 0 };
+  /** The closing turn was asked again after the model answered it with tool calls. */
+  private askedAgain = false;
+  costStop?: CostStop;
 
   constructor(
     readonly setup: LoopSetup,
@@ -169,22 +224,17 @@ class LoopRun {
   ) {
     const { model, limits } = setup;
     this.meter = new Meter(model.pricing);
-    this.conversation = new Conversation(setup.firstMessage);
+    this.conversation = new Conversation(setup.firstMessage, setup.context);
     this.windDown = new WindDown(limits.budget);
     this.deadlineTimer = setTimeout(() => this.deadlineCtl.abort(), Math.max(0, setup.deadline - ports.clock.now()));
     this.deadlineTimer.unref?.();
     this.workSignal = AbortSignal.any([ports.cancel, this.deadlineCtl.signal]);
-    this.params = {
-      model: model.id,
-      system: [{ type: 'text' as const, text: setup.system, cache_control: { type: 'ephemeral' as const } }],
-      tools: TOOL_DEFINITIONS as unknown as ModelCall['params']['tools'],
-      // Automatic caching: the breakpoint moves to the end of the history as it grows.
-      cache_control: { type: 'ephemeral' as const },
-      ...(model.adaptiveThinking ? { thinking: { type: 'adaptive' as const } } : {}),
-      ...outputConfig(model, setup.effort, limits.budget),
-    };
-    this.betas = model.taskBudget ? [TASK_BUDGET_BETA] : [];
-    this.firstPromptUpper = estimateTokens([setup.system, JSON.stringify(TOOL_DEFINITIONS), setup.firstMessage]) + TOOL_PROMPT_OVERHEAD;
+    ({ params: this.params, betas: this.betas } = stableRequest(model, setup.effort, limits.budget, setup.system));
+    this.firstPromptUpper =
+      setup.stableTokens !== undefined
+        ? setup.stableTokens + estimateTokens([setup.firstMessage])
+        : estimateTokens([setup.system, JSON.stringify(TOOL_DEFINITIONS), setup.context ?? '', setup.firstMessage]) + TOOL_PROMPT_OVERHEAD;
+    this.counter = ports.counter ?? new TokenCounter(ports.model, ports.log, setup.countTimeoutMs);
   }
 
   get sendPorts() {
@@ -197,19 +247,51 @@ class LoopRun {
   }
 
   /**
-   * May the next request be sent, and with which max_tokens? The first prompt is not loop tokens (the task-budget
-   * formula counts only what the model writes in request 1), but it is paid for.
+   * May the next request be sent, and with which max_tokens? Planned first with the byte bound; when that bound
+   * binds a cap, with the exact size the API counts. The first prompt is not loop tokens (the task-budget formula
+   * counts only what the model writes in request 1), but it is paid for.
    */
-  preflight(): Plan {
-    const { newTokens, promptUpper } = this.nextSize();
-    return planRequest(this.meter, this.setup.limits, newTokens, promptUpper, this.phase);
+  async preflight(): Promise<Plan> {
+    const bound = this.boundSize();
+    this.size = bound;
+    let plan = planRequest(this.meter, this.setup.limits, bound, this.phase);
+    if (worthCounting(plan, this.slackOf(bound))) {
+      const counted = await this.counter.count(this.call(1), this.phase === 'closing' ? this.ports.cancel : this.workSignal);
+      if (counted !== undefined) {
+        const prompt = Math.min(bound.prompt, counted + countMargin(counted));
+        this.size = { prompt, newTokens: this.index === 0 ? 0 : Math.min(bound.newTokens, Math.max(0, prompt - this.meter.contextTokens)) };
+        plan = planRequest(this.meter, this.setup.limits, this.size, this.phase);
+      }
+    }
+    if (plan.send || plan.limit !== 'cost' || this.phase !== 'working' || this.index === 0) return plan;
+    // The cap cannot keep a worst-case closing turn after one more step: the step may still go when this run's
+    // responses say the closing turn would remain paid for.
+    const last = planLastRequest(this.meter, this.setup.limits, this.size, this.expectedOutput());
+    if (last.send) this.ports.log.info(`The cost cap allows one more step (up to ${formatInt(last.maxTokens)} output tokens) if Claude writes no more than its responses so far (a closing turn stays paid for).`);
+    return last.send ? last : plan;
+  }
+
+  /** What the next response is expected to write at most: a quarter more than the largest response of this run. */
+  private expectedOutput(): number {
+    const largest = this.meter.requests.reduce((m, r) => Math.max(m, r.counts.output), 0);
+    return Math.ceil(largest * 1.25) + 32;
   }
 
   /** Conservative sizes of the next request: its new content, and its whole prompt. */
-  private nextSize(): { newTokens: number; promptUpper: number } {
-    if (this.index === 0) return { newTokens: 0, promptUpper: this.firstPromptUpper };
+  private boundSize(): RequestSize {
+    if (this.index === 0) return { newTokens: 0, prompt: this.firstPromptUpper };
     const newTokens = estimateTokens(this.conversation.newTexts);
-    return { newTokens, promptUpper: this.meter.contextTokens + newTokens };
+    return { newTokens, prompt: this.meter.contextTokens + newTokens };
+  }
+
+  /** How much an exact count could win back: the bound's part that is an estimate (the rest is reported usage). */
+  private slackOf(bound: RequestSize): number {
+    if (this.index > 0) return bound.newTokens;
+    return this.setup.stableTokens !== undefined ? bound.prompt - this.setup.stableTokens : bound.prompt;
+  }
+
+  private call(maxTokens: number): ModelCall {
+    return { params: { ...this.params, max_tokens: maxTokens, messages: this.conversation.outgoing() }, betas: this.betas };
   }
 
   /** The next request, ready for the sender. */
@@ -217,16 +299,16 @@ class LoopRun {
     const closing = this.phase === 'closing';
     const { clock } = this.ports;
     const { closingGraceMs, deadline } = this.setup;
-    const messages = this.conversation.outgoing();
-    const { newTokens, promptUpper } = this.nextSize();
+    const size = this.size;
     this.ports.onProgress?.({ requests: this.index, loopTokens: this.meter.loopTokens, costUsd: this.meter.costUsd, step: closing ? 'writing the summary' : 'thinking' });
     return {
       index: this.index,
       phase: this.phase,
       plan,
       // A failed attempt's usage counts; the prompt re-sent is at least as large as the one just planned.
-      replan: () => planRequest(this.meter, this.setup.limits, newTokens, Math.max(promptUpper, this.meter.contextTokens + newTokens), this.phase),
-      call: (maxTokens: number): ModelCall => ({ params: { ...this.params, max_tokens: maxTokens, messages }, betas: this.betas }),
+      replan: () =>
+        planRequest(this.meter, this.setup.limits, { newTokens: size.newTokens, prompt: Math.max(size.prompt, this.meter.contextTokens + size.newTokens) }, this.phase),
+      call: (maxTokens: number): ModelCall => this.call(maxTokens),
       signal: closing ? AbortSignal.any([this.ports.cancel, AbortSignal.timeout(closingGraceMs)]) : this.workSignal,
       timeoutMs: closing ? closingGraceMs : Math.max(1000, deadline - clock.now()),
       timeLeftMs: () => (closing ? closingGraceMs : deadline - clock.now()),
@@ -238,22 +320,49 @@ class LoopRun {
   close(cause: ClosingCause, unexecuted: readonly ToolCall[] = []): void {
     this.phase = 'closing';
     this.closingCause = cause;
+    if (cause === 'cost') this.costStop ??= this.costStopFor(Math.max(this.size.prompt, this.meter.contextTokens), true);
     this.conversation.close(cause, unexecuted);
     this.ports.log.info(`Closing turn: ${cause === 'budget' ? 'budget reached' : cause === 'cost' ? 'cost cap reached' : 'time is up'}; asking for a summary.`);
+  }
+
+  /**
+   * The closing turn came back with tool calls and no summary: answer them "not run" and ask once more (the next
+   * preflight decides whether that request is still affordable).
+   */
+  askAgainForSummary(calls: readonly ToolCall[]): boolean {
+    if (this.askedAgain) return false;
+    this.askedAgain = true;
+    this.conversation.close(this.closingCause, calls);
+    this.ports.log.info('The closing turn called tools instead of summarizing; the calls were not run and the summary is asked for again.');
+    return true;
   }
 
   /** No request can be sent: too little left for a closing turn, or for the very first request. */
   endUnsent(limit: ClosingCause): LoopOutcome {
     const closing = this.phase === 'closing';
     const cause = closing ? this.closingCause : limit;
+    if (!closing && this.index === 0 && cause === 'cost') this.costStop = this.costStopFor(this.size.prompt, false);
     this.ports.log.info(closing ? 'Too little budget left for a closing turn; taskcap writes the summary.' : 'The first request cannot be afforded.');
-    return this.end(cause, { closingTurn: closing ? 'skipped' : 'none', detail: this.limitDetail(cause) });
+    return this.end(cause, { closingTurn: closing ? (this.askedAgain ? 'sent' : 'skipped') : 'none', detail: this.limitDetail(cause) });
+  }
+
+  /** What a request of `prompt` tokens could cost at most as useful work, and (before any work) the cap it needs. */
+  private costStopFor(prompt: number, started: boolean): CostStop {
+    const { limits } = this.setup;
+    const pr = pricesFor(limits.pricing, prompt);
+    return {
+      started,
+      capUsd: limits.maxCostUsd ?? 0,
+      promptTokens: prompt,
+      neededUsd: (prompt * missRate(pr) + MIN_USEFUL_OUTPUT * pr.output) / 1e6,
+      ...(started ? {} : { smallestCapUsd: smallestStartingCap(limits, prompt) }),
+    };
   }
 
   /** A request that got no response: end the run, or close it when the work can still be summarized. */
   afterFailure(sent: Exclude<Sent, { kind: 'response' }>): LoopOutcome | undefined {
     if (this.ports.cancel.aborted) return this.end('cancelled', { detail: CANCELLED });
-    if (this.phase === 'closing') return this.end(this.closingCause, { closingTurn: 'skipped', detail: this.limitDetail(this.closingCause) });
+    if (this.phase === 'closing') return this.end(this.closingCause, { closingTurn: this.askedAgain ? 'sent' : 'skipped', detail: this.limitDetail(this.closingCause) });
     if (this.index > 0 && this.pastDeadline()) return void this.close('timeout');
     if (this.index > 0 && sent.kind === 'unaffordable') return void this.close(sent.limit);
     if (sent.kind === 'unaffordable') return this.end(sent.limit, { detail: this.limitDetail(sent.limit) });
@@ -263,7 +372,7 @@ class LoopRun {
   /** Execute one response's tool calls in order, each result within what the caps leave; then add any budget note. */
   async runTools(calls: ToolCall[]): Promise<void> {
     const { limits, toolResultBytes, deadline } = this.setup;
-    const allowance = toolResultAllowance(this.meter, limits, calls.length, toolResultBytes);
+    const allowance = toolResultAllowance(this.meter, limits, calls.length, toolResultBytes, this.expectedOutput());
     if (allowance.bytes === 0) return this.close(allowance.limit, calls);
     const { clock, cancel } = this.ports;
     const request = this.index;
@@ -285,11 +394,19 @@ class LoopRun {
   }
 
   end(endReason: EndReason, extra: Partial<LoopOutcome> = {}): LoopOutcome {
-    return { endReason, meter: this.meter, requests: this.requests, tools: this.tools, closingTurn: 'none', ...extra };
+    const costStop = endReason === 'cost' ? this.costStop : undefined;
+    return { endReason, meter: this.meter, requests: this.requests, tools: this.tools, closingTurn: 'none', counting: this.counter.stats, ...(costStop ? { costStop } : {}), ...extra };
   }
 
   limitDetail(cause: ClosingCause): string {
     const { limits } = this.setup;
+    const stop = this.costStop;
+    if (cause === 'cost' && stop && !stop.started) {
+      return `Not even the first request fits under the cost cap of ${formatUsd(stop.capUsd)}: its ${formatInt(stop.promptTokens)}-token prompt, room to write and a closing summary need at least ${formatUsd(stop.smallestCapUsd ?? 0)}. Nothing was done.`;
+    }
+    if (cause === 'cost' && stop) {
+      return `The run reached its cost cap of ${formatUsd(stop.capUsd)} after spending ${formatUsd(this.meter.costUsd)}: its next step could have cost up to ${formatUsd(stop.neededUsd)} (a ${formatInt(stop.promptTokens)}-token prompt if the cache missed, and room to write).`;
+    }
     if (cause === 'cost') return `The run reached its cost cap of ${formatUsd(limits.maxCostUsd ?? 0)}.`;
     if (cause === 'timeout') return 'The run reached its time limit (`timeout-minutes`).';
     return `The run used its budget of ${formatInt(limits.budget)} loop tokens.`;
@@ -298,12 +415,4 @@ class LoopRun {
   dispose(): void {
     clearTimeout(this.deadlineTimer);
   }
-}
-
-function outputConfig(model: ModelSpec, effort: Effort | undefined, budget: number) {
-  const config: { effort?: Effort; task_budget?: { type: 'tokens'; total: number } } = {};
-  if (effort) config.effort = effort;
-  // Set once, never a decremented `remaining`: the full history is re-sent, and a changing value breaks the cache.
-  if (model.taskBudget) config.task_budget = { type: 'tokens', total: budget };
-  return Object.keys(config).length > 0 ? { output_config: config } : {};
 }

@@ -50,6 +50,12 @@ export interface ModelPort {
   send(call: ModelCall, options: { signal: AbortSignal; timeoutMs: number }): Promise<ModelResponse>;
   /** Request features the provider does not take, which taskcap switched off (see providers/capabilities.ts). */
   switchedOff?(): readonly string[];
+  /**
+   * The prompt tokens `call` would be billed for (input + cache writes + cache reads), without sending it. Free on
+   * the Claude API (its own rate limit); a provider without counting leaves this out, and taskcap plans with its
+   * byte bound instead. Throws a ModelFailure like `send`.
+   */
+  countTokens?(call: ModelCall, options: { signal: AbortSignal; timeoutMs: number }): Promise<number>;
 }
 
 /**
@@ -146,17 +152,18 @@ export function classifyFailure(
   return new ModelFailure(`the response stream broke: ${message}`, 'transient', base);
 }
 
-/** What the port needs of a client: the beta Messages stream, which every platform client has. */
+/** What the port needs of a client: the beta Messages stream, which every platform client has, and counting where offered. */
 export interface StreamingClient {
-  beta: { messages: Pick<Anthropic['beta']['messages'], 'stream'> };
+  beta: { messages: Pick<Anthropic['beta']['messages'], 'stream'> & Partial<Pick<Anthropic['beta']['messages'], 'countTokens'>> };
 }
 
 /**
  * The model port over the real SDK: one streaming request, SDK retries off. `client` is the Anthropic client or one
  * of the platform clients (Bedrock, Vertex, Foundry), which share its `beta.messages.stream`.
  */
-export function createAnthropicModel(sdk: SdkErrors, client: StreamingClient, wording: FailureWording = ANTHROPIC_WORDING): ModelPort {
-  return {
+export function createAnthropicModel(sdk: SdkErrors, client: StreamingClient, wording: FailureWording = ANTHROPIC_WORDING, options: { counting?: boolean } = {}): ModelPort {
+  const countTokens = options.counting !== false ? client.beta.messages.countTokens?.bind(client.beta.messages) : undefined;
+  const port: ModelPort = {
     async send(call, { signal, timeoutMs }) {
       const stream = client.beta.messages.stream(
         { ...call.params, ...(call.betas.length > 0 ? { betas: call.betas as never } : {}) },
@@ -175,4 +182,20 @@ export function createAnthropicModel(sdk: SdkErrors, client: StreamingClient, wo
       }
     },
   };
+  // Counting is offered only where the client has it (and the platform takes it): else taskcap keeps its byte bound.
+  if (!countTokens) return port;
+  port.countTokens = async (call, { signal, timeoutMs }) => {
+    // The same request minus what only generation takes (max_tokens): the count is of exactly this prompt.
+    const { model, messages, system, tools, thinking, output_config, cache_control, tool_choice } = call.params;
+    try {
+      const counted = await countTokens(
+        { model, messages, system, tools, thinking, output_config, cache_control, tool_choice, ...(call.betas.length > 0 ? { betas: call.betas as never } : {}) },
+        { signal, timeout: timeoutMs, maxRetries: 0 },
+      );
+      return counted.input_tokens;
+    } catch (e) {
+      throw classifyFailure(e, sdk, undefined, undefined, undefined, wording);
+    }
+  };
+  return port;
 }

@@ -32,7 +32,7 @@ export class Meter {
   costUsd = 0;
   billed: TokenCounts = { ...ZERO_COUNTS };
   readonly requests: MeteredRequest[] = [];
-  private previous: { prompt: number; output: number } | undefined;
+  private previous: { prompt: number; output: number; cached: number } | undefined;
 
   /**
    * Output an interrupted stream may have produced without reporting it (the count arrives only with the final
@@ -41,6 +41,12 @@ export class Meter {
    */
   unreportedTokens = 0;
   unreportedCostUsd = 0;
+
+  /**
+   * A request read less of the cache than the one before it had left there: an entry was evicted early. From then on
+   * the run plans as if the cache may miss again (it keeps more for its closing turn).
+   */
+  missSeen = false;
 
   constructor(private readonly pricing: PriceTier) {}
 
@@ -67,12 +73,13 @@ export class Meter {
     const prompt = promptTokens(topLevel);
     const output = topLevel.output;
     const fresh = this.previous ? Math.max(0, prompt - this.previous.prompt - this.previous.output) : 0;
+    if (this.previous && topLevel.cacheRead < this.previous.cached) this.missSeen = true;
     const loopDelta = output + fresh;
     const costUsd = costOf(counts, this.pricing);
     this.loopTokens += loopDelta;
     this.costUsd += costUsd;
     this.billed = addCounts(this.billed, counts);
-    this.previous = { prompt, output };
+    this.previous = { prompt, output, cached: topLevel.cacheRead + topLevel.cacheWrite5m + topLevel.cacheWrite1h };
     const metered = { counts, prompt, loopDelta, costUsd };
     this.requests.push(metered);
     return metered;
@@ -102,5 +109,13 @@ export class Meter {
   /** Upper bound of what the next request re-sends before any new content: last prompt plus last output. */
   get contextTokens(): number {
     return this.previous ? this.previous.prompt + this.previous.output : 0;
+  }
+
+  /**
+   * The prompt prefix the last request left in the cache (what it read or wrote): the next one expects to read it.
+   * Nothing, once this run has seen the cache miss what it expected.
+   */
+  get cachedPrefix(): number {
+    return this.missSeen ? 0 : (this.previous?.cached ?? 0);
   }
 }

@@ -42,7 +42,7 @@ const CAUSE_TEXT: Record<ClosingCause, string> = {
 
 /** The note of the closing turn: no more tools, write the summary now. */
 export function closingNote(cause: ClosingCause): string {
-  return `[taskcap] ${CAUSE_TEXT[cause]}: no further tool calls will run. Do not call tools. Reply now with a short summary for the pull request: what you changed, what is left, and roughly how many more tokens the rest needs.`;
+  return `[taskcap] ${CAUSE_TEXT[cause]}: no further tool calls will run. Do not call tools, and keep any thinking brief. Reply now with a short summary for the pull request: what you changed, what is left, and roughly how many more tokens the rest needs.`;
 }
 
 /** Tool result for a call that was not executed because the run is closing. */

@@ -31,6 +31,8 @@ export interface TaskcapConfig {
   maxCostUsd?: number;
   /** Refuse new runs once the ledger's spend this calendar month reaches this (USD). */
   maxMonthlyCostUsd?: number;
+  /** Instruction files for agents, read from the default branch (absent: AGENTS.md, CLAUDE.md, .github/copilot-instructions.md). */
+  instructions?: string[];
 }
 
 /** The configuration when the repository has no config file. */

@@ -36,7 +36,9 @@ export class ConfigError extends NoticeError {
   }
 }
 
-const TOP_KEYS = ['model', 'classes', 'labels', 'tasks', 'pricing', 'max-budget', 'max-cost-usd', 'max-monthly-cost-usd', 'models'];
+const TOP_KEYS = ['model', 'classes', 'labels', 'tasks', 'pricing', 'max-budget', 'max-cost-usd', 'max-monthly-cost-usd', 'models', 'instructions'];
+/** Instruction files a config may name at most. */
+const MAX_INSTRUCTION_FILES = 20;
 const CLASS_KEYS = ['budget', 'effort', 'label', 'model', 'max-cost-usd', 'output'];
 const TASK_KEYS = ['class', 'schedule', 'prompt', ...FANOUT_KEYS];
 const PRICE_KEYS: Record<string, keyof Prices> = {
@@ -54,6 +56,26 @@ function modelId(key: string, v: unknown, problems: string[]): string | undefine
   return undefined;
 }
 
+/** A list of repository paths (relative, inside the repository), or an empty list to read none. */
+function instructionPaths(v: unknown, problems: string[]): string[] | undefined {
+  const example = 'instructions: [AGENTS.md, docs/agents.md] (or [] to read none)';
+  if (!Array.isArray(v)) {
+    problems.push(`instructions: ${show(v)} must be a list of files in the repository, e.g. ${example}.`);
+    return undefined;
+  }
+  if (v.length > MAX_INSTRUCTION_FILES) {
+    problems.push(`instructions: ${v.length} files is more than ${MAX_INSTRUCTION_FILES}; name the ${MAX_INSTRUCTION_FILES} that matter most.`);
+    return undefined;
+  }
+  const paths: string[] = [];
+  for (const p of v) {
+    const ok = typeof p === 'string' && p.length <= 200 && p.trim() === p && p !== '' && !p.startsWith('/') && !p.endsWith('/') && !p.split('/').some((part) => part === '..' || part === '.' || part === '');
+    if (!ok) problems.push(`instructions: ${show(p)} is not a file path inside the repository (relative, no '..'), e.g. ${example}.`);
+    else if (!paths.includes(p)) paths.push(p);
+  }
+  return paths;
+}
+
 function validate(raw: unknown, problems: string[]): TaskcapConfig {
   const config = defaultConfig();
   if (!isObj(raw)) {
@@ -65,6 +87,7 @@ function validate(raw: unknown, problems: string[]): TaskcapConfig {
   if (raw['max-budget'] !== undefined) config.maxBudget = budgetValue('max-budget', raw['max-budget'], problems);
   if (raw['max-cost-usd'] !== undefined) config.maxCostUsd = usd('max-cost-usd', raw['max-cost-usd'], problems);
   if (raw['max-monthly-cost-usd'] !== undefined) config.maxMonthlyCostUsd = usd('max-monthly-cost-usd', raw['max-monthly-cost-usd'], problems);
+  if (raw.instructions !== undefined) config.instructions = instructionPaths(raw.instructions, problems);
 
   if (raw.classes !== undefined) {
     if (!isObj(raw.classes)) problems.push(`classes: must be a mapping of class name to settings, got ${show(raw.classes)}.`);

@@ -62,6 +62,8 @@ export async function discoverUnits(f: Fanout, t: FanoutTask, source: Extract<Un
     history: [],
     progressBase: { className: 'explore', budget: source.budget, model: settings.model.id, runUrl: '', history: [] },
     model: ports.makeModel(setup.provider, settings.model, (secret) => setup.redactor.add(secret)),
+    // The pass explores the tree itself: no repository context block.
+    context: Promise.resolve(undefined),
     dispose: () => sandbox.dispose(),
   } satisfies Prepared;
   // The same guard as any run: credentials out of reach, .git/config and hooks put back before taskcap's git runs.

@@ -120,4 +120,15 @@ export class Git {
   async output(args: string[]): Promise<string> {
     return (await this.run(args)).stdout.trim();
   }
+
+  /** `git <args>` with `input` on stdin, its stdout as bytes (for output that carries lengths in bytes). */
+  bytes(args: string[], input: string): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+      const child = execFile('git', [...Git.HARDENING, ...args], { cwd: this.dir, env: this.env, maxBuffer: 256 * 1024 * 1024, encoding: 'buffer' }, (error, stdout, stderr) => {
+        if (error) reject(new GitError(`git ${args.join(' ')} failed: ${stderr.toString('utf8').trim()}`));
+        else resolve(stdout);
+      });
+      child.stdin?.end(input);
+    });
+  }
 }

@@ -99,6 +99,26 @@ export interface RunOutcome {
   commitSha?: string;
   /** Earlier runs on the same issue/PR (oldest first), this run last. */
   history?: HistoryRow[];
+  /** The repository context in request 1 (reported apart from taskcap's own words). */
+  context?: ContextFacts;
+  /** Exact token counts asked for near a cap. */
+  counting?: { calls: number; failures: number; stoppedBecause?: string };
+  /** Why the cost cap stopped the work, and what it would have taken. */
+  costStop?: { started: boolean; capUsd: number; promptTokens: number; neededUsd: number; smallestCapUsd?: number };
+}
+
+/** The repository context a run gave the model: from which commit, how large, what it held. */
+export interface ContextFacts {
+  sha: string;
+  bytes: number;
+  /** Tokens of tools + system + context together, when counted. */
+  stableTokens?: number;
+  instructionFiles: string[];
+  nestedInstructionFiles: number;
+  /** Files in the map's tree. */
+  files: number;
+  /** The map was filled toward the model's cache minimum (that minimum). */
+  filledTo?: number;
 }
 
 export function emptyOutcome(status: Status, reason?: string): RunOutcome {

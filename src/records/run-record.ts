@@ -95,6 +95,12 @@ export interface RunRecord {
   sandbox: SandboxKind | null;
   closingTurn: 'none' | 'sent' | 'skipped' | null;
   summaryIsFallback: boolean;
+  /** The repository context in request 1 (sizes and counts only: no path, no text). */
+  context: { sha: string | null; bytes: number; stableTokens: number | null; instructionFiles: number; nestedInstructionFiles: number; files: number; filledTo: number | null } | null;
+  /** Token-counting calls made to plan near a cap. */
+  counting: { calls: number; failures: number; stopped: boolean };
+  /** A cost-cap stop: what the next request needed, and (before any work) the cap that lets the run start. */
+  costStop: { started: boolean; capUsd: number; promptTokens: number; neededUsd: number; smallestCapUsd: number | null } | null;
 }
 
 // Identifiers that come from GitHub or from the workflow author's config: kept only when they look like what they
@@ -108,6 +114,7 @@ const PATTERNS = {
   className: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$',
   model: '^[A-Za-z0-9][A-Za-z0-9_.:@/-]{0,159}$',
   requestId: '^[A-Za-z0-9_-]{1,128}$',
+  sha: '^[0-9a-f]{40}([0-9a-f]{24})?$',
 } as const;
 
 /**
@@ -214,6 +221,27 @@ export function buildRunRecord(report: RunOutcome, meta: RunRecordMeta): RunReco
     sandbox: report.sandbox?.kind ?? null,
     closingTurn: report.closingTurn ?? null,
     summaryIsFallback: report.summaryIsFallback === true,
+    context: report.context
+      ? {
+          sha: matching(report.context.sha, PATTERNS.sha),
+          bytes: count(report.context.bytes),
+          stableTokens: report.context.stableTokens !== undefined ? count(report.context.stableTokens) : null,
+          instructionFiles: report.context.instructionFiles.length,
+          nestedInstructionFiles: count(report.context.nestedInstructionFiles),
+          files: count(report.context.files),
+          filledTo: report.context.filledTo !== undefined ? count(report.context.filledTo) : null,
+        }
+      : null,
+    counting: { calls: count(report.counting?.calls), failures: count(report.counting?.failures), stopped: report.counting?.stoppedBecause !== undefined },
+    costStop: report.costStop
+      ? {
+          started: report.costStop.started === true,
+          capUsd: usd(report.costStop.capUsd),
+          promptTokens: count(report.costStop.promptTokens),
+          neededUsd: usd(report.costStop.neededUsd),
+          smallestCapUsd: report.costStop.smallestCapUsd !== undefined ? usd(report.costStop.smallestCapUsd) : null,
+        }
+      : null,
   };
 }
 
@@ -294,5 +322,18 @@ export const RUN_RECORD_SCHEMA = {
     sandbox: nullable({ enum: SANDBOX_KINDS }),
     closingTurn: nullable({ enum: ['none', 'sent', 'skipped'] }),
     summaryIsFallback: { type: 'boolean' },
+    context: nullable(
+      object({
+        sha: nullable(str(PATTERNS.sha)),
+        bytes: nonNegInt,
+        stableTokens: nullable(nonNegInt),
+        instructionFiles: nonNegInt,
+        nestedInstructionFiles: nonNegInt,
+        files: nonNegInt,
+        filledTo: nullable(nonNegInt),
+      }),
+    ),
+    counting: object({ calls: nonNegInt, failures: nonNegInt, stopped: { type: 'boolean' } }),
+    costStop: nullable(object({ started: { type: 'boolean' }, capUsd: nonNegNum, promptTokens: nonNegInt, neededUsd: nonNegNum, smallestCapUsd: nullable(nonNegNum) })),
   }),
 } as const;

@@ -1,7 +1,7 @@
 import { formatInt } from '../util/format.js';
 import { loopChart, loopPoints, mermaidBlock } from './chart.js';
 import { fitComment } from './markdown.js';
-import { receiptVisibleLines, REQUEST_COLUMNS, requestTable, type RequestColumn } from './receipt.js';
+import { contextLines, receiptVisibleLines, REQUEST_COLUMNS, requestTable, type RequestColumn } from './receipt.js';
 import type { RunOutcome } from '../records/run-outcome.js';
 
 /**
@@ -59,6 +59,7 @@ function loopSection(r: RunOutcome): string[] {
 
 /** Markdown for the job summary of a run. */
 export function renderJobSummary(r: RunOutcome): string {
-  const lines = ['## taskcap', '', ...receiptVisibleLines(r, { historyRows: 200 }), ...loopSection(r)];
+  const context = contextLines(r);
+  const lines = ['## taskcap', '', ...receiptVisibleLines(r, { historyRows: 200 }), ...(context.length ? ['', ...context] : []), ...loopSection(r)];
   return fitComment(lines.join('\n'), SUMMARY_LIMIT);
 }

@@ -120,8 +120,15 @@ export function budgetLabelFor(tokens: number): string {
 function toFinishLines(r: RunOutcome): string[] {
   if (r.status !== 'budget-exhausted') return [];
   const limit = limitOf(r) ?? 'budget';
+  const stop = r.costStop;
   let advice: string;
-  if (limit === 'cost' && r.turns === 0) {
+  if (limit === 'cost' && stop && !stop.started) {
+    // Nothing was done, so there is nothing to continue: say what lets the run start.
+    return ['', `**To start:** set \`max-cost-usd\` to at least ${formatMoney(stop.smallestCapUsd ?? 0)}; the cap of ${formatMoney(stop.capUsd)} does not cover the first request.`];
+  }
+  if (limit === 'cost' && stop) {
+    advice = `raise \`max-cost-usd\` and re-run to continue from the branch (a fresh conversation, so its first steps cost less than this run's last one, which needed up to ${formatMoney(stop.neededUsd)}); Claude's summary says what is left.`;
+  } else if (limit === 'cost' && r.turns === 0) {
     // Nothing was done, so there is nothing to continue: the cap is below what the first request could cost.
     advice = `raise \`max-cost-usd\`${r.maxCostUsd !== undefined ? ` (${formatMoney(r.maxCostUsd)})` : ''}: it is below what the first request could cost, so no request was sent.`;
   } else if (limit === 'cost') {
@@ -322,12 +329,34 @@ const RECEIPT_REQUEST_COLUMNS: RequestColumn[] = [
   REQUEST_COLUMNS.cost,
 ];
 
+/** What the model got about the repository, and the exact counts asked for: sizes, never content. */
+export function contextLines(r: Pick<RunOutcome, 'context' | 'counting'>): string[] {
+  const lines: string[] = [];
+  const c = r.context;
+  if (c) {
+    const tokens = c.stableTokens !== undefined ? `; ${formatInt(c.stableTokens)} tokens with the tools and the system prompt` : '';
+    const instructions = c.instructionFiles.length
+      ? `instructions from ${c.instructionFiles.map((f) => inlineCode(f, 60)).join(', ')}`
+      : 'no instruction files';
+    const nested = c.nestedInstructionFiles ? ` (+${formatInt(c.nestedInstructionFiles)} nested, listed by path)` : '';
+    const filled = c.filledTo ? `, filled to the ${formatInt(c.filledTo)}-token cache minimum` : '';
+    lines.push(`Repository context (default branch at \`${c.sha.slice(0, 7)}\`): ${formatInt(c.bytes)} bytes${tokens}; ${instructions}${nested}, a map of ${formatInt(c.files)} files${filled}.`);
+  }
+  const n = r.counting;
+  if (n && n.calls > 0) {
+    lines.push(`Exact token counts near the caps: ${formatInt(n.calls)}${n.failures ? ` (${formatInt(n.failures)} failed; byte bounds after that)` : ''}.`);
+  }
+  return lines;
+}
+
 function chartDetails(r: RunOutcome, maxRows: number): string[] {
   if (r.requests.length === 0) return [];
+  const context = contextLines(r);
   return [
     '',
     '<details><summary>Loop tokens per request</summary>',
     '',
+    ...(context.length ? [...context, ''] : []),
     mermaidBlock(loopChart(r.requests, r.budget)),
     '',
     ...requestTable(r.requests, RECEIPT_REQUEST_COLUMNS, maxRows, ' (all of them are in the job summary of the run)'),

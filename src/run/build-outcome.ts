@@ -29,8 +29,23 @@ export function buildOutcome(task: Task, settings: TaskSettings, work: AgentWork
     sandbox: sandbox.sandboxed ? { kind: 'bubblewrap' } : { kind: 'host', note: sandbox.note },
     hiddenRemoved: work.hiddenRemoved,
   };
+  const fitted = work.context;
+  if (fitted) {
+    const c = fitted.context;
+    outcome.context = {
+      sha: c.sha,
+      bytes: c.bytes,
+      ...(fitted.stableTokens !== undefined ? { stableTokens: fitted.stableTokens } : {}),
+      instructionFiles: c.instructionFiles.map((f) => f.path),
+      nestedInstructionFiles: c.nestedInstructionFiles,
+      files: c.files,
+      ...(fitted.decision?.fill ? { filledTo: fitted.minimum } : {}),
+    };
+  }
   const loop = work.loop;
   if (!loop) return outcome;
+  outcome.counting = { ...loop.counting };
+  if (loop.costStop) outcome.costStop = { ...loop.costStop };
   const { meter } = loop;
   Object.assign(outcome, {
     loopTokens: meter.loopTokens,

@@ -14,6 +14,10 @@ import type { SandboxShell } from '../tools/sandbox.js';
 import { createAgentHome } from '../tools/workbench.js';
 import type { Task } from '../trigger/task.js';
 import { bestEffort } from '../util/best-effort.js';
+import { errorMessage } from '../util/errors.js';
+import { DEFAULT_INSTRUCTION_FILES } from '../context/instructions.js';
+import { contextSource, type ContextSource } from '../context/repository-context.js';
+import { readCommitFiles } from '../context/tree.js';
 
 /** A task ready to run: the sandbox, the branch, the PR and receipt found, the model client on its way. */
 export interface Prepared {
@@ -29,6 +33,8 @@ export interface Prepared {
   /** What every progress update of the receipt repeats. */
   progressBase: Omit<WorkingProgress, 'loopTokens' | 'costUsd' | 'requests' | 'step'>;
   model: Promise<ModelPort & { switchedOff?(): readonly string[] }>;
+  /** The repository's instructions and files at the context commit, read while the rest is prepared. */
+  context: Promise<ContextSource | undefined>;
   /** Undo what preparing set up (the sandbox). */
   dispose(): Promise<void>;
 }
@@ -51,8 +57,12 @@ export async function prepare(task: Task, settings: TaskSettings, setup: RunSetu
   const agentHome = createAgentHome();
   const sandboxReady = ports.makeShell({ workspace: git.dir, agentHome });
   const lookups = lookUp(task, setup);
+  // Handled now, awaited later: a failed lookup (a refused fetch) while the sandbox probe still runs must reach the
+  // catch below, not end the process as an unhandled rejection.
+  lookups.catch(() => undefined);
   const model = new Promise<void>((resolve) => setImmediate(resolve)).then(() => ports.makeModel(setup.provider, settings.model, (secret) => setup.redactor.add(secret)));
   model.catch(() => undefined);
+  const context = readContext(setup);
   const sandbox = await sandboxReady.catch(async (e) => {
     await lookups.catch(() => undefined);
     fs.rmSync(agentHome, { recursive: true, force: true });
@@ -86,11 +96,28 @@ export async function prepare(task: Task, settings: TaskSettings, setup: RunSetu
     const progressBase = { className: task.className, budget: task.budget, model: spec.id, provider: setup.provider.plan.provider, effort, runUrl: runUrl(ctx), history };
     // Posted alongside the first request, not before it.
     live?.start({ ...progressBase, loopTokens: 0, costUsd: 0, requests: 0, step: 'starting' });
-    return { ready: true, sandbox, agentHome, branch, existingPull, history, live, progressBase, model, dispose: () => sandbox.dispose() };
+    return { ready: true, sandbox, agentHome, branch, existingPull, history, live, progressBase, model, context, dispose: () => sandbox.dispose() };
   } catch (e) {
     await sandbox.dispose();
     throw e;
   }
+}
+
+/**
+ * The context commit's files and instructions, from git's object store (the working tree is the agent's). A
+ * failure costs the run its context, never the run.
+ */
+function readContext(setup: RunSetup): Promise<ContextSource | undefined> {
+  const at = setup.contextCommit;
+  if (!at) return Promise.resolve(undefined);
+  const { git, log } = setup.ports;
+  return readCommitFiles(git, at.sha)
+    .then((files) => (log.debug('context files listed'), contextSource(files, `${setup.ctx.owner}/${setup.ctx.repo}`, at.branch, setup.config.instructions ?? DEFAULT_INSTRUCTION_FILES)))
+    .then(async (source) => (await source.base.catch(() => undefined), log.debug('context built'), source))
+    .catch((e) => {
+      log.warn(`The repository context could not be read (${errorMessage(e)}); the run goes without it.`);
+      return undefined;
+    });
 }
 
 /** What the run needs to know before it starts, read concurrently: the branch tip, the PR, the receipt. */

@@ -13,6 +13,20 @@ import type { Task } from '../trigger/task.js';
 import { errorMessage } from '../util/errors.js';
 import type { Prepared } from './prepare.js';
 import { runTestCommand } from './run-tests.js';
+import { stableRequest } from '../agent/request-params.js';
+import { TokenCounter } from '../agent/token-counter.js';
+import { cacheMinimumOf } from '../config/cache-minimums.js';
+import { fitToCacheMinimum, type FittedContext } from '../context/fit-to-cache.js';
+import { formatInt } from '../util/format.js';
+
+/** The log line that says what the model got about the repository. */
+function contextLine(f: FittedContext): string {
+  const c = f.context;
+  const files = c.instructionFiles.length ? `instructions from ${c.instructionFiles.map((i) => i.path).join(', ')}` : 'no instruction files';
+  const size = f.stableTokens !== undefined ? `${formatInt(c.bytes)} bytes; ${formatInt(f.stableTokens)} tokens with tools and system` : `${formatInt(c.bytes)} bytes`;
+  const fill = f.decision?.fill ? `, filled toward the ${formatInt(f.minimum ?? 0)}-token cache minimum` : '';
+  return `Repository context from ${c.sha.slice(0, 7)}: ${files}, a map of ${formatInt(c.files)} files (${size}${fill}).`;
+}
 
 /** Time the closing turn may take after the wall clock ran out. */
 const CLOSING_GRACE_MS = 60_000;
@@ -27,6 +41,8 @@ export interface AgentWork {
   hiddenRemoved: number;
   /** Request features the provider refused, which taskcap switched off. */
   switchedOff: readonly string[];
+  /** The repository context the model got, if any. */
+  context?: FittedContext;
 }
 
 /**
@@ -57,6 +73,24 @@ export async function runAgent(task: Task, settings: TaskSettings, prepared: Pre
     work.hiddenRemoved = first.hiddenRemoved;
     const { model, effort, maxCostUsd } = settings;
     const client = await prepared.model;
+    const counter = new TokenCounter(client, log);
+    const source = await prepared.context;
+    if (source) {
+      work.context = await fitToCacheMinimum(source, {
+        stable: stableRequest(model, effort, task.budget, SYSTEM_PROMPT),
+        counter,
+        signal: ports.cancel,
+        minimum: cacheMinimumOf(model.id),
+        prices: model.pricing.base,
+        taskBytes: Buffer.byteLength(first.text, 'utf8'),
+        redact: (t) => redactor.redact(t),
+      }).catch((e) => {
+        log.warn(`The repository context could not be built (${redactor.redact(errorMessage(e))}); the run goes without it.`);
+        return undefined;
+      });
+      log.debug('context fitted');
+      if (work.context) log.info(contextLine(work.context));
+    }
     work.loop = await log.group('Loop', () =>
       runLoop(
         {
@@ -64,6 +98,9 @@ export async function runAgent(task: Task, settings: TaskSettings, prepared: Pre
           effort,
           limits: { budget: task.budget, reserve: closingReserve(task.budget), maxCostUsd, pricing: model.pricing, maxOutputTokens: model.maxOutputTokens },
           system: SYSTEM_PROMPT,
+          // Redacted already: the same text was counted and is sent.
+          context: work.context?.context.text,
+          stableTokens: work.context?.stableTokens,
           firstMessage: first.text,
           deadline: clock.now() + inputs.timeoutMinutes * 60_000,
           closingGraceMs: CLOSING_GRACE_MS,
@@ -75,6 +112,7 @@ export async function runAgent(task: Task, settings: TaskSettings, prepared: Pre
           clock,
           log,
           cancel: ports.cancel,
+          counter,
           onProgress: (p) => prepared.live?.update({ ...prepared.progressBase, loopTokens: p.loopTokens, costUsd: p.costUsd, requests: p.requests, step: p.step }),
         },
       ),

@@ -11,10 +11,11 @@ import { buildRunRecord, type RunRecord } from '../records/run-record.js';
 import { combineOutcomes, emptyOutcome, type RunOutcome } from '../records/run-outcome.js';
 import { DEFAULT_PROTECTED } from '../tools/protected-paths.js';
 import { buildTask } from '../trigger/build-task.js';
-import { NoticeError, UserError } from '../util/errors.js';
+import { errorMessage, NoticeError, UserError } from '../util/errors.js';
 import { runUrl } from '../action/runner-context.js';
 import { answerWhereAsked, missingKeyError } from '../publish/user-notice.js';
 import { checkWorkspace } from '../publish/workspace-check.js';
+import { defaultBranchCommit } from '../context/tree.js';
 import { Redactor } from '../util/redact.js';
 import { decideTasks, type Decided } from './decide-tasks.js';
 import { recordInLedger, refuseOverMonthlyCap, spentThisMonth } from './spend-guard.js';
@@ -104,11 +105,17 @@ function signIn(inputs: Inputs, env: Record<string, string | undefined>, workspa
 }
 
 /** Each intent as a task, one after another (several scheduled tasks each start from the default branch's tip). */
-async function runTasks(decided: Decided, setup: RunSetup): Promise<(TaskResult & { ran: boolean })[]> {
-  const { inputs, ports, config } = setup;
+async function runTasks(decided: Decided, shared: RunSetup): Promise<(TaskResult & { ran: boolean })[]> {
+  const { inputs, ports, config } = shared;
   const { github, log } = ports;
   const monthlyCap = monthlyCapOf(config, inputs);
   const startSha = await ports.git.output(['rev-parse', 'HEAD']);
+  // Read once, before any task moves HEAD: every task of the run gets the same repository context.
+  const contextSha = await defaultBranchCommit(ports.git, decided.defaultBranch, shared.credentials.auth).catch((e) => {
+    log.warn(`The default branch could not be read for the repository context (${errorMessage(e)}); the run goes without it.`);
+    return undefined;
+  });
+  const setup: RunSetup = { ...shared, ...(contextSha ? { contextCommit: { sha: contextSha, branch: decided.defaultBranch } } : {}) };
   const results: (TaskResult & { ran: boolean })[] = [];
   const stopped = (outcome: RunOutcome): TaskResult & { ran: boolean } => ({ outcome, toolCalls: [], limitsHit: [], startedAt: '', endedAt: '', ran: false });
   for (const intent of decided.intents) {

@@ -1,7 +1,9 @@
 /**
  * Randomized runs of the capped loop against the simulated Messages API (real SDK, real streaming, real tools
  * with a generated shell): random budgets, cost caps, models, thinking and output sizes, parallel tool calls,
- * tool-result sizes up to megabytes, and stop points. Used by the property test and by `npm run bench`.
+ * tool-result sizes up to megabytes, and stop points; token counting that works, is missing, fails or is too slow;
+ * cache entries evicted before the request that expected them; a repository context block; closing turns that think
+ * first or call tools. Used by the property test and by `npm run bench`.
  */
 import { silentLog } from '../support/logs.js';
 import fs from 'node:fs';
@@ -10,7 +12,9 @@ import path from 'node:path';
 import * as sdk from '@anthropic-ai/sdk';
 import Anthropic from '@anthropic-ai/sdk';
 import { runLoop, type LoopOutcome } from '../../src/agent/loop.js';
-import { createAnthropicModel } from '../../src/agent/model.js';
+import { createAnthropicModel, type ModelPort } from '../../src/agent/model.js';
+import { stablePrefixCall, stableRequest } from '../../src/agent/request-params.js';
+import { countMargin, TokenCounter } from '../../src/agent/token-counter.js';
 import { SYSTEM_PROMPT } from '../../src/agent/prompt.js';
 import { closingReserve } from '../../src/budget/preflight.js';
 import { BUILT_IN_MODELS } from '../../src/config/models.js';
@@ -82,7 +86,19 @@ export interface FuzzResult {
   /** Meter figures equal the sums of what the simulated API billed, and loop tokens equal the formula over them. */
   figuresMatch: string | true;
   filesWritten: number;
+  /** How token counting behaved in this case, and the count calls made (each a free API call). */
+  counting: CountMode;
+  countCalls: number;
+  /** Requests before which every cache entry was evicted. */
+  evictions: number;
+  /** The first message carried a repository context block. */
+  withContext: boolean;
 }
+
+/** Token counting in a case: exact, not offered by the provider, failing (a 529), or slower than taskcap waits. */
+type CountMode = 'exact' | 'absent' | 'failing' | 'slow';
+/** How long the loop waits for a count in these runs; a slow count takes twice that. */
+const COUNT_TIMEOUT_MS = 150;
 
 interface Behaviour {
   /** Requests after which the model ends on its own (Infinity: only a limit ends the run). */
@@ -99,7 +115,11 @@ type Fake = Awaited<ReturnType<typeof startFakeAnthropic>>;
 /** A shared simulated API and SDK client for many cases. */
 export async function startFuzzHarness() {
   let reply: (request: { body: unknown }, index: number) => unknown = () => ({ content: [text('idle')] });
-  const fake: Fake = await startFakeAnthropic({ script: (req: { body: unknown }, i: number) => reply(req, i) as never });
+  let countReply: (index: number) => unknown = () => undefined;
+  const fake: Fake = await startFakeAnthropic({
+    script: (req: { body: unknown }, i: number) => reply(req, i) as never,
+    countScript: (_req: unknown, i: number) => countReply(i) as never,
+  });
   const client = new Anthropic({ apiKey: 'sk-ant-fuzz', baseURL: fake.url, maxRetries: 0 });
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'taskcap-fuzz-'));
 
@@ -120,17 +140,38 @@ export async function startFuzzHarness() {
       closingObeys: r.next(),
       denseThinking: r.next() < 0.5,
     };
+    // Drawn from a stream of their own, so the draws above (and the cases the pinned seeds name) stay as they were.
+    const x = rng(seed * 7919 + 17);
+    const counting: CountMode = x.pick(['exact', 'exact', 'exact', 'absent', 'failing', 'slow'] as const);
+    const countsBeforeFault = x.int(0, 3);
+    const evictEvery = x.next() < 0.3 ? x.int(2, 6) : 0;
+    // A repository context of a few hundred bytes to tens of kilobytes (ASCII: far fewer tokens than bytes).
+    const context = x.next() < 0.5 ? `<repository-context>\n${'src/module/file.ts (12)\n'.repeat(x.logInt(10, 1_500))}</repository-context>` : undefined;
+    const closingThinks = x.next();
     const workspace = fs.mkdtempSync(path.join(root, `case-${seed}-`));
     fs.writeFileSync(path.join(workspace, 'README.md'), '# fuzz\n'.repeat(50));
     let writes = 0;
+    let evictions = 0;
 
+    countReply = (i) =>
+      counting === 'failing' && i >= countsBeforeFault
+        ? { error: { status: 529, type: 'overloaded_error', message: 'Overloaded' } }
+        : counting === 'slow' && i >= countsBeforeFault
+          ? { delayMs: COUNT_TIMEOUT_MS * 2 }
+          : undefined;
     reply = (request, index) => {
+      if (evictEvery > 0 && index > 0 && index % evictEvery === 0) {
+        fake.clearCache();
+        evictions++;
+      }
       const body = request.body as { messages: { content: unknown }[] };
       const last = JSON.stringify(body.messages[body.messages.length - 1]?.content ?? '');
       if (last.includes(CLOSING_MARK)) {
+        // Thinking on (adaptive) in the closing turn too: half the time the model thinks a little before its summary.
+        const thought = closingThinks < 0.5 ? [thinking('Summing up what was done and what is left. '.repeat(r.int(0, 40)))] : [];
         return r.next() < 0.85 || b.closingObeys > 0.3
-          ? { content: [text(`Summary for seed ${seed}: wrote ${writes} files; ${'details '.repeat(r.int(1, 400))}`)] }
-          : { content: [bash('fuzz-output 10 0')] }; // a model that ignores the note: its call must not run
+          ? { content: [...thought, text(`Summary for seed ${seed}: wrote ${writes} files; ${'details '.repeat(r.int(1, 400))}`)] }
+          : { content: [...thought, bash('fuzz-output 10 0')] }; // a model that ignores the note: its call must not run
       }
       if (index >= b.stopAfter) return { content: [text(`Finished after ${index} requests.`)] };
       const blocks: unknown[] = [];
@@ -150,15 +191,26 @@ export async function startFuzzHarness() {
     };
 
     fake.requests.length = 0;
+    fake.countRequests.length = 0;
     fake.billed.length = 0;
+    fake.clearCache();
     const bench = createWorkbench({ workspace, shell: generatedShell, protectedGlobs: [], redact: (t) => t, clock: systemClock });
     const silent = silentLog;
+    const real = createAnthropicModel(sdk, client);
+    const port: ModelPort = counting === 'absent' ? { send: (call, o) => real.send(call, o) } : real;
+    const counter = new TokenCounter(port, silent, COUNT_TIMEOUT_MS);
+    const effort = model.efforts.includes('high') ? ('high' as const) : undefined;
+    // As run-agent does: the stable prefix counted once, so the first request's bound starts from a count.
+    const stableCount = context ? await counter.count(stablePrefixCall(stableRequest(model, effort, budget, SYSTEM_PROMPT), context), new AbortController().signal) : undefined;
     const outcome = await runLoop(
       {
         model,
-        effort: model.efforts.includes('high') ? 'high' : undefined,
+        effort,
         limits: { budget, reserve: closingReserve(budget), maxCostUsd, pricing: model.pricing, maxOutputTokens: model.maxOutputTokens },
         system: SYSTEM_PROMPT,
+        context,
+        stableTokens: stableCount !== undefined ? stableCount + countMargin(stableCount) : undefined,
+        countTimeoutMs: COUNT_TIMEOUT_MS,
         firstMessage: `Fuzz case ${seed}: keep working until told to stop.`,
         // Far more than any case needs: a stalled request shows up as a failed seed (endReason timeout), not a hang.
         deadline: Date.now() + 120_000,
@@ -166,11 +218,12 @@ export async function startFuzzHarness() {
         toolResultBytes: r.pick([2_000, 5_000, TOOL_RESULT_BYTES]),
       },
       {
-        model: createAnthropicModel(sdk, client),
+        model: port,
         runTool: (call, cap, left, signal) => bench.toolbox.run(call, cap, left, signal),
         clock: systemClock,
         log: silent,
         cancel: new AbortController().signal,
+        counter,
       },
     );
     bench.dispose();
@@ -192,6 +245,10 @@ export async function startFuzzHarness() {
       costOvershoot: maxCostUsd === undefined ? 0 : Math.max(0, outcome.meter.costUsd - maxCostUsd),
       figuresMatch: compareFigures(outcome, fake.billed),
       filesWritten,
+      counting,
+      countCalls: fake.countRequests.length,
+      evictions,
+      withContext: context !== undefined,
     };
   }
 

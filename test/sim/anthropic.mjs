@@ -38,6 +38,33 @@ export const DEFAULT_TASK_BUDGET_MODELS = Object.freeze([
   'claude-haiku-5-5',
 ]);
 
+/**
+ * Minimum cacheable prefix per model (the docs' table, late 2026): a shorter prefix is neither written nor read.
+ * Models the table does not list get DEFAULT_CACHE_MIN_TOKENS.
+ */
+export const CACHE_MIN_TOKENS = Object.freeze({
+  'claude-fable-5-1': 512,
+  'claude-mythos-5-1': 512,
+  'claude-opus-5-5': 512,
+  'claude-opus-5': 512,
+  'claude-fable-5': 512,
+  'claude-mythos-5': 512,
+  'claude-opus-4-8': 1024,
+  'claude-sonnet-5': 1024,
+  'claude-sonnet-4-6': 1024,
+  'claude-sonnet-4-5': 1024,
+  'claude-opus-4-7': 2048,
+  'claude-mythos-preview': 2048,
+  'claude-opus-4-6': 4096,
+  'claude-opus-4-5': 4096,
+  'claude-haiku-4-5': 4096,
+});
+export const DEFAULT_CACHE_MIN_TOKENS = 1024;
+
+/** @param {string} model */
+export const cacheMinimumFor = (model) =>
+  /** @type {Record<string, number>} */ (CACHE_MIN_TOKENS)[model] ?? DEFAULT_CACHE_MIN_TOKENS;
+
 /** Smallest task budget the API accepts. */
 export const MIN_TASK_BUDGET = 20000;
 /** At most this many cache breakpoints per request (top-level `cache_control` takes one). */
@@ -89,6 +116,10 @@ const MAX_BODY_BYTES = 32 * 1024 * 1024;
  */
 /** @typedef {{ hang: true }} HangReply */
 /** @typedef {ContentReply | ErrorReply | StreamErrorReply | DropReply | HangReply} Reply */
+/**
+ * How a token-counting request is answered: an error, a hang, or the exact count after `delayMs`.
+ * @typedef {ErrorReply | HangReply | { delayMs: number }} CountReply
+ */
 
 /**
  * @typedef {object} ScriptRequest
@@ -137,7 +168,10 @@ const MAX_BODY_BYTES = 32 * 1024 * 1024;
  * @typedef {object} FakeAnthropicOptions
  * @property {(request: ScriptRequest, index: number) => Reply | Promise<Reply>} [script]
  * @property {readonly string[]} [taskBudgetModels]
- * @property {number} [cacheMinTokens]  minimum cacheable prefix (default 1024)
+ * @property {number | ((model: string) => number)} [cacheMinTokens]  minimum cacheable prefix (default: the
+ *   model's, from CACHE_MIN_TOKENS)
+ * @property {(request: ScriptRequest, index: number) => CountReply | undefined | Promise<CountReply | undefined>} [countScript]
+ *   how `POST /v1/messages/count_tokens` answers (default: the exact count, at once)
  * @property {number} [delayMs]         delay between SSE events (default 0)
  * @property {number} [contextWindow]   prompts above this many tokens get a 400 (default 1,000,000)
  * @property {(model: string) => string} [claudeModelOf]  a platform's model id → the Claude model it serves (for
@@ -147,7 +181,8 @@ const MAX_BODY_BYTES = 32 * 1024 * 1024;
 /**
  * @typedef {object} FakeAnthropic
  * @property {string} url                      use as ANTHROPIC_BASE_URL / baseURL
- * @property {RecordedRequest[]} requests      every request received, in arrival order
+ * @property {RecordedRequest[]} requests      every Messages request received, in arrival order
+ * @property {RecordedRequest[]} countRequests every token-counting request received, in arrival order
  * @property {BilledEntry[]} billed            one per request that reported usage
  * @property {() => { input_tokens: number, cache_creation_input_tokens: number, cache_read_input_tokens: number, output_tokens: number }} totals
  * @property {() => void} clearCache           forget every cache entry (simulates expiry)
@@ -436,12 +471,18 @@ function checkCacheControl(cc, where) {
  * @param {string[]} betas
  * @param {readonly string[]} taskBudgetModels
  */
-function validateRequest(body, betas, taskBudgetModels, claudeModelOf = (/** @type {string} */ m) => m) {
+function validateRequest(body, betas, taskBudgetModels, claudeModelOf = (/** @type {string} */ m) => m, counting = false) {
   if (!body || typeof body !== 'object' || Array.isArray(body)) throw invalid('The request body must be a JSON object.');
   if (typeof body.model !== 'string' || body.model === '') throw invalid('model: Field required');
-  if (body.max_tokens === undefined || body.max_tokens === null) throw invalid('max_tokens: Field required');
-  if (!Number.isInteger(body.max_tokens) || body.max_tokens < 1)
-    throw invalid(`max_tokens: Input should be an integer greater than or equal to 1, got ${JSON.stringify(body.max_tokens)}`);
+  if (counting) {
+    // Token counting takes the request without the generation settings.
+    for (const key of ['max_tokens', 'stream', 'stop_sequences', 'temperature'])
+      if (body[key] !== undefined) throw invalid(`${key}: Extra inputs are not permitted`);
+  } else {
+    if (body.max_tokens === undefined || body.max_tokens === null) throw invalid('max_tokens: Field required');
+    if (!Number.isInteger(body.max_tokens) || body.max_tokens < 1)
+      throw invalid(`max_tokens: Input should be an integer greater than or equal to 1, got ${JSON.stringify(body.max_tokens)}`);
+  }
   if (!Array.isArray(body.messages)) throw invalid('messages: Field required');
   if (body.messages.length === 0) throw invalid('messages: at least one message is required');
 
@@ -588,7 +629,7 @@ function validateRequest(body, betas, taskBudgetModels, claudeModelOf = (/** @ty
     if (th.type === 'enabled') {
       if (!Number.isInteger(th.budget_tokens) || th.budget_tokens < 1024)
         throw invalid('thinking.enabled.budget_tokens: Input should be greater than or equal to 1024');
-      if (th.budget_tokens >= body.max_tokens) throw invalid('`max_tokens` must be greater than `thinking.budget_tokens`');
+      if (!counting && th.budget_tokens >= body.max_tokens) throw invalid('`max_tokens` must be greater than `thinking.budget_tokens`');
     } else if (th.type !== 'adaptive' && th.type !== 'disabled') {
       throw invalid(`thinking.type: Input tag '${th.type}' is not one of 'enabled', 'adaptive', 'disabled'`);
     }
@@ -755,18 +796,88 @@ export const SSE_FRAMING = {
 export function createMessagesEngine(options = {}) {
   const script = options.script ?? (() => ({ content: [text('Done.')] }));
   const taskBudgetModels = options.taskBudgetModels ?? DEFAULT_TASK_BUDGET_MODELS;
-  const cacheMinTokens = options.cacheMinTokens ?? 1024;
+  const minimumOption = options.cacheMinTokens ?? cacheMinimumFor;
+  /** @param {string} model */
+  const cacheMinFor = (model) => (typeof minimumOption === 'number' ? minimumOption : minimumOption(model));
+  const countScript = options.countScript ?? (() => undefined);
   const defaultDelay = options.delayMs ?? 0;
   const contextWindow = options.contextWindow ?? 1_000_000;
 
   /** @type {RecordedRequest[]} */
   const requests = [];
+  /** @type {RecordedRequest[]} */
+  const countRequests = [];
   /** @type {BilledEntry[]} */
   const billed = [];
   /** Prefix hashes written to the cache (no expiry: tests call clearCache() to simulate it). */
   const cache = new Set();
   /** Responses that are still open, so close() can end hanging ones. */
   const open = new Set();
+
+  /**
+   * `POST /v1/messages/count_tokens`: the prompt the same request would bill (input + cache writes + cache reads),
+   * without caching logic and without calling the script. Recorded apart from the Messages requests.
+   * @param {http.IncomingMessage} req @param {http.ServerResponse} res
+   */
+  async function count(req, res) {
+    const index = countRequests.length;
+    const requestId = `req_count_${index}`;
+    /** @type {RecordedRequest} */
+    const record = { index, method: req.method ?? '', path: '/v1/messages/count_tokens', headers: req.headers, body: null, betas: [], response: { status: null, usage: null, stop_reason: null, requestId } };
+    countRequests.push(record);
+    res.setHeader('request-id', requestId);
+    open.add(res);
+    res.on('close', () => {
+      open.delete(res);
+      if (!res.writableFinished) record.response.aborted = true;
+    });
+    if (req.method !== 'POST') return sendError(res, record, 405, 'invalid_request_error', `Method ${req.method} not allowed`);
+    const bearer = /^Bearer\s+(\S+)/i.exec(String(req.headers.authorization ?? ''))?.[1];
+    if (!req.headers['x-api-key'] && !bearer) return sendError(res, record, 401, 'authentication_error', 'x-api-key header is required');
+    let rawBody;
+    try {
+      rawBody = await readBody(req);
+    } catch (err) {
+      if (err instanceof RequestError) return sendError(res, record, err.status, err.type, err.message);
+      return;
+    }
+    record.betas = String(req.headers['anthropic-beta'] ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    try {
+      record.body = JSON.parse(rawBody.toString('utf8'));
+    } catch {
+      return sendError(res, record, 400, 'invalid_request_error', 'The request body is not valid JSON.');
+    }
+    if (!req.headers['anthropic-version']) return sendError(res, record, 400, 'invalid_request_error', 'anthropic-version: header is required');
+    try {
+      validateRequest(record.body, record.betas, taskBudgetModels, options.claudeModelOf, true);
+    } catch (err) {
+      if (err instanceof RequestError) return sendError(res, record, err.status, err.type, err.message);
+      throw err;
+    }
+    /** @type {any} */
+    let reply;
+    try {
+      reply = await countScript({ headers: req.headers, body: record.body, betas: record.betas, index }, index);
+    } catch (err) {
+      record.scriptError = err;
+      return sendError(res, record, 500, 'api_error', `Internal server error (count script failed: ${err instanceof Error ? err.message : String(err)})`);
+    }
+    if (reply?.error) {
+      const e = reply.error;
+      return sendError(res, record, e.status, e.type, e.message, { headers: e.headers, errorCode: e.errorCode });
+    }
+    if (reply?.hang) return; // open until the client gives up or close() is called
+    if (reply?.delayMs) await sleep(reply.delayMs);
+    if (res.destroyed) return;
+    const inputTokens = measureRequest(record.body).totalTokens;
+    record.response.status = 200;
+    record.response.usage = { input_tokens: inputTokens, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: 0, cache_creation: { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: 0 } };
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ input_tokens: inputTokens }));
+  }
 
   /**
    * Start recording a request: its index, request id and path.
@@ -862,7 +973,7 @@ export function createMessagesEngine(options = {}) {
       return;
     }
 
-    const usage = cacheUsage(measured, cache, cacheMinTokens);
+    const usage = cacheUsage(measured, cache, cacheMinFor(body.model));
     const { blocks, outputTokens, thinkingTokens, truncated } = reply.plan;
     const hasToolUse = blocks.some((/** @type {any} */ b) => b.type === 'tool_use');
     const stopReason = truncated ? 'max_tokens' : reply.stop_reason ?? (hasToolUse ? 'tool_use' : 'end_turn');
@@ -1002,8 +1113,10 @@ export function createMessagesEngine(options = {}) {
 
   return {
     requests,
+    countRequests,
     billed,
     begin,
+    count,
     respond,
     sendError,
     readBody,
@@ -1082,6 +1195,7 @@ export async function startFakeAnthropic(options = {}) {
    * @param {http.ServerResponse} res
    */
   async function handle(req, res) {
+    if (new URL(req.url ?? '/', 'http://sim').pathname === '/v1/messages/count_tokens') return engine.count(req, res);
     const record = engine.begin(req, res);
     const sendError = (/** @type {number} */ status, /** @type {string} */ type, /** @type {string} */ message) => engine.sendError(res, record, status, type, message);
     if (record.path !== '/v1/messages') return sendError(404, 'not_found_error', `Not found: ${record.path}`);
@@ -1117,6 +1231,7 @@ export async function startFakeAnthropic(options = {}) {
   return {
     url: server.url,
     requests: engine.requests,
+    countRequests: engine.countRequests,
     billed: engine.billed,
     totals: engine.totals,
     clearCache: engine.clearCache,

@@ -28,7 +28,7 @@ import { startFakeOidc } from './oidc.mjs';
 /**
  * @typedef {object} ProviderFakeOptions
  * @property {import('./anthropic.mjs').FakeAnthropicOptions['script']} [script]
- * @property {number} [cacheMinTokens]
+ * @property {import('./anthropic.mjs').FakeAnthropicOptions['cacheMinTokens']} [cacheMinTokens]
  * @property {Feature[]} [refuse]          request features the platform answers 400 to
  * @property {'api-key' | 'credentials'} [bedrockAuth]   Bedrock API key (bearer) or SigV4 credentials (default)
  * @property {'api-key' | 'entra'} [foundryAuth]          default api-key
@@ -172,6 +172,8 @@ export const EVENT_STREAM_FRAMING = {
  * @property {string} kind
  * @property {string} url
  * @property {import('./anthropic.mjs').RecordedRequest[]} requests
+ * @property {import('./anthropic.mjs').RecordedRequest[]} countRequests   token counts (none: the platforms' fronts do not serve counting)
+ * @property {() => void} clearCache
  * @property {import('./anthropic.mjs').BilledEntry[]} billed
  * @property {() => ReturnType<ReturnType<typeof createMessagesEngine>['totals']>} totals
  * @property {{ at: string, ok: boolean, detail?: string }[]} signIns   token exchanges and sign-in checks
@@ -250,6 +252,15 @@ export async function startFakeKeyless(options = {}) {
       res.writeHead(200, { 'content-type': 'application/json' });
       return res.end(JSON.stringify({ access_token: token, token_type: 'Bearer', expires_in: 3600 }));
     }
+    if (url.pathname === '/v1/messages/count_tokens') {
+      // The Claude API counts for keyless callers too, with the same access token.
+      const bearer = /^Bearer\s+(\S+)/i.exec(String(req.headers.authorization ?? ''))?.[1];
+      if (!bearer || !accessTokens.has(bearer)) {
+        res.writeHead(401, { 'content-type': 'application/json' });
+        return res.end(JSON.stringify({ type: 'error', error: { type: 'authentication_error', message: 'invalid access token' } }));
+      }
+      return engine.count(req, res);
+    }
     const record = engine.begin(req, res);
     const error = (/** @type {number} */ s, /** @type {string} */ t, /** @type {string} */ m) => engine.sendError(res, record, s, t, m);
     if (record.path !== '/v1/messages' || req.method !== 'POST') return error(404, 'not_found_error', `Not found: ${record.path}`);
@@ -272,6 +283,8 @@ export async function startFakeKeyless(options = {}) {
     url: server.url,
     oidc,
     requests: engine.requests,
+    countRequests: engine.countRequests,
+    clearCache: engine.clearCache,
     billed: engine.billed,
     totals: engine.totals,
     signIns,
@@ -355,6 +368,8 @@ export async function startFakeBedrock(options = {}) {
     kind: api === 'mantle' ? 'bedrock-mantle' : 'bedrock',
     url: server.url,
     requests: engine.requests,
+    countRequests: engine.countRequests,
+    clearCache: engine.clearCache,
     billed: engine.billed,
     totals: engine.totals,
     signIns,
@@ -463,6 +478,8 @@ export async function startFakeVertex(options = {}) {
     url: server.url,
     oidc,
     requests: engine.requests,
+    countRequests: engine.countRequests,
+    clearCache: engine.clearCache,
     billed: engine.billed,
     totals: engine.totals,
     signIns,
@@ -544,6 +561,8 @@ export async function startFakeFoundry(options = {}) {
     kind: 'foundry',
     url: server.url,
     requests: engine.requests,
+    countRequests: engine.countRequests,
+    clearCache: engine.clearCache,
     billed: engine.billed,
     totals: engine.totals,
     signIns,

@@ -130,8 +130,11 @@ export function withCapabilityFallback(
 ): ModelPort & { switchedOff(): Feature[] } {
   const off = new Set<Feature>(opts.startOff);
   for (const f of off) opts.log.info(`${opts.providerLabel} does not take ${FEATURE_NAMES[f]} for this model: ${INSTEAD[f]}.`);
+  const count = port.countTokens?.bind(port);
   return {
     switchedOff: () => FEATURES.filter((f) => off.has(f)),
+    // A count is of the request as it will be sent: without the features already switched off.
+    ...(count ? { countTokens: (call: ModelCall, options: { signal: AbortSignal; timeoutMs: number }) => count(withoutFeatures(call, off), options) } : {}),
     async send(call, options) {
       for (;;) {
         const adapted = withoutFeatures(call, off);

@@ -52,11 +52,13 @@ export async function createProviderModel(resolved: ResolvedProvider & { vault?:
     case 'bedrock':
       port = await bedrockPort(plan, sdk, wording);
       break;
+    // Token counting only where it is served everywhere (the Claude API): Vertex counts in some regions only, Foundry
+    // and Bedrock do not document it. Elsewhere taskcap plans with its byte bound; the caps are hard either way.
     case 'vertex':
-      port = createAnthropicModel(sdk, await vertexClient(plan), wording);
+      port = createAnthropicModel(sdk, await vertexClient(plan), wording, { counting: false });
       break;
     case 'foundry':
-      port = createAnthropicModel(sdk, await foundryClient(plan, world, resolved.vault), wording);
+      port = createAnthropicModel(sdk, await foundryClient(plan, world, resolved.vault), wording, { counting: false });
       break;
   }
   world.log.debug(`model client ready: ${resolved.description}`);
@@ -113,14 +115,15 @@ async function bedrockPort(plan: Extract<ProviderPlan, { provider: 'bedrock' }>,
       awsSessionToken: keys.session,
       maxRetries: 0,
     });
-    return createAnthropicModel(sdk, client, wording);
+    return createAnthropicModel(sdk, client, wording, { counting: false });
   }
   const common = { awsRegion: plan.region, ...(plan.baseURL ? { baseURL: plan.baseURL } : {}), maxRetries: 0 };
   const client =
     keys.accessKey && keys.secret
       ? new AnthropicBedrock({ ...common, apiKey: null, awsAccessKey: keys.accessKey, awsSecretKey: keys.secret, awsSessionToken: keys.session })
       : new AnthropicBedrock({ ...common, apiKey });
-  const inner = createAnthropicModel(sdk, client, wording);
+  // InvokeModel has no token counting: taskcap plans with its byte bound there.
+  const inner = createAnthropicModel(sdk, client, wording, { counting: false });
   return {
     // InvokeModel takes the API version in the body; the Messages API's dated versions are refused by older models.
     send: (call, options) => inner.send({ ...call, params: { ...call.params, anthropic_version: BEDROCK_INVOKE_VERSION } as typeof call.params }, options),
