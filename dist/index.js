@@ -33283,7 +33283,10 @@ function needs(permission) {
 
 /** GitHub's "already exists" answer to a second PR for the same head. */
 const PULL_EXISTS = /A pull request already exists/i;
-/** One Octokit for the REST API, with GitHub's rate-limit guidance applied (throttling) and transient-error retries. */
+/**
+ * One Octokit for the REST API, with GitHub's rate-limit guidance applied (throttling) and transient-error retries.
+ * `throttle: false` is for simulators only: no request spacing and near-instant retries.
+ */
 function createOctokit(token, baseUrl, log, options = {}) {
     const Client = Octokit.plugin(plugin_retry_dist_bundle/* retry */.L, throttling);
     const onLimit = (kind) => (retryAfter, req, _o, retryCount) => {
@@ -33294,6 +33297,8 @@ function createOctokit(token, baseUrl, log, options = {}) {
         auth: token,
         baseUrl,
         userAgent: 'taskcap',
+        // Without throttling (the simulators), transient-error retries wait milliseconds instead of 1, 4 and 9 seconds.
+        retry: { retryAfterBaseValue: (options.throttle ?? true) ? 1000 : 10 },
         throttle: {
             enabled: options.throttle ?? true,
             onRateLimit: onLimit('rate'),

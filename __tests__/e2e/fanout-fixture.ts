@@ -101,3 +101,15 @@ export function steps(w: World, o: { runId: string; tier?: 'bundle'; shardTier?:
 
 /** The matrix a plan job set. */
 export const matrixOf = (outputs: Record<string, string>): string[] => (JSON.parse(outputs.matrix) as { shard: string[] }).shard;
+
+/** Everything a step could change: the origin's refs, GitHub's writes, model requests. */
+export async function snapshot(w: World) {
+  return {
+    refs: (await w.originGit(['for-each-ref', '--format=%(refname) %(objectname)'])).stdout,
+    writes: w.github.writes().length,
+    requests: w.anthropic!.requests.length,
+  };
+}
+
+export const stateOf = async (w: World) => JSON.parse((await w.originGit(['show', 'refs/heads/taskcap/ledger:fanout/esm.json'])).stdout);
+export const ledgerOf = async (w: World) => (await w.originGit(['show', 'refs/heads/taskcap/ledger:ledger.jsonl'])).stdout.trim().split('\n').map((l) => JSON.parse(l));

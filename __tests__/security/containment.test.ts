@@ -74,7 +74,7 @@ describeReaper('without a sandbox: the child subreaper', () => {
     expect(createHostShell({ reaper: false }).description).toBe('host (no sandbox, no process reaper)');
   });
 
-  it.each(ESCAPES)('%s: nothing survives a command that exits', async (_name, escape) => {
+  it.concurrent.each(ESCAPES)('%s: nothing survives a command that exits', async (_name, escape) => {
     const m = mark();
     try {
       const r = await runIn(host(), `${escape(m)}\necho started`);
@@ -86,7 +86,7 @@ describeReaper('without a sandbox: the child subreaper', () => {
     }
   });
 
-  it.each(ESCAPES.slice(2, 7))('%s: nothing survives a command killed at its timeout', async (_name, escape) => {
+  it.concurrent.each(ESCAPES.slice(2, 7))('%s: nothing survives a command killed at its timeout', async (_name, escape) => {
     const m = mark();
     try {
       const started = Date.now();
@@ -169,7 +169,7 @@ describeSandbox('in bubblewrap: the PID namespace dies with the command', () => 
     shell = (await sandboxFor(layout)).shell;
   });
 
-  it.each(ESCAPES)('%s: nothing survives a command that exits', async (_name, escape) => {
+  it.concurrent.each(ESCAPES)('%s: nothing survives a command that exits', async (_name, escape) => {
     const m = mark();
     try {
       const r = await runIn(shell, `${escape(m)}\necho started`);

@@ -89,7 +89,10 @@ export const PULL_EXISTS = /A pull request already exists/i;
 
 export type RestClient = InstanceType<ReturnType<typeof Octokit.plugin>>;
 
-/** One Octokit for the REST API, with GitHub's rate-limit guidance applied (throttling) and transient-error retries. */
+/**
+ * One Octokit for the REST API, with GitHub's rate-limit guidance applied (throttling) and transient-error retries.
+ * `throttle: false` is for simulators only: no request spacing and near-instant retries.
+ */
 export function createOctokit(token: string, baseUrl: string, log: Log, options: { throttle?: boolean } = {}): Octokit {
   const Client = Octokit.plugin(retry, throttling);
   const onLimit = (kind: string) => (retryAfter: number, req: { method: string; url: string }, _o: unknown, retryCount: number) => {
@@ -100,6 +103,8 @@ export function createOctokit(token: string, baseUrl: string, log: Log, options:
     auth: token,
     baseUrl,
     userAgent: 'taskcap',
+    // Without throttling (the simulators), transient-error retries wait milliseconds instead of 1, 4 and 9 seconds.
+    retry: { retryAfterBaseValue: (options.throttle ?? true) ? 1000 : 10 },
     throttle: {
       enabled: options.throttle ?? true,
       onRateLimit: onLimit('rate'),
