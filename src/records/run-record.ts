@@ -3,7 +3,7 @@ import { PROVIDERS, type ProviderName } from '../agent/providers/provider-name.j
 import type { TokenCounts } from '../budget/usage.js';
 import { EFFORTS } from '../config/models.js';
 import { END_REASONS, LIMIT_NAMES, SANDBOX_KINDS, STATUSES, STOP_REASONS, TOOL_NAMES, type EndReason, type LimitName, type SandboxKind, type Status } from '../vocabulary.js';
-import type { RunOutcome } from './run-outcome.js';
+import type { RequestRow, RunOutcome } from './run-outcome.js';
 
 /**
  * The run record: a machine-readable account of one run (a JSON file in RUNNER_TEMP, optionally uploaded as an
@@ -38,20 +38,12 @@ export interface RunRecordMeta {
   limitsHit: string[];
 }
 
-export interface RunRecordRequest {
-  index: number;
-  attempt: number;
-  input: number;
-  cacheRead: number;
-  cacheWrite: number;
-  output: number;
-  loopAfter: number;
-  costUsd: number;
+/** A request as the record keeps it: the receipt's row with a known stop reason, a failure flag and no free text. */
+export type RunRecordRequest = Pick<RequestRow, 'index' | 'attempt' | 'input' | 'cacheRead' | 'cacheWrite' | 'output' | 'loopAfter' | 'costUsd' | 'durationMs'> & {
   stopReason: StopReasonName | null;
   failed: boolean;
-  durationMs: number;
   requestId: string | null;
-}
+};
 
 export interface RunRecord {
   schema: typeof RUN_RECORD_SCHEMA_ID;

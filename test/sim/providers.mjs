@@ -53,6 +53,31 @@ const extraInputs = (f) =>
       ? 'output_config.effort: Extra inputs are not permitted'
       : 'cache_control: Extra inputs are not permitted';
 
+/**
+ * Answer a request the platform took: a refused feature is a 400 worded as `say` words it, the rest goes to the
+ * engine. @param {ReturnType<typeof engineFor>} engine @param {import('node:http').ServerResponse} res
+ * @param {any} record @param {import('node:http').IncomingMessage} req @param {any} body @param {string[]} betas
+ * @param {Feature[]} refuse @param {{ framing?: any, say?: (f: Feature) => string }} [o]
+ */
+async function answer(engine, res, record, req, body, betas, refuse, o = {}) {
+  const no = refused(body, betas, refuse);
+  if (no) {
+    record.body = body;
+    record.betas = betas;
+    return engine.sendError(res, record, 400, 'invalid_request_error', (o.say ?? extraInputs)(no), {}, o.framing);
+  }
+  await engine.respond(res, record, { body, betas, headers: req.headers, ...(o.framing ? { framing: o.framing } : {}) });
+}
+
+/** What every platform fake exposes of its engine. @param {ReturnType<typeof engineFor>} engine */
+const engineView = (engine) => ({
+  requests: engine.requests,
+  countRequests: engine.countRequests,
+  clearCache: engine.clearCache,
+  billed: engine.billed,
+  totals: engine.totals,
+});
+
 // ---------------------------------------------------------------------------------------------------------------
 // AWS: SigV4 and event-stream framing
 
@@ -269,24 +294,14 @@ export async function startFakeKeyless(options = {}) {
     if (!betasOf(req).includes('oauth-2025-04-20')) return error(401, 'authentication_error', 'OAuth authentication requires the oauth-2025-04-20 beta');
     const body = JSON.parse((await readBody(req)).toString('utf8'));
     const betas = betasOf(req);
-    const no = refused(body, betas, refuse);
-    if (no) {
-      record.body = body;
-      record.betas = betas;
-      return error(400, 'invalid_request_error', extraInputs(no));
-    }
-    await engine.respond(res, record, { body, betas, headers: req.headers });
+    await answer(engine, res, record, req, body, betas, refuse);
   });
 
   return {
     kind: 'keyless',
     url: server.url,
     oidc,
-    requests: engine.requests,
-    countRequests: engine.countRequests,
-    clearCache: engine.clearCache,
-    billed: engine.billed,
-    totals: engine.totals,
+    ...engineView(engine),
     signIns,
     secrets: { oidcRequestToken: requestToken, oidcRequestUrl: oidc.requestUrl },
     issued: () => [...accessTokens.keys(), ...oidc.issued.map((t) => t.token)],
@@ -354,24 +369,15 @@ export async function startFakeBedrock(options = {}) {
       if (!req.headers['anthropic-version']) return error(400, 'invalid_request_error', 'anthropic-version: header is required');
       betas = betasOf(req);
     }
-    const no = refused(body, betas, refuse);
-    if (no) {
-      record.body = body;
-      record.betas = betas;
-      const said = api === 'invoke' ? (no === 'task-budget' ? 'invalid beta flag' : `Malformed input request: extraneous key [${no === 'effort' ? 'output_config.effort' : 'cache_control'}] is not permitted`) : extraInputs(no);
-      return error(400, 'invalid_request_error', said);
-    }
-    await engine.respond(res, record, { body, betas, headers: req.headers, framing });
+    const say = (/** @type {Feature} */ no) =>
+      api === 'invoke' ? (no === 'task-budget' ? 'invalid beta flag' : `Malformed input request: extraneous key [${no === 'effort' ? 'output_config.effort' : 'cache_control'}] is not permitted`) : extraInputs(no);
+    await answer(engine, res, record, req, body, betas, refuse, { framing, say });
   });
 
   return {
     kind: api === 'mantle' ? 'bedrock-mantle' : 'bedrock',
     url: server.url,
-    requests: engine.requests,
-    countRequests: engine.countRequests,
-    clearCache: engine.clearCache,
-    billed: engine.billed,
-    totals: engine.totals,
+    ...engineView(engine),
     signIns,
     secrets: useKey ? { bedrockApiKey: bearer } : { awsAccessKeyId: credentials.accessKeyId, awsSecretAccessKey: credentials.secretAccessKey, awsSessionToken: credentials.sessionToken },
     issued: () => [],
@@ -464,24 +470,14 @@ export async function startFakeVertex(options = {}) {
     const { anthropic_version: _v, ...rest } = body;
     body = { ...rest, model: decodeURIComponent(m[3]), ...(m[4] === 'streamRawPredict' ? { stream: true } : {}) };
     const betas = betasOf(req);
-    const no = refused(body, betas, refuse);
-    if (no) {
-      record.body = body;
-      record.betas = betas;
-      return error(400, 'invalid_request_error', extraInputs(no));
-    }
-    await engine.respond(res, record, { body, betas, headers: req.headers });
+    await answer(engine, res, record, req, body, betas, refuse);
   });
 
   return {
     kind: 'vertex',
     url: server.url,
     oidc,
-    requests: engine.requests,
-    countRequests: engine.countRequests,
-    clearCache: engine.clearCache,
-    billed: engine.billed,
-    totals: engine.totals,
+    ...engineView(engine),
     signIns,
     secrets: { oidcRequestToken: requestToken, oidcRequestUrl: oidc.requestUrl },
     issued: () => [...stsTokens, ...accessTokens, ...oidc.issued.map((t) => t.token)],
@@ -548,23 +544,13 @@ export async function startFakeFoundry(options = {}) {
     if (!req.headers['anthropic-version']) return error(400, 'invalid_request_error', 'anthropic-version: header is required');
     const body = JSON.parse((await readBody(req)).toString('utf8'));
     const betas = betasOf(req);
-    const no = refused(body, betas, refuse);
-    if (no) {
-      record.body = body;
-      record.betas = betas;
-      return error(400, 'invalid_request_error', extraInputs(no));
-    }
-    await engine.respond(res, record, { body, betas, headers: req.headers });
+    await answer(engine, res, record, req, body, betas, refuse);
   });
 
   return {
     kind: 'foundry',
     url: server.url,
-    requests: engine.requests,
-    countRequests: engine.countRequests,
-    clearCache: engine.clearCache,
-    billed: engine.billed,
-    totals: engine.totals,
+    ...engineView(engine),
     signIns,
     secrets: entra ? { entraToken } : { foundryApiKey: apiKey },
     issued: () => [],
