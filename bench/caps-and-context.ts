@@ -102,6 +102,8 @@ export async function longSession(capUsd: number, evictEvery = 0, shape: Session
   let world: World | undefined;
   world = await createWorld({
     fixtureDir: repo,
+    // A budget far above the built-in ceiling (250,000), so that only the cost cap can end the session.
+    files: { '.github/taskcap.yml': 'max-budget: 2000k\n' },
     github: { issues: [{ ...ISSUE, labels: ['agent:fix', 'budget:2000k'], user: 'acme' }] },
     anthropic: {
       script: ((req: Req, i: number) => {

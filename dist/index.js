@@ -37488,7 +37488,7 @@ var run_provider = __nccwpck_require__(45455);
 // EXTERNAL MODULE: ./src/config/settings.ts + 2 modules
 var settings = __nccwpck_require__(71610);
 // EXTERNAL MODULE: ./src/publish/credentials.ts
-var credentials = __nccwpck_require__(43525);
+var publish_credentials = __nccwpck_require__(43525);
 // EXTERNAL MODULE: ./src/publish/receipt-comment.ts
 var receipt_comment = __nccwpck_require__(13287);
 // EXTERNAL MODULE: ./src/agent/providers/features.ts
@@ -38132,6 +38132,9 @@ async function settle(config, classNames, inputs, ctx, ports, redactor, started)
     ports.log.info(`Claude: ${provider.description}.`);
     for (const className of classNames)
         (0,settings/* resolveSettings */.Mo)(className, config, inputs, provider);
+    // Read while the workspace is checked (both only read git's config); the check's error, if any, comes first.
+    const credentials = (0,publish_credentials/* resolveGitCredentials */.Zs)(ports.git, ctx.serverUrl, inputs.githubToken, redactor);
+    credentials.catch(() => undefined);
     // Nothing is written before the workspace is known to be a checkout of this repository.
     await (0,workspace_check/* checkWorkspace */.MD)(ports.git, ctx);
     return {
@@ -38142,7 +38145,7 @@ async function settle(config, classNames, inputs, ctx, ports, redactor, started)
         config,
         redactor,
         started,
-        credentials: await (0,credentials/* resolveGitCredentials */.Zs)(ports.git, ctx.serverUrl, inputs.githubToken, redactor),
+        credentials: await credentials,
         // Credential files a cloud's setup step leaves in the workspace (gha-creds-*.json) are never committed.
         protectedGlobs: [...protected_paths/* DEFAULT_PROTECTED */.D_, inputs.configPath, ...inputs.protectedPaths, ...credential_vault/* CREDENTIAL_GLOBS */.AX],
     };

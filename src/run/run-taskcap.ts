@@ -74,6 +74,9 @@ export async function settle(
   for (const secret of provider.secrets) redactor.add(secret);
   ports.log.info(`Claude: ${provider.description}.`);
   for (const className of classNames) resolveSettings(className, config, inputs, provider);
+  // Read while the workspace is checked (both only read git's config); the check's error, if any, comes first.
+  const credentials = resolveGitCredentials(ports.git, ctx.serverUrl, inputs.githubToken, redactor);
+  credentials.catch(() => undefined);
   // Nothing is written before the workspace is known to be a checkout of this repository.
   await checkWorkspace(ports.git, ctx);
   return {
@@ -84,7 +87,7 @@ export async function settle(
     config,
     redactor,
     started,
-    credentials: await resolveGitCredentials(ports.git, ctx.serverUrl, inputs.githubToken, redactor),
+    credentials: await credentials,
     // Credential files a cloud's setup step leaves in the workspace (gha-creds-*.json) are never committed.
     protectedGlobs: [...DEFAULT_PROTECTED, inputs.configPath, ...inputs.protectedPaths, ...CREDENTIAL_GLOBS],
   };
