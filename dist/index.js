@@ -30446,9 +30446,9 @@ var features = __nccwpck_require__(67417);
 const CAPABILITIES = {
     anthropic: { taskBudget: 'yes', effort: 'yes', cacheControl: 'yes', tokenCounting: 'yes' },
     'bedrock-invoke': { taskBudget: 'detect', effort: 'detect', cacheControl: 'detect', tokenCounting: 'no' },
-    'bedrock-mantle': { taskBudget: 'detect', effort: 'detect', cacheControl: 'detect', tokenCounting: 'yes' },
-    vertex: { taskBudget: 'detect', effort: 'detect', cacheControl: 'detect', tokenCounting: 'yes' },
-    foundry: { taskBudget: 'detect', effort: 'detect', cacheControl: 'detect', tokenCounting: 'yes' },
+    'bedrock-mantle': { taskBudget: 'detect', effort: 'detect', cacheControl: 'detect', tokenCounting: 'no' },
+    vertex: { taskBudget: 'detect', effort: 'detect', cacheControl: 'detect', tokenCounting: 'no' },
+    foundry: { taskBudget: 'detect', effort: 'detect', cacheControl: 'detect', tokenCounting: 'no' },
 };
 /** Models served on Bedrock's InvokeModel under ARN-versioned ids: top-level cache_control is a 400 there. */
 const LEGACY_BEDROCK_MODELS = /^claude-(?:opus-4(?:-[0-6])?|sonnet-4(?:-[0-6])?|haiku-4-5|3-[a-z0-9-]+)(?:-\d{8})?$/;
@@ -30546,7 +30546,8 @@ function withCapabilityFallback(port, opts) {
     const off = new Set(opts.startOff);
     for (const f of off)
         opts.log.info(`${opts.providerLabel} does not take ${features/* FEATURE_NAMES */.K7[f]} for this model: ${features/* INSTEAD */.Z[f]}.`);
-    const count = port.countTokens?.bind(port);
+    // Where the table says the platform does not count, taskcap plans with its byte bound (the caps are hard either way).
+    const count = opts.counting === false ? undefined : port.countTokens?.bind(port);
     return {
         switchedOff: () => features/* FEATURES */.Gv.filter((f) => off.has(f)),
         // A count is of the request as it will be sent: without the features already switched off.
@@ -30603,18 +30604,21 @@ async function createProviderModel(resolved, model, world) {
         case 'bedrock':
             port = await bedrockPort(plan, sdk, wording);
             break;
-        // Token counting only where it is served everywhere (the Claude API): Vertex counts in some regions only, Foundry
-        // and Bedrock do not document it. Elsewhere taskcap plans with its byte bound; the caps are hard either way.
         case 'vertex':
-            port = (0,agent_model/* createAnthropicModel */.uM)(sdk, await vertexClient(plan), wording, { counting: false });
+            port = (0,agent_model/* createAnthropicModel */.uM)(sdk, await vertexClient(plan), wording);
             break;
         case 'foundry':
-            port = (0,agent_model/* createAnthropicModel */.uM)(sdk, await foundryClient(plan, world, resolved.vault), wording, { counting: false });
+            port = (0,agent_model/* createAnthropicModel */.uM)(sdk, await foundryClient(plan, world, resolved.vault), wording);
             break;
     }
     world.log.debug(`model client ready: ${resolved.description}`);
     const surface = surfaceOf(plan.provider, plan.provider === 'bedrock' ? plan.api : undefined);
-    return withCapabilityFallback(port, { providerLabel: provider_name/* PROVIDER_LABELS */.oU[plan.provider], startOff: featuresOffAtStart(surface, model.claudeModel ?? model.id), log: world.log });
+    return withCapabilityFallback(port, {
+        providerLabel: provider_name/* PROVIDER_LABELS */.oU[plan.provider],
+        startOff: featuresOffAtStart(surface, model.claudeModel ?? model.id),
+        counting: CAPABILITIES[surface].tokenCounting === 'yes',
+        log: world.log,
+    });
 }
 async function anthropicClient(plan, sdk, world) {
     const baseURL = plan.baseURL;
@@ -30664,14 +30668,13 @@ async function bedrockPort(plan, sdk, wording) {
             awsSessionToken: keys.session,
             maxRetries: 0,
         });
-        return (0,agent_model/* createAnthropicModel */.uM)(sdk, client, wording, { counting: false });
+        return (0,agent_model/* createAnthropicModel */.uM)(sdk, client, wording);
     }
     const common = { awsRegion: plan.region, ...(plan.baseURL ? { baseURL: plan.baseURL } : {}), maxRetries: 0 };
     const client = keys.accessKey && keys.secret
         ? new AnthropicBedrock({ ...common, apiKey: null, awsAccessKey: keys.accessKey, awsSecretKey: keys.secret, awsSessionToken: keys.session })
         : new AnthropicBedrock({ ...common, apiKey });
-    // InvokeModel has no token counting: taskcap plans with its byte bound there.
-    const inner = (0,agent_model/* createAnthropicModel */.uM)(sdk, client, wording, { counting: false });
+    const inner = (0,agent_model/* createAnthropicModel */.uM)(sdk, client, wording);
     return {
         // InvokeModel takes the API version in the body; the Messages API's dated versions are refused by older models.
         send: (call, options) => inner.send({ ...call, params: { ...call.params, anthropic_version: BEDROCK_INVOKE_VERSION } }, options),
@@ -31334,8 +31337,8 @@ function classifyFailure(error, sdk, requestId, partialUsage, streamedBytes, wor
  * The model port over the real SDK: one streaming request, SDK retries off. `client` is the Anthropic client or one
  * of the platform clients (Bedrock, Vertex, Foundry), which share its `beta.messages.stream`.
  */
-function createAnthropicModel(sdk, client, wording = ANTHROPIC_WORDING, options = {}) {
-    const countTokens = options.counting !== false ? client.beta.messages.countTokens?.bind(client.beta.messages) : undefined;
+function createAnthropicModel(sdk, client, wording = ANTHROPIC_WORDING) {
+    const countTokens = client.beta.messages.countTokens?.bind(client.beta.messages);
     const port = {
         async send(call, { signal, timeoutMs }) {
             const stream = client.beta.messages.stream({ ...call.params, ...(call.betas.length > 0 ? { betas: call.betas } : {}) }, { signal, timeout: timeoutMs, maxRetries: 0 });

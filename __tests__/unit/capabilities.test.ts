@@ -81,7 +81,7 @@ describe('the capability table', () => {
   it('sends everything to the Claude API and detects the rest', () => {
     expect(CAPABILITIES.anthropic).toEqual({ taskBudget: 'yes', effort: 'yes', cacheControl: 'yes', tokenCounting: 'yes' });
     for (const s of ['bedrock-invoke', 'bedrock-mantle', 'vertex', 'foundry'] as const) expect(CAPABILITIES[s].taskBudget).toBe('detect');
-    expect(CAPABILITIES['bedrock-invoke'].tokenCounting).toBe('no');
+    for (const s of ['bedrock-invoke', 'bedrock-mantle', 'vertex', 'foundry'] as const) expect(CAPABILITIES[s].tokenCounting).toBe('no');
   });
 });
 
@@ -122,6 +122,16 @@ describe('the fallback port', () => {
     expect(l.lines[0]).toBe(
       'Amazon Bedrock refused the task budget (Amazon Bedrock rejected the request (400): invalid beta flag); re-sending without it: the budget countdown comes in the tool results instead (the hard cap is unchanged).',
     );
+  });
+
+  it('offers token counting only where the table says the platform counts', async () => {
+    const counted: ModelCall[] = [];
+    const counting = { ...platform([]).port, countTokens: async (c: ModelCall) => (counted.push(c), 42) };
+    const on = withCapabilityFallback(counting, { providerLabel: 'the Claude API', startOff: ['cache-control'], log: log() });
+    expect(await on.countTokens!(call(), options)).toBe(42);
+    expect((counted[0].params as { cache_control?: unknown }).cache_control).toBeUndefined();
+    const off = withCapabilityFallback(counting, { providerLabel: 'Google Vertex AI', startOff: [], counting: false, log: log() });
+    expect(off.countTokens).toBeUndefined();
   });
 
   it('gives up like any 400 when the platform refuses again after the feature is off', async () => {

@@ -161,8 +161,8 @@ export interface StreamingClient {
  * The model port over the real SDK: one streaming request, SDK retries off. `client` is the Anthropic client or one
  * of the platform clients (Bedrock, Vertex, Foundry), which share its `beta.messages.stream`.
  */
-export function createAnthropicModel(sdk: SdkErrors, client: StreamingClient, wording: FailureWording = ANTHROPIC_WORDING, options: { counting?: boolean } = {}): ModelPort {
-  const countTokens = options.counting !== false ? client.beta.messages.countTokens?.bind(client.beta.messages) : undefined;
+export function createAnthropicModel(sdk: SdkErrors, client: StreamingClient, wording: FailureWording = ANTHROPIC_WORDING): ModelPort {
+  const countTokens = client.beta.messages.countTokens?.bind(client.beta.messages);
   const port: ModelPort = {
     async send(call, { signal, timeoutMs }) {
       const stream = client.beta.messages.stream(

@@ -277,10 +277,11 @@ export async function startFakeKeyless(options = {}) {
       res.writeHead(200, { 'content-type': 'application/json' });
       return res.end(JSON.stringify({ access_token: token, token_type: 'Bearer', expires_in: 3600 }));
     }
+    const bearer = /^Bearer\s+(\S+)/i.exec(String(req.headers.authorization ?? ''))?.[1];
+    const signedIn = Boolean(bearer && accessTokens.has(bearer));
     if (url.pathname === '/v1/messages/count_tokens') {
       // The Claude API counts for keyless callers too, with the same access token.
-      const bearer = /^Bearer\s+(\S+)/i.exec(String(req.headers.authorization ?? ''))?.[1];
-      if (!bearer || !accessTokens.has(bearer)) {
+      if (!signedIn) {
         res.writeHead(401, { 'content-type': 'application/json' });
         return res.end(JSON.stringify({ type: 'error', error: { type: 'authentication_error', message: 'invalid access token' } }));
       }
@@ -289,8 +290,7 @@ export async function startFakeKeyless(options = {}) {
     const record = engine.begin(req, res);
     const error = (/** @type {number} */ s, /** @type {string} */ t, /** @type {string} */ m) => engine.sendError(res, record, s, t, m);
     if (record.path !== '/v1/messages' || req.method !== 'POST') return error(404, 'not_found_error', `Not found: ${record.path}`);
-    const bearer = /^Bearer\s+(\S+)/i.exec(String(req.headers.authorization ?? ''))?.[1];
-    if (!bearer || !accessTokens.has(bearer)) return error(401, 'authentication_error', 'invalid access token');
+    if (!signedIn) return error(401, 'authentication_error', 'invalid access token');
     if (!betasOf(req).includes('oauth-2025-04-20')) return error(401, 'authentication_error', 'OAuth authentication requires the oauth-2025-04-20 beta');
     const body = JSON.parse((await readBody(req)).toString('utf8'));
     const betas = betasOf(req);

@@ -22,7 +22,10 @@ export interface SurfaceCapabilities {
   effort: Support;
   /** Top-level (automatic) `cache_control`. */
   cacheControl: Support;
-  /** Token counting: taskcap never calls it (its byte-level estimate is an upper bound on every provider). */
+  /**
+   * Token counting, asked only where a cap binds (its byte-level bound holds everywhere else). `yes` only where it
+   * is served for every region and model: Vertex counts in some regions only; Foundry and Bedrock do not document it.
+   */
   tokenCounting: 'yes' | 'no';
 }
 
@@ -34,9 +37,9 @@ export interface SurfaceCapabilities {
 export const CAPABILITIES: Readonly<Record<Surface, SurfaceCapabilities>> = {
   anthropic: { taskBudget: 'yes', effort: 'yes', cacheControl: 'yes', tokenCounting: 'yes' },
   'bedrock-invoke': { taskBudget: 'detect', effort: 'detect', cacheControl: 'detect', tokenCounting: 'no' },
-  'bedrock-mantle': { taskBudget: 'detect', effort: 'detect', cacheControl: 'detect', tokenCounting: 'yes' },
-  vertex: { taskBudget: 'detect', effort: 'detect', cacheControl: 'detect', tokenCounting: 'yes' },
-  foundry: { taskBudget: 'detect', effort: 'detect', cacheControl: 'detect', tokenCounting: 'yes' },
+  'bedrock-mantle': { taskBudget: 'detect', effort: 'detect', cacheControl: 'detect', tokenCounting: 'no' },
+  vertex: { taskBudget: 'detect', effort: 'detect', cacheControl: 'detect', tokenCounting: 'no' },
+  foundry: { taskBudget: 'detect', effort: 'detect', cacheControl: 'detect', tokenCounting: 'no' },
 };
 
 /** Models served on Bedrock's InvokeModel under ARN-versioned ids: top-level cache_control is a 400 there. */
@@ -126,11 +129,12 @@ export interface FallbackLog {
  */
 export function withCapabilityFallback(
   port: ModelPort,
-  opts: { providerLabel: string; startOff: readonly Feature[]; log: FallbackLog },
+  opts: { providerLabel: string; startOff: readonly Feature[]; log: FallbackLog; counting?: boolean },
 ): ModelPort & { switchedOff(): Feature[] } {
   const off = new Set<Feature>(opts.startOff);
   for (const f of off) opts.log.info(`${opts.providerLabel} does not take ${FEATURE_NAMES[f]} for this model: ${INSTEAD[f]}.`);
-  const count = port.countTokens?.bind(port);
+  // Where the table says the platform does not count, taskcap plans with its byte bound (the caps are hard either way).
+  const count = opts.counting === false ? undefined : port.countTokens?.bind(port);
   return {
     switchedOff: () => FEATURES.filter((f) => off.has(f)),
     // A count is of the request as it will be sent: without the features already switched off.

@@ -6,7 +6,7 @@
  */
 import type { ModelSpec } from '../../config/models.js';
 import { createAnthropicModel, type FailureWording, type ModelPort, type Sdk } from '../model.js';
-import { featuresOffAtStart, surfaceOf, withCapabilityFallback } from './capabilities.js';
+import { CAPABILITIES, featuresOffAtStart, surfaceOf, withCapabilityFallback } from './capabilities.js';
 import { PROVIDER_LABELS } from './provider-name.js';
 import type { CredentialVault } from './credential-vault.js';
 import { FOUNDRY_ENTRA_RESOURCE, type ProviderPlan, type ResolvedProvider } from './resolve-provider.js';
@@ -52,18 +52,21 @@ export async function createProviderModel(resolved: ResolvedProvider & { vault?:
     case 'bedrock':
       port = await bedrockPort(plan, sdk, wording);
       break;
-    // Token counting only where it is served everywhere (the Claude API): Vertex counts in some regions only, Foundry
-    // and Bedrock do not document it. Elsewhere taskcap plans with its byte bound; the caps are hard either way.
     case 'vertex':
-      port = createAnthropicModel(sdk, await vertexClient(plan), wording, { counting: false });
+      port = createAnthropicModel(sdk, await vertexClient(plan), wording);
       break;
     case 'foundry':
-      port = createAnthropicModel(sdk, await foundryClient(plan, world, resolved.vault), wording, { counting: false });
+      port = createAnthropicModel(sdk, await foundryClient(plan, world, resolved.vault), wording);
       break;
   }
   world.log.debug(`model client ready: ${resolved.description}`);
   const surface = surfaceOf(plan.provider, plan.provider === 'bedrock' ? plan.api : undefined);
-  return withCapabilityFallback(port, { providerLabel: PROVIDER_LABELS[plan.provider], startOff: featuresOffAtStart(surface, model.claudeModel ?? model.id), log: world.log });
+  return withCapabilityFallback(port, {
+    providerLabel: PROVIDER_LABELS[plan.provider],
+    startOff: featuresOffAtStart(surface, model.claudeModel ?? model.id),
+    counting: CAPABILITIES[surface].tokenCounting === 'yes',
+    log: world.log,
+  });
 }
 
 async function anthropicClient(plan: Extract<ProviderPlan, { provider: 'anthropic' }>, sdk: Sdk, world: ProviderClientWorld) {
@@ -115,15 +118,14 @@ async function bedrockPort(plan: Extract<ProviderPlan, { provider: 'bedrock' }>,
       awsSessionToken: keys.session,
       maxRetries: 0,
     });
-    return createAnthropicModel(sdk, client, wording, { counting: false });
+    return createAnthropicModel(sdk, client, wording);
   }
   const common = { awsRegion: plan.region, ...(plan.baseURL ? { baseURL: plan.baseURL } : {}), maxRetries: 0 };
   const client =
     keys.accessKey && keys.secret
       ? new AnthropicBedrock({ ...common, apiKey: null, awsAccessKey: keys.accessKey, awsSecretKey: keys.secret, awsSessionToken: keys.session })
       : new AnthropicBedrock({ ...common, apiKey });
-  // InvokeModel has no token counting: taskcap plans with its byte bound there.
-  const inner = createAnthropicModel(sdk, client, wording, { counting: false });
+  const inner = createAnthropicModel(sdk, client, wording);
   return {
     // InvokeModel takes the API version in the body; the Messages API's dated versions are refused by older models.
     send: (call, options) => inner.send({ ...call, params: { ...call.params, anthropic_version: BEDROCK_INVOKE_VERSION } as typeof call.params }, options),
